@@ -1,0 +1,25 @@
+/*
+ * INI configuration files through inih, driven by a table of keys.  Each
+ * key names its section and a setter; a setter returns NULL or a short
+ * reason, which config_load() reports as "FILE:LINE: key: reason".
+ */
+#ifndef TEITEN_CONFIG_H
+#define TEITEN_CONFIG_H
+
+#include <stddef.h>
+
+struct config_key {
+	const char	*section;
+	const char	*name;
+	const char	*(*set)(void *arg, const char *value);
+};
+
+/*
+ * Load path, calling the setter of every key found.  Unknown sections or
+ * keys, setter failures and unreadable files are errors: returns -1 with
+ * one line in err, else 0.
+ */
+int	config_load(const char *path, const struct config_key *table,
+	    void *arg, char *err, size_t errlen);
+
+#endif

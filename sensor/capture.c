@@ -1,0 +1,107 @@
+/* libpcap set-up for live and offline capture; see capture.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "capture.h"
+#include "log.h"
+
+/*
+ * Settings are applied before pcap_activate(), which is the call that
+ * fails on a missing interface or missing privileges; its message names
+ * the interface, so it goes to the caller as is.
+ */
+pcap_t *
+capture_open_live(const struct capture_opts *o, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+	int rc;
+
+	if ((p = pcap_create(o->iface, ebuf)) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		return NULL;
+	}
+	if (pcap_set_snaplen(p, (int)o->snaplen) != 0 ||
+	    pcap_set_promisc(p, o->promisc) != 0 ||
+	    pcap_set_buffer_size(p, (int)o->bufsize) != 0 ||
+	    pcap_set_timeout(p, o->timeout_ms) != 0 ||
+	    pcap_set_immediate_mode(p, 0) != 0) {
+		snprintf(err, errlen, "%s: cannot configure capture", o->iface);
+		goto fail;
+	}
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		if (rc == PCAP_ERROR && pcap_geterr(p)[0] != '\0')
+			snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(p));
+		else if (rc == PCAP_ERROR_NO_SUCH_DEVICE ||
+		    rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errlen, "%s: %s (%s)", o->iface,
+			    pcap_statustostr(rc), pcap_geterr(p));
+		else
+			snprintf(err, errlen, "%s: %s", o->iface,
+			    pcap_statustostr(rc));
+		goto fail;
+	}
+	if (rc > 0)
+		log_warnx("%s: %s: %s", o->iface, pcap_statustostr(rc),
+		    pcap_geterr(p));
+	if (pcap_setnonblock(p, 1, ebuf) == -1) {
+		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+		goto fail;
+	}
+	if (pcap_get_selectable_fd(p) == -1) {
+		snprintf(err, errlen, "%s: no selectable descriptor", o->iface);
+		goto fail;
+	}
+	return p;
+fail:
+	pcap_close(p);
+	return NULL;
+}
+
+pcap_t *
+capture_open_file(const char *path, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+
+	if ((p = pcap_open_offline(path, ebuf)) == NULL) {
+		/* libpcap's message usually names the file already. */
+		if (strstr(ebuf, path) != NULL)
+			snprintf(err, errlen, "%s", ebuf);
+		else
+			snprintf(err, errlen, "%s: %s", path, ebuf);
+	}
+	return p;
+}
+
+int
+capture_set_filter(pcap_t *p, const char *expr, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+
+	if (expr == NULL || expr[0] == '\0')
+		return 0;
+	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "filter \"%s\": %s", expr, pcap_geterr(p));
+		return -1;
+	}
+	if (pcap_setfilter(p, &prog) == -1) {
+		snprintf(err, errlen, "filter \"%s\": %s", expr, pcap_geterr(p));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+int
+capture_drops(pcap_t *p, uint64_t *drops)
+{
+	struct pcap_stat st;
+
+	if (pcap_stats(p, &st) == -1)
+		return -1;
+	*drops = (uint64_t)st.ps_drop + st.ps_ifdrop;
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* Per-interval counters; see counts.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+#include "xmalloc.h"
+
+const uint32_t counts_base[PROTO_COUNT] = {
+	[PROTO_TCP] = 0,
+	[PROTO_UDP] = 65536,
+	[PROTO_ICMP] = 131072,
+	[PROTO_ICMP6] = 131328,
+};
+
+struct counts *
+counts_new(void)
+{
+	return xcalloc(1, sizeof(struct counts));
+}
+
+void
+counts_free(struct counts *c)
+{
+	free(c);
+}
+
+void
+counts_reset(struct counts *c, int64_t start, uint32_t len)
+{
+	size_t w;
+	uint64_t bits;
+
+	for (w = 0; counts_keyed(&c->t) != 0 && w < COUNTS_NKEYS / 64; w++) {
+		for (bits = c->touched[w]; bits != 0; bits &= bits - 1)
+			c->key[w * 64 + (unsigned)__builtin_ctzll(bits)] = 0;
+		c->touched[w] = 0;
+	}
+	memset(&c->t, 0, sizeof(c->t));
+	c->start = start;
+	c->len = len;
+}
+
+uint64_t
+counts_seen(const struct totals *t)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < CLASS_COUNT; i++)
+		n += t->classes[i];
+	return n;
+}
+
+uint64_t
+counts_keyed(const struct totals *t)
+{
+	return t->classes[CLASS_TCP] + t->classes[CLASS_UDP] +
+	    t->classes[CLASS_ICMP] + t->classes[CLASS_ICMP6];
+}
+
+void
+totals_add(struct totals *sum, const struct totals *t)
+{
+	int i;
+
+	for (i = 0; i < CLASS_COUNT; i++)
+		sum->classes[i] += t->classes[i];
+	for (i = 0; i < TCPK_COUNT; i++)
+		sum->tcpk[i] += t->tcpk[i];
+	sum->late += t->late;
+	sum->drops += t->drops;
+}
+
+int
+counts_empty(const struct counts *c)
+{
+	return counts_seen(&c->t) == 0 && c->t.drops == 0;
+}
+
+static enum proto
+counts_proto_of(uint32_t i)
+{
+	enum proto p = PROTO_ICMP6;
+
+	while (p > PROTO_TCP && i < counts_base[p])
+		p--;
+	return p;
+}
+
+void
+counts_foreach(const struct counts *c,
+    void (*fn)(enum proto, unsigned, uint64_t, void *), void *arg)
+{
+	size_t w;
+	uint64_t bits;
+	uint32_t i;
+	enum proto p;
+
+	for (w = 0; w < COUNTS_NKEYS / 64; w++) {
+		for (bits = c->touched[w]; bits != 0; bits &= bits - 1) {
+			i = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			p = counts_proto_of(i);
+			fn(p, i - counts_base[p], c->key[i], arg);
+		}
+	}
+}

@@ -1,0 +1,139 @@
+/*
+ * The live capture loop.  libpcap 1.10's blocking reads can wait forever
+ * on a quiet TPACKET_V3 ring, so the handle is non-blocking and libevent
+ * watches its descriptor; a timer of our own closes intervals on the wall
+ * clock, SLACK seconds after their end so that packets the kernel still
+ * holds (up to the capture timeout) are counted first.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "interval.h"
+#include "log.h"
+#include "sensor.h"
+
+#define LIVE_SLACK_SEC		2
+/* Bounds one read burst so the timer and signals still get their turn. */
+#define LIVE_MAX_DISPATCH	64
+
+struct live {
+	struct sensor		*s;
+	struct event_base	*base;
+	struct event		*ev_read, *ev_timer, *ev_int, *ev_term;
+};
+
+static void
+live_drain(struct live *l)
+{
+	int i, n;
+
+	for (i = 0; i < LIVE_MAX_DISPATCH; i++) {
+		n = pcap_dispatch(l->s->pcap, -1, sensor_packet,
+		    (u_char *)l->s);
+		if (n == 0)
+			return;
+		if (n == PCAP_ERROR) {
+			log_warnx("%s: %s", l->s->conf.iface,
+			    pcap_geterr(l->s->pcap));
+			l->s->failed = 1;
+			event_base_loopbreak(l->base);
+			return;
+		}
+	}
+}
+
+static void
+live_schedule(struct live *l)
+{
+	struct tally *t = &l->s->tally;
+	struct timeval now, tv = { 0, 0 };
+	int64_t due = t->cur->start + t->len + LIVE_SLACK_SEC;
+
+	gettimeofday(&now, NULL);
+	if (due > now.tv_sec) {
+		tv.tv_sec = due - now.tv_sec;
+		if (now.tv_usec > 0) {
+			tv.tv_sec--;
+			tv.tv_usec = 1000000 - now.tv_usec;
+		}
+	}
+	evtimer_add(l->ev_timer, &tv);
+}
+
+static void
+live_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	live_drain(arg);
+}
+
+static void
+live_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct live *l = arg;
+
+	(void)fd;
+	(void)what;
+	live_drain(l);
+	tally_advance(&l->s->tally, (int64_t)time(NULL) - LIVE_SLACK_SEC);
+	live_schedule(l);
+}
+
+static void
+live_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct live *l = arg;
+
+	(void)what;
+	log_info("%s: closing the interval early", strsignal((int)sig));
+	live_drain(l);
+	tally_finish(&l->s->tally);
+	event_base_loopbreak(l->base);
+}
+
+static void
+live_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+int
+live_run(struct sensor *s)
+{
+	struct live l = { .s = s };
+
+	event_set_log_callback(live_libevent_log);
+	if ((l.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	l.ev_read = event_new(l.base, pcap_get_selectable_fd(s->pcap),
+	    EV_READ | EV_PERSIST, live_on_read, &l);
+	l.ev_timer = evtimer_new(l.base, live_on_timer, &l);
+	l.ev_int = evsignal_new(l.base, SIGINT, live_on_signal, &l);
+	l.ev_term = evsignal_new(l.base, SIGTERM, live_on_signal, &l);
+	if (l.ev_read == NULL || l.ev_timer == NULL || l.ev_int == NULL ||
+	    l.ev_term == NULL || event_add(l.ev_read, NULL) == -1 ||
+	    evsignal_add(l.ev_int, NULL) == -1 ||
+	    evsignal_add(l.ev_term, NULL) == -1)
+		fatalx("cannot set up the event loop");
+	tally_begin(&s->tally, (int64_t)time(NULL));
+	live_schedule(&l);
+	log_info("listening on %s, link-type %s, interval %us",
+	    s->conf.iface, pcap_datalink_val_to_name(pcap_datalink(s->pcap)),
+	    s->tally.len);
+	if (event_base_dispatch(l.base) == -1)
+		fatalx("event loop failed");
+	event_free(l.ev_read);
+	event_free(l.ev_timer);
+	event_free(l.ev_int);
+	event_free(l.ev_term);
+	event_base_free(l.base);
+	return s->failed ? -1 : 0;
+}

@@ -1,0 +1,17 @@
+/*
+ * Leaving root after the capture is open, as tcpdump's droproot() does:
+ * groups, then gid, then uid, then a check that root cannot be regained.
+ */
+#ifndef TEITEN_PRIVDROP_H
+#define TEITEN_PRIVDROP_H
+
+#include <stddef.h>
+
+/*
+ * As root, become user (default "nobody").  Not as root, nothing to do
+ * unless a user was asked for, which is an error.  Returns 0 or -1 with
+ * one line in err.
+ */
+int	privdrop(const char *user, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * Text output of the sensor: the per-key lines of DESIGN.md contract 3 on
+ * one stream, and the human-readable totals on another.
+ */
+#ifndef TEITEN_REPORT_H
+#define TEITEN_REPORT_H
+
+#include <stdio.h>
+
+#include "counts.h"
+
+/* "<start>\t<proto>\t<key>\t<packets>" per non-zero key, sorted. */
+void	report_lines(FILE *, const struct counts *);
+/* One line of totals, prefixed with label. */
+void	report_totals(FILE *, const char *label, const struct totals *);
+
+#endif
