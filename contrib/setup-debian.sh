@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what teiten needs to build (and, with --test, to run its tests)
+# on Debian 12.  Run as root.  Installs only what is missing.
+set -euo pipefail
+
+build_pkgs="gcc meson ninja-build pkg-config python3 libpcap-dev libevent-dev
+libinih-dev"
+test_pkgs="clang libclang-rt-14-dev libcmocka-dev tshark tcpdump tcpreplay
+nmap hping3 iproute2 procps"
+
+pkgs=$build_pkgs
+[ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup-debian.sh: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer is no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	debconf-set-selections
+echo "setup-debian.sh: installing$missing"
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
