@@ -160,6 +160,14 @@ cf_promisc(void *a, const char *v)
 	return NULL;
 }
 
+static const char *
+cf_print(void *a, const char *v)
+{
+	if (parse_bool(v, &((struct sensor_conf *)a)->print) == -1)
+		return "must be yes or no";
+	return NULL;
+}
+
 static const struct config_key sensor_keys[] = {
 	{ "sensor", "interface",	cf_interface },
 	{ "sensor", "file",		cf_file },
@@ -170,6 +178,7 @@ static const struct config_key sensor_keys[] = {
 	{ "sensor", "snaplen",		cf_snaplen },
 	{ "sensor", "buffer_size",	cf_bufsize },
 	{ "sensor", "promiscuous",	cf_promisc },
+	{ "sensor", "print",		cf_print },
 	{ NULL, NULL, NULL }
 };
 

@@ -89,8 +89,9 @@ def test_errors(tmp, good):
 def test_config(tmp, good):
     conf = os.path.join(tmp, "sensor.conf")
     with open(conf, "w") as f:
-        f.write("; comment\n[sensor]\nfile = %s\ninterval = 3600\n" % good)
-    out = T.parse_print(T.run_sensor(["-c", conf, "--print"]).stdout)
+        f.write("; comment\n[sensor]\nfile = %s\ninterval = 3600\n"
+                "print = yes\n" % good)
+    out = T.parse_print(T.run_sensor(["-c", conf]).stdout)
     check(out and all(k[0] % 3600 == 0 for k in out) and
           {k[0] for k in out} == {1699999200, 1700010000},
           "config sets file and interval")
