@@ -1,11 +1,47 @@
 /* Table-driven INI loading on top of inih; see config.h. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ini.h>
 
 #include "config.h"
+
+/*
+ * Debian's inih reads lines into a fixed 200-byte buffer and silently
+ * splits longer ones; this reader stops at such a line instead, so that
+ * the error names it.
+ */
+struct config_reader {
+	FILE	*f;
+	char	*buf;
+	size_t	 cap;
+	int	 line;
+	int	 toolong;	/* line number of the first overlong line */
+};
+
+static char *
+config_read_line(char *str, int num, void *stream)
+{
+	struct config_reader *r = stream;
+	ssize_t n;
+	size_t len;
+
+	if ((n = getline(&r->buf, &r->cap, r->f)) == -1)
+		return NULL;
+	r->line++;
+	len = (size_t)n;
+	/* Like fgets, str must hold the line, its newline and a NUL. */
+	if (len + (r->buf[len - 1] == '\n' ? 1 : 2) > (size_t)num) {
+		r->toolong = r->line;
+		return NULL;
+	}
+	memcpy(str, r->buf, len + 1);
+	return str;
+}
 
 struct config_ctx {
 	const char		*path;
@@ -44,15 +80,34 @@ config_load(const char *path, const struct config_key *table, void *arg,
     char *err, size_t errlen)
 {
 	struct config_ctx ctx = { path, table, arg, "" };
-	FILE *f;
-	int line;
+	struct config_reader r = { NULL, NULL, 0, 0, 0 };
+	struct stat st;
+	int line, rerr;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((r.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	line = ini_parse_file(f, config_handler, &ctx);
-	fclose(f);
+	/* fopen() accepts a directory; reading it would look like EOF. */
+	if (fstat(fileno(r.f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		fclose(r.f);
+		return -1;
+	}
+	line = ini_parse_stream(config_read_line, &r, config_handler, &ctx);
+	rerr = ferror(r.f) ? errno : 0;
+	fclose(r.f);
+	free(r.buf);
+	if (rerr != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(rerr));
+		return -1;
+	}
+	/* An error before the overlong line is the first one; report it. */
+	if (r.toolong != 0 && (line == 0 || line > r.toolong)) {
+		snprintf(err, errlen, "%s:%d: line longer than %d characters",
+		    path, r.toolong, CONFIG_MAX_LINE);
+		return -1;
+	}
 	if (line == 0)
 		return 0;
 	if (line > 0 && ctx.why[0] != '\0')

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* inih's line buffer (INI_MAX_LINE) less the newline and NUL. */
+#define CONFIG_MAX_LINE	198
+
 struct config_key {
 	const char	*section;
 	const char	*name;
@@ -16,8 +19,8 @@ struct config_key {
 
 /*
  * Load path, calling the setter of every key found.  Unknown sections or
- * keys, setter failures and unreadable files are errors: returns -1 with
- * one line in err, else 0.
+ * keys, setter failures, lines over CONFIG_MAX_LINE characters and
+ * unreadable files are errors: returns -1 with one line in err, else 0.
  */
 int	config_load(const char *path, const struct config_key *table,
 	    void *arg, char *err, size_t errlen);

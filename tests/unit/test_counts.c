@@ -1,0 +1,671 @@
+/*
+ * Unit tests for counts (per-interval counters, output order of DESIGN.md
+ * contract 3) and tally (interval assignment and closing, contract 2; the
+ * monitored prefix filter of contract 1).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "counts.h"
+#include "interval.h"
+#include "prefix.h"
+#include "tally.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const uint8_t addr4_in[] = { 192, 0, 2, 77 };
+static const uint8_t addr4_out[] = { 198, 51, 100, 1 };
+static const uint8_t addr6_in[] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t addr6_out[] = { 0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 1 };
+
+static struct pkt
+mkpkt(enum pkt_class cls, unsigned key, enum tcp_kind k)
+{
+	struct pkt pk;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.cls = (uint8_t)cls;
+	pk.key = (uint16_t)key;
+	pk.tcpk = (uint8_t)k;
+	return pk;
+}
+
+static struct pkt
+mkpkt_to(enum pkt_class cls, unsigned key, int family, const uint8_t *dst)
+{
+	struct pkt pk = mkpkt(cls, key, TCPK_OTHER);
+
+	pk.family = (uint8_t)family;
+	pk.dst = dst;
+	return pk;
+}
+
+/* What counts_foreach reported, in the order it reported it. */
+struct seen {
+	enum proto	p;
+	unsigned	key;
+	uint64_t	n;
+};
+
+struct seen_list {
+	struct seen	v[64];
+	size_t		n;
+};
+
+static void
+seen_add(enum proto p, unsigned key, uint64_t n, void *arg)
+{
+	struct seen_list *l = arg;
+
+	assert_true(l->n < NITEMS(l->v));
+	l->v[l->n].p = p;
+	l->v[l->n].key = key;
+	l->v[l->n].n = n;
+	l->n++;
+}
+
+static void
+assert_seen(const struct seen_list *l, size_t i, enum proto p, unsigned key,
+    uint64_t n)
+{
+	assert_true(i < l->n);
+	assert_int_equal(l->v[i].p, p);
+	assert_int_equal(l->v[i].key, key);
+	assert_int_equal(l->v[i].n, n);
+}
+
+static void
+add(struct counts *c, enum pkt_class cls, unsigned key)
+{
+	struct pkt pk = mkpkt(cls, key, TCPK_OTHER);
+
+	counts_add(c, &pk);
+}
+
+static void
+test_counts_order(void **state)
+{
+	struct counts *c;
+	struct seen_list l;
+
+	(void)state;
+	c = counts_new();
+	counts_reset(c, 0, 60);
+	/* Added out of order, with the boundary keys of each protocol. */
+	add(c, CLASS_UDP, 53);
+	add(c, CLASS_ICMP6, 255);
+	add(c, CLASS_TCP, 445);
+	add(c, CLASS_ICMP, 0);
+	add(c, CLASS_TCP, 65535);
+	add(c, CLASS_UDP, 0);
+	add(c, CLASS_ICMP6, 128);
+	add(c, CLASS_TCP, 23);
+	add(c, CLASS_UDP, 53);
+	add(c, CLASS_ICMP, 255);
+	add(c, CLASS_TCP, 0);
+	add(c, CLASS_ICMP6, 0);
+	add(c, CLASS_UDP, 65535);
+	add(c, CLASS_ICMP, 8);
+	add(c, CLASS_TCP, 445);
+	add(c, CLASS_TCP, 445);
+	memset(&l, 0, sizeof(l));
+	counts_foreach(c, seen_add, &l);
+	assert_int_equal(l.n, 13);
+	assert_seen(&l, 0, PROTO_TCP, 0, 1);
+	assert_seen(&l, 1, PROTO_TCP, 23, 1);
+	assert_seen(&l, 2, PROTO_TCP, 445, 3);
+	assert_seen(&l, 3, PROTO_TCP, 65535, 1);
+	assert_seen(&l, 4, PROTO_UDP, 0, 1);
+	assert_seen(&l, 5, PROTO_UDP, 53, 2);
+	assert_seen(&l, 6, PROTO_UDP, 65535, 1);
+	assert_seen(&l, 7, PROTO_ICMP, 0, 1);
+	assert_seen(&l, 8, PROTO_ICMP, 8, 1);
+	assert_seen(&l, 9, PROTO_ICMP, 255, 1);
+	assert_seen(&l, 10, PROTO_ICMP6, 0, 1);
+	assert_seen(&l, 11, PROTO_ICMP6, 128, 1);
+	assert_seen(&l, 12, PROTO_ICMP6, 255, 1);
+	counts_free(c);
+}
+
+static void
+test_counts_classes(void **state)
+{
+	struct counts *c;
+	struct seen_list l;
+	struct pkt pk;
+
+	(void)state;
+	c = counts_new();
+	counts_reset(c, 120, 60);
+	assert_true(counts_empty(c));
+	pk = mkpkt(CLASS_TCP, 445, TCPK_SYN);
+	counts_add(c, &pk);
+	counts_add(c, &pk);
+	pk = mkpkt(CLASS_TCP, 80, TCPK_SYNACK);
+	counts_add(c, &pk);
+	pk = mkpkt(CLASS_TCP, 80, TCPK_RST);
+	counts_add(c, &pk);
+	add(c, CLASS_UDP, 1434);
+	add(c, CLASS_ICMP, 8);
+	add(c, CLASS_ICMP6, 128);
+	/* Unkeyed classes: totals only, whatever their key field says. */
+	add(c, CLASS_FRAGMENT, 7);
+	add(c, CLASS_OTHER, 8);
+	add(c, CLASS_OTHER, 0);
+	add(c, CLASS_NONIP, 9);
+	add(c, CLASS_MALFORMED, 10);
+	add(c, CLASS_UNMONITORED, 11);
+	assert_false(counts_empty(c));
+	assert_int_equal(c->t.classes[CLASS_TCP], 4);
+	assert_int_equal(c->t.classes[CLASS_UDP], 1);
+	assert_int_equal(c->t.classes[CLASS_ICMP], 1);
+	assert_int_equal(c->t.classes[CLASS_ICMP6], 1);
+	assert_int_equal(c->t.classes[CLASS_FRAGMENT], 1);
+	assert_int_equal(c->t.classes[CLASS_OTHER], 2);
+	assert_int_equal(c->t.classes[CLASS_NONIP], 1);
+	assert_int_equal(c->t.classes[CLASS_MALFORMED], 1);
+	assert_int_equal(c->t.classes[CLASS_UNMONITORED], 1);
+	assert_int_equal(c->t.tcpk[TCPK_SYN], 2);
+	assert_int_equal(c->t.tcpk[TCPK_SYNACK], 1);
+	assert_int_equal(c->t.tcpk[TCPK_RST], 1);
+	assert_int_equal(c->t.tcpk[TCPK_OTHER], 0);
+	assert_int_equal(counts_seen(&c->t), 4 + 1 + 1 + 1 + 1 + 2 + 1 + 1 + 1);
+	assert_int_equal(counts_keyed(&c->t), 4 + 1 + 1 + 1);
+	memset(&l, 0, sizeof(l));
+	counts_foreach(c, seen_add, &l);
+	assert_int_equal(l.n, 5);
+	assert_seen(&l, 0, PROTO_TCP, 80, 2);
+	assert_seen(&l, 1, PROTO_TCP, 445, 2);
+	counts_free(c);
+}
+
+static void
+test_counts_reset(void **state)
+{
+	struct counts *c;
+	struct seen_list l;
+	size_t i;
+
+	(void)state;
+	c = counts_new();
+	counts_reset(c, 0, 60);
+	add(c, CLASS_TCP, 445);
+	add(c, CLASS_UDP, 65535);
+	add(c, CLASS_ICMP6, 255);
+	add(c, CLASS_MALFORMED, 0);
+	c->t.late = 3;
+	c->t.drops = 4;
+	counts_reset(c, 60, 300);
+	assert_int_equal(c->start, 60);
+	assert_int_equal(c->len, 300);
+	assert_true(counts_empty(c));
+	assert_int_equal(counts_seen(&c->t), 0);
+	assert_int_equal(c->t.late, 0);
+	assert_int_equal(c->t.drops, 0);
+	assert_int_equal(c->t.tcpk[TCPK_OTHER], 0);
+	for (i = 0; i < COUNTS_NKEYS; i++)
+		assert_int_equal(c->key[i], 0);
+	for (i = 0; i < COUNTS_NKEYS / 64; i++)
+		assert_int_equal(c->touched[i], 0);
+	memset(&l, 0, sizeof(l));
+	counts_foreach(c, seen_add, &l);
+	assert_int_equal(l.n, 0);
+	/* Counting resumes from zero in the new interval. */
+	add(c, CLASS_TCP, 445);
+	counts_foreach(c, seen_add, &l);
+	assert_int_equal(l.n, 1);
+	assert_seen(&l, 0, PROTO_TCP, 445, 1);
+	counts_free(c);
+}
+
+/*
+ * Closing an interval must cost what was seen, not a memset of 1 MiB:
+ * reset visits only the keys marked touched.  A count planted without
+ * its bit shows that nothing else was written.
+ */
+static void
+test_counts_reset_touched_only(void **state)
+{
+	struct counts *c;
+	uint32_t planted = counts_base[PROTO_UDP] + 9999;
+
+	(void)state;
+	c = counts_new();
+	counts_reset(c, 0, 60);
+	add(c, CLASS_TCP, 22);
+	c->key[planted] = 7;
+	counts_reset(c, 60, 60);
+	assert_int_equal(c->key[counts_base[PROTO_TCP] + 22], 0);
+	assert_int_equal(c->key[planted], 7);
+	/* With no keyed packet at all the key array is not walked either. */
+	add(c, CLASS_OTHER, 0);
+	counts_reset(c, 120, 60);
+	assert_int_equal(c->key[planted], 7);
+	counts_free(c);
+}
+
+static void
+test_totals_add(void **state)
+{
+	struct totals sum, t;
+	int i;
+
+	(void)state;
+	memset(&sum, 0, sizeof(sum));
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < CLASS_COUNT; i++)
+		t.classes[i] = (uint64_t)i + 1;
+	for (i = 0; i < TCPK_COUNT; i++)
+		t.tcpk[i] = (uint64_t)i + 100;
+	t.late = 1000;
+	t.drops = 2000;
+	totals_add(&sum, &t);
+	totals_add(&sum, &t);
+	for (i = 0; i < CLASS_COUNT; i++)
+		assert_int_equal(sum.classes[i], 2 * ((uint64_t)i + 1));
+	for (i = 0; i < TCPK_COUNT; i++)
+		assert_int_equal(sum.tcpk[i], 2 * ((uint64_t)i + 100));
+	assert_int_equal(sum.late, 2000);
+	assert_int_equal(sum.drops, 4000);
+	/* 1 + 2 + ... + CLASS_COUNT, twice; keyed are the first four. */
+	assert_int_equal(counts_seen(&sum), CLASS_COUNT * (CLASS_COUNT + 1));
+	assert_int_equal(counts_keyed(&sum), 2 * (1 + 2 + 3 + 4));
+}
+
+static void
+test_counts_empty_drops(void **state)
+{
+	struct counts *c;
+
+	(void)state;
+	c = counts_new();
+	counts_reset(c, 0, 60);
+	assert_true(counts_empty(c));
+	/* Drops alone are news: the interval was not quiet, we were blind. */
+	c->t.drops = 1;
+	assert_false(counts_empty(c));
+	counts_free(c);
+	counts_free(NULL);
+}
+
+/* What the tally handed out, in order: closed intervals and gaps. */
+struct event {
+	int		 gap;
+	int64_t		 start;
+	uint32_t	 len;
+	uint64_t	 n;		/* gap: intervals; emit: packets */
+	uint64_t	 late;
+	uint64_t	 tcp445;
+	uint64_t	 unmonitored;
+};
+
+struct events {
+	struct event	v[32];
+	size_t		n;
+};
+
+static void
+on_emit(struct counts *c, void *arg)
+{
+	struct events *e = arg;
+	struct event *ev;
+
+	assert_true(e->n < NITEMS(e->v));
+	ev = &e->v[e->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->start = c->start;
+	ev->len = c->len;
+	ev->n = counts_seen(&c->t);
+	ev->late = c->t.late;
+	ev->tcp445 = c->key[counts_base[PROTO_TCP] + 445];
+	ev->unmonitored = c->t.classes[CLASS_UNMONITORED];
+}
+
+static void
+on_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
+{
+	struct events *e = arg;
+	struct event *ev;
+
+	assert_true(e->n < NITEMS(e->v));
+	ev = &e->v[e->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->gap = 1;
+	ev->start = start;
+	ev->n = n;
+	ev->len = len;
+}
+
+static void
+assert_emit(const struct events *e, size_t i, int64_t start, uint64_t n)
+{
+	assert_true(i < e->n);
+	assert_false(e->v[i].gap);
+	assert_int_equal(e->v[i].start, start);
+	assert_int_equal(e->v[i].n, n);
+}
+
+static void
+assert_gap(const struct events *e, size_t i, int64_t start, uint64_t n,
+    uint32_t len)
+{
+	assert_true(i < e->n);
+	assert_true(e->v[i].gap);
+	assert_int_equal(e->v[i].start, start);
+	assert_int_equal(e->v[i].n, n);
+	assert_int_equal(e->v[i].len, len);
+}
+
+static void
+packet_at(struct tally *t, int64_t sec)
+{
+	struct pkt pk = mkpkt(CLASS_TCP, 445, TCPK_SYN);
+
+	tally_packet(t, sec, &pk);
+}
+
+static void
+test_tally_same_interval(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, 100);
+	packet_at(&t, 60);
+	packet_at(&t, 119);
+	assert_int_equal(e.n, 0);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 60, 3);
+	assert_int_equal(e.v[0].len, 60);
+	assert_int_equal(e.v[0].tcp445, 3);
+	assert_int_equal(e.v[0].late, 0);
+	/* Finishing twice closes nothing more. */
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	tally_free(&t);
+}
+
+static void
+test_tally_advance(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, 1000000000);	/* interval 999999960 */
+	packet_at(&t, 1000000019);
+	packet_at(&t, 1000000020);	/* interval 1000000020 */
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 2);
+	packet_at(&t, 1000000080);
+	packet_at(&t, 1000000139);
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 1, 1000000020, 1);
+	tally_finish(&t);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 2, 1000000080, 2);
+	assert_int_equal(e.v[2].tcp445, 2);
+	tally_free(&t);
+}
+
+/* Empty intervals between packets go to the gap callback in one call. */
+static void
+test_tally_gap(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, 10);
+	packet_at(&t, 250);	/* 60, 120, 180 were empty */
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 0, 0, 1);
+	assert_gap(&e, 1, 60, 3, 60);
+	packet_at(&t, 300);	/* next interval: no gap */
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 2, 240, 1);
+	/* Ten years ahead costs one call, not millions. */
+	packet_at(&t, 300 + 315360000);
+	assert_int_equal(e.n, 5);
+	assert_emit(&e, 3, 300, 1);
+	assert_gap(&e, 4, 360, 315360000 / 60 - 1, 60);
+	tally_finish(&t);
+	assert_emit(&e, 5, 300 + 315360000, 1);
+	tally_free(&t);
+}
+
+/* The live loop's timer closes intervals without a packet. */
+static void
+test_tally_advance_timer(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 300, NULL, on_emit, on_gap, &e);
+	tally_advance(&t, 1234);	/* opens 1200 */
+	assert_int_equal(e.n, 0);
+	assert_int_equal(t.cur->start, 1200);
+	tally_advance(&t, 1499);	/* still inside */
+	assert_int_equal(e.n, 0);
+	tally_advance(&t, 1500);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 1200, 0);
+	tally_advance(&t, 2450);	/* closes 1500; 1800, 2100 empty */
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 1, 1500, 0);
+	assert_gap(&e, 2, 1800, 2, 300);
+	assert_int_equal(t.cur->start, 2400);
+	tally_advance(&t, 100);		/* the clock stepped back */
+	assert_int_equal(e.n, 3);
+	assert_int_equal(t.cur->start, 2400);
+	tally_free(&t);
+}
+
+/* An older timestamp is counted in the open interval and marked late. */
+static void
+test_tally_late(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, 130);		/* opens 120 */
+	packet_at(&t, 10);		/* late: an interval already gone */
+	packet_at(&t, 119);		/* late by one second */
+	packet_at(&t, 120);
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 180);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 120, 4);
+	assert_int_equal(e.v[0].late, 2);
+	assert_int_equal(e.v[0].tcp445, 4);
+	tally_finish(&t);
+	assert_emit(&e, 1, 180, 1);
+	assert_int_equal(e.v[1].late, 0);
+	tally_free(&t);
+}
+
+static void
+test_interval_start(void **state)
+{
+	(void)state;
+	assert_int_equal(interval_start(0, 60), 0);
+	assert_int_equal(interval_start(59, 60), 0);
+	assert_int_equal(interval_start(60, 60), 60);
+	assert_int_equal(interval_start(1000000019, 60), 999999960);
+	assert_int_equal(interval_start(-1, 60), -60);
+	assert_int_equal(interval_start(-59, 60), -60);
+	assert_int_equal(interval_start(-60, 60), -60);
+	assert_int_equal(interval_start(-61, 60), -120);
+	assert_int_equal(interval_start(7, 1), 7);
+	assert_int_equal(interval_start(-7, 1), -7);
+	assert_int_equal(interval_start(86399, 86400), 0);
+	assert_int_equal(interval_start(-86400, 86400), -86400);
+	assert_int_equal(interval_start(-86401, 86400), -172800);
+}
+
+/* Before 1970 intervals still start at floor(sec / len) * len. */
+static void
+test_tally_negative(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, -61);		/* opens -120 */
+	assert_int_equal(t.cur->start, -120);
+	packet_at(&t, -60);		/* opens -60 */
+	packet_at(&t, -1);
+	packet_at(&t, 0);		/* opens 0 */
+	packet_at(&t, 150);		/* opens 120 after an empty 60 */
+	tally_finish(&t);
+	assert_int_equal(e.n, 5);
+	assert_emit(&e, 0, -120, 1);
+	assert_emit(&e, 1, -60, 2);
+	assert_emit(&e, 2, 0, 1);
+	assert_gap(&e, 3, 60, 1, 60);
+	assert_emit(&e, 4, 120, 1);
+	tally_free(&t);
+
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, -1);
+	packet_at(&t, -301);		/* late */
+	packet_at(&t, 59);		/* opens 0 */
+	tally_finish(&t);
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 0, -60, 2);
+	assert_int_equal(e.v[0].late, 1);
+	assert_emit(&e, 1, 0, 1);
+	tally_free(&t);
+}
+
+/*
+ * With a monitored list, a packet to any other address is counted as
+ * unmonitored and under no key; packets without an address are left as
+ * they are.
+ */
+static void
+test_tally_monitored(void **state)
+{
+	struct prefixes *ps;
+	struct tally t;
+	struct events e;
+	struct pkt pk;
+	char err[128];
+
+	(void)state;
+	ps = prefixes_new();
+	assert_int_equal(prefixes_add(ps, "192.0.2.0/24", err, sizeof(err)),
+	    0);
+	assert_int_equal(prefixes_add(ps, "2001:db8::/32", err, sizeof(err)),
+	    0);
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, ps, on_emit, on_gap, &e);
+
+	pk = mkpkt_to(CLASS_TCP, 445, 4, addr4_in);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_TCP);
+	pk = mkpkt_to(CLASS_TCP, 445, 4, addr4_out);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_UNMONITORED);
+	pk = mkpkt_to(CLASS_TCP, 445, 6, addr6_in);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_TCP);
+	pk = mkpkt_to(CLASS_TCP, 445, 6, addr6_out);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_UNMONITORED);
+	/* Fragments and other protocols have a destination too. */
+	pk = mkpkt_to(CLASS_FRAGMENT, 0, 4, addr4_out);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_UNMONITORED);
+	pk = mkpkt_to(CLASS_OTHER, 0, 6, addr6_in);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_OTHER);
+	pk = mkpkt(CLASS_NONIP, 0, TCPK_OTHER);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_NONIP);
+	pk = mkpkt(CLASS_MALFORMED, 0, TCPK_OTHER);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_MALFORMED);
+
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 0, 8);
+	assert_int_equal(e.v[0].tcp445, 2);
+	assert_int_equal(e.v[0].unmonitored, 3);
+	tally_free(&t);
+	prefixes_free(ps);
+}
+
+/* The IPv4 bytes of a packet are not matched against IPv6 prefixes. */
+static void
+test_tally_monitored_family(void **state)
+{
+	/* 32.1.13.184 is 2001:0db8 read as IPv4. */
+	static const uint8_t v4_like_v6[] = { 0x20, 0x01, 0x0d, 0xb8 };
+	struct prefixes *ps;
+	struct tally t;
+	struct events e;
+	struct pkt pk;
+	char err[128];
+
+	(void)state;
+	ps = prefixes_new();
+	assert_int_equal(prefixes_add(ps, "2001:db8::/32", err, sizeof(err)),
+	    0);
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, ps, on_emit, on_gap, &e);
+	pk = mkpkt_to(CLASS_UDP, 53, 4, v4_like_v6);
+	tally_packet(&t, 0, &pk);
+	assert_int_equal(pk.cls, CLASS_UNMONITORED);
+	tally_finish(&t);
+	tally_free(&t);
+	prefixes_free(ps);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_order),
+		cmocka_unit_test(test_counts_classes),
+		cmocka_unit_test(test_counts_reset),
+		cmocka_unit_test(test_counts_reset_touched_only),
+		cmocka_unit_test(test_totals_add),
+		cmocka_unit_test(test_counts_empty_drops),
+		cmocka_unit_test(test_interval_start),
+		cmocka_unit_test(test_tally_same_interval),
+		cmocka_unit_test(test_tally_advance),
+		cmocka_unit_test(test_tally_gap),
+		cmocka_unit_test(test_tally_advance_timer),
+		cmocka_unit_test(test_tally_late),
+		cmocka_unit_test(test_tally_negative),
+		cmocka_unit_test(test_tally_monitored),
+		cmocka_unit_test(test_tally_monitored_family),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
