@@ -16,11 +16,11 @@
  * the error names it.
  */
 struct config_reader {
-	FILE	*f;
-	char	*buf;
-	size_t	 cap;
-	int	 line;
-	int	 toolong;	/* line number of the first overlong line */
+	FILE *f;
+	char *buf;
+	size_t cap;
+	int line;
+	int toolong; /* line number of the first overlong line */
 };
 
 static char *
@@ -44,10 +44,10 @@ config_read_line(char *str, int num, void *stream)
 }
 
 struct config_ctx {
-	const char		*path;
-	const struct config_key	*table;
-	void			*arg;
-	char			 why[256];	/* first error only */
+	const char *path;
+	const struct config_key *table;
+	void *arg;
+	char why[256]; /* first error only */
 };
 
 static int
@@ -79,8 +79,8 @@ int
 config_load(const char *path, const struct config_key *table, void *arg,
     char *err, size_t errlen)
 {
-	struct config_ctx ctx = { path, table, arg, "" };
-	struct config_reader r = { NULL, NULL, 0, 0, 0 };
+	struct config_ctx ctx = {path, table, arg, ""};
+	struct config_reader r = {NULL, NULL, 0, 0, 0};
 	struct stat st;
 	int line, rerr;
 

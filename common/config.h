@@ -9,12 +9,12 @@
 #include <stddef.h>
 
 /* inih's line buffer (INI_MAX_LINE) less the newline and NUL. */
-#define CONFIG_MAX_LINE	198
+#define CONFIG_MAX_LINE 198
 
 struct config_key {
-	const char	*section;
-	const char	*name;
-	const char	*(*set)(void *arg, const char *value);
+	const char *section;
+	const char *name;
+	const char *(*set)(void *arg, const char *value);
 };
 
 /*
@@ -22,7 +22,7 @@ struct config_key {
  * keys, setter failures, lines over CONFIG_MAX_LINE characters and
  * unreadable files are errors: returns -1 with one line in err, else 0.
  */
-int	config_load(const char *path, const struct config_key *table,
-	    void *arg, char *err, size_t errlen);
+int config_load(const char *path, const struct config_key *table, void *arg,
+    char *err, size_t errlen);
 
 #endif

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#define INTERVAL_DEFAULT	60
-#define INTERVAL_MAX		86400
+#define INTERVAL_DEFAULT 60
+#define INTERVAL_MAX 86400
 
 static inline int64_t
 interval_start(int64_t sec, uint32_t len)
@@ -22,6 +22,6 @@ interval_start(int64_t sec, uint32_t len)
 }
 
 /* Parse a length in seconds, 1..INTERVAL_MAX; returns -1 if invalid. */
-int	interval_parse(const char *, uint32_t *);
+int interval_parse(const char *, uint32_t *);
 
 #endif

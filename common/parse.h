@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-int	parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *);
-int	parse_bool(const char *, int *);
+int parse_u64(const char *, uint64_t min, uint64_t max, uint64_t *);
+int parse_bool(const char *, int *);
 
 #endif

@@ -9,14 +9,14 @@
 #include "xmalloc.h"
 
 struct prefix {
-	int		family;		/* 4 or 6 */
-	unsigned	len;
-	uint8_t		addr[16];
+	int family; /* 4 or 6 */
+	unsigned len;
+	uint8_t addr[16];
 };
 
 struct prefixes {
-	struct prefix	*v;
-	size_t		 n, cap;
+	struct prefix *v;
+	size_t n, cap;
 };
 
 struct prefixes *
@@ -113,7 +113,7 @@ prefixes_add_list(struct prefixes *ps, const char *list, char *err,
 
 	copy = xstrdup(list);
 	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
+	     tok = strtok_r(NULL, ", \t", &save)) {
 		if ((rc = prefixes_add(ps, tok, err, errlen)) == -1)
 			break;
 	}

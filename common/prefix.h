@@ -12,21 +12,20 @@
 
 struct prefixes;
 
-struct prefixes	*prefixes_new(void);
-void		 prefixes_free(struct prefixes *);
+struct prefixes *prefixes_new(void);
+void prefixes_free(struct prefixes *);
 /*
  * Add one "ADDR/LEN" (or a bare address); refuses host bits set beyond LEN.
  * Returns 0, or -1 with a reason in err.
  */
-int		 prefixes_add(struct prefixes *, const char *, char *err,
-		    size_t errlen);
+int prefixes_add(struct prefixes *, const char *, char *err, size_t errlen);
 /* Add a list separated by commas or blanks; same errors as above. */
-int		 prefixes_add_list(struct prefixes *, const char *, char *err,
-		    size_t errlen);
-size_t		 prefixes_count(const struct prefixes *);
-int		 prefixes_match4(const struct prefixes *, const uint8_t *);
-int		 prefixes_match6(const struct prefixes *, const uint8_t *);
+int
+prefixes_add_list(struct prefixes *, const char *, char *err, size_t errlen);
+size_t prefixes_count(const struct prefixes *);
+int prefixes_match4(const struct prefixes *, const uint8_t *);
+int prefixes_match6(const struct prefixes *, const uint8_t *);
 /* Number of addresses covered (overlaps counted twice), saturating. */
-uint64_t	 prefixes_naddrs(const struct prefixes *);
+uint64_t prefixes_naddrs(const struct prefixes *);
 
 #endif

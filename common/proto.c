@@ -4,10 +4,10 @@
 #include "proto.h"
 
 static const char *const proto_names[PROTO_COUNT] = {
-	[PROTO_TCP] = "tcp",
-	[PROTO_UDP] = "udp",
-	[PROTO_ICMP] = "icmp",
-	[PROTO_ICMP6] = "icmp6",
+    [PROTO_TCP] = "tcp",
+    [PROTO_UDP] = "udp",
+    [PROTO_ICMP] = "icmp",
+    [PROTO_ICMP6] = "icmp6",
 };
 
 const char *

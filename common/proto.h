@@ -6,13 +6,7 @@
 #ifndef TEITEN_PROTO_H
 #define TEITEN_PROTO_H
 
-enum proto {
-	PROTO_TCP,
-	PROTO_UDP,
-	PROTO_ICMP,
-	PROTO_ICMP6,
-	PROTO_COUNT
-};
+enum proto { PROTO_TCP, PROTO_UDP, PROTO_ICMP, PROTO_ICMP6, PROTO_COUNT };
 
 /* Keys per protocol: 65536 ports, or 256 ICMP types. */
 static inline unsigned
@@ -21,8 +15,8 @@ proto_nkeys(enum proto p)
 	return p <= PROTO_UDP ? 65536 : 256;
 }
 
-const char	*proto_name(enum proto);
+const char *proto_name(enum proto);
 /* Returns the protocol named, or -1. */
-int		 proto_from_name(const char *);
+int proto_from_name(const char *);
 
 #endif

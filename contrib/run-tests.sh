@@ -2,7 +2,7 @@
 # Builds teiten from scratch three ways and runs every test: a plain build
 # (warnings are errors), an AddressSanitizer + UndefinedBehaviorSanitizer
 # build, and a clang libFuzzer build whose fuzzers run FUZZ_SECONDS each
-# (default 30).  Ends with one line "N passed, N failed" summed from meson's
+# (default 30), after a clang-format check of every C file.  Ends with one line "N passed, N failed" summed from meson's
 # summaries and the fuzz runs.  Run as root on Debian 12 (the live capture
 # test needs network namespaces).
 set -uo pipefail
@@ -40,6 +40,16 @@ run_suite() {
 	meson test -C "$out/$name" --print-errorlogs 2>&1 | tee "$out/$name.test.log"
 	tally "$out/$name.test.log"
 }
+
+echo "== style: clang-format --dry-run on every C file"
+# shellcheck disable=SC2046
+if clang-format --dry-run -Werror $(git ls-files '*.c' '*.h') 2>"$out/format.log"; then
+	passed=$((passed + 1))
+else
+	head -n 40 "$out/format.log"
+	echo "style: FAILED (run clang-format -i on the files above)"
+	failed=$((failed + 1))
+fi
 
 run_suite plain -Dwerror=true
 run_suite asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false

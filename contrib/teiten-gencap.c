@@ -20,108 +20,110 @@
 #include "parse.h"
 #include "xmalloc.h"
 
-#define PCAP_MAGIC_USEC		0xa1b2c3d4
-#define PCAP_SNAPLEN		65535
-#define DLT_EN10MB_		1
+#define PCAP_MAGIC_USEC 0xa1b2c3d4
+#define PCAP_SNAPLEN 65535
+#define DLT_EN10MB_ 1
 
-#define ETHERTYPE_IPV4		0x0800
-#define ETHERTYPE_ARP		0x0806
-#define ETHERTYPE_8021Q		0x8100
-#define ETHERTYPE_IPV6		0x86dd
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_8021Q 0x8100
+#define ETHERTYPE_IPV6 0x86dd
 
-#define ETH_MIN			60	/* without FCS, as captures show it */
-#define FRAME_MAX		1514
-#define RECHDR_LEN		16
-#define OUTBUF_LEN		(4u << 20)
+#define ETH_MIN 60 /* without FCS, as captures show it */
+#define FRAME_MAX 1514
+#define RECHDR_LEN 16
+#define OUTBUF_LEN (4u << 20)
 
-enum { OPT_CAMPAIGN = 256 };	/* long options without a letter */
+enum { OPT_CAMPAIGN = 256 }; /* long options without a letter */
 
-#define COUNT_DEFAULT		1000000
-#define DURATION_DEFAULT	86400
-#define START_DEFAULT		1699920000	/* 2023-11-14 00:00 UTC */
-#define SEED_DEFAULT		1
-#define PORTS_DEFAULT		5000
-#define ZIPF_EXPONENT		1.0
-#define ZIPF_GUIDE		4096
-#define VLAN_PER_10K		200	/* share of frames with an 802.1Q tag */
-#define CAMPAIGN_PER_10K	1500	/* share of TCP SYNs once it started */
+#define COUNT_DEFAULT 1000000
+#define DURATION_DEFAULT 86400
+#define START_DEFAULT 1699920000 /* 2023-11-14 00:00 UTC */
+#define SEED_DEFAULT 1
+#define PORTS_DEFAULT 5000
+#define ZIPF_EXPONENT 1.0
+#define ZIPF_GUIDE 4096
+#define VLAN_PER_10K 200 /* share of frames with an 802.1Q tag */
+#define CAMPAIGN_PER_10K 1500 /* share of TCP SYNs once it started */
 
 /* The dark networks: TEST-NET-3 and a documentation /48. */
-#define DARK4			0xcb007100u	/* 203.0.113.0/24 */
-static const uint8_t dark6[6] = { 0x20, 0x01, 0x0d, 0xb8, 0x7e, 0x17 };
-static const uint8_t mac_sensor[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
-static const uint8_t mac_router[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0xfe };
+#define DARK4 0xcb007100u /* 203.0.113.0/24 */
+static const uint8_t dark6[6] = {0x20, 0x01, 0x0d, 0xb8, 0x7e, 0x17};
+static const uint8_t mac_sensor[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
+static const uint8_t mac_router[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0xfe};
 
 /* Ranked first, most scanned first; the rest of the set is random. */
-static const uint16_t hot_tcp[] = {
-	23, 445, 22, 80, 3389, 8080, 443, 1433, 5900, 139, 135, 25, 3306,
-	53, 81, 8443, 2323, 8000, 5555, 21, 8081, 8888, 6379, 110, 143, 1723,
-	5060, 37215, 52869, 7547, 9200, 2222, 3390, 8088, 5432, 27017, 111,
-	993, 995, 8291, 60001, 9000, 5985, 4443, 10000, 6443, 9090, 49152,
-	8728, 11211
-};
-static const uint16_t hot_udp[] = {
-	53, 123, 1900, 161, 5060, 137, 19, 389, 11211, 111, 500, 69, 5353,
-	3702, 1194, 520, 17185, 3283, 10001, 27015, 443, 4500, 3478, 1434
-};
-#define NHOT_TCP	(sizeof(hot_tcp) / sizeof(hot_tcp[0]))
-#define NHOT_UDP	(sizeof(hot_udp) / sizeof(hot_udp[0]))
+static const uint16_t hot_tcp[] = {23, 445, 22, 80, 3389, 8080, 443, 1433, 5900,
+    139, 135, 25, 3306, 53, 81, 8443, 2323, 8000, 5555, 21, 8081, 8888, 6379,
+    110, 143, 1723, 5060, 37215, 52869, 7547, 9200, 2222, 3390, 8088, 5432,
+    27017, 111, 993, 995, 8291, 60001, 9000, 5985, 4443, 10000, 6443, 9090,
+    49152, 8728, 11211};
+static const uint16_t hot_udp[] = {53, 123, 1900, 161, 5060, 137, 19, 389,
+    11211, 111, 500, 69, 5353, 3702, 1194, 520, 17185, 3283, 10001, 27015, 443,
+    4500, 3478, 1434};
+#define NHOT_TCP (sizeof(hot_tcp) / sizeof(hot_tcp[0]))
+#define NHOT_UDP (sizeof(hot_udp) / sizeof(hot_udp[0]))
 
 /* What the sensor makes of each kind, for the summary (-v). */
 enum gen_class {
-	GC_TCP, GC_UDP, GC_ICMP, GC_ICMP6, GC_FRAGMENT, GC_OTHER, GC_NONIP,
+	GC_TCP,
+	GC_UDP,
+	GC_ICMP,
+	GC_ICMP6,
+	GC_FRAGMENT,
+	GC_OTHER,
+	GC_NONIP,
 	GC_COUNT
 };
-static const char *const gc_names[GC_COUNT] = {
-	"tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip"
-};
+static const char *const gc_names[GC_COUNT] = {"tcp", "udp", "icmp", "icmp6",
+    "fragment", "other", "nonip"};
 
 struct rng {
-	uint64_t	s[4];
+	uint64_t s[4];
 };
 
 /* Ranks 0..n-1 with P(r) proportional to 1 / (r + 1)^s. */
 struct zipf {
-	uint32_t	 n;
-	double		*cdf;
-	uint32_t	 guide[ZIPF_GUIDE];
+	uint32_t n;
+	double *cdf;
+	uint32_t guide[ZIPF_GUIDE];
 };
 
 struct portset {
-	struct zipf	 z;
-	uint16_t	*port;		/* port of each rank */
+	struct zipf z;
+	uint16_t *port; /* port of each rank */
 };
 
 struct gen {
-	struct rng	 rng;
-	struct portset	 tcp;
-	struct portset	 udp;
-	uint64_t	 n;		/* packets to write */
-	uint64_t	 i;		/* packets written */
-	uint64_t	 start_us;
-	uint64_t	 dur_us;
-	int		 campaign_port;	/* -1: none */
-	uint64_t	 campaign_from;	/* packet index it starts at */
-	uint64_t	 count[GC_COUNT];
-	uint64_t	 nvlan;
-	FILE		*out;
-	const char	*path;
-	int		 regular;	/* a regular file: removed on error */
-	uint8_t		*buf;
-	size_t		 len;
+	struct rng rng;
+	struct portset tcp;
+	struct portset udp;
+	uint64_t n; /* packets to write */
+	uint64_t i; /* packets written */
+	uint64_t start_us;
+	uint64_t dur_us;
+	int campaign_port; /* -1: none */
+	uint64_t campaign_from; /* packet index it starts at */
+	uint64_t count[GC_COUNT];
+	uint64_t nvlan;
+	FILE *out;
+	const char *path;
+	int regular; /* a regular file: removed on error */
+	uint8_t *buf;
+	size_t len;
 };
 
-typedef size_t	(*build_fn)(struct gen *, uint8_t *);
+typedef size_t (*build_fn)(struct gen *, uint8_t *);
 
-static size_t	build_tcp4_syn(struct gen *, uint8_t *);
-static size_t	build_tcp4_backscatter(struct gen *, uint8_t *);
-static size_t	build_udp4(struct gen *, uint8_t *);
-static size_t	build_icmp4(struct gen *, uint8_t *);
-static size_t	build_tcp6_syn(struct gen *, uint8_t *);
-static size_t	build_icmp6(struct gen *, uint8_t *);
-static size_t	build_fragment4(struct gen *, uint8_t *);
-static size_t	build_esp4(struct gen *, uint8_t *);
-static size_t	build_arp(struct gen *, uint8_t *);
+static size_t build_tcp4_syn(struct gen *, uint8_t *);
+static size_t build_tcp4_backscatter(struct gen *, uint8_t *);
+static size_t build_udp4(struct gen *, uint8_t *);
+static size_t build_icmp4(struct gen *, uint8_t *);
+static size_t build_tcp6_syn(struct gen *, uint8_t *);
+static size_t build_icmp6(struct gen *, uint8_t *);
+static size_t build_fragment4(struct gen *, uint8_t *);
+static size_t build_esp4(struct gen *, uint8_t *);
+static size_t build_arp(struct gen *, uint8_t *);
 
 /*
  * The traffic mix, per 10,000 packets.  A builder writes everything after
@@ -129,55 +131,65 @@ static size_t	build_arp(struct gen *, uint8_t *);
  * and the padding are added around it by gen_frame().
  */
 static const struct kind {
-	unsigned	 weight;
-	uint16_t	 ethertype;
-	enum gen_class	 cls;
-	build_fn	 build;
+	unsigned weight;
+	uint16_t ethertype;
+	enum gen_class cls;
+	build_fn build;
 } kinds[] = {
-	{ 8140, ETHERTYPE_IPV4, GC_TCP,		build_tcp4_syn },
-	{ 150,	ETHERTYPE_IPV4, GC_TCP,		build_tcp4_backscatter },
-	{ 900,	ETHERTYPE_IPV4, GC_UDP,		build_udp4 },
-	{ 500,	ETHERTYPE_IPV4, GC_ICMP,	build_icmp4 },
-	{ 150,	ETHERTYPE_IPV6, GC_TCP,		build_tcp6_syn },
-	{ 80,	ETHERTYPE_IPV6, GC_ICMP6,	build_icmp6 },
-	{ 30,	ETHERTYPE_IPV4, GC_FRAGMENT,	build_fragment4 },
-	{ 30,	ETHERTYPE_IPV4, GC_OTHER,	build_esp4 },
-	{ 20,	ETHERTYPE_ARP,	GC_NONIP,	build_arp },
+    {8140, ETHERTYPE_IPV4, GC_TCP, build_tcp4_syn},
+    {150, ETHERTYPE_IPV4, GC_TCP, build_tcp4_backscatter},
+    {900, ETHERTYPE_IPV4, GC_UDP, build_udp4},
+    {500, ETHERTYPE_IPV4, GC_ICMP, build_icmp4},
+    {150, ETHERTYPE_IPV6, GC_TCP, build_tcp6_syn},
+    {80, ETHERTYPE_IPV6, GC_ICMP6, build_icmp6},
+    {30, ETHERTYPE_IPV4, GC_FRAGMENT, build_fragment4},
+    {30, ETHERTYPE_IPV4, GC_OTHER, build_esp4},
+    {20, ETHERTYPE_ARP, GC_NONIP, build_arp},
 };
-#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 /* ICMP types, per 10,000 ICMP packets of their family. */
 static const struct icmp_kind {
-	unsigned	 weight;
-	uint8_t		 type;
-	uint16_t	 len;		/* ICMP header and body */
-} icmp4_types[] = {
-	{ 8500, 8, 8 },			/* echo request, zmap style */
-	{ 600, 3, 36 },			/* unreachable: backscatter */
-	{ 400, 0, 40 },			/* echo reply: backscatter */
-	{ 300, 11, 36 },		/* time exceeded */
-	{ 200, 13, 20 },		/* timestamp request */
-}, icmp6_types[] = {
-	{ 8000, 128, 16 },		/* echo request */
-	{ 1000, 129, 16 },		/* echo reply: backscatter */
-	{ 1000, 135, 24 },		/* neighbour solicitation */
+	unsigned weight;
+	uint8_t type;
+	uint16_t len; /* ICMP header and body */
+} icmp4_types[] =
+    {
+	{8500, 8, 8}, /* echo request, zmap style */
+	{600, 3, 36}, /* unreachable: backscatter */
+	{400, 0, 40}, /* echo reply: backscatter */
+	{300, 11, 36}, /* time exceeded */
+	{200, 13, 20}, /* timestamp request */
+},
+  icmp6_types[] = {
+      {8000, 128, 16}, /* echo request */
+      {1000, 129, 16}, /* echo reply: backscatter */
+      {1000, 135, 24}, /* neighbour solicitation */
 };
 
 /* UDP payload lengths of the probes most seen; others get 0 to 47. */
 static const struct {
-	uint16_t	 port;
-	uint16_t	 len;
+	uint16_t port;
+	uint16_t len;
 } udp_payloads[] = {
-	{ 53, 29 }, { 123, 48 }, { 1900, 94 }, { 161, 43 }, { 5060, 412 },
-	{ 137, 50 }, { 389, 52 }, { 11211, 15 },
+    {53, 29},
+    {123, 48},
+    {1900, 94},
+    {161, 43},
+    {5060, 412},
+    {137, 50},
+    {389, 52},
+    {11211, 15},
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: teiten-gencap [-hv] [-c packets] [-d seconds] [-p ports] [-S seed]\n"
-"                     [-t start] [--campaign port@fraction] -o file|-\n");
+	    "usage: teiten-gencap [-hv] [-c packets] [-d seconds] [-p ports] "
+	    "[-S seed]\n"
+	    "                     [-t start] [--campaign port@fraction] -o "
+	    "file|-\n");
 }
 
 /* xoshiro256**, seeded through splitmix64 as its authors recommend. */
@@ -267,17 +279,17 @@ zipf_draw(const struct zipf *z, struct rng *r)
 
 /* The hot ports in their order, then random distinct ones up to n. */
 static void
-portset_init(struct portset *ps, uint32_t n, const uint16_t *hot,
-    size_t nhot, struct rng *r)
+portset_init(struct portset *ps, uint32_t n, const uint16_t *hot, size_t nhot,
+    struct rng *r)
 {
-	uint64_t used[65536 / 64] = { 0 };
+	uint64_t used[65536 / 64] = {0};
 	uint32_t i;
 	uint16_t p;
 
 	ps->port = xreallocarray(NULL, n, sizeof(*ps->port));
 	for (i = 0; i < n; i++) {
 		if (i < nhot)
-			p = hot[i];	/* the hot lists hold distinct ports */
+			p = hot[i]; /* the hot lists hold distinct ports */
 		else
 			do
 				p = (uint16_t)(1 + rng_below(r, 65535));
@@ -354,9 +366,9 @@ ip4_header(struct gen *g, uint8_t *p, unsigned proto, size_t l4len)
 	p[0] = 0x45;
 	p[1] = 0;
 	put16(p + 2, (uint32_t)(20 + l4len));
-	put16(p + 4, r);			/* id */
+	put16(p + 4, r); /* id */
 	put16(p + 6, 0);
-	p[8] = (uint8_t)(32 + (r >> 16) % 224);	/* ttl after some hops */
+	p[8] = (uint8_t)(32 + (r >> 16) % 224); /* ttl after some hops */
 	p[9] = (uint8_t)proto;
 	put16(p + 10, 0);
 	put32(p + 12, src4(g));
@@ -389,17 +401,17 @@ static void
 tcp_header(struct gen *g, uint8_t *p, uint32_t pseudo, uint16_t dport,
     uint8_t flags)
 {
-	static const uint16_t windows[] = { 1024, 65535, 29200, 14600, 5840 };
+	static const uint16_t windows[] = {1024, 65535, 29200, 14600, 5840};
 	uint64_t r = rng_next(&g->rng);
 
 	put16(p, 1024 + (uint32_t)(r & 0xffff) % 64512);
 	put16(p + 2, dport);
-	put32(p + 4, (uint32_t)(r >> 32));		/* seq */
+	put32(p + 4, (uint32_t)(r >> 32)); /* seq */
 	put32(p + 8, flags & 0x10 ? (uint32_t)(r >> 16) : 0);
 	p[12] = 0x50;
 	p[13] = flags;
 	put16(p + 14, windows[(r >> 20) % 5]);
-	put32(p + 16, 0);				/* sum, urp */
+	put32(p + 16, 0); /* sum, urp */
 	put16(p + 16, csum_fold(csum_add(pseudo, p, 20)));
 }
 
@@ -465,8 +477,7 @@ build_udp4(struct gen *g, uint8_t *p)
 
 /* type, code, checksum, then an id and sequence or unused word. */
 static size_t
-icmp_body(struct gen *g, uint8_t *p, uint8_t type, size_t len,
-    uint32_t pseudo)
+icmp_body(struct gen *g, uint8_t *p, uint8_t type, size_t len, uint32_t pseudo)
 {
 	p[0] = type;
 	p[1] = 0;
@@ -516,7 +527,7 @@ build_fragment4(struct gen *g, uint8_t *p)
 	size_t len = 8 * (1 + rng_below(&g->rng, 8));
 
 	ip4_header(g, p, 17, len);
-	put16(p + 6, 185 + rng_below(&g->rng, 8));	/* offset, no MF */
+	put16(p + 6, 185 + rng_below(&g->rng, 8)); /* offset, no MF */
 	put16(p + 10, 0);
 	put16(p + 10, csum_fold(csum_add(0, p, 20)));
 	memset(p + 20, 0, len);
@@ -540,8 +551,8 @@ build_esp4(struct gen *g, uint8_t *p)
 static size_t
 build_arp(struct gen *g, uint8_t *p)
 {
-	put32(p, 0x00010800);		/* Ethernet, IPv4 */
-	put32(p + 4, 0x06040001);	/* address sizes, request */
+	put32(p, 0x00010800); /* Ethernet, IPv4 */
+	put32(p + 4, 0x06040001); /* address sizes, request */
 	memcpy(p + 8, mac_router, 6);
 	put32(p + 14, DARK4 | 0xfe);
 	memset(p + 18, 0, 6);
@@ -638,9 +649,9 @@ gen_run(struct gen *g)
 
 	/* Host byte order: readers tell it from the magic number. */
 	out_u32(hdr, PCAP_MAGIC_USEC);
-	out_u32(hdr + 4, 2 | 4 << 16);		/* version 2.4 */
-	out_u32(hdr + 8, 0);			/* thiszone */
-	out_u32(hdr + 12, 0);			/* sigfigs */
+	out_u32(hdr + 4, 2 | 4 << 16); /* version 2.4 */
+	out_u32(hdr + 8, 0); /* thiszone */
+	out_u32(hdr + 12, 0); /* sigfigs */
 	out_u32(hdr + 16, PCAP_SNAPLEN);
 	out_u32(hdr + 20, DLT_EN10MB_);
 	out_write(g, hdr, sizeof(hdr));
@@ -727,12 +738,10 @@ option_u64(int ch, const char *v, uint64_t min, uint64_t max)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "campaign",	required_argument,	NULL, OPT_CAMPAIGN },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 }
-	};
-	struct gen g = { .campaign_port = -1 };
+	static const struct option longopts[] = {{"campaign", required_argument,
+						     NULL, OPT_CAMPAIGN},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct gen g = {.campaign_port = -1};
 	const char *campaign = NULL;
 	uint64_t seed = SEED_DEFAULT, start = START_DEFAULT;
 	uint64_t dur = DURATION_DEFAULT, ports = PORTS_DEFAULT, nudp;
@@ -740,21 +749,41 @@ main(int argc, char **argv)
 	int ch, verbose = 0;
 
 	g.n = COUNT_DEFAULT;
-	opterr = 0;	/* one line per error, ours */
+	opterr = 0; /* one line per error, ours */
 	while ((ch = getopt_long(argc, argv, ":c:d:ho:p:S:t:v", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
-		case 'c': g.n = option_u64(ch, optarg, 1, 1ull << 40); break;
-		case OPT_CAMPAIGN: campaign = optarg; break;
-		case 'd': dur = option_u64(ch, optarg, 1, UINT32_MAX); break;
-		case 'h': usage(stdout); return 0;
-		case 'o': g.path = optarg; break;
-		case 'p': ports = option_u64(ch, optarg, 1, 65535); break;
-		case 'S': seed = option_u64(ch, optarg, 0, UINT64_MAX); break;
-		case 't': start = option_u64(ch, optarg, 0, UINT32_MAX); break;
-		case 'v': verbose = 1; break;
-		case ':': errx(1, "option %s needs a value", opt_name(argv));
-		default: errx(1, "unknown option %s (try -h)", opt_name(argv));
+		case 'c':
+			g.n = option_u64(ch, optarg, 1, 1ull << 40);
+			break;
+		case OPT_CAMPAIGN:
+			campaign = optarg;
+			break;
+		case 'd':
+			dur = option_u64(ch, optarg, 1, UINT32_MAX);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'o':
+			g.path = optarg;
+			break;
+		case 'p':
+			ports = option_u64(ch, optarg, 1, 65535);
+			break;
+		case 'S':
+			seed = option_u64(ch, optarg, 0, UINT64_MAX);
+			break;
+		case 't':
+			start = option_u64(ch, optarg, 0, UINT32_MAX);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case ':':
+			errx(1, "option %s needs a value", opt_name(argv));
+		default:
+			errx(1, "unknown option %s (try -h)", opt_name(argv));
 		}
 	}
 	if (optind < argc)
@@ -771,8 +800,9 @@ main(int argc, char **argv)
 	rng_seed(&g.rng, seed);
 	portset_init(&g.tcp, (uint32_t)ports, hot_tcp, NHOT_TCP, &g.rng);
 	/* Fewer UDP ports are probed: a fifth, but all the hot ones. */
-	nudp = ports / 5 > NHOT_UDP ? ports / 5 : ports < NHOT_UDP ? ports :
-	    NHOT_UDP;
+	nudp = ports / 5 > NHOT_UDP ? ports / 5
+	    : ports < NHOT_UDP      ? ports
+				    : NHOT_UDP;
 	portset_init(&g.udp, (uint32_t)nudp, hot_udp, NHOT_UDP, &g.rng);
 	if (strcmp(g.path, "-") == 0) {
 		g.out = stdout;

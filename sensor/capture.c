@@ -32,7 +32,8 @@ capture_open_live(const struct capture_opts *o, char *err, size_t errlen)
 	rc = pcap_activate(p);
 	if (rc < 0) {
 		if (rc == PCAP_ERROR && pcap_geterr(p)[0] != '\0')
-			snprintf(err, errlen, "%s: %s", o->iface, pcap_geterr(p));
+			snprintf(err, errlen, "%s: %s", o->iface,
+			    pcap_geterr(p));
 		else if (rc == PCAP_ERROR_NO_SUCH_DEVICE ||
 		    rc == PCAP_ERROR_PERM_DENIED)
 			snprintf(err, errlen, "%s: %s (%s)", o->iface,
@@ -83,11 +84,13 @@ capture_set_filter(pcap_t *p, const char *expr, char *err, size_t errlen)
 	if (expr == NULL || expr[0] == '\0')
 		return 0;
 	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		snprintf(err, errlen, "filter \"%s\": %s", expr, pcap_geterr(p));
+		snprintf(err, errlen, "filter \"%s\": %s", expr,
+		    pcap_geterr(p));
 		return -1;
 	}
 	if (pcap_setfilter(p, &prog) == -1) {
-		snprintf(err, errlen, "filter \"%s\": %s", expr, pcap_geterr(p));
+		snprintf(err, errlen, "filter \"%s\": %s", expr,
+		    pcap_geterr(p));
 		pcap_freecode(&prog);
 		return -1;
 	}

@@ -13,17 +13,17 @@
 #include <pcap/pcap.h>
 
 struct capture_opts {
-	const char	*iface;
-	unsigned	 snaplen;
-	unsigned	 bufsize;	/* kernel buffer, bytes */
-	int		 promisc;
-	int		 timeout_ms;	/* how long the kernel may hold packets */
+	const char *iface;
+	unsigned snaplen;
+	unsigned bufsize; /* kernel buffer, bytes */
+	int promisc;
+	int timeout_ms; /* how long the kernel may hold packets */
 };
 
-pcap_t	*capture_open_live(const struct capture_opts *, char *err, size_t);
-pcap_t	*capture_open_file(const char *path, char *err, size_t);
-int	 capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
+pcap_t *capture_open_live(const struct capture_opts *, char *err, size_t);
+pcap_t *capture_open_file(const char *path, char *err, size_t);
+int capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
 /* Packets the kernel or interface dropped since the capture opened. */
-int	 capture_drops(pcap_t *, uint64_t *);
+int capture_drops(pcap_t *, uint64_t *);
 
 #endif

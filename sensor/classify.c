@@ -9,34 +9,34 @@
 
 #include "classify.h"
 
-#define ETHERTYPE_IPV4		0x0800
-#define ETHERTYPE_IPV6		0x86dd
-#define ETHERTYPE_8021Q		0x8100
-#define ETHERTYPE_8021AD	0x88a8
-#define ETHERTYPE_QINQ_OLD	0x9100	/* pre-802.1ad Q-in-Q */
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_8021Q 0x8100
+#define ETHERTYPE_8021AD 0x88a8
+#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-802.1ad Q-in-Q */
 
-#define IPPROTO_HOPOPTS_	0
-#define IPPROTO_ICMP_		1
-#define IPPROTO_TCP_		6
-#define IPPROTO_UDP_		17
-#define IPPROTO_ROUTING_	43
-#define IPPROTO_FRAGMENT_	44
-#define IPPROTO_AH_		51
-#define IPPROTO_ICMPV6_		58
-#define IPPROTO_DSTOPTS_	60
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_ 51
+#define IPPROTO_ICMPV6_ 58
+#define IPPROTO_DSTOPTS_ 60
 
 /* Bounds the IPv6 extension header walk; real packets carry a few. */
-#define IPV6_MAX_EXTHDRS	16
+#define IPV6_MAX_EXTHDRS 16
 
-#define TH_SYN	0x02
-#define TH_RST	0x04
-#define TH_ACK	0x10
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
 
 /*
  * The IPv4 path runs for nearly every packet of a scan; forcing it inline
  * into each link-type entry point turns the chain into one function.
  */
-#define HOT	static inline __attribute__((always_inline))
+#define HOT static inline __attribute__((always_inline))
 
 static inline uint16_t
 be16(const uint8_t *p)
@@ -101,7 +101,7 @@ classify_ipv4(const uint8_t *p, uint32_t len, struct pkt *out)
 
 	if (len < 20)
 		goto malformed;
-	if (p[0] == 0x45)	/* no options: the usual case */
+	if (p[0] == 0x45) /* no options: the usual case */
 		hlen = 20;
 	else if ((p[0] >> 4) != 4)
 		goto malformed;
@@ -241,7 +241,7 @@ classify_en10mb(const uint8_t *p, uint32_t len, struct pkt *out)
 	pkt_reset(out);
 	if (len < 14)
 		return;
-	if (be16(p + 12) == ETHERTYPE_IPV4)	/* untagged: skip the loop */
+	if (be16(p + 12) == ETHERTYPE_IPV4) /* untagged: skip the loop */
 		classify_ipv4(p + 14, len - 14, out);
 	else
 		classify_ethertype(p + 12, len - 12, out);
@@ -343,21 +343,22 @@ classify_loop(const uint8_t *p, uint32_t len, struct pkt *out)
 	if (len < 4)
 		return;
 	classify_af((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3], p + 4, len - 4, out);
+		(uint32_t)p[2] << 8 | p[3],
+	    p + 4, len - 4, out);
 }
 
 static const struct {
-	int		dlt;
-	classify_fn	fn;
+	int dlt;
+	classify_fn fn;
 } classify_linktypes[] = {
-	{ DLT_EN10MB,		classify_en10mb },
-	{ DLT_LINUX_SLL,	classify_sll },
-	{ DLT_LINUX_SLL2,	classify_sll2 },
-	{ DLT_RAW,		classify_raw },
-	{ DLT_IPV4,		classify_ipv4_only },
-	{ DLT_IPV6,		classify_ipv6_only },
-	{ DLT_NULL,		classify_null },
-	{ DLT_LOOP,		classify_loop },
+    {DLT_EN10MB, classify_en10mb},
+    {DLT_LINUX_SLL, classify_sll},
+    {DLT_LINUX_SLL2, classify_sll2},
+    {DLT_RAW, classify_raw},
+    {DLT_IPV4, classify_ipv4_only},
+    {DLT_IPV6, classify_ipv6_only},
+    {DLT_NULL, classify_null},
+    {DLT_LOOP, classify_loop},
 };
 
 classify_fn
@@ -365,8 +366,9 @@ classify_for_linktype(int dlt)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(classify_linktypes) /
-	    sizeof(classify_linktypes[0]); i++)
+	for (i = 0;
+	     i < sizeof(classify_linktypes) / sizeof(classify_linktypes[0]);
+	     i++)
 		if (classify_linktypes[i].dlt == dlt)
 			return classify_linktypes[i].fn;
 	return NULL;
@@ -375,10 +377,8 @@ classify_for_linktype(int dlt)
 const char *
 classify_class_name(enum pkt_class c)
 {
-	static const char *const names[CLASS_COUNT] = {
-		"tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip",
-		"malformed", "unmonitored"
-	};
+	static const char *const names[CLASS_COUNT] = {"tcp", "udp", "icmp",
+	    "icmp6", "fragment", "other", "nonip", "malformed", "unmonitored"};
 
 	return (unsigned)c < CLASS_COUNT ? names[c] : "?";
 }
@@ -386,9 +386,8 @@ classify_class_name(enum pkt_class c)
 const char *
 classify_tcpk_name(enum tcp_kind k)
 {
-	static const char *const names[TCPK_COUNT] = {
-		"syn", "synack", "rst", "other"
-	};
+	static const char *const names[TCPK_COUNT] = {"syn", "synack", "rst",
+	    "other"};
 
 	return (unsigned)k < TCPK_COUNT ? names[k] : "?";
 }

@@ -16,36 +16,36 @@ enum pkt_class {
 	CLASS_UDP,
 	CLASS_ICMP,
 	CLASS_ICMP6,
-	CLASS_FRAGMENT,		/* non-first IP fragment: no transport header */
-	CLASS_OTHER,		/* another IP protocol, tunnels included */
-	CLASS_NONIP,		/* ARP, LLC and everything not IPv4/IPv6 */
-	CLASS_MALFORMED,	/* cut short or impossible header */
-	CLASS_UNMONITORED,	/* set by the counter, never by classify */
+	CLASS_FRAGMENT, /* non-first IP fragment: no transport header */
+	CLASS_OTHER, /* another IP protocol, tunnels included */
+	CLASS_NONIP, /* ARP, LLC and everything not IPv4/IPv6 */
+	CLASS_MALFORMED, /* cut short or impossible header */
+	CLASS_UNMONITORED, /* set by the counter, never by classify */
 	CLASS_COUNT
 };
 
 /* TCP segments by flags, for statistics only. */
 enum tcp_kind {
-	TCPK_SYN,		/* SYN without ACK */
+	TCPK_SYN, /* SYN without ACK */
 	TCPK_SYNACK,
 	TCPK_RST,
-	TCPK_OTHER,		/* anything else, or flags not captured */
+	TCPK_OTHER, /* anything else, or flags not captured */
 	TCPK_COUNT
 };
 
 struct pkt {
-	uint8_t		 cls;		/* enum pkt_class */
-	uint8_t		 tcpk;		/* enum tcp_kind when cls is TCP */
-	uint8_t		 family;	/* 4 or 6 when dst is set, else 0 */
-	uint16_t	 key;		/* port or type for keyed classes */
-	const uint8_t	*dst;		/* destination address, or NULL */
+	uint8_t cls; /* enum pkt_class */
+	uint8_t tcpk; /* enum tcp_kind when cls is TCP */
+	uint8_t family; /* 4 or 6 when dst is set, else 0 */
+	uint16_t key; /* port or type for keyed classes */
+	const uint8_t *dst; /* destination address, or NULL */
 };
 
-typedef void	(*classify_fn)(const uint8_t *, uint32_t caplen, struct pkt *);
+typedef void (*classify_fn)(const uint8_t *, uint32_t caplen, struct pkt *);
 
 /* The classifier for a pcap DLT_ value, or NULL if it is not supported. */
-classify_fn	 classify_for_linktype(int dlt);
-const char	*classify_class_name(enum pkt_class);
-const char	*classify_tcpk_name(enum tcp_kind);
+classify_fn classify_for_linktype(int dlt);
+const char *classify_class_name(enum pkt_class);
+const char *classify_tcpk_name(enum tcp_kind);
 
 #endif

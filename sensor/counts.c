@@ -6,10 +6,10 @@
 #include "xmalloc.h"
 
 const uint32_t counts_base[PROTO_COUNT] = {
-	[PROTO_TCP] = 0,
-	[PROTO_UDP] = 65536,
-	[PROTO_ICMP] = 131072,
-	[PROTO_ICMP6] = 131328,
+    [PROTO_TCP] = 0,
+    [PROTO_UDP] = 65536,
+    [PROTO_ICMP] = 131072,
+    [PROTO_ICMP6] = 131328,
 };
 
 struct counts *
@@ -98,7 +98,8 @@ counts_foreach(const struct counts *c,
 
 	for (w = 0; w < COUNTS_NKEYS / 64; w++) {
 		for (bits = c->touched[w]; bits != 0; bits &= bits - 1) {
-			i = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			i = (uint32_t)(w * 64 +
+			    (unsigned)__builtin_ctzll(bits));
 			p = counts_proto_of(i);
 			fn(p, i - counts_base[p], c->key[i], arg);
 		}

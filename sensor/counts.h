@@ -13,40 +13,39 @@
 #include "classify.h"
 #include "proto.h"
 
-#define COUNTS_NKEYS	(65536 * 2 + 256 * 2)
+#define COUNTS_NKEYS (65536 * 2 + 256 * 2)
 
 struct totals {
-	uint64_t	classes[CLASS_COUNT];
-	uint64_t	tcpk[TCPK_COUNT];
-	uint64_t	late;	/* timestamp before the interval: counted here */
-	uint64_t	drops;	/* capture drops while the interval was open */
+	uint64_t classes[CLASS_COUNT];
+	uint64_t tcpk[TCPK_COUNT];
+	uint64_t late; /* timestamp before the interval: counted here */
+	uint64_t drops; /* capture drops while the interval was open */
 };
 
 struct counts {
-	int64_t		start;
-	uint32_t	len;
-	struct totals	t;
-	uint64_t	key[COUNTS_NKEYS];
+	int64_t start;
+	uint32_t len;
+	struct totals t;
+	uint64_t key[COUNTS_NKEYS];
 	/* One bit per key that is non-zero, so closing costs what was seen. */
-	uint64_t	touched[COUNTS_NKEYS / 64];
+	uint64_t touched[COUNTS_NKEYS / 64];
 };
 
 /* Offset of each protocol's first key in key[]. */
 extern const uint32_t counts_base[PROTO_COUNT];
 
-struct counts	*counts_new(void);
-void		 counts_free(struct counts *);
+struct counts *counts_new(void);
+void counts_free(struct counts *);
 /* Zero every count and start the interval [start, start + len). */
-void		 counts_reset(struct counts *, int64_t start, uint32_t len);
-uint64_t	 counts_seen(const struct totals *);
-uint64_t	 counts_keyed(const struct totals *);
-void		 totals_add(struct totals *, const struct totals *);
-int		 counts_empty(const struct counts *);
+void counts_reset(struct counts *, int64_t start, uint32_t len);
+uint64_t counts_seen(const struct totals *);
+uint64_t counts_keyed(const struct totals *);
+void totals_add(struct totals *, const struct totals *);
+int counts_empty(const struct counts *);
 
 /* Calls fn for each non-zero key in output order (proto, then key). */
-void		 counts_foreach(const struct counts *,
-		    void (*fn)(enum proto, unsigned key, uint64_t n, void *),
-		    void *arg);
+void counts_foreach(const struct counts *,
+    void (*fn)(enum proto, unsigned key, uint64_t n, void *), void *arg);
 
 static inline void
 counts_add(struct counts *c, const struct pkt *pk)

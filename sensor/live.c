@@ -16,14 +16,14 @@
 #include "log.h"
 #include "sensor.h"
 
-#define LIVE_SLACK_SEC		2
+#define LIVE_SLACK_SEC 2
 /* Bounds one read burst so the timer and signals still get their turn. */
-#define LIVE_MAX_DISPATCH	64
+#define LIVE_MAX_DISPATCH 64
 
 struct live {
-	struct sensor		*s;
-	struct event_base	*base;
-	struct event		*ev_read, *ev_timer, *ev_int, *ev_term;
+	struct sensor *s;
+	struct event_base *base;
+	struct event *ev_read, *ev_timer, *ev_int, *ev_term;
 };
 
 static void
@@ -50,7 +50,7 @@ static void
 live_schedule(struct live *l)
 {
 	struct tally *t = &l->s->tally;
-	struct timeval now, tv = { 0, 0 };
+	struct timeval now, tv = {0, 0};
 	int64_t due = t->cur->start + t->len + LIVE_SLACK_SEC;
 
 	gettimeofday(&now, NULL);
@@ -108,7 +108,7 @@ live_libevent_log(int severity, const char *msg)
 int
 live_run(struct sensor *s)
 {
-	struct live l = { .s = s };
+	struct live l = {.s = s};
 
 	event_set_log_callback(live_libevent_log);
 	if ((l.base = event_base_new()) == NULL)
@@ -125,9 +125,8 @@ live_run(struct sensor *s)
 		fatalx("cannot set up the event loop");
 	tally_begin(&s->tally, (int64_t)time(NULL));
 	live_schedule(&l);
-	log_info("listening on %s, link-type %s, interval %us",
-	    s->conf.iface, pcap_datalink_val_to_name(pcap_datalink(s->pcap)),
-	    s->tally.len);
+	log_info("listening on %s, link-type %s, interval %us", s->conf.iface,
+	    pcap_datalink_val_to_name(pcap_datalink(s->pcap)), s->tally.len);
 	if (event_base_dispatch(l.base) == -1)
 		fatalx("event loop failed");
 	event_free(l.ev_read);

@@ -15,7 +15,7 @@
 #include "report.h"
 #include "sensor.h"
 
-#define LIVE_TIMEOUT_MS	500
+#define LIVE_TIMEOUT_MS 500
 
 void
 sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -53,16 +53,17 @@ sensor_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
 	struct sensor *s = arg;
 
 	s->nintervals += n;
-	fprintf(stderr, "intervals %" PRId64 " to %" PRId64 ": %" PRIu64
-	    " empty\n", start, start + (int64_t)((n - 1) * len), n);
+	fprintf(stderr,
+	    "intervals %" PRId64 " to %" PRId64 ": %" PRIu64 " empty\n", start,
+	    start + (int64_t)((n - 1) * len), n);
 }
 
 static void
 sensor_open(struct sensor *s)
 {
 	struct sensor_conf *c = &s->conf;
-	struct capture_opts co = { c->iface, c->snaplen, c->bufsize,
-	    c->promisc, LIVE_TIMEOUT_MS };
+	struct capture_opts co = {c->iface, c->snaplen, c->bufsize, c->promisc,
+	    LIVE_TIMEOUT_MS};
 	char err[PCAP_ERRBUF_SIZE + 256];
 	int dlt;
 
@@ -77,8 +78,9 @@ sensor_open(struct sensor *s)
 	if ((s->classify = classify_for_linktype(dlt)) == NULL)
 		errx(1, "%s: link type %s is not supported",
 		    s->live ? c->iface : c->file,
-		    pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt)
-		    : "unknown");
+		    pcap_datalink_val_to_name(dlt)
+			? pcap_datalink_val_to_name(dlt)
+			: "unknown");
 	if (capture_set_filter(s->pcap, c->filter, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	if (privdrop(c->user, err, sizeof(err)) == -1)
@@ -103,7 +105,7 @@ sensor_read_file(struct sensor *s)
 int
 main(int argc, char **argv)
 {
-	struct sensor s = { 0 };
+	struct sensor s = {0};
 	char label[64];
 	int rc;
 

@@ -12,37 +12,36 @@
 #include "xmalloc.h"
 
 /* Enough for Ethernet, two VLAN tags, IPv6 with a few extension headers. */
-#define SNAPLEN_DEFAULT		256
-#define BUFSIZE_DEFAULT		(32u << 20)
+#define SNAPLEN_DEFAULT 256
+#define BUFSIZE_DEFAULT (32u << 20)
 
 enum { OPT_PRINT = 256, OPT_SNAPLEN, OPT_FILTER };
 
-static const struct option long_opts[] = {
-	{ "buffer-size",	required_argument,	NULL, 'B' },
-	{ "config",		required_argument,	NULL, 'c' },
-	{ "filter",		required_argument,	NULL, OPT_FILTER },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "interface",		required_argument,	NULL, 'i' },
-	{ "interval",		required_argument,	NULL, 'n' },
-	{ "monitor",		required_argument,	NULL, 'm' },
-	{ "no-promiscuous",	no_argument,		NULL, 'p' },
-	{ "print",		no_argument,		NULL, OPT_PRINT },
-	{ "read",		required_argument,	NULL, 'r' },
-	{ "snaplen",		required_argument,	NULL, OPT_SNAPLEN },
-	{ "user",		required_argument,	NULL, 'u' },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
-};
+static const struct option long_opts[] = {{"buffer-size", required_argument,
+					      NULL, 'B'},
+    {"config", required_argument, NULL, 'c'},
+    {"filter", required_argument, NULL, OPT_FILTER},
+    {"help", no_argument, NULL, 'h'},
+    {"interface", required_argument, NULL, 'i'},
+    {"interval", required_argument, NULL, 'n'},
+    {"monitor", required_argument, NULL, 'm'},
+    {"no-promiscuous", no_argument, NULL, 'p'},
+    {"print", no_argument, NULL, OPT_PRINT},
+    {"read", required_argument, NULL, 'r'},
+    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+    {"user", required_argument, NULL, 'u'}, {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
 static const char short_opts[] = "B:c:hi:m:n:pr:u:vV";
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: teiten-sensor [-pvV] [-B bytes] [-c file] [-m prefix[,prefix...]]\n"
-"                     [-n seconds] [-u user] [--snaplen bytes] --print\n"
-"                     -i interface | -r file [expression]\n");
+	    "usage: teiten-sensor [-pvV] [-B bytes] [-c file] [-m "
+	    "prefix[,prefix...]]\n"
+	    "                     [-n seconds] [-u user] [--snaplen bytes] "
+	    "--print\n"
+	    "                     -i interface | -r file [expression]\n");
 }
 
 /* "--name" of the option behind ch, for error messages. */
@@ -168,19 +167,14 @@ cf_print(void *a, const char *v)
 	return NULL;
 }
 
-static const struct config_key sensor_keys[] = {
-	{ "sensor", "interface",	cf_interface },
-	{ "sensor", "file",		cf_file },
-	{ "sensor", "filter",		cf_filter },
-	{ "sensor", "interval",		cf_interval },
-	{ "sensor", "monitor",		cf_monitor },
-	{ "sensor", "user",		cf_user },
-	{ "sensor", "snaplen",		cf_snaplen },
-	{ "sensor", "buffer_size",	cf_bufsize },
-	{ "sensor", "promiscuous",	cf_promisc },
-	{ "sensor", "print",		cf_print },
-	{ NULL, NULL, NULL }
-};
+static const struct config_key sensor_keys[] = {{"sensor", "interface",
+						    cf_interface},
+    {"sensor", "file", cf_file}, {"sensor", "filter", cf_filter},
+    {"sensor", "interval", cf_interval}, {"sensor", "monitor", cf_monitor},
+    {"sensor", "user", cf_user}, {"sensor", "snaplen", cf_snaplen},
+    {"sensor", "buffer_size", cf_bufsize},
+    {"sensor", "promiscuous", cf_promisc}, {"sensor", "print", cf_print},
+    {NULL, NULL, NULL}};
 
 /* The config file is read first so that every option can override it. */
 static void
@@ -191,14 +185,14 @@ load_config_first(struct sensor_conf *c, int argc, char **argv)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, short_opts, long_opts,
-	    NULL)) != -1)
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		if (ch == 'c')
 			path = optarg;
 	opterr = 1;
-	optind = 0;	/* glibc: restart scanning from scratch */
-	if (path != NULL && config_load(path, sensor_keys, c, err,
-	    sizeof(err)) == -1)
+	optind = 0; /* glibc: restart scanning from scratch */
+	if (path != NULL &&
+	    config_load(path, sensor_keys, c, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 }
 
@@ -226,10 +220,17 @@ apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
 	const char *why = NULL;
 
 	switch (ch) {
-	case 'B': why = cf_bufsize(c, optarg); break;
-	case 'c': break;
-	case 'h': usage(stdout); exit(0);
-	case 'i': replace(&c->iface, optarg); break;
+	case 'B':
+		why = cf_bufsize(c, optarg);
+		break;
+	case 'c':
+		break;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'i':
+		replace(&c->iface, optarg);
+		break;
 	case 'm':
 		/* The command line's list replaces the config file's. */
 		if (!*monitor_from_cmdline) {
@@ -239,16 +240,36 @@ apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
 		}
 		why = set_monitor(c, optarg);
 		break;
-	case 'n': why = set_interval(c, optarg); break;
-	case 'p': c->promisc = 0; break;
-	case 'r': replace(&c->file, optarg); break;
-	case 'u': replace(&c->user, optarg); break;
-	case 'v': c->verbose++; break;
-	case 'V': printf("teiten-sensor %s\n", TEITEN_VERSION); exit(0);
-	case OPT_PRINT: c->print = 1; break;
-	case OPT_SNAPLEN: why = cf_snaplen(c, optarg); break;
-	case OPT_FILTER: replace(&c->filter, optarg); break;
-	default: usage(stderr); exit(1);
+	case 'n':
+		why = set_interval(c, optarg);
+		break;
+	case 'p':
+		c->promisc = 0;
+		break;
+	case 'r':
+		replace(&c->file, optarg);
+		break;
+	case 'u':
+		replace(&c->user, optarg);
+		break;
+	case 'v':
+		c->verbose++;
+		break;
+	case 'V':
+		printf("teiten-sensor %s\n", TEITEN_VERSION);
+		exit(0);
+	case OPT_PRINT:
+		c->print = 1;
+		break;
+	case OPT_SNAPLEN:
+		why = cf_snaplen(c, optarg);
+		break;
+	case OPT_FILTER:
+		replace(&c->filter, optarg);
+		break;
+	default:
+		usage(stderr);
+		exit(1);
 	}
 	if (why != NULL)
 		errx(1, "option %s: %s", option_name(ch), why);
@@ -265,15 +286,16 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 	c->bufsize = BUFSIZE_DEFAULT;
 	c->promisc = 1;
 	load_config_first(c, argc, argv);
-	while ((ch = getopt_long(argc, argv, short_opts, long_opts,
-	    NULL)) != -1)
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		apply_option(c, ch, &monitor_from_cmdline);
 	if (optind < argc) {
 		free(c->filter);
 		c->filter = join_args(argc - optind, argv + optind);
 	}
 	if (c->iface != NULL && c->file != NULL)
-		errx(1, "give either an interface (-i) or a file (-r), not both");
+		errx(1,
+		    "give either an interface (-i) or a file (-r), not both");
 	if (c->iface == NULL && c->file == NULL)
 		errx(1, "nothing to capture: give -i interface or -r file");
 	if (!c->print)

@@ -11,20 +11,20 @@
 #include "prefix.h"
 
 struct sensor_conf {
-	char		*iface;
-	char		*file;
-	char		*filter;
-	char		*user;
-	struct prefixes	*monitor;	/* NULL: every destination */
-	uint32_t	 interval;
-	unsigned	 snaplen;
-	unsigned	 bufsize;
-	int		 promisc;
-	int		 print;
-	int		 verbose;
+	char *iface;
+	char *file;
+	char *filter;
+	char *user;
+	struct prefixes *monitor; /* NULL: every destination */
+	uint32_t interval;
+	unsigned snaplen;
+	unsigned bufsize;
+	int promisc;
+	int print;
+	int verbose;
 };
 
-void	sensor_options(struct sensor_conf *, int argc, char **argv);
-void	sensor_conf_free(struct sensor_conf *);
+void sensor_options(struct sensor_conf *, int argc, char **argv);
+void sensor_conf_free(struct sensor_conf *);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "privdrop.h"
 
-#define PRIVDROP_DEFAULT_USER	"nobody"
+#define PRIVDROP_DEFAULT_USER "nobody"
 
 int
 privdrop(const char *user, char *err, size_t errlen)
@@ -32,8 +32,10 @@ privdrop(const char *user, char *err, size_t errlen)
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
-		snprintf(err, errlen, "user %s is root; refusing to run as "
-		    "root", user);
+		snprintf(err, errlen,
+		    "user %s is root; refusing to run as "
+		    "root",
+		    user);
 		return -1;
 	}
 	if (setgroups(1, &pw->pw_gid) == -1 ||

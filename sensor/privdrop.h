@@ -12,6 +12,6 @@
  * unless a user was asked for, which is an error.  Returns 0 or -1 with
  * one line in err.
  */
-int	privdrop(const char *user, char *err, size_t errlen);
+int privdrop(const char *user, char *err, size_t errlen);
 
 #endif

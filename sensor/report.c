@@ -5,9 +5,9 @@
 #include "report.h"
 
 struct line_ctx {
-	FILE		*out;
-	char		 prefix[32];	/* "<start>\t", the same on every line */
-	size_t		 prefixlen;
+	FILE *out;
+	char prefix[32]; /* "<start>\t", the same on every line */
+	size_t prefixlen;
 };
 
 /* Decimal digits of v at the end of buf; returns where they begin. */

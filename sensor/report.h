@@ -10,8 +10,8 @@
 #include "counts.h"
 
 /* "<start>\t<proto>\t<key>\t<packets>" per non-zero key, sorted. */
-void	report_lines(FILE *, const struct counts *);
+void report_lines(FILE *, const struct counts *);
 /* One line of totals, prefixed with label. */
-void	report_totals(FILE *, const char *label, const struct totals *);
+void report_totals(FILE *, const char *label, const struct totals *);
 
 #endif

@@ -51,7 +51,8 @@ tally_advance(struct tally *t, int64_t sec)
 	t->emit(t->cur, t->arg);
 	next = t->cur->start + t->len;
 	if (next < target)
-		t->gap(next, (uint64_t)(target - next) / t->len, t->len, t->arg);
+		t->gap(next, (uint64_t)(target - next) / t->len, t->len,
+		    t->arg);
 	counts_reset(t->cur, target, t->len);
 }
 

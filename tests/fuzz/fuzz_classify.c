@@ -13,12 +13,10 @@
 #include "classify.h"
 #include "counts.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const int fuzz_dlts[] = {
-	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4,
-	DLT_IPV6, DLT_NULL, DLT_LOOP
-};
+static const int fuzz_dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
+    DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP};
 
 static struct counts *fuzz_counts;
 
@@ -34,8 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (fuzz_counts == NULL)
 		fuzz_counts = counts_new();
-	fn = classify_for_linktype(fuzz_dlts[data[0] %
-	    (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))]);
+	fn = classify_for_linktype(
+	    fuzz_dlts[data[0] % (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))]);
 	len = size - 1;
 	frame = malloc(len ? len : 1);
 	assert(frame != NULL);
@@ -47,8 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(pk.cls > CLASS_ICMP6 || pk.key < proto_nkeys(pk.cls));
 	if (pk.dst != NULL) {
 		assert(pk.family == 4 || pk.family == 6);
-		assert(pk.dst >= frame && pk.dst + (pk.family == 4 ? 4 : 16)
-		    <= frame + len);
+		assert(pk.dst >= frame &&
+		    pk.dst + (pk.family == 4 ? 4 : 16) <= frame + len);
 	}
 	counts_add(fuzz_counts, &pk);
 	free(frame);

@@ -19,12 +19,12 @@
 #include "config.h"
 #include "interval.h"
 
-#define MAXCALLS	16
+#define MAXCALLS 16
 
 /* The setters' record of what they were given, in order. */
 struct calls {
-	char	v[MAXCALLS][512];
-	int	n;
+	char v[MAXCALLS][512];
+	int n;
 };
 
 static const char *
@@ -67,11 +67,11 @@ set_address(void *arg, const char *value)
 }
 
 static const struct config_key keys[] = {
-	{ "sensor", "interval",	set_interval },
-	{ "sensor", "name",	set_name },
-	{ "sensor", "filter",	set_filter },
-	{ "aggregator", "address", set_address },
-	{ NULL, NULL, NULL },
+    {"sensor", "interval", set_interval},
+    {"sensor", "name", set_name},
+    {"sensor", "filter", set_filter},
+    {"aggregator", "address", set_address},
+    {NULL, NULL, NULL},
 };
 
 static const char *
@@ -98,8 +98,8 @@ write_conf(char *path, size_t len, const char *text)
 
 /* Load text as a config file; returns config_load's result. */
 static int
-load(const char *text, struct calls *c, char *err, size_t errlen,
-    char *path, size_t pathlen)
+load(const char *text, struct calls *c, char *err, size_t errlen, char *path,
+    size_t pathlen)
 {
 	int rc;
 
@@ -128,17 +128,16 @@ assert_err_at(const char *err, const char *path, int line, const char *what)
 static void
 test_good(void **state)
 {
-	static const char text[] =
-	    "; teiten sensor\n"
-	    "# comments of both kinds\n"
-	    "\n"
-	    "[sensor]\n"
-	    "interval = 300\n"
-	    "name=tokyo-1\n"
-	    "filter = not port 22\n"
-	    "\n"
-	    "[aggregator]\n"
-	    "address = 192.0.2.10:4740\n";
+	static const char text[] = "; teiten sensor\n"
+				   "# comments of both kinds\n"
+				   "\n"
+				   "[sensor]\n"
+				   "interval = 300\n"
+				   "name=tokyo-1\n"
+				   "filter = not port 22\n"
+				   "\n"
+				   "[aggregator]\n"
+				   "address = 192.0.2.10:4740\n";
 	struct calls c;
 	char err[512], path[256];
 
@@ -159,11 +158,11 @@ test_empty(void **state)
 	char err[512], path[256];
 
 	(void)state;
-	assert_int_equal(load("", &c, err, sizeof(err), path, sizeof(path)),
-	    0);
+	assert_int_equal(load("", &c, err, sizeof(err), path, sizeof(path)), 0);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(load("; only a comment\n\n", &c, err, sizeof(err),
-	    path, sizeof(path)), 0);
+			     path, sizeof(path)),
+	    0);
 	assert_int_equal(c.n, 0);
 }
 
@@ -175,19 +174,24 @@ test_unknown_key(void **state)
 
 	(void)state;
 	assert_int_equal(load("[sensor]\ninterval = 60\ncolour = blue\n"
-	    "name = x\n", &c, err, sizeof(err), path, sizeof(path)), -1);
+			      "name = x\n",
+			     &c, err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 3, "colour");
 	/* A known key in the wrong section is unknown there. */
 	assert_int_equal(load("[aggregator]\ninterval = 60\n", &c, err,
-	    sizeof(err), path, sizeof(path)), -1);
+			     sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 2, "interval");
 	assert_int_equal(c.n, 0);
 	assert_int_equal(load("[sensor]\nname = a\n\n[bogus]\nkey = 1\n", &c,
-	    err, sizeof(err), path, sizeof(path)), -1);
+			     err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 5, "key");
 	/* Before any section. */
 	assert_int_equal(load("name = x\n[sensor]\n", &c, err, sizeof(err),
-	    path, sizeof(path)), -1);
+			     path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 1, "name");
 	assert_int_equal(c.n, 0);
 }
@@ -200,7 +204,8 @@ test_setter_fails(void **state)
 
 	(void)state;
 	assert_int_equal(load("[sensor]\nname = x\n\n; why not\ninterval = 0\n",
-	    &c, err, sizeof(err), path, sizeof(path)), -1);
+			     &c, err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 5, "interval");
 	/* The setter's own reason reaches the user. */
 	assert_non_null(strstr(err, "whole number of seconds"));
@@ -217,10 +222,13 @@ test_first_error(void **state)
 
 	(void)state;
 	assert_int_equal(load("[sensor]\n\ncolour = 1\ninterval = 0\n"
-	    "size = 2\n", &c, err, sizeof(err), path, sizeof(path)), -1);
+			      "size = 2\n",
+			     &c, err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 3, "colour");
 	assert_int_equal(load("[sensor]\ninterval = 99999\ncolour = 1\n", &c,
-	    err, sizeof(err), path, sizeof(path)), -1);
+			     err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 2, "interval");
 }
 
@@ -232,10 +240,12 @@ test_syntax_error(void **state)
 
 	(void)state;
 	assert_int_equal(load("[sensor]\nname = x\ninterval 60\n", &c, err,
-	    sizeof(err), path, sizeof(path)), -1);
+			     sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 3, NULL);
-	assert_int_equal(load("[sensor\nname = x\n", &c, err, sizeof(err),
-	    path, sizeof(path)), -1);
+	assert_int_equal(load("[sensor\nname = x\n", &c, err, sizeof(err), path,
+			     sizeof(path)),
+	    -1);
 	assert_err_at(err, path, 1, NULL);
 }
 
@@ -263,8 +273,8 @@ test_long_line(void **state)
 		strcat(value, " and not port 1");
 	snprintf(text, sizeof(text), "[sensor]\nname = x\nfilter = %s\n",
 	    value);
-	assert_int_equal(load(text, &c, err, sizeof(err), path,
-	    sizeof(path)), -1);
+	assert_int_equal(load(text, &c, err, sizeof(err), path, sizeof(path)),
+	    -1);
 	snprintf(expect, sizeof(expect), ":3: line longer than %d",
 	    CONFIG_MAX_LINE);
 	assert_non_null(strstr(err, expect));
@@ -285,8 +295,8 @@ test_long_line(void **state)
 	/* One character more is refused. */
 	strcat(value, "x");
 	snprintf(text, sizeof(text), "[sensor]\nfilter = %s\n", value);
-	assert_int_equal(load(text, &c, err, sizeof(err), path,
-	    sizeof(path)), -1);
+	assert_int_equal(load(text, &c, err, sizeof(err), path, sizeof(path)),
+	    -1);
 	assert_non_null(strstr(err, ":2: line longer than"));
 }
 
@@ -355,16 +365,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_setter_fails),
-		cmocka_unit_test(test_first_error),
-		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_long_line),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_directory),
-		cmocka_unit_test(test_unreadable_file),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_setter_fails),
+	    cmocka_unit_test(test_first_error),
+	    cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_directory),
+	    cmocka_unit_test(test_unreadable_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

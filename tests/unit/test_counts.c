@@ -17,14 +17,14 @@
 #include "prefix.h"
 #include "tally.h"
 
-#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static const uint8_t addr4_in[] = { 192, 0, 2, 77 };
-static const uint8_t addr4_out[] = { 198, 51, 100, 1 };
-static const uint8_t addr6_in[] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t addr6_out[] = { 0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t addr4_in[] = {192, 0, 2, 77};
+static const uint8_t addr4_out[] = {198, 51, 100, 1};
+static const uint8_t addr6_in[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 1};
+static const uint8_t addr6_out[] = {0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 1};
 
 static struct pkt
 mkpkt(enum pkt_class cls, unsigned key, enum tcp_kind k)
@@ -50,14 +50,14 @@ mkpkt_to(enum pkt_class cls, unsigned key, int family, const uint8_t *dst)
 
 /* What counts_foreach reported, in the order it reported it. */
 struct seen {
-	enum proto	p;
-	unsigned	key;
-	uint64_t	n;
+	enum proto p;
+	unsigned key;
+	uint64_t n;
 };
 
 struct seen_list {
-	struct seen	v[64];
-	size_t		n;
+	struct seen v[64];
+	size_t n;
 };
 
 static void
@@ -298,18 +298,18 @@ test_counts_empty_drops(void **state)
 
 /* What the tally handed out, in order: closed intervals and gaps. */
 struct event {
-	int		 gap;
-	int64_t		 start;
-	uint32_t	 len;
-	uint64_t	 n;		/* gap: intervals; emit: packets */
-	uint64_t	 late;
-	uint64_t	 tcp445;
-	uint64_t	 unmonitored;
+	int gap;
+	int64_t start;
+	uint32_t len;
+	uint64_t n; /* gap: intervals; emit: packets */
+	uint64_t late;
+	uint64_t tcp445;
+	uint64_t unmonitored;
 };
 
 struct events {
-	struct event	v[32];
-	size_t		n;
+	struct event v[32];
+	size_t n;
 };
 
 static void
@@ -406,9 +406,9 @@ test_tally_advance(void **state)
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 1000000000);	/* interval 999999960 */
+	packet_at(&t, 1000000000); /* interval 999999960 */
 	packet_at(&t, 1000000019);
-	packet_at(&t, 1000000020);	/* interval 1000000020 */
+	packet_at(&t, 1000000020); /* interval 1000000020 */
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 2);
 	packet_at(&t, 1000000080);
@@ -433,11 +433,11 @@ test_tally_gap(void **state)
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
 	packet_at(&t, 10);
-	packet_at(&t, 250);	/* 60, 120, 180 were empty */
+	packet_at(&t, 250); /* 60, 120, 180 were empty */
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, 0, 1);
 	assert_gap(&e, 1, 60, 3, 60);
-	packet_at(&t, 300);	/* next interval: no gap */
+	packet_at(&t, 300); /* next interval: no gap */
 	assert_int_equal(e.n, 3);
 	assert_emit(&e, 2, 240, 1);
 	/* Ten years ahead costs one call, not millions. */
@@ -460,20 +460,20 @@ test_tally_advance_timer(void **state)
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 300, NULL, on_emit, on_gap, &e);
-	tally_advance(&t, 1234);	/* opens 1200 */
+	tally_advance(&t, 1234); /* opens 1200 */
 	assert_int_equal(e.n, 0);
 	assert_int_equal(t.cur->start, 1200);
-	tally_advance(&t, 1499);	/* still inside */
+	tally_advance(&t, 1499); /* still inside */
 	assert_int_equal(e.n, 0);
 	tally_advance(&t, 1500);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 1200, 0);
-	tally_advance(&t, 2450);	/* closes 1500; 1800, 2100 empty */
+	tally_advance(&t, 2450); /* closes 1500; 1800, 2100 empty */
 	assert_int_equal(e.n, 3);
 	assert_emit(&e, 1, 1500, 0);
 	assert_gap(&e, 2, 1800, 2, 300);
 	assert_int_equal(t.cur->start, 2400);
-	tally_advance(&t, 100);		/* the clock stepped back */
+	tally_advance(&t, 100); /* the clock stepped back */
 	assert_int_equal(e.n, 3);
 	assert_int_equal(t.cur->start, 2400);
 	tally_free(&t);
@@ -489,9 +489,9 @@ test_tally_late(void **state)
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 130);		/* opens 120 */
-	packet_at(&t, 10);		/* late: an interval already gone */
-	packet_at(&t, 119);		/* late by one second */
+	packet_at(&t, 130); /* opens 120 */
+	packet_at(&t, 10); /* late: an interval already gone */
+	packet_at(&t, 119); /* late by one second */
 	packet_at(&t, 120);
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 180);
@@ -534,12 +534,12 @@ test_tally_negative(void **state)
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, -61);		/* opens -120 */
+	packet_at(&t, -61); /* opens -120 */
 	assert_int_equal(t.cur->start, -120);
-	packet_at(&t, -60);		/* opens -60 */
+	packet_at(&t, -60); /* opens -60 */
 	packet_at(&t, -1);
-	packet_at(&t, 0);		/* opens 0 */
-	packet_at(&t, 150);		/* opens 120 after an empty 60 */
+	packet_at(&t, 0); /* opens 0 */
+	packet_at(&t, 150); /* opens 120 after an empty 60 */
 	tally_finish(&t);
 	assert_int_equal(e.n, 5);
 	assert_emit(&e, 0, -120, 1);
@@ -552,8 +552,8 @@ test_tally_negative(void **state)
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
 	packet_at(&t, -1);
-	packet_at(&t, -301);		/* late */
-	packet_at(&t, 59);		/* opens 0 */
+	packet_at(&t, -301); /* late */
+	packet_at(&t, 59); /* opens 0 */
 	tally_finish(&t);
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, -60, 2);
@@ -578,8 +578,7 @@ test_tally_monitored(void **state)
 
 	(void)state;
 	ps = prefixes_new();
-	assert_int_equal(prefixes_add(ps, "192.0.2.0/24", err, sizeof(err)),
-	    0);
+	assert_int_equal(prefixes_add(ps, "192.0.2.0/24", err, sizeof(err)), 0);
 	assert_int_equal(prefixes_add(ps, "2001:db8::/32", err, sizeof(err)),
 	    0);
 	memset(&e, 0, sizeof(e));
@@ -625,7 +624,7 @@ static void
 test_tally_monitored_family(void **state)
 {
 	/* 32.1.13.184 is 2001:0db8 read as IPv4. */
-	static const uint8_t v4_like_v6[] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t v4_like_v6[] = {0x20, 0x01, 0x0d, 0xb8};
 	struct prefixes *ps;
 	struct tally t;
 	struct events e;
@@ -650,21 +649,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts_order),
-		cmocka_unit_test(test_counts_classes),
-		cmocka_unit_test(test_counts_reset),
-		cmocka_unit_test(test_counts_reset_touched_only),
-		cmocka_unit_test(test_totals_add),
-		cmocka_unit_test(test_counts_empty_drops),
-		cmocka_unit_test(test_interval_start),
-		cmocka_unit_test(test_tally_same_interval),
-		cmocka_unit_test(test_tally_advance),
-		cmocka_unit_test(test_tally_gap),
-		cmocka_unit_test(test_tally_advance_timer),
-		cmocka_unit_test(test_tally_late),
-		cmocka_unit_test(test_tally_negative),
-		cmocka_unit_test(test_tally_monitored),
-		cmocka_unit_test(test_tally_monitored_family),
+	    cmocka_unit_test(test_counts_order),
+	    cmocka_unit_test(test_counts_classes),
+	    cmocka_unit_test(test_counts_reset),
+	    cmocka_unit_test(test_counts_reset_touched_only),
+	    cmocka_unit_test(test_totals_add),
+	    cmocka_unit_test(test_counts_empty_drops),
+	    cmocka_unit_test(test_interval_start),
+	    cmocka_unit_test(test_tally_same_interval),
+	    cmocka_unit_test(test_tally_advance),
+	    cmocka_unit_test(test_tally_gap),
+	    cmocka_unit_test(test_tally_advance_timer),
+	    cmocka_unit_test(test_tally_late),
+	    cmocka_unit_test(test_tally_negative),
+	    cmocka_unit_test(test_tally_monitored),
+	    cmocka_unit_test(test_tally_monitored_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,21 +13,21 @@
 #include "interval.h"
 #include "parse.h"
 
-#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
 test_u64_good(void **state)
 {
 	static const struct {
-		const char	*s;
-		uint64_t	 min, max, v;
+		const char *s;
+		uint64_t min, max, v;
 	} cases[] = {
-		{ "0", 0, 10, 0 },
-		{ "10", 0, 10, 10 },
-		{ "1", 1, 1, 1 },
-		{ "60", 1, 86400, 60 },
-		{ "4294967296", 0, UINT64_MAX, 4294967296ULL },
-		{ "18446744073709551615", 0, UINT64_MAX, UINT64_MAX },
+	    {"0", 0, 10, 0},
+	    {"10", 0, 10, 10},
+	    {"1", 1, 1, 1},
+	    {"60", 1, 86400, 60},
+	    {"4294967296", 0, UINT64_MAX, 4294967296ULL},
+	    {"18446744073709551615", 0, UINT64_MAX, UINT64_MAX},
 	};
 	uint64_t v;
 	size_t i;
@@ -45,11 +45,11 @@ static void
 test_u64_bad(void **state)
 {
 	static const char *bad[] = {
-		"", " ", "+1", "-1", "-0", " 1", "\t1", "\n1", "1 ", "1\n",
-		"1x", "x1", "1.0", "1e3", "0x10", "1,000", "1_000", "--1",
-		"18446744073709551616",		/* 2^64 */
-		"99999999999999999999999999",
-		"-18446744073709551615",	/* strtoull would make it 1 */
+	    "", " ", "+1", "-1", "-0", " 1", "\t1", "\n1", "1 ", "1\n", "1x",
+	    "x1", "1.0", "1e3", "0x10", "1,000", "1_000", "--1",
+	    "18446744073709551616", /* 2^64 */
+	    "99999999999999999999999999",
+	    "-18446744073709551615", /* strtoull would make it 1 */
 	};
 	uint64_t v;
 	size_t i;
@@ -71,20 +71,21 @@ test_u64_range(void **state)
 	assert_int_equal(parse_u64("11", 1, 10, &v), -1);
 	assert_int_equal(parse_u64("1", 1, 10, &v), 0);
 	assert_int_equal(parse_u64("10", 1, 10, &v), 0);
-	assert_int_equal(parse_u64("18446744073709551615", 0,
-	    UINT64_MAX - 1, &v), -1);
-	assert_int_equal(parse_u64("5", 6, 4, &v), -1);	/* empty range */
+	assert_int_equal(parse_u64("18446744073709551615", 0, UINT64_MAX - 1,
+			     &v),
+	    -1);
+	assert_int_equal(parse_u64("5", 6, 4, &v), -1); /* empty range */
 }
 
 static void
 test_bool(void **state)
 {
-	static const char *yes[] = { "yes", "true", "on", "1", "YES", "True",
-	    "oN" };
-	static const char *no[] = { "no", "false", "off", "0", "NO", "False",
-	    "OFF" };
-	static const char *bad[] = { "", "y", "n", "2", "yes ", " no", "enable",
-	    "nope", "01", "-1" };
+	static const char *yes[] = {"yes", "true", "on", "1", "YES", "True",
+	    "oN"};
+	static const char *no[] = {"no", "false", "off", "0", "NO", "False",
+	    "OFF"};
+	static const char *bad[] = {"", "y", "n", "2", "yes ", " no", "enable",
+	    "nope", "01", "-1"};
 	size_t i;
 	int v;
 
@@ -130,11 +131,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_u64_good),
-		cmocka_unit_test(test_u64_bad),
-		cmocka_unit_test(test_u64_range),
-		cmocka_unit_test(test_bool),
-		cmocka_unit_test(test_interval_parse),
+	    cmocka_unit_test(test_u64_good),
+	    cmocka_unit_test(test_u64_bad),
+	    cmocka_unit_test(test_u64_range),
+	    cmocka_unit_test(test_bool),
+	    cmocka_unit_test(test_interval_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
