@@ -59,6 +59,7 @@ if CC=clang meson setup "$out/fuzz" -Dfuzzing=true -Dtests=true \
     -Db_sanitize=address,undefined -Db_lundef=false >"$out/fuzz.setup.log" 2>&1 &&
     ninja -C "$out/fuzz" >"$out/fuzz.build.log" 2>&1; then
 	for f in "$out"/fuzz/tests/fuzz/fuzz_*; do
+		[ -x "$f" ] && [ -f "$f" ] || continue
 		name=${f##*/fuzz_}
 		work=$(mktemp -d)
 		cp tests/fuzz/corpus/"$name"/* "$work"/
