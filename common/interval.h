@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+/*
+ * Timestamps beyond +-2^40 s (35,000 years) come only from broken
+ * captures; refusing them keeps all interval arithmetic free of overflow.
+ */
+#define INTERVAL_SEC_LIMIT ((int64_t)1 << 40)
 #define INTERVAL_DEFAULT 60
 #define INTERVAL_MAX 86400
 
@@ -19,6 +24,12 @@ interval_start(int64_t sec, uint32_t len)
 	if (sec % (int64_t)len < 0)
 		q--;
 	return q * (int64_t)len;
+}
+
+static inline int
+interval_valid(int64_t sec)
+{
+	return sec > -INTERVAL_SEC_LIMIT && sec < INTERVAL_SEC_LIMIT;
 }
 
 /* Parse a length in seconds, 1..INTERVAL_MAX; returns -1 if invalid. */

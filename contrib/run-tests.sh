@@ -14,6 +14,7 @@ rm -rf "$out"
 mkdir -p "$out"
 passed=0
 failed=0
+skipped=0
 fuzz_seconds=${FUZZ_SECONDS:-30}
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -22,6 +23,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 tally() {
 	local log=$1 ok bad
 	ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -n 1)
+	skipped=$((skipped + $(awk '/^Skipped:/ {s += $2} END {print s + 0}' "$log")))
 	bad=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' "$log")
 	passed=$((passed + ${ok:-0}))
 	failed=$((failed + bad))
@@ -58,11 +60,17 @@ echo "== libFuzzer build (clang), ${fuzz_seconds}s per target"
 if CC=clang meson setup "$out/fuzz" -Dfuzzing=true -Dtests=true \
     -Db_sanitize=address,undefined -Db_lundef=false >"$out/fuzz.setup.log" 2>&1 &&
     ninja -C "$out/fuzz" >"$out/fuzz.build.log" 2>&1; then
+	nfuzz=0
 	for f in "$out"/fuzz/tests/fuzz/fuzz_*; do
 		[ -x "$f" ] && [ -f "$f" ] || continue
 		name=${f##*/fuzz_}
+		nfuzz=$((nfuzz + 1))
 		work=$(mktemp -d)
-		cp tests/fuzz/corpus/"$name"/* "$work"/
+		if ! cp tests/fuzz/corpus/"$name"/* "$work"/; then
+			echo "fuzz $name: no corpus"
+			failed=$((failed + 1))
+			continue
+		fi
 		if "$f" -max_total_time="$fuzz_seconds" -max_len=4096 \
 		    -artifact_prefix="$out/fuzz-$name-" "$work" \
 		    >"$out/fuzz-$name.log" 2>&1; then
@@ -75,10 +83,15 @@ if CC=clang meson setup "$out/fuzz" -Dfuzzing=true -Dtests=true \
 		fi
 		rm -rf "$work"
 	done
+	if [ "$nfuzz" -eq 0 ]; then
+		echo "fuzz: no fuzz target was built"
+		failed=$((failed + 1))
+	fi
 else
 	tail -n 40 "$out/fuzz.setup.log" "$out/fuzz.build.log"
 	failed=$((failed + 1))
 fi
 
+[ "$skipped" -eq 0 ] || echo "($skipped tests skipped; see their logs above)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,9 +4,9 @@
 set -euo pipefail
 
 build_pkgs="gcc meson ninja-build pkg-config python3 libpcap-dev libevent-dev
-libinih-dev"
+libinih-dev libsodium-dev librrd-dev"
 test_pkgs="clang clang-format libclang-rt-14-dev libcmocka-dev tshark tcpdump tcpreplay
-nmap hping3 iproute2 procps"
+nmap hping3 iproute2 procps rrdtool rrdcached"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"

@@ -46,6 +46,12 @@ capture_open_live(const struct capture_opts *o, char *err, size_t errlen)
 	if (rc > 0)
 		log_warnx("%s: %s: %s", o->iface, pcap_statustostr(rc),
 		    pcap_geterr(p));
+	/* A dark sensor counts what arrives, not what its host sends. */
+	if (o->inbound_only && pcap_setdirection(p, PCAP_D_IN) == -1) {
+		snprintf(err, errlen, "%s: cannot capture inbound only: %s",
+		    o->iface, pcap_geterr(p));
+		goto fail;
+	}
 	if (pcap_setnonblock(p, 1, ebuf) == -1) {
 		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
 		goto fail;
@@ -99,12 +105,15 @@ capture_set_filter(pcap_t *p, const char *expr, char *err, size_t errlen)
 }
 
 int
-capture_drops(pcap_t *p, uint64_t *drops)
+capture_drops(pcap_t *p, struct capture_drops *last, uint64_t *drops)
 {
 	struct pcap_stat st;
 
 	if (pcap_stats(p, &st) == -1)
 		return -1;
-	*drops = (uint64_t)st.ps_drop + st.ps_ifdrop;
+	*drops = (uint64_t)(uint32_t)(st.ps_drop - last->kernel) +
+	    (uint32_t)(st.ps_ifdrop - last->iface);
+	last->kernel = st.ps_drop;
+	last->iface = st.ps_ifdrop;
 	return 0;
 }

@@ -12,18 +12,27 @@
 
 #include <pcap/pcap.h>
 
+/* libpcap's cumulative 32-bit drop counters. */
+struct capture_drops {
+	uint32_t kernel, iface;
+};
+
 struct capture_opts {
 	const char *iface;
 	unsigned snaplen;
 	unsigned bufsize; /* kernel buffer, bytes */
 	int promisc;
 	int timeout_ms; /* how long the kernel may hold packets */
+	int inbound_only; /* not the host's own outgoing packets */
 };
 
 pcap_t *capture_open_live(const struct capture_opts *, char *err, size_t);
 pcap_t *capture_open_file(const char *path, char *err, size_t);
 int capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
-/* Packets the kernel or interface dropped since the capture opened. */
-int capture_drops(pcap_t *, uint64_t *);
+/*
+ * Packets dropped since *last, which is updated; the counters are 32-bit
+ * and wrap, so the difference is taken in 32 bits.  -1 if unavailable.
+ */
+int capture_drops(pcap_t *, struct capture_drops *last, uint64_t *drops);
 
 #endif

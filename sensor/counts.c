@@ -105,3 +105,25 @@ counts_foreach(const struct counts *c,
 		}
 	}
 }
+
+static void
+counts_add_entry(enum proto p, unsigned key, uint64_t n, void *arg)
+{
+	record_add(arg, p, (uint16_t)key, n);
+}
+
+void
+counts_to_record(const struct counts *c, struct record *r)
+{
+	int i;
+
+	r->start = c->start;
+	r->len = c->len;
+	for (i = 0; i < CLASS_COUNT; i++)
+		r->totals[RT_TCP + i] = c->t.classes[i];
+	for (i = 0; i < TCPK_COUNT; i++)
+		r->totals[RT_TCP_SYN + i] = c->t.tcpk[i];
+	r->totals[RT_LATE] = c->t.late;
+	r->totals[RT_CAPTURE_DROPS] = c->t.drops;
+	counts_foreach(c, counts_add_entry, r);
+}

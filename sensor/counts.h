@@ -12,6 +12,7 @@
 
 #include "classify.h"
 #include "proto.h"
+#include "record.h"
 
 #define COUNTS_NKEYS (65536 * 2 + 256 * 2)
 
@@ -42,6 +43,9 @@ uint64_t counts_seen(const struct totals *);
 uint64_t counts_keyed(const struct totals *);
 void totals_add(struct totals *, const struct totals *);
 int counts_empty(const struct counts *);
+
+/* Fill r (already initialised) with the counts of c. */
+void counts_to_record(const struct counts *, struct record *r);
 
 /* Calls fn for each non-zero key in output order (proto, then key). */
 void counts_foreach(const struct counts *,

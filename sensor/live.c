@@ -16,14 +16,13 @@
 #include "log.h"
 #include "sensor.h"
 
-#define LIVE_SLACK_SEC 2
 /* Bounds one read burst so the timer and signals still get their turn. */
 #define LIVE_MAX_DISPATCH 64
 
 struct live {
 	struct sensor *s;
 	struct event_base *base;
-	struct event *ev_read, *ev_timer, *ev_int, *ev_term;
+	struct event *ev_read, *ev_timer, *ev_int, *ev_term, *ev_stop;
 };
 
 static void
@@ -51,7 +50,7 @@ live_schedule(struct live *l)
 {
 	struct tally *t = &l->s->tally;
 	struct timeval now, tv = {0, 0};
-	int64_t due = t->cur->start + t->len + LIVE_SLACK_SEC;
+	int64_t due = tally_oldest(t) + t->len + LIVE_SLACK_SEC;
 
 	gettimeofday(&now, NULL);
 	if (due > now.tv_sec) {
@@ -84,16 +83,37 @@ live_on_timer(evutil_socket_t fd, short what, void *arg)
 	live_schedule(l);
 }
 
+/* The stop: what the kernel held has become readable by now. */
+static void
+live_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct live *l = arg;
+
+	(void)fd;
+	(void)what;
+	live_drain(l);
+	/* Close what ended during the slack, then the interval we are in. */
+	tally_advance(&l->s->tally, (int64_t)time(NULL));
+	tally_finish(&l->s->tally);
+	event_base_loopbreak(l->base);
+}
+
+/*
+ * The ring buffer hands over a block only when it fills or the capture
+ * timeout retires it, so the last packets before a signal are not yet
+ * readable: stop after the timeout, not at once.
+ */
 static void
 live_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct live *l = arg;
+	struct timeval tv = {0, LIVE_STOP_MS * 1000};
 
 	(void)what;
+	if (evtimer_pending(l->ev_stop, NULL))
+		return;
 	log_info("%s: closing the interval early", strsignal((int)sig));
-	live_drain(l);
-	tally_finish(&l->s->tally);
-	event_base_loopbreak(l->base);
+	evtimer_add(l->ev_stop, &tv);
 }
 
 static void
@@ -111,15 +131,16 @@ live_run(struct sensor *s)
 	struct live l = {.s = s};
 
 	event_set_log_callback(live_libevent_log);
-	if ((l.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
+	l.base = s->base;
 	l.ev_read = event_new(l.base, pcap_get_selectable_fd(s->pcap),
 	    EV_READ | EV_PERSIST, live_on_read, &l);
 	l.ev_timer = evtimer_new(l.base, live_on_timer, &l);
 	l.ev_int = evsignal_new(l.base, SIGINT, live_on_signal, &l);
 	l.ev_term = evsignal_new(l.base, SIGTERM, live_on_signal, &l);
+	l.ev_stop = evtimer_new(l.base, live_on_stop, &l);
 	if (l.ev_read == NULL || l.ev_timer == NULL || l.ev_int == NULL ||
-	    l.ev_term == NULL || event_add(l.ev_read, NULL) == -1 ||
+	    l.ev_stop == NULL || l.ev_term == NULL ||
+	    event_add(l.ev_read, NULL) == -1 ||
 	    evsignal_add(l.ev_int, NULL) == -1 ||
 	    evsignal_add(l.ev_term, NULL) == -1)
 		fatalx("cannot set up the event loop");
@@ -129,10 +150,12 @@ live_run(struct sensor *s)
 	    pcap_datalink_val_to_name(pcap_datalink(s->pcap)), s->tally.len);
 	if (event_base_dispatch(l.base) == -1)
 		fatalx("event loop failed");
+	/* A capture error ends the loop: still report what was counted. */
+	tally_finish(&s->tally);
+	event_free(l.ev_stop);
 	event_free(l.ev_read);
 	event_free(l.ev_timer);
 	event_free(l.ev_int);
 	event_free(l.ev_term);
-	event_base_free(l.base);
 	return s->failed ? -1 : 0;
 }

@@ -9,13 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <signal.h>
+
+#include <sodium.h>
+
 #include "capture.h"
+#include "hostport.h"
+#include "keyfile.h"
 #include "log.h"
 #include "privdrop.h"
 #include "report.h"
 #include "sensor.h"
 
-#define LIVE_TIMEOUT_MS 500
+/*
+ * Empty intervals of one capture gap that are spooled; a timestamp years
+ * ahead must not fill the disk with empty records.  The rest is logged.
+ */
+#define GAP_SPOOL_MAX 10080
 
 void
 sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -27,6 +37,26 @@ sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	tally_packet(&s->tally, h->ts.tv_sec, &pk);
 }
 
+/* Spool one interval's record and, live, hand it to the sender. */
+static void
+sensor_spool(struct sensor *s, const struct counts *c)
+{
+	struct record r;
+
+	record_init(&r);
+	snprintf(r.sensor, sizeof(r.sensor), "%s", s->conf.sensor_id);
+	r.naddrs = s->naddrs;
+	counts_to_record(c, &r);
+	/* Live, every record is durable at once; a replay syncs at the end. */
+	if (spool_put(s->spool, &r, s->live) == -1)
+		log_warnx("interval %" PRId64 " could not be spooled and is "
+			  "lost",
+		    c->start);
+	record_clear(&r);
+	if (s->live)
+		sender_kick(s->sender);
+}
+
 static void
 sensor_emit(struct counts *c, void *arg)
 {
@@ -34,13 +64,21 @@ sensor_emit(struct counts *c, void *arg)
 	char label[64];
 	uint64_t drops;
 
-	if (s->live && capture_drops(s->pcap, &drops) == 0) {
-		c->t.drops = drops - s->drops_reported;
-		s->drops_reported = drops;
+	if (s->live && capture_drops(s->pcap, &s->drops_seen, &drops) == 0)
+		c->t.drops = drops;
+	else if (s->live && !s->stats_warned) {
+		log_warnx("%s: capture drop counts unavailable: %s",
+		    s->conf.iface, pcap_geterr(s->pcap));
+		s->stats_warned = 1;
 	}
-	report_lines(stdout, c);
-	if (s->live)
-		fflush(stdout);
+	if (s->conf.print) {
+		report_lines(stdout, c);
+		/* Live output must not be lost for days without a word. */
+		if ((s->live && fflush(stdout) == EOF) || ferror(stdout))
+			err(1, "standard output");
+	}
+	if (s->spool != NULL)
+		sensor_spool(s, c);
 	totals_add(&s->sum, &c->t);
 	s->nintervals++;
 	snprintf(label, sizeof(label), "interval %" PRId64, c->start);
@@ -52,10 +90,54 @@ sensor_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
 {
 	struct sensor *s = arg;
 
+	struct counts *empty;
+	uint64_t i;
+
 	s->nintervals += n;
 	fprintf(stderr,
 	    "intervals %" PRId64 " to %" PRId64 ": %" PRIu64 " empty\n", start,
 	    start + (int64_t)((n - 1) * len), n);
+	if (s->spool == NULL)
+		return;
+	empty = counts_new();
+	for (i = 0; i < n && i < GAP_SPOOL_MAX; i++) {
+		counts_reset(empty, start + (int64_t)(i * len), len);
+		sensor_spool(s, empty);
+	}
+	counts_free(empty);
+	if (n > GAP_SPOOL_MAX)
+		log_warnx("capture gap of %" PRIu64
+			  " intervals: only the first "
+			  "%d are reported as empty",
+		    n, GAP_SPOOL_MAX);
+}
+
+/*
+ * As root still: read the key, and create the spool owned by the user the
+ * sensor is about to become, so that it can write there afterwards.
+ */
+static void
+sensor_open_sending(struct sensor *s, char *err, size_t errlen)
+{
+	struct sensor_conf *c = &s->conf;
+	uint8_t psk[FRAME_KEY];
+	char host[256], port[8];
+
+	if (keyfile_read(c->key_file, psk, err, errlen) == -1)
+		errx(1, "%s", err);
+	if ((s->spool = spool_open(c->spool_dir, c->spool_max, c->spool_full,
+		 err, errlen)) == NULL)
+		errx(1, "%s", err);
+	if (privdrop_chown(c->spool_dir, c->user, err, errlen) == -1)
+		errx(1, "%s", err);
+	if (hostport_split(c->aggregator, host, sizeof(host), port,
+		sizeof(port)) == -1)
+		errx(1, "bad aggregator address %s", c->aggregator);
+	s->sender = sender_new(s->base, host, port, c->sensor_id, psk, s->spool,
+	    NULL, s);
+	sodium_memzero(psk, sizeof(psk));
+	if (c->monitor != NULL)
+		s->naddrs = prefixes_naddrs(c->monitor);
 }
 
 static void
@@ -63,7 +145,7 @@ sensor_open(struct sensor *s)
 {
 	struct sensor_conf *c = &s->conf;
 	struct capture_opts co = {c->iface, c->snaplen, c->bufsize, c->promisc,
-	    LIVE_TIMEOUT_MS};
+	    LIVE_TIMEOUT_MS, c->inbound_only};
 	char err[PCAP_ERRBUF_SIZE + 256];
 	int dlt;
 
@@ -83,6 +165,8 @@ sensor_open(struct sensor *s)
 			: "unknown");
 	if (capture_set_filter(s->pcap, c->filter, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
+	if (c->aggregator != NULL)
+		sensor_open_sending(s, err, sizeof(err));
 	if (privdrop(c->user, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 }
@@ -102,6 +186,61 @@ sensor_read_file(struct sensor *s)
 	return 0;
 }
 
+static void
+sensor_drained(void *arg)
+{
+	struct sensor *s = arg;
+
+	event_base_loopbreak(s->base);
+}
+
+static void
+sensor_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct sensor *s = arg;
+
+	(void)sig;
+	(void)what;
+	s->interrupted = 1;
+	event_base_loopbreak(s->base);
+}
+
+/*
+ * After a replay: make the spool durable, then send until every record is
+ * acknowledged (DESIGN.md contract 8) or a signal stops us; what is left
+ * stays spooled for the next run.
+ */
+static int
+sensor_send_all(struct sensor *s)
+{
+	struct event *ev_int, *ev_term;
+	uint64_t stored, dup, rejected;
+
+	if (spool_sync(s->spool) == -1)
+		return -1;
+	ev_int = evsignal_new(s->base, SIGINT, sensor_on_stop, s);
+	ev_term = evsignal_new(s->base, SIGTERM, sensor_on_stop, s);
+	if (ev_int == NULL || ev_term == NULL || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_term, NULL))
+		fatalx("cannot set up signal events");
+	sender_set_drained(s->sender, sensor_drained, s);
+	sender_kick(s->sender);
+	if (spool_count(s->spool) > 0)
+		event_base_dispatch(s->base);
+	event_free(ev_int);
+	event_free(ev_term);
+	sender_stats(s->sender, &stored, &dup, &rejected);
+	log_info("aggregator: %" PRIu64 " records stored, %" PRIu64
+		 " already held, %" PRIu64 " rejected; %zu left in the spool",
+	    stored, dup, rejected, spool_count(s->spool));
+	if (spool_count(s->spool) > 0) {
+		log_warnx("%s before every record was acknowledged",
+		    s->interrupted ? "stopped" : "gave up");
+		return -1;
+	}
+	return rejected > 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -111,16 +250,25 @@ main(int argc, char **argv)
 
 	sensor_options(&s.conf, argc, argv);
 	log_init("teiten-sensor", 1, s.conf.verbose);
+	if (sodium_init() < 0)
+		errx(1, "libsodium cannot initialise");
+	if ((s.base = event_base_new()) == NULL)
+		errx(1, "cannot create an event base");
 	sensor_open(&s);
 	tally_init(&s.tally, s.conf.interval, s.conf.monitor, sensor_emit,
 	    sensor_gap, &s);
 	rc = s.live ? live_run(&s) : sensor_read_file(&s);
+	if (!s.live && s.sender != NULL)
+		rc |= sensor_send_all(&s);
 	snprintf(label, sizeof(label), "total over %" PRIu64 " intervals",
 	    s.nintervals);
 	report_totals(stderr, label, &s.sum);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	tally_free(&s.tally);
+	sender_free(s.sender);
+	spool_free(s.spool);
+	event_base_free(s.base);
 	pcap_close(s.pcap);
 	sensor_conf_free(&s.conf);
 	return rc == 0 ? 0 : 1;

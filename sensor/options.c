@@ -8,39 +8,67 @@
 #include "config.h"
 #include "interval.h"
 #include "options.h"
+#include "hostport.h"
 #include "parse.h"
+#include "record.h"
+#include "spool.h"
 #include "xmalloc.h"
 
 /* Enough for Ethernet, two VLAN tags, IPv6 with a few extension headers. */
 #define SNAPLEN_DEFAULT 256
 #define BUFSIZE_DEFAULT (32u << 20)
+#define SPOOL_DIR_DEFAULT "/var/spool/teiten-sensor"
+#define SPOOL_MAX_DEFAULT (256ull << 20)
 
-enum { OPT_PRINT = 256, OPT_SNAPLEN, OPT_FILTER };
+enum {
+	OPT_PRINT = 256,
+	OPT_SNAPLEN,
+	OPT_FILTER,
+	OPT_SPOOL,
+	OPT_SPOOL_MAX,
+	OPT_SPOOL_FULL,
+	OPT_DIRECTION
+};
 
-static const struct option long_opts[] = {{"buffer-size", required_argument,
-					      NULL, 'B'},
+static const struct option long_opts[] = {
+    {"aggregator", required_argument, NULL, 'a'},
+    {"buffer-size", required_argument, NULL, 'B'},
     {"config", required_argument, NULL, 'c'},
+    {"direction", required_argument, NULL, OPT_DIRECTION},
     {"filter", required_argument, NULL, OPT_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"interface", required_argument, NULL, 'i'},
     {"interval", required_argument, NULL, 'n'},
+    {"key-file", required_argument, NULL, 'K'},
     {"monitor", required_argument, NULL, 'm'},
     {"no-promiscuous", no_argument, NULL, 'p'},
     {"print", no_argument, NULL, OPT_PRINT},
     {"read", required_argument, NULL, 'r'},
+    {"sensor-id", required_argument, NULL, 's'},
     {"snaplen", required_argument, NULL, OPT_SNAPLEN},
-    {"user", required_argument, NULL, 'u'}, {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
-static const char short_opts[] = "B:c:hi:m:n:pr:u:vV";
+    {"spool", required_argument, NULL, OPT_SPOOL},
+    {"spool-full", required_argument, NULL, OPT_SPOOL_FULL},
+    {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
+    {"user", required_argument, NULL, 'u'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+static const char short_opts[] = "a:B:c:hi:K:m:n:pr:s:u:vV";
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: teiten-sensor [-pvV] [-B bytes] [-c file] [-m "
-	    "prefix[,prefix...]]\n"
+	    "usage: teiten-sensor [-pvV] [-B bytes] [-c file] "
+	    "[-m prefix[,prefix...]]\n"
 	    "                     [-n seconds] [-u user] [--snaplen bytes] "
-	    "--print\n"
+	    "[--direction in|inout]\n"
+	    "                     [--print]\n"
+	    "                     [-a host:port -s sensor-id -K keyfile "
+	    "[--spool dir]\n"
+	    "                     [--spool-max bytes] "
+	    "[--spool-full drop-oldest|drop-new]]\n"
 	    "                     -i interface | -r file [expression]\n");
 }
 
@@ -70,10 +98,14 @@ replace(char **slot, const char *value)
 static const char *
 set_uint(unsigned *slot, const char *v, uint64_t min, uint64_t max)
 {
+	static char why[64];
 	uint64_t n;
 
-	if (parse_u64(v, min, max, &n) == -1)
-		return "not a number in range";
+	if (parse_u64(v, min, max, &n) == -1) {
+		snprintf(why, sizeof(why), "must be a number from %llu to %llu",
+		    (unsigned long long)min, (unsigned long long)max);
+		return why;
+	}
 	*slot = (unsigned)n;
 	return NULL;
 }
@@ -91,40 +123,32 @@ set_monitor(struct sensor_conf *c, const char *v)
 {
 	static char why[160];
 
+	size_t before;
+
 	if (c->monitor == NULL)
 		c->monitor = prefixes_new();
+	before = prefixes_count(c->monitor);
 	if (prefixes_add_list(c->monitor, v, why, sizeof(why)) == -1)
 		return why;
+	if (prefixes_count(c->monitor) == before)
+		return "empty prefix list";
 	return NULL;
 }
 
-static const char *
-cf_interface(void *a, const char *v)
-{
-	replace(&((struct sensor_conf *)a)->iface, v);
-	return NULL;
-}
-
-static const char *
-cf_file(void *a, const char *v)
-{
-	replace(&((struct sensor_conf *)a)->file, v);
-	return NULL;
-}
-
-static const char *
-cf_filter(void *a, const char *v)
-{
-	replace(&((struct sensor_conf *)a)->filter, v);
-	return NULL;
-}
-
-static const char *
-cf_user(void *a, const char *v)
-{
-	replace(&((struct sensor_conf *)a)->user, v);
-	return NULL;
-}
+/* Config setters of plain string settings. */
+#define CF_STRING(name, field) \
+	static const char *cf_##name(void *a, const char *v) \
+	{ \
+		replace(&((struct sensor_conf *)a)->field, v); \
+		return NULL; \
+	}
+CF_STRING(interface, iface)
+CF_STRING(file, file)
+CF_STRING(filter, filter)
+CF_STRING(user, user)
+CF_STRING(sensor_id, sensor_id)
+CF_STRING(key_file, key_file)
+CF_STRING(spool_dir, spool_dir)
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -152,29 +176,93 @@ cf_bufsize(void *a, const char *v)
 }
 
 static const char *
-cf_promisc(void *a, const char *v)
+set_flag(int *slot, const char *v)
 {
-	if (parse_bool(v, &((struct sensor_conf *)a)->promisc) == -1)
+	if (parse_bool(v, slot) == -1)
 		return "must be yes or no";
 	return NULL;
 }
 
 static const char *
+cf_promisc(void *a, const char *v)
+{
+	return set_flag(&((struct sensor_conf *)a)->promisc, v);
+}
+
+static const char *
 cf_print(void *a, const char *v)
 {
-	if (parse_bool(v, &((struct sensor_conf *)a)->print) == -1)
-		return "must be yes or no";
+	return set_flag(&((struct sensor_conf *)a)->print, v);
+}
+
+static const char *
+cf_aggregator(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be HOST:PORT or [IPV6]:PORT";
+	replace(&((struct sensor_conf *)a)->aggregator, v);
 	return NULL;
 }
 
-static const struct config_key sensor_keys[] = {{"sensor", "interface",
-						    cf_interface},
-    {"sensor", "file", cf_file}, {"sensor", "filter", cf_filter},
-    {"sensor", "interval", cf_interval}, {"sensor", "monitor", cf_monitor},
-    {"sensor", "user", cf_user}, {"sensor", "snaplen", cf_snaplen},
+static const char *
+cf_spool_max(void *a, const char *v)
+{
+	if (parse_u64(v, 65536, UINT64_MAX,
+		&((struct sensor_conf *)a)->spool_max) == -1)
+		return "must be a number of bytes, at least 65536";
+	return NULL;
+}
+
+static const char *
+cf_spool_full(void *a, const char *v)
+{
+	struct sensor_conf *c = a;
+
+	if (strcmp(v, "drop-oldest") == 0)
+		c->spool_full = SPOOL_DROP_OLDEST;
+	else if (strcmp(v, "drop-new") == 0)
+		c->spool_full = SPOOL_DROP_NEW;
+	else
+		return "must be drop-oldest or drop-new";
+	return NULL;
+}
+
+static const char *
+cf_direction(void *a, const char *v)
+{
+	struct sensor_conf *c = a;
+
+	if (strcmp(v, "in") == 0)
+		c->inbound_only = 1;
+	else if (strcmp(v, "inout") == 0)
+		c->inbound_only = 0;
+	else
+		return "must be in or inout";
+	return NULL;
+}
+
+static const struct config_key sensor_keys[] = {
+    {"sensor", "direction", cf_direction},
+    {"sensor", "interface", cf_interface},
+    {"sensor", "file", cf_file},
+    {"sensor", "filter", cf_filter},
+    {"sensor", "interval", cf_interval},
+    {"sensor", "monitor", cf_monitor},
+    {"sensor", "user", cf_user},
+    {"sensor", "snaplen", cf_snaplen},
     {"sensor", "buffer_size", cf_bufsize},
-    {"sensor", "promiscuous", cf_promisc}, {"sensor", "print", cf_print},
-    {NULL, NULL, NULL}};
+    {"sensor", "promiscuous", cf_promisc},
+    {"sensor", "print", cf_print},
+    {"sensor", "aggregator", cf_aggregator},
+    {"sensor", "sensor_id", cf_sensor_id},
+    {"sensor", "key_file", cf_key_file},
+    {"sensor", "spool_dir", cf_spool_dir},
+    {"sensor", "spool_max", cf_spool_max},
+    {"sensor", "spool_full", cf_spool_full},
+    {NULL, NULL, NULL},
+};
 
 /* The config file is read first so that every option can override it. */
 static void
@@ -214,12 +302,38 @@ join_args(int argc, char **argv)
 	return s;
 }
 
+/* What the command line gave, as opposed to the config file. */
+struct cmdline_seen {
+	int monitor, iface, file;
+};
+
 static void
-apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
+apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 {
 	const char *why = NULL;
 
 	switch (ch) {
+	case 'a':
+		why = cf_aggregator(c, optarg);
+		break;
+	case 'K':
+		replace(&c->key_file, optarg);
+		break;
+	case 's':
+		replace(&c->sensor_id, optarg);
+		break;
+	case OPT_DIRECTION:
+		why = cf_direction(c, optarg);
+		break;
+	case OPT_SPOOL:
+		replace(&c->spool_dir, optarg);
+		break;
+	case OPT_SPOOL_MAX:
+		why = cf_spool_max(c, optarg);
+		break;
+	case OPT_SPOOL_FULL:
+		why = cf_spool_full(c, optarg);
+		break;
 	case 'B':
 		why = cf_bufsize(c, optarg);
 		break;
@@ -229,14 +343,18 @@ apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
 		usage(stdout);
 		exit(0);
 	case 'i':
+		/* The command line's source replaces the config file's. */
 		replace(&c->iface, optarg);
+		free(c->file);
+		c->file = NULL;
+		seen->iface = 1;
 		break;
 	case 'm':
 		/* The command line's list replaces the config file's. */
-		if (!*monitor_from_cmdline) {
+		if (!seen->monitor) {
 			prefixes_free(c->monitor);
 			c->monitor = NULL;
-			*monitor_from_cmdline = 1;
+			seen->monitor = 1;
 		}
 		why = set_monitor(c, optarg);
 		break;
@@ -248,6 +366,9 @@ apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
 		break;
 	case 'r':
 		replace(&c->file, optarg);
+		free(c->iface);
+		c->iface = NULL;
+		seen->file = 1;
 		break;
 	case 'u':
 		replace(&c->user, optarg);
@@ -278,28 +399,41 @@ apply_option(struct sensor_conf *c, int ch, int *monitor_from_cmdline)
 void
 sensor_options(struct sensor_conf *c, int argc, char **argv)
 {
-	int ch, monitor_from_cmdline = 0;
+	struct cmdline_seen seen = {0, 0, 0};
+	int ch;
 
 	memset(c, 0, sizeof(*c));
 	c->interval = INTERVAL_DEFAULT;
 	c->snaplen = SNAPLEN_DEFAULT;
 	c->bufsize = BUFSIZE_DEFAULT;
 	c->promisc = 1;
+	c->inbound_only = 1;
+	c->spool_max = SPOOL_MAX_DEFAULT;
+	c->spool_full = SPOOL_DROP_OLDEST;
 	load_config_first(c, argc, argv);
 	while (
 	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
-		apply_option(c, ch, &monitor_from_cmdline);
+		apply_option(c, ch, &seen);
 	if (optind < argc) {
 		free(c->filter);
 		c->filter = join_args(argc - optind, argv + optind);
 	}
-	if (c->iface != NULL && c->file != NULL)
+	if ((seen.iface && seen.file) || (c->iface != NULL && c->file != NULL))
 		errx(1,
 		    "give either an interface (-i) or a file (-r), not both");
 	if (c->iface == NULL && c->file == NULL)
 		errx(1, "nothing to capture: give -i interface or -r file");
-	if (!c->print)
-		errx(1, "no output chosen: give --print");
+	if (!c->print && c->aggregator == NULL)
+		errx(1, "no output chosen: give --print or -a host:port");
+	if (c->aggregator != NULL && c->sensor_id == NULL)
+		errx(1, "sending to an aggregator needs a sensor id (-s)");
+	if (c->sensor_id != NULL && !record_valid_id(c->sensor_id))
+		errx(1, "sensor id \"%s\": use 1 to 64 of A-Z a-z 0-9 . _ -",
+		    c->sensor_id);
+	if (c->aggregator != NULL && c->key_file == NULL)
+		errx(1, "sending to an aggregator needs a key file (-K)");
+	if (c->spool_dir == NULL)
+		c->spool_dir = xstrdup(SPOOL_DIR_DEFAULT);
 }
 
 void
@@ -309,5 +443,9 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->file);
 	free(c->filter);
 	free(c->user);
+	free(c->aggregator);
+	free(c->sensor_id);
+	free(c->key_file);
+	free(c->spool_dir);
 	prefixes_free(c->monitor);
 }

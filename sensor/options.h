@@ -20,8 +20,15 @@ struct sensor_conf {
 	unsigned snaplen;
 	unsigned bufsize;
 	int promisc;
+	int inbound_only;
 	int print;
 	int verbose;
+	char *aggregator; /* HOST:PORT, or NULL */
+	char *sensor_id;
+	char *key_file;
+	char *spool_dir;
+	uint64_t spool_max;
+	int spool_full; /* enum spool_full */
 };
 
 void sensor_options(struct sensor_conf *, int argc, char **argv);

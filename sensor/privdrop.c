@@ -1,5 +1,9 @@
 /* Dropping root; see privdrop.h. */
 #define _GNU_SOURCE
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -11,6 +15,26 @@
 
 #define PRIVDROP_DEFAULT_USER "nobody"
 
+/*
+ * Capabilities can come without root (file capabilities, systemd's
+ * AmbientCapabilities=): clear them all, and forbid gaining new ones.
+ */
+static int
+privdrop_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "cannot drop capabilities: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 privdrop(const char *user, char *err, size_t errlen)
 {
@@ -18,7 +42,7 @@ privdrop(const char *user, char *err, size_t errlen)
 
 	if (geteuid() != 0) {
 		if (user == NULL)
-			return 0;
+			return privdrop_caps(err, errlen);
 		snprintf(err, errlen, "cannot switch to user %s: not root",
 		    user);
 		return -1;
@@ -48,6 +72,25 @@ privdrop(const char *user, char *err, size_t errlen)
 	if (setuid(0) != -1 || seteuid(0) != -1) {
 		snprintf(err, errlen, "could regain root after dropping to %s",
 		    user);
+		return -1;
+	}
+	return privdrop_caps(err, errlen);
+}
+
+int
+privdrop_chown(const char *path, const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user ? user : PRIVDROP_DEFAULT_USER)) == NULL) {
+		snprintf(err, errlen, "unknown user %s",
+		    user ? user : PRIVDROP_DEFAULT_USER);
+		return -1;
+	}
+	if (chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

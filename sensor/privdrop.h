@@ -14,4 +14,8 @@
  */
 int privdrop(const char *user, char *err, size_t errlen);
 
+/* As root, give path to the user privdrop() will become; else nothing. */
+int
+privdrop_chown(const char *path, const char *user, char *err, size_t errlen);
+
 #endif

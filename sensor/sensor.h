@@ -8,10 +8,26 @@
 
 #include <pcap/pcap.h>
 
+#include <event2/event.h>
+
+#include "capture.h"
 #include "classify.h"
 #include "counts.h"
 #include "options.h"
+#include "sender.h"
+#include "spool.h"
 #include "tally.h"
+
+/*
+ * The kernel may hold captured packets up to LIVE_TIMEOUT_MS before they
+ * can be read; intervals close LIVE_SLACK_SEC after their end, and a stop
+ * signal waits LIVE_STOP_MS, so that no packet is still held then.
+ */
+#define LIVE_TIMEOUT_MS 500
+#define LIVE_SLACK_SEC 2
+#define LIVE_STOP_MS (LIVE_TIMEOUT_MS + 250)
+_Static_assert(LIVE_SLACK_SEC * 1000 > LIVE_TIMEOUT_MS,
+    "intervals must close after the capture timeout");
 
 struct sensor {
 	struct sensor_conf conf;
@@ -20,9 +36,15 @@ struct sensor {
 	struct tally tally;
 	struct totals sum; /* over every closed interval */
 	uint64_t nintervals;
-	uint64_t drops_reported; /* cumulative, at last close */
+	struct capture_drops drops_seen; /* libpcap's counters at last close */
 	int live;
 	int failed;
+	struct event_base *base;
+	struct spool *spool; /* NULL without an aggregator */
+	struct sender *sender; /* NULL without an aggregator */
+	uint64_t naddrs; /* monitored addresses, 0 if all */
+	int interrupted; /* a signal stopped the send phase */
+	int stats_warned;
 };
 
 /* The pcap callback: classify one frame and count it. */

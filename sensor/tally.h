@@ -1,8 +1,11 @@
 /*
  * Assigns packets to intervals by their own timestamps (DESIGN.md,
  * contract 2) and hands each closed interval, empty ones included, to an
- * emit callback in time order.  A packet older than the open interval
- * (unsorted captures, clock steps) is counted in the open one and marked
+ * emit callback in time order.  When packets move on to the next interval
+ * the previous one stays open for stragglers (captures merged from several
+ * interfaces are slightly out of order) until packets move on again or
+ * tally_advance() closes it.  A packet older than that, or with an
+ * impossible timestamp, is counted in the oldest open interval and marked
  * late, never dropped.  The tally owns its counts; the emit callback may
  * read and annotate them but not keep the pointer.
  */
@@ -20,8 +23,10 @@ typedef void (*tally_gap_fn)(int64_t start, uint64_t n, uint32_t len, void *);
 
 struct tally {
 	struct counts *cur;
+	struct counts *prev; /* the interval before cur, if prev_open */
 	uint32_t len;
 	int open;
+	int prev_open;
 	const struct prefixes *monitor; /* NULL: every address */
 	tally_emit_fn emit;
 	tally_gap_fn gap;
@@ -35,20 +40,24 @@ void tally_free(struct tally *);
 void tally_begin(struct tally *, int64_t sec);
 /* Close every interval that ends at or before sec; open the one after. */
 void tally_advance(struct tally *, int64_t sec);
-/* Close the open interval, if any. */
+/* Close the open intervals, if any. */
 void tally_finish(struct tally *);
-void tally_slow(struct tally *, int64_t sec);
+/* Start of the oldest open interval (only while one is open). */
+int64_t tally_oldest(const struct tally *);
+struct counts *tally_slow(struct tally *, int64_t sec);
 int tally_monitored(const struct tally *, const struct pkt *);
 
 static inline void
 tally_packet(struct tally *t, int64_t sec, struct pkt *pk)
 {
-	/* Unsigned compare: one branch for "inside the open interval". */
-	if (!t->open || (uint64_t)(sec - t->cur->start) >= t->len)
-		tally_slow(t, sec);
+	struct counts *c = t->cur;
+
+	/* Unsigned compare: one branch for "inside the newest interval". */
+	if (!t->open || (uint64_t)sec - (uint64_t)c->start >= t->len)
+		c = tally_slow(t, sec);
 	if (t->monitor != NULL && pk->dst != NULL && !tally_monitored(t, pk))
 		pk->cls = CLASS_UNMONITORED;
-	counts_add(t->cur, pk);
+	counts_add(c, pk);
 }
 
 #endif

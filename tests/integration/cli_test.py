@@ -63,6 +63,10 @@ def test_errors(tmp, good):
                      "interval %r" % bad)
     expect_error(["-r", good, "-m", "10.0.0.1/8", "--print"],
                  ["host bits", "10.0.0.1/8"], "prefix with host bits")
+    expect_error(["-r", good, "-m", ",", "--print"], ["empty prefix list"],
+                 "empty monitored prefix list")
+    expect_error(["-r", good, "--snaplen", "10", "--print"],
+                 ["--snaplen", "68 to 262144"], "snaplen out of range names it")
     expect_error(["-r", good, "-m", "example.org", "--print"],
                  ["example.org"], "prefix that is not an address")
     expect_error(["-r", good, "--print", "tcp", "port", "nonsense"],
@@ -113,6 +117,11 @@ def test_config(tmp, good):
                  "config syntax error")
     expect_error(["-c", os.path.join(tmp, "absent.conf"), "--print"],
                  ["absent.conf"], "missing config file")
+    with open(conf, "w") as f:
+        f.write("[sensor]\ninterface = nosuchif0\n")
+    out = T.run_sensor(["-c", conf, "-r", good, "--print"]).stdout
+    check(sum(T.parse_print(out).values()) == 4,
+          "command-line -r replaces the config's interface")
     with open(conf, "w") as f:
         f.write("[sensor]\nfile = %s\nmonitor = 192.0.2.0/24\n" % good)
     out = T.run_sensor(["-c", conf, "-m", "198.51.100.0/24",

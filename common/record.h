@@ -1,0 +1,78 @@
+/*
+ * One sensor's counts for one interval, and their binary encoding, the
+ * same on the wire, in the sensor's spool and in the aggregator's archive
+ * (man/teiten-protocol.7).  record_decode() trusts nothing: every length,
+ * key and order is checked, and the keyed totals must equal the sums of
+ * their entries.
+ * A record owns its entries array; record_clear() frees it.
+ */
+#ifndef TEITEN_RECORD_H
+#define TEITEN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define RECORD_VERSION 1
+#define RECORD_ID_MAX 64
+/* Every tcp and udp port and every icmp and icmp6 type. */
+#define RECORD_MAX_ENTRIES (65536 * 2 + 256 * 2)
+
+/* Totals carried by every record, in encoding order. */
+enum record_total {
+	RT_TCP,
+	RT_UDP,
+	RT_ICMP,
+	RT_ICMP6,
+	RT_FRAGMENT,
+	RT_OTHER,
+	RT_NONIP,
+	RT_MALFORMED,
+	RT_UNMONITORED,
+	RT_TCP_SYN,
+	RT_TCP_SYNACK,
+	RT_TCP_RST,
+	RT_TCP_OTHER,
+	RT_LATE,
+	RT_CAPTURE_DROPS,
+	RT_SPOOL_DROPS, /* records the sensor's spool had to discard */
+	RT_COUNT
+};
+
+struct record_entry {
+	uint8_t proto; /* enum proto */
+	uint16_t key;
+	uint64_t packets;
+};
+
+struct record {
+	char sensor[RECORD_ID_MAX + 1];
+	int64_t start;
+	uint32_t len;
+	uint64_t naddrs; /* monitored addresses; 0 if unknown */
+	uint64_t totals[RT_COUNT];
+	struct record_entry *entries; /* sorted by proto, then key */
+	size_t nentries, cap;
+};
+
+void record_init(struct record *);
+void record_clear(struct record *);
+/* Append an entry; the caller adds them in order. */
+void record_add(struct record *, enum proto, uint16_t key, uint64_t n);
+/* Sensor ids: 1 to 64 of [A-Za-z0-9._-]. */
+int record_valid_id(const char *);
+const char *record_total_name(enum record_total);
+
+/* Bytes record_encode() needs at most for this record. */
+size_t record_encoded_max(const struct record *);
+/* Encode into buf; returns bytes written, or 0 if cap is too small. */
+size_t record_encode(const struct record *, uint8_t *buf, size_t cap);
+/*
+ * Decode len bytes into r (whose old entries are replaced).  Returns 0, or
+ * -1 with a static reason in *why.
+ */
+int record_decode(struct record *, const uint8_t *buf, size_t len,
+    const char **why);
+
+#endif

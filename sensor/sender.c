@@ -1,0 +1,313 @@
+/* The sensor's connection to the aggregator; see sender.h. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+
+#include "log.h"
+#include "sender.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+#define SENDER_WINDOW 16
+#define SENDER_BACKOFF_MAX 60
+#define SENDER_TIMEOUT 60 /* seconds to wait for any answer */
+
+enum sender_state { S_IDLE, S_CONNECTING, S_HELLO, S_READY };
+
+struct sender {
+	struct event_base *base;
+	struct evdns_base *dns;
+	char host[256], port[8];
+	char id[RECORD_ID_MAX + 1];
+	uint8_t psk[FRAME_KEY];
+	uint8_t nonce[FRAME_NONCE];
+	struct spool *spool;
+	struct bufferevent *bev;
+	enum sender_state state;
+	struct wire_session ses;
+	int64_t inflight[SENDER_WINDOW]; /* oldest first */
+	size_t ninflight;
+	struct event *retry;
+	unsigned backoff;
+	int failing; /* a failure was logged; log the recovery */
+	uint64_t stored, dup, rejected;
+	void (*drained)(void *);
+	void *arg;
+};
+
+static void sender_fail(struct sender *, const char *why);
+
+static void
+sender_set_timeout(struct sender *s, int waiting)
+{
+	struct timeval tv = {SENDER_TIMEOUT, 0};
+
+	bufferevent_set_timeouts(s->bev, waiting ? &tv : NULL, &tv);
+}
+
+/* Send records after the last one in flight until the window is full. */
+static void
+sender_pump(struct sender *s)
+{
+	int64_t start, after = INT64_MIN;
+	uint8_t *buf;
+	size_t len;
+
+	while (s->ninflight < SENDER_WINDOW) {
+		if (s->ninflight > 0)
+			after = s->inflight[s->ninflight - 1];
+		if (!spool_next(s->spool, after, &start))
+			break;
+		if (spool_read(s->spool, start, &buf, &len) == -1) {
+			spool_reject(s->spool, start);
+			continue;
+		}
+		if (wire_send(&s->ses, bufferevent_get_output(s->bev),
+			FRAME_RECORD, buf, len) == -1) {
+			free(buf);
+			sender_fail(s, "cannot queue a record");
+			return;
+		}
+		free(buf);
+		s->inflight[s->ninflight++] = start;
+	}
+	sender_set_timeout(s, s->ninflight > 0);
+	if (s->ninflight == 0 && spool_count(s->spool) == 0 &&
+	    s->drained != NULL)
+		s->drained(s->arg);
+}
+
+static int
+sender_on_challenge(struct sender *s, const uint8_t *frame,
+    const struct frame_hdr *h, const char **why)
+{
+	if (h->type != FRAME_CHALLENGE || h->len != FRAME_NONCE) {
+		*why = "expected a challenge";
+		return -1;
+	}
+	frame_session_key(s->psk, s->nonce, frame + FRAME_HDR, s->ses.key);
+	s->ses.recv_seq = 0;
+	s->ses.send_seq = 1; /* the HELLO was frame 0 */
+	if (wire_check(&s->ses, frame, h, why) == -1)
+		return -1;
+	s->state = S_READY;
+	s->backoff = 0;
+	if (s->failing)
+		log_info("aggregator %s:%s: connected again", s->host, s->port);
+	else
+		log_debug("aggregator %s:%s: connected", s->host, s->port);
+	s->failing = 0;
+	return 0;
+}
+
+static int
+sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
+    const char **why)
+{
+	enum frame_ack status;
+	int64_t start;
+
+	if (h->type != FRAME_ACK) {
+		*why = "expected an acknowledgement";
+		return -1;
+	}
+	if (wire_check(&s->ses, frame, h, why) == -1)
+		return -1;
+	if (wire_ack_decode(frame + FRAME_HDR, h->len, &status, &start) == -1 ||
+	    s->ninflight == 0 || start != s->inflight[0]) {
+		*why = "acknowledgement of a record not sent";
+		return -1;
+	}
+	memmove(s->inflight, s->inflight + 1,
+	    --s->ninflight * sizeof(s->inflight[0]));
+	if (status == ACK_REJECTED) {
+		s->rejected++;
+		log_warnx("aggregator rejected the record of interval %" PRId64,
+		    start);
+		spool_reject(s->spool, start);
+		return 0;
+	}
+	if (status == ACK_DUPLICATE) {
+		s->dup++;
+		log_info("interval %" PRId64 " was already held by the "
+			 "aggregator",
+		    start);
+	} else
+		s->stored++;
+	spool_remove(s->spool, start);
+	return 0;
+}
+
+static void
+sender_on_read(struct bufferevent *bev, void *arg)
+{
+	struct sender *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct frame_hdr h;
+	const char *why = NULL;
+	uint8_t *frame;
+	int rc;
+
+	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+		rc = s->state == S_HELLO
+		    ? sender_on_challenge(s, frame, &h, &why)
+		    : sender_on_ack(s, frame, &h, &why);
+		if (rc == -1)
+			break;
+		evbuffer_drain(in, FRAME_HDR + h.len + FRAME_MAC);
+	}
+	if (rc == -1) {
+		sender_fail(s, why);
+		return;
+	}
+	if (s->state == S_READY)
+		sender_pump(s);
+}
+
+static void
+sender_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct sender *s = arg;
+	uint8_t hello[WIRE_HELLO_MAX];
+	size_t len;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		frame_random(s->nonce, sizeof(s->nonce));
+		len = wire_hello_encode(hello, s->id, s->nonce);
+		if (wire_write(bufferevent_get_output(s->bev), FRAME_HELLO, 0,
+			hello, len, s->psk) == -1) {
+			sender_fail(s, "cannot queue the hello");
+			return;
+		}
+		s->state = S_HELLO;
+		sender_set_timeout(s, 1);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		sender_fail(s, "no answer");
+	else if (what & BEV_EVENT_EOF)
+		sender_fail(s, "connection closed by the aggregator");
+	else if (bufferevent_socket_get_dns_error(s->bev) != 0)
+		sender_fail(s,
+		    evutil_gai_strerror(
+			bufferevent_socket_get_dns_error(s->bev)));
+	else
+		sender_fail(s,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+sender_connect(struct sender *s)
+{
+	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(s->bev, sender_on_read, NULL, sender_on_event, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	s->state = S_CONNECTING;
+	sender_set_timeout(s, 1);
+	if (bufferevent_socket_connect_hostname(s->bev, s->dns, AF_UNSPEC,
+		s->host, atoi(s->port)) == -1)
+		sender_fail(s, "cannot start connecting");
+}
+
+static void
+sender_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sender_connect(arg);
+}
+
+/*
+ * Records in flight stay in the spool and go again on the next
+ * connection.  Only the first failure after a success is a warning, so a
+ * long outage logs one line, and its end another (collectd's habit).
+ */
+static void
+sender_fail(struct sender *s, const char *why)
+{
+	struct timeval tv = {0, 0};
+
+	if (!s->failing)
+		log_warnx("aggregator %s:%s: %s; %zu records spooled, retrying",
+		    s->host, s->port, why, spool_count(s->spool));
+	else
+		log_debug("aggregator %s:%s: %s", s->host, s->port, why);
+	s->failing = 1;
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	s->bev = NULL;
+	s->state = S_IDLE;
+	s->ninflight = 0;
+	s->backoff = s->backoff == 0              ? 1
+	    : s->backoff * 2 > SENDER_BACKOFF_MAX ? SENDER_BACKOFF_MAX
+						  : s->backoff * 2;
+	tv.tv_sec = s->backoff;
+	evtimer_add(s->retry, &tv);
+}
+
+struct sender *
+sender_new(struct event_base *base, const char *host, const char *port,
+    const char *id, const uint8_t psk[FRAME_KEY], struct spool *spool,
+    void (*drained)(void *), void *arg)
+{
+	struct sender *s = xcalloc(1, sizeof(*s));
+
+	s->base = base;
+	if ((s->dns = evdns_base_new(base,
+		 EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
+		fatalx("cannot set up DNS resolution");
+	snprintf(s->host, sizeof(s->host), "%s", host);
+	snprintf(s->port, sizeof(s->port), "%s", port);
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	memcpy(s->psk, psk, FRAME_KEY);
+	s->spool = spool;
+	s->drained = drained;
+	s->arg = arg;
+	if ((s->retry = evtimer_new(base, sender_on_retry, s)) == NULL)
+		fatalx("evtimer_new failed");
+	return s;
+}
+
+void
+sender_free(struct sender *s)
+{
+	if (s == NULL)
+		return;
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	event_free(s->retry);
+	evdns_base_free(s->dns, 0);
+	free(s);
+}
+
+void
+sender_kick(struct sender *s)
+{
+	if (s->state == S_READY)
+		sender_pump(s);
+	else if (s->state == S_IDLE && !evtimer_pending(s->retry, NULL))
+		sender_connect(s);
+	/* Connecting, or waiting to retry: the records wait in the spool. */
+}
+
+void
+sender_stats(const struct sender *s, uint64_t *stored, uint64_t *dup,
+    uint64_t *rejected)
+{
+	*stored = s->stored;
+	*dup = s->dup;
+	*rejected = s->rejected;
+}
+
+void
+sender_set_drained(struct sender *s, void (*drained)(void *), void *arg)
+{
+	s->drained = drained;
+	s->arg = arg;
+}

@@ -1,0 +1,401 @@
+/* Durable per-interval record files; see spool.h. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+struct spool_file {
+	int64_t start;
+	uint64_t bytes;
+	int synced;
+};
+
+struct spool {
+	int dirfd;
+	char *dir;
+	uint64_t max_bytes, bytes;
+	enum spool_full policy;
+	struct spool_file *v; /* sorted by start */
+	size_t n, cap;
+	uint64_t pending_drops; /* not yet reported in a record */
+	uint64_t dropped; /* over the whole run */
+};
+
+static void
+spool_name(char *buf, size_t len, int64_t start, const char *suffix)
+{
+	snprintf(buf, len, "%" PRId64 ".%s", start, suffix);
+}
+
+static size_t
+spool_find(const struct spool *s, int64_t start)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->v[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+spool_index_add(struct spool *s, int64_t start, uint64_t bytes, int synced)
+{
+	size_t i = spool_find(s, start);
+
+	if (i < s->n && s->v[i].start == start) {
+		s->bytes -= s->v[i].bytes;
+	} else {
+		if (s->n == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 64;
+			s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+		}
+		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+		s->n++;
+	}
+	s->v[i].start = start;
+	s->v[i].bytes = bytes;
+	s->v[i].synced = synced;
+	s->bytes += bytes;
+}
+
+static void
+spool_index_del(struct spool *s, int64_t start)
+{
+	size_t i = spool_find(s, start);
+
+	if (i == s->n || s->v[i].start != start)
+		return;
+	s->bytes -= s->v[i].bytes;
+	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
+	s->n--;
+}
+
+/* Index "<start>.rec" files; delete "<start>.tmp" left by a crash. */
+static int
+spool_scan(struct spool *s, char *err, size_t errlen)
+{
+	struct dirent *de;
+	struct stat st;
+	long long start;
+	char suffix[8];
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(s->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		snprintf(err, errlen, "%s: %s", s->dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "%lld.%7s", &start, suffix) != 2)
+			continue;
+		if (strcmp(suffix, "tmp") == 0)
+			unlinkat(s->dirfd, de->d_name, 0);
+		else if (strcmp(suffix, "rec") == 0 &&
+		    fstatat(s->dirfd, de->d_name, &st, 0) == 0)
+			spool_index_add(s, start, (uint64_t)st.st_size, 1);
+	}
+	closedir(d);
+	return 0;
+}
+
+struct spool *
+spool_open(const char *dir, uint64_t max_bytes, enum spool_full policy,
+    char *err, size_t errlen)
+{
+	struct spool *s;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->dir = xstrdup(dir);
+	s->max_bytes = max_bytes;
+	s->policy = policy;
+	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
+		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+		spool_free(s);
+		return NULL;
+	}
+	if (spool_scan(s, err, errlen) == -1) {
+		spool_free(s);
+		return NULL;
+	}
+	if (s->n > 0)
+		log_info("spool %s: %zu records waiting from earlier runs", dir,
+		    s->n);
+	return s;
+}
+
+void
+spool_free(struct spool *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dirfd != -1)
+		close(s->dirfd);
+	free(s->v);
+	free(s->dir);
+	free(s);
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Add what the old file of the same interval counted into r. */
+static void
+spool_merge_old(struct spool *s, struct record *r)
+{
+	struct record old, sum;
+	const char *why;
+	uint8_t *buf;
+	size_t len, i = 0, j = 0;
+	int t;
+
+	if (spool_read(s, r->start, &buf, &len) == -1)
+		return;
+	record_init(&old);
+	if (record_decode(&old, buf, len, &why) == -1) {
+		log_warnx("spool %s: interval %" PRId64 ": %s; replaced",
+		    s->dir, r->start, why);
+		goto out;
+	}
+	record_init(&sum);
+	sum = *r;
+	sum.entries = NULL;
+	sum.nentries = sum.cap = 0;
+	for (t = 0; t < RT_COUNT; t++)
+		sum.totals[t] += old.totals[t];
+	while (i < r->nentries || j < old.nentries) {
+		struct record_entry *a =
+		    i < r->nentries ? &r->entries[i] : NULL;
+		struct record_entry *b =
+		    j < old.nentries ? &old.entries[j] : NULL;
+		int cmp = a == NULL          ? 1
+		    : b == NULL              ? -1
+		    : (a->proto != b->proto) ? (a->proto < b->proto ? -1 : 1)
+		    : (a->key != b->key)     ? (a->key < b->key ? -1 : 1)
+					     : 0;
+
+		if (cmp <= 0)
+			record_add(&sum, a->proto, a->key,
+			    a->packets + (cmp == 0 ? b->packets : 0));
+		else
+			record_add(&sum, b->proto, b->key, b->packets);
+		i += cmp <= 0;
+		j += cmp >= 0;
+	}
+	record_clear(r);
+	*r = sum;
+	log_info("spool %s: interval %" PRId64 " merged with the record of an "
+		 "earlier run",
+	    s->dir, r->start);
+out:
+	record_clear(&old);
+	free(buf);
+}
+
+static int
+spool_make_room(struct spool *s, uint64_t need)
+{
+	while (s->bytes + need > s->max_bytes) {
+		if (s->policy == SPOOL_DROP_NEW || s->n == 0)
+			return -1;
+		log_warnx("spool %s full: dropping the oldest record, interval "
+			  "%" PRId64,
+		    s->dir, s->v[0].start);
+		spool_remove(s, s->v[0].start);
+		s->pending_drops++;
+		s->dropped++;
+	}
+	return 0;
+}
+
+int
+spool_put(struct spool *s, struct record *r, int durable)
+{
+	char tmp[40], name[40];
+	uint8_t *buf;
+	size_t len;
+	int fd, rc = -1;
+
+	if (spool_find(s, r->start) < s->n &&
+	    s->v[spool_find(s, r->start)].start == r->start)
+		spool_merge_old(s, r);
+	r->totals[RT_SPOOL_DROPS] += s->pending_drops;
+	buf = xmalloc(record_encoded_max(r));
+	len = record_encode(r, buf, record_encoded_max(r));
+	if (spool_make_room(s, len) == -1) {
+		r->totals[RT_SPOOL_DROPS] -= s->pending_drops;
+		log_warnx("spool %s full: dropping the new record, interval "
+			  "%" PRId64,
+		    s->dir, r->start);
+		s->pending_drops++;
+		s->dropped++;
+		free(buf);
+		return 0;
+	}
+	spool_name(tmp, sizeof(tmp), r->start, "tmp");
+	spool_name(name, sizeof(name), r->start, "rec");
+	if ((fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
+	    -1) {
+		log_warn("spool %s: %s", s->dir, tmp);
+		free(buf);
+		return -1;
+	}
+	if (write_all(fd, buf, len) == -1 || (durable && fsync(fd) == -1))
+		log_warn("spool %s: writing %s", s->dir, tmp);
+	else if (renameat(s->dirfd, tmp, s->dirfd, name) == -1)
+		log_warn("spool %s: renaming %s", s->dir, tmp);
+	else if (durable && fsync(s->dirfd) == -1)
+		log_warn("spool %s: fsync", s->dir);
+	else
+		rc = 1;
+	close(fd);
+	free(buf);
+	if (rc == -1) {
+		unlinkat(s->dirfd, tmp, 0);
+		return -1;
+	}
+	spool_index_add(s, r->start, len, durable);
+	s->pending_drops = 0;
+	return 1;
+}
+
+int
+spool_sync(struct spool *s)
+{
+	char name[40];
+	size_t i;
+	int fd, rc = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].synced)
+			continue;
+		spool_name(name, sizeof(name), s->v[i].start, "rec");
+		if ((fd = openat(s->dirfd, name, O_RDONLY)) == -1 ||
+		    fsync(fd) == -1) {
+			log_warn("spool %s: fsync %s", s->dir, name);
+			rc = -1;
+		} else
+			s->v[i].synced = 1;
+		if (fd != -1)
+			close(fd);
+	}
+	if (fsync(s->dirfd) == -1) {
+		log_warn("spool %s: fsync", s->dir);
+		rc = -1;
+	}
+	return rc;
+}
+
+size_t
+spool_count(const struct spool *s)
+{
+	return s->n;
+}
+
+int
+spool_next(const struct spool *s, int64_t after, int64_t *start)
+{
+	size_t i = spool_find(s, after);
+
+	if (i < s->n && s->v[i].start == after)
+		i++;
+	if (i == s->n)
+		return 0;
+	*start = s->v[i].start;
+	return 1;
+}
+
+int
+spool_read(struct spool *s, int64_t start, uint8_t **buf, size_t *len)
+{
+	char name[40];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	spool_name(name, sizeof(name), start, "rec");
+	if ((fd = openat(s->dirfd, name, O_RDONLY)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_size <= 0 ||
+	    st.st_size > (off_t)(64u << 20)) {
+		close(fd);
+		return -1;
+	}
+	*buf = xmalloc((size_t)st.st_size);
+	n = pread(fd, *buf, (size_t)st.st_size, 0);
+	close(fd);
+	if (n != st.st_size) {
+		free(*buf);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+spool_remove(struct spool *s, int64_t start)
+{
+	char name[40];
+
+	spool_index_del(s, start);
+	spool_name(name, sizeof(name), start, "rec");
+	if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT) {
+		log_warn("spool %s: removing %s", s->dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+void
+spool_reject(struct spool *s, int64_t start)
+{
+	char name[40], aside[40];
+
+	spool_index_del(s, start);
+	spool_name(name, sizeof(name), start, "rec");
+	spool_name(aside, sizeof(aside), start, "rejected");
+	if (renameat(s->dirfd, name, s->dirfd, aside) == -1)
+		log_warn("spool %s: setting %s aside", s->dir, name);
+	else
+		log_warnx("spool %s: record %s set aside as %s", s->dir, name,
+		    aside);
+}
+
+uint64_t
+spool_dropped(const struct spool *s)
+{
+	return s->dropped;
+}

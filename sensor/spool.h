@@ -1,0 +1,47 @@
+/*
+ * The sensor's durable spool: one file per interval, "<start>.rec", holding
+ * the encoded record until the aggregator acknowledges it.  Files are
+ * written to a temporary name, fsynced and renamed, so a crash leaves
+ * either the old file or the new one.  The size is bounded; when full the
+ * chosen policy drops the oldest record or the new one, logs it and counts
+ * it in the next record that is stored.
+ */
+#ifndef TEITEN_SPOOL_H
+#define TEITEN_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+enum spool_full {
+	SPOOL_DROP_OLDEST,
+	SPOOL_DROP_NEW,
+};
+
+struct spool;
+
+/* Opens (creating if needed) dir; removes half-written temporaries. */
+struct spool *spool_open(const char *dir, uint64_t max_bytes, enum spool_full,
+    char *err, size_t errlen);
+void spool_free(struct spool *);
+/*
+ * Store r (adding the pending drop count to its totals).  A record already
+ * spooled for the same interval is merged into it.  With durable set the
+ * file and directory are fsynced before return; else spool_sync() does it.
+ * Returns 1 stored, 0 dropped by the full policy, -1 on an I/O error.
+ */
+int spool_put(struct spool *, struct record *r, int durable);
+int spool_sync(struct spool *);
+size_t spool_count(const struct spool *);
+/* Start of the oldest spooled interval after start, or 0 if none. */
+int spool_next(const struct spool *, int64_t after, int64_t *start);
+/* Read the encoded record of an interval into *buf (caller frees). */
+int spool_read(struct spool *, int64_t start, uint8_t **buf, size_t *len);
+/* Forget an acknowledged interval; a missing file is not an error. */
+int spool_remove(struct spool *, int64_t start);
+/* Set a record aside as "<start>.rejected" (unreadable or refused). */
+void spool_reject(struct spool *, int64_t start);
+uint64_t spool_dropped(const struct spool *);
+
+#endif
