@@ -129,6 +129,9 @@ record_decode_head(struct record *r, const uint8_t **pp, const uint8_t *end)
 	p += 2;
 	if (idlen == 0 || idlen > RECORD_ID_MAX || (size_t)(end - p) < idlen)
 		return "bad sensor id length";
+	/* A NUL inside would hide bytes from the id check below. */
+	if (memchr(p, '\0', idlen) != NULL)
+		return "bad sensor id";
 	memcpy(r->sensor, p, idlen);
 	r->sensor[idlen] = '\0';
 	p += idlen;

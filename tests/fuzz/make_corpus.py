@@ -1,7 +1,11 @@
-"""Writes the seed corpus of fuzz_classify: one file per hand-built frame,
-first byte = index of the link type in fuzz_classify.c's table.  Run once;
-its output is committed under corpus/classify/."""
+"""Writes the seed corpora, one file per hand-built input: corpus/classify/
+(frames, first byte = index of the link type in fuzz_classify.c's table),
+corpus/record/ (encoded records, per the layout in common/record.c) and
+corpus/frame/ (frames sealed with fuzz_frame.c's key).  Run once; its output
+is committed."""
 
+import hashlib
+import hmac
 import os
 import struct
 
@@ -58,10 +62,119 @@ SEEDS = {
     "loop-v6-syn": bytes([LOOP]) + b"\x00\x00\x00\x18" + ipv6(6, TCP_SYN),
 }
 
-if __name__ == "__main__":
+
+
+def varint(v):
+    """LEB128: 7 bits a byte, low group first, high bit = more follow."""
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7f | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def zigzag(v):
+    return v * 2 if v >= 0 else -v * 2 - 1
+
+
+NTOTALS = 16
+TCP, UDP, ICMP, ICMP6 = range(4)
+
+
+def record(sensor, start, length, naddrs, entries, extra=(0,) * 12):
+    """entries: one sorted list of (key, packets) per protocol; the keyed
+    totals are their sums, the other twelve totals come from extra."""
+    totals = [sum(n for _, n in e) for e in entries] + list(extra)
+    assert len(totals) == NTOTALS
+    out = bytes([1, len(sensor)]) + sensor
+    out += varint(zigzag(start)) + varint(length) + varint(naddrs)
+    out += b"".join(varint(t) for t in totals)
+    for e in entries:
+        out += varint(len(e))
+        prev = -1
+        for key, n in e:
+            out += varint(key - prev - 1) + varint(n)
+            prev = key
+    return out
+
+
+def typical(nkeys, seed):
+    """A few hundred keys with falling counts, deterministic."""
+    x = seed
+    lists = []
+    for proto, want in ((TCP, nkeys * 7 // 10), (UDP, nkeys // 4),
+                        (ICMP, 8), (ICMP6, 12)):
+        space = 256 if proto >= ICMP else 65536
+        keys = set()
+        while len(keys) < min(want, space):
+            x = (x * 1103515245 + 12345) & 0xffffffff
+            keys.add((x >> 8) % space)
+        lists.append([(k, 1 + 50000 // (1 + i)) for i, k in
+                      enumerate(sorted(keys))])
+    return lists
+
+
+EMPTY = [[], [], [], []]
+RECORDS = {
+    "fixture": record(b"s1", 1700000040, 60, 256,
+                      [[(22, 3), (445, 1)], [(53, 2)], [], [(128, 1)]],
+                      (5, 6, 7, 0, 9, 10, 11, 12, 13, 0, 300, 1)),
+    "empty": record(b"x", 0, 1, 0, EMPTY),
+    "negative-start": record(b"past", -3600, 60, 1, [[(80, 9)], [], [], []]),
+    "day": record(b"daily.host_1", 1700006400, 86400, 2 ** 32,
+                  [[], [(123, 2 ** 40)], [(0, 1), (255, 2)], []]),
+    "id-64": record(b"a" * 64, 1700000040, 60, 0, EMPTY),
+    "key-bounds": record(b"edge", 1700000040, 60, 0,
+                         [[(0, 1), (65535, 1)], [(65535, 2 ** 64 - 2)],
+                          [(255, 1)], [(0, 1), (255, 1)]],
+                         (2 ** 64 - 1,) * 12),
+    "typical": record(b"tokyo-1", 1700000040, 60, 65536, typical(400, 1)),
+    # Refused forms, so that the fuzzer starts next to each check.
+    "trailing": record(b"s1", 1700000040, 60, 0, EMPTY) + b"\x00",
+    "bad-total": record(b"s1", 1700000040, 60, 0, EMPTY)[:-4] +
+    b"\x01\x16\x01\x00\x00\x00",
+    "not-multiple": record(b"s1", 1700000041, 60, 0, EMPTY),
+    "overlong": bytes([1, 2]) + b"s1" + b"\x80\x00",
+}
+
+# fuzz_frame.c's key: 00 01 02 ... 1f.
+FRAME_KEY = bytes(range(32))
+
+
+def frame(ftype, seq, payload, key=FRAME_KEY):
+    head = b"TT" + bytes([1, ftype]) + struct.pack("!IQ", len(payload), seq)
+    return head + payload + hmac.new(key, head + payload,
+                                     hashlib.sha256).digest()
+
+
+FRAMES = {
+    "hello": frame(1, 0, b"\x02s1" + bytes(range(16))),
+    "challenge": frame(2, 0, bytes(range(0x40, 0x50))),
+    "record": frame(3, 1, RECORDS["fixture"]),
+    "ack": frame(4, 1, b"\x00" + varint(zigzag(1700000040))),
+    "empty": frame(1, 2 ** 64 - 1, b""),
+    "wrong-key": frame(3, 7, RECORDS["empty"], key=bytes(32)),
+    "header-only": frame(3, 0, b"")[:16],
+    "bad-type": b"TT\x01\x05" + bytes(12) + bytes(32),
+    "too-large": b"TT\x01\x03\xff\xff\xff\xff" + bytes(8),
+}
+
+
+def write(name, seeds):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus",
-                       "classify")
+                       name)
     os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(out, name), "wb") as f:
+    for seed, data in seeds.items():
+        with open(os.path.join(out, seed), "wb") as f:
             f.write(data)
+
+
+if __name__ == "__main__":
+    # The fixture is the one test_record.c spells out byte by byte.
+    assert RECORDS["fixture"].hex() == (
+        "010273 31d0c49fd50c3c8002040200010506070009 0a0b0c0d00ac02010216"
+        "03a60301 01350200 01800101").replace(" ", "")
+    write("classify", SEEDS)
+    write("record", RECORDS)
+    write("frame", FRAMES)

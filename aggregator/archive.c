@@ -1,0 +1,313 @@
+/* Per-interval append-only record files; see archive.h. */
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "crc32c.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Files kept open for appending; intervals arrive close together. */
+#define ARCHIVE_FDS 32
+#define ARCHIVE_ENTRY_MAX (4u << 20)
+
+struct archive_fd {
+	int64_t start;
+	int fd;
+	int dirty;
+	unsigned long used; /* for least-recently-used eviction */
+};
+
+struct archive {
+	char *dir;
+	int dirfd;
+	int dir_dirty;
+	struct archive_fd fds[ARCHIVE_FDS];
+	unsigned long clock;
+	uint64_t torn;
+};
+
+static void
+archive_name(char *buf, size_t len, int64_t start)
+{
+	snprintf(buf, len, "%" PRId64 ".arc", start);
+}
+
+struct archive *
+archive_open(const char *datadir, char *err, size_t errlen)
+{
+	struct archive *a = xcalloc(1, sizeof(*a));
+	char path[4096];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/archive", datadir);
+	if (mkdir(datadir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", datadir, strerror(errno));
+		goto fail;
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	a->dir = xstrdup(path);
+	if ((a->dirfd = open(path, O_RDONLY | O_DIRECTORY)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < ARCHIVE_FDS; i++)
+		a->fds[i].fd = -1;
+	return a;
+fail:
+	free(a->dir);
+	free(a);
+	return NULL;
+}
+
+void
+archive_free(struct archive *a)
+{
+	int i;
+
+	if (a == NULL)
+		return;
+	archive_commit(a);
+	for (i = 0; i < ARCHIVE_FDS; i++)
+		if (a->fds[i].fd != -1)
+			close(a->fds[i].fd);
+	close(a->dirfd);
+	free(a->dir);
+	free(a);
+}
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * Walk the entries of an open file, calling fn for each intact one; returns
+ * the offset just past the last intact entry, or -1 on a read error.
+ */
+static off_t
+archive_walk(struct archive *a, int fd, int64_t start, archive_entry_fn fn,
+    void *arg)
+{
+	uint8_t hdr[8], *buf = NULL;
+	off_t off = 0;
+	uint32_t len;
+	ssize_t n;
+
+	for (;;) {
+		if ((n = pread(fd, hdr, sizeof(hdr), off)) == 0)
+			break;
+		if (n != sizeof(hdr))
+			goto torn;
+		len = get_be32(hdr);
+		if (len == 0 || len > ARCHIVE_ENTRY_MAX)
+			goto torn;
+		buf = xreallocarray(buf, len, 1);
+		if (pread(fd, buf, len, off + 8) != (ssize_t)len ||
+		    crc32c(buf, len) != get_be32(hdr + 4))
+			goto torn;
+		if (fn != NULL)
+			fn(buf, len, arg);
+		off += 8 + (off_t)len;
+	}
+	free(buf);
+	return off;
+torn:
+	free(buf);
+	if (n == -1) {
+		log_warn("archive %s: interval %" PRId64, a->dir, start);
+		return -1;
+	}
+	a->torn++;
+	log_warnx("archive %s: interval %" PRId64 ": damaged entry at offset "
+		  "%lld; what follows is ignored",
+	    a->dir, start, (long long)off);
+	return off;
+}
+
+/* An append descriptor for the interval, opening (and repairing) it. */
+static struct archive_fd *
+archive_fd(struct archive *a, int64_t start)
+{
+	struct archive_fd *f, *victim = &a->fds[0];
+	char name[40];
+	off_t good, end;
+	int i, fd, created;
+
+	for (i = 0; i < ARCHIVE_FDS; i++) {
+		f = &a->fds[i];
+		if (f->fd != -1 && f->start == start) {
+			f->used = ++a->clock;
+			return f;
+		}
+		if (f->fd == -1 || f->used < victim->used)
+			victim = f;
+	}
+	archive_name(name, sizeof(name), start);
+	created = faccessat(a->dirfd, name, F_OK, 0) == -1;
+	if ((fd = openat(a->dirfd, name, O_RDWR | O_CREAT | O_APPEND, 0600)) ==
+	    -1) {
+		log_warn("archive %s: %s", a->dir, name);
+		return NULL;
+	}
+	if (!created) {
+		good = archive_walk(a, fd, start, NULL, NULL);
+		end = lseek(fd, 0, SEEK_END);
+		if (good == -1 || (good < end && ftruncate(fd, good) == -1)) {
+			log_warn("archive %s: repairing %s", a->dir, name);
+			close(fd);
+			return NULL;
+		}
+	}
+	if (victim->fd != -1) {
+		if (victim->dirty && fdatasync(victim->fd) == -1)
+			log_warn("archive %s: fsync", a->dir);
+		close(victim->fd);
+	}
+	victim->start = start;
+	victim->fd = fd;
+	victim->dirty = 0;
+	victim->used = ++a->clock;
+	a->dir_dirty |= created;
+	return victim;
+}
+
+int
+archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
+{
+	struct archive_fd *f;
+	uint8_t hdr[8];
+	struct iovec iov[2];
+	ssize_t n;
+
+	if (len == 0 || len > ARCHIVE_ENTRY_MAX)
+		return -1;
+	if ((f = archive_fd(a, start)) == NULL)
+		return -1;
+	put_be32(hdr, (uint32_t)len);
+	put_be32(hdr + 4, crc32c(rec, len));
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)rec;
+	iov[1].iov_len = len;
+	n = writev(f->fd, iov, 2);
+	f->dirty = 1;
+	if (n != (ssize_t)(sizeof(hdr) + len)) {
+		/* A short write leaves a torn entry: cut it off now. */
+		log_warn("archive %s: appending to interval %" PRId64, a->dir,
+		    start);
+		close(f->fd);
+		f->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+archive_commit(struct archive *a)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < ARCHIVE_FDS; i++) {
+		if (a->fds[i].fd == -1 || !a->fds[i].dirty)
+			continue;
+		if (fdatasync(a->fds[i].fd) == -1) {
+			log_warn("archive %s: fsync", a->dir);
+			rc = -1;
+		} else
+			a->fds[i].dirty = 0;
+	}
+	if (a->dir_dirty) {
+		if (fsync(a->dirfd) == -1) {
+			log_warn("archive %s: fsync", a->dir);
+			rc = -1;
+		} else
+			a->dir_dirty = 0;
+	}
+	return rc;
+}
+
+int
+archive_scan(struct archive *a, int64_t start, archive_entry_fn fn, void *arg)
+{
+	char name[40];
+	int fd;
+	off_t rc;
+
+	archive_name(name, sizeof(name), start);
+	if ((fd = openat(a->dirfd, name, O_RDONLY)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	rc = archive_walk(a, fd, start, fn, arg);
+	close(fd);
+	return rc == -1 ? -1 : 0;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int64_t *
+archive_intervals(struct archive *a, size_t *n)
+{
+	struct dirent *de;
+	int64_t *v = NULL;
+	size_t cap = 0;
+	long long start;
+	char suffix[8];
+	DIR *d;
+	int fd;
+
+	*n = 0;
+	if ((fd = dup(a->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		log_warn("archive %s", a->dir);
+		return NULL;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "%lld.%7s", &start, suffix) != 2 ||
+		    strcmp(suffix, "arc") != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[(*n)++] = start;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(v, *n, sizeof(*v), cmp_i64);
+	return v;
+}
+
+uint64_t
+archive_torn(const struct archive *a)
+{
+	return a->torn;
+}

@@ -1,0 +1,468 @@
+/* Interval sums, finality and averages; see ingest.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "keyidx.h"
+#include "log.h"
+#include "record.h"
+#include "sumtab.h"
+#include "xmalloc.h"
+
+/* Final intervals whose reporting sensors stay in memory for dedupe. */
+#define FINAL_KEEP 4096
+
+struct sensor_state {
+	char id[RECORD_ID_MAX + 1];
+	int64_t last_start; /* newest interval reported */
+	time_t last_seen; /* wall clock of its newest record */
+};
+
+/* A set of sensors by index, growing as sensors appear. */
+struct sset {
+	uint8_t *bits;
+	size_t bytes;
+};
+
+struct ival {
+	int64_t start;
+	time_t first; /* wall clock of the first record */
+	uint32_t n;
+	struct sset seen;
+	struct sumtab sums;
+	struct rrd_health *health;
+	size_t nhealth, hcap;
+};
+
+struct final_set {
+	int64_t start;
+	struct sset seen;
+};
+
+struct ingest {
+	uint32_t len;
+	unsigned grace, active;
+	struct archive *archive;
+	int64_t final_upto; /* intervals up to here are final */
+	int has_final;
+	ingest_final_fn final;
+	void *arg;
+	struct sensor_state *sensors; /* by index, in order of appearance */
+	uint32_t *by_id; /* indices sorted by id */
+	size_t nsensors, scap;
+	struct ival **open; /* sorted by start */
+	size_t nopen, ocap;
+	struct final_set *fin; /* sorted by start */
+	size_t nfin, fcap;
+	struct ingest_stats st;
+};
+
+static int
+sset_has(const struct sset *s, size_t i)
+{
+	return i / 8 < s->bytes && (s->bits[i / 8] >> (i % 8)) & 1;
+}
+
+static void
+sset_add(struct sset *s, size_t i)
+{
+	size_t need = i / 8 + 1;
+
+	if (need > s->bytes) {
+		size_t nb = need < 2 * s->bytes ? 2 * s->bytes : need;
+
+		s->bits = xreallocarray(s->bits, nb, 1);
+		memset(s->bits + s->bytes, 0, nb - s->bytes);
+		s->bytes = nb;
+	}
+	s->bits[i / 8] |= (uint8_t)(1 << (i % 8));
+}
+
+/* Index of a sensor, registering it on first sight. */
+static uint32_t
+sensor_index(struct ingest *g, const char *id)
+{
+	size_t lo = 0, hi = g->nsensors, mid;
+	uint32_t idx;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(g->sensors[g->by_id[mid]].id, id);
+		if (c == 0)
+			return g->by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (g->nsensors == g->scap) {
+		g->scap = g->scap ? g->scap * 2 : 64;
+		g->sensors =
+		    xreallocarray(g->sensors, g->scap, sizeof(*g->sensors));
+		g->by_id = xreallocarray(g->by_id, g->scap, sizeof(*g->by_id));
+	}
+	idx = (uint32_t)g->nsensors;
+	memset(&g->sensors[idx], 0, sizeof(g->sensors[idx]));
+	snprintf(g->sensors[idx].id, sizeof(g->sensors[idx].id), "%s", id);
+	g->sensors[idx].last_start = INT64_MIN;
+	memmove(g->by_id + lo + 1, g->by_id + lo,
+	    (g->nsensors - lo) * sizeof(*g->by_id));
+	g->by_id[lo] = idx;
+	g->nsensors++;
+	return idx;
+}
+
+struct ingest *
+ingest_new(uint32_t len, unsigned grace, unsigned active,
+    struct archive *archive, int64_t last_final, ingest_final_fn final,
+    void *arg)
+{
+	struct ingest *g = xcalloc(1, sizeof(*g));
+
+	g->len = len;
+	g->grace = grace;
+	g->active = active;
+	g->archive = archive;
+	g->final_upto = last_final;
+	g->has_final = last_final != INT64_MIN;
+	g->final = final;
+	g->arg = arg;
+	return g;
+}
+
+static void
+ival_free(struct ival *iv)
+{
+	free(iv->seen.bits);
+	sumtab_free(&iv->sums);
+	free(iv->health);
+	free(iv);
+}
+
+void
+ingest_free(struct ingest *g)
+{
+	size_t i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < g->nopen; i++)
+		ival_free(g->open[i]);
+	for (i = 0; i < g->nfin; i++)
+		free(g->fin[i].seen.bits);
+	free(g->open);
+	free(g->fin);
+	free(g->sensors);
+	free(g->by_id);
+	free(g);
+}
+
+static struct ival *
+ival_get(struct ingest *g, int64_t start, time_t now)
+{
+	struct ival *iv;
+	size_t i;
+
+	for (i = 0; i < g->nopen && g->open[i]->start <= start; i++)
+		if (g->open[i]->start == start)
+			return g->open[i];
+	if (g->nopen == g->ocap) {
+		g->ocap = g->ocap ? g->ocap * 2 : 16;
+		g->open = xreallocarray(g->open, g->ocap, sizeof(*g->open));
+	}
+	iv = xcalloc(1, sizeof(*iv));
+	iv->start = start;
+	iv->first = now;
+	sumtab_init(&iv->sums);
+	memmove(g->open + i + 1, g->open + i,
+	    (g->nopen - i) * sizeof(*g->open));
+	g->open[i] = iv;
+	g->nopen++;
+	return iv;
+}
+
+static void
+ival_add(struct ival *iv, uint32_t sidx, const char *id, const struct record *r)
+{
+	struct rrd_health *h;
+	uint64_t seen = 0;
+	size_t i;
+	int t;
+
+	sset_add(&iv->seen, sidx);
+	iv->n++;
+	for (i = 0; i < r->nentries; i++)
+		sumtab_add(&iv->sums,
+		    keyidx(r->entries[i].proto, r->entries[i].key),
+		    r->entries[i].packets);
+	if (iv->nhealth == iv->hcap) {
+		iv->hcap = iv->hcap ? iv->hcap * 2 : 8;
+		iv->health =
+		    xreallocarray(iv->health, iv->hcap, sizeof(*iv->health));
+	}
+	h = &iv->health[iv->nhealth++];
+	snprintf(h->id, sizeof(h->id), "%s", id);
+	for (t = RT_TCP; t <= RT_UNMONITORED; t++)
+		seen += r->totals[t];
+	h->packets = seen;
+	h->drops = r->totals[RT_CAPTURE_DROPS] + r->totals[RT_SPOOL_DROPS];
+}
+
+struct load_ctx {
+	struct ingest *g;
+	struct sset *seen;
+};
+
+static void
+load_seen(const uint8_t *rec, size_t len, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct record r;
+	const char *why;
+
+	record_init(&r);
+	if (record_decode(&r, rec, len, &why) == 0)
+		sset_add(c->seen, sensor_index(c->g, r.sensor));
+	record_clear(&r);
+}
+
+/* The sensors that reported a final interval, from memory or archive. */
+static struct sset *
+final_seen(struct ingest *g, int64_t start)
+{
+	struct final_set *f;
+	struct load_ctx ctx;
+	size_t lo = 0, hi = g->nfin, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (g->fin[mid].start == start)
+			return &g->fin[mid].seen;
+		if (g->fin[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (g->nfin == g->fcap) {
+		g->fcap = g->fcap ? g->fcap * 2 : 64;
+		g->fin = xreallocarray(g->fin, g->fcap, sizeof(*g->fin));
+	}
+	memmove(g->fin + lo + 1, g->fin + lo, (g->nfin - lo) * sizeof(*g->fin));
+	f = &g->fin[lo];
+	g->nfin++;
+	f->start = start;
+	memset(&f->seen, 0, sizeof(f->seen));
+	ctx.g = g;
+	ctx.seen = &f->seen;
+	if (g->archive != NULL)
+		archive_scan(g->archive, start, load_seen, &ctx);
+	return &f->seen;
+}
+
+static void
+final_keep(struct ingest *g, int64_t start, struct sset *seen)
+{
+	struct sset *s = final_seen(g, start);
+
+	free(s->bits);
+	*s = *seen;
+	memset(seen, 0, sizeof(*seen));
+	/* Forget the oldest; the archive can tell again. */
+	if (g->nfin > FINAL_KEEP) {
+		free(g->fin[0].seen.bits);
+		memmove(g->fin, g->fin + 1, (g->nfin - 1) * sizeof(*g->fin));
+		g->nfin--;
+	}
+}
+
+static enum frame_ack
+ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
+    int64_t start, const char **why)
+{
+	struct sset *seen = final_seen(g, start);
+
+	if (sset_has(seen, sidx)) {
+		g->st.duplicates++;
+		return ACK_DUPLICATE;
+	}
+	if (g->archive != NULL &&
+	    archive_append(g->archive, start, raw, len) == -1) {
+		*why = "cannot archive";
+		return (enum frame_ack) - 1;
+	}
+	sset_add(seen, sidx);
+	g->st.late++;
+	g->st.stored++;
+	return ACK_STORED;
+}
+
+enum frame_ack
+ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
+    size_t len, time_t now, int64_t *start, const char **why)
+{
+	struct record r;
+	struct ival *iv;
+	uint32_t sidx;
+	enum frame_ack ack;
+
+	record_init(&r);
+	*start = 0;
+	if (record_decode(&r, raw, len, why) == -1)
+		goto reject;
+	*start = r.start;
+	if (sensor != NULL && strcmp(r.sensor, sensor) != 0) {
+		*why = "record of another sensor";
+		goto reject;
+	}
+	if (r.len != g->len) {
+		*why = "interval length differs from the aggregator's";
+		goto reject;
+	}
+	sidx = sensor_index(g, r.sensor);
+	if (g->sensors[sidx].last_start < r.start)
+		g->sensors[sidx].last_start = r.start;
+	g->sensors[sidx].last_seen = now;
+	if (g->has_final && r.start <= g->final_upto) {
+		ack = ingest_late(g, sidx, raw, len, r.start, why);
+		record_clear(&r);
+		return ack;
+	}
+	iv = ival_get(g, r.start, now);
+	if (sset_has(&iv->seen, sidx)) {
+		g->st.duplicates++;
+		record_clear(&r);
+		return ACK_DUPLICATE;
+	}
+	if (g->archive != NULL &&
+	    archive_append(g->archive, r.start, raw, len) == -1) {
+		*why = "cannot archive";
+		record_clear(&r);
+		return (enum frame_ack) - 1;
+	}
+	ival_add(iv, sidx, r.sensor, &r);
+	g->st.stored++;
+	record_clear(&r);
+	return ACK_STORED;
+reject:
+	g->st.rejected++;
+	record_clear(&r);
+	return ACK_REJECTED;
+}
+
+static struct rrd_job *
+ival_job(const struct ival *iv, uint32_t len)
+{
+	struct rrd_job *j = xcalloc(1, sizeof(*j));
+	size_t i;
+
+	j->start = iv->start;
+	j->len = len;
+	j->nsensors = iv->n;
+	j->idx = sumtab_sorted(&iv->sums, &j->nvalues);
+	j->avg = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->avg));
+	/* Contract 4: divided by the sensors that reported the interval. */
+	for (i = 0; i < j->nvalues; i++)
+		j->avg[i] =
+		    (double)sumtab_get(&iv->sums, j->idx[i]) / (double)iv->n;
+	j->nhealth = iv->nhealth;
+	j->health = xcalloc(iv->nhealth ? iv->nhealth : 1, sizeof(*j->health));
+	if (iv->nhealth > 0)
+		memcpy(j->health, iv->health, iv->nhealth * sizeof(*j->health));
+	return j;
+}
+
+/* Every sensor heard from recently has reported start or later. */
+static int
+ival_complete(const struct ingest *g, int64_t start, time_t now)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsensors; i++) {
+		const struct sensor_state *s = &g->sensors[i];
+
+		if (now - s->last_seen <= (time_t)g->active &&
+		    s->last_start < start)
+			return 0;
+	}
+	return 1;
+}
+
+void
+ingest_tick(struct ingest *g, time_t now, int force)
+{
+	struct ival *iv;
+
+	while (g->nopen > 0) {
+		iv = g->open[0];
+		if (!force && now - iv->first < (time_t)g->grace &&
+		    !ival_complete(g, iv->start, now))
+			break;
+		g->final(ival_job(iv, g->len), g->arg);
+		g->final_upto = iv->start;
+		g->has_final = 1;
+		g->st.finalized++;
+		final_keep(g, iv->start, &iv->seen);
+		memmove(g->open, g->open + 1,
+		    (g->nopen - 1) * sizeof(*g->open));
+		g->nopen--;
+		ival_free(iv);
+	}
+}
+
+struct recover_ctx {
+	struct ingest *g;
+	time_t now;
+	size_t n;
+};
+
+static void
+recover_one(const uint8_t *rec, size_t len, void *arg)
+{
+	struct recover_ctx *c = arg;
+	struct archive *a = c->g->archive;
+	const char *why;
+	int64_t start;
+
+	/* Already archived: count it in without appending it again. */
+	c->g->archive = NULL;
+	if (ingest_record(c->g, NULL, rec, len, c->now, &start, &why) ==
+	    ACK_STORED)
+		c->n++;
+	c->g->archive = a;
+}
+
+int
+ingest_recover(struct ingest *g, time_t now)
+{
+	struct recover_ctx c = {g, now, 0};
+	int64_t *v;
+	size_t n, i;
+
+	if (g->archive == NULL)
+		return 0;
+	v = archive_intervals(g->archive, &n);
+	for (i = 0; i < n; i++)
+		if (!g->has_final || v[i] > g->final_upto)
+			archive_scan(g->archive, v[i], recover_one, &c);
+	free(v);
+	g->st.stored -= c.n;
+	if (c.n > 0)
+		log_info("recovered %zu records of %zu intervals not yet final",
+		    c.n, g->nopen);
+	return 0;
+}
+
+void
+ingest_stats(const struct ingest *g, struct ingest_stats *st)
+{
+	*st = g->st;
+}
+
+size_t
+ingest_open_intervals(const struct ingest *g)
+{
+	return g->nopen;
+}

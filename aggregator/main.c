@@ -1,0 +1,483 @@
+/*
+ * teiten-aggregator: receive sensor records, archive them durably, average
+ * them per interval across sensors and write the RRDs; or, as
+ * "teiten-aggregator rebuild", regenerate every RRD from the archive.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "archive.h"
+#include "config.h"
+#include "ingest.h"
+#include "interval.h"
+#include "keyfile.h"
+#include "log.h"
+#include "parse.h"
+#include "rrdq.h"
+#include "rrdw.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define LISTEN_DEFAULT "*:4774"
+#define DATADIR_DEFAULT "/var/lib/teiten"
+#define KEYS_DEFAULT "/etc/teiten/sensors.keys"
+#define GRACE_DEFAULT 120
+#define ACTIVE_DEFAULT 600
+
+struct agg_conf {
+	char *listen, *datadir, *keys, *rrdcached;
+	uint32_t interval;
+	unsigned grace, active;
+	int foreground, verbose, rebuild;
+};
+
+struct agg {
+	struct agg_conf conf;
+	struct event_base *base;
+	struct archive *archive;
+	struct rrdw *rrdw;
+	struct rrdq *rrdq;
+	struct ingest *ingest;
+	struct server *server;
+	struct event *tick, *ev_int, *ev_term, *ev_hup;
+};
+
+enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED };
+
+static const struct option long_opts[] = {
+    {"active", required_argument, NULL, OPT_ACTIVE},
+    {"config", required_argument, NULL, 'c'},
+    {"datadir", required_argument, NULL, 'd'},
+    {"foreground", no_argument, NULL, 'f'},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"help", no_argument, NULL, 'h'},
+    {"interval", required_argument, NULL, 'n'},
+    {"keys", required_argument, NULL, 'K'},
+    {"listen", required_argument, NULL, 'l'},
+    {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+static const char short_opts[] = "c:d:fhK:l:n:vV";
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: teiten-aggregator [-fvV] [-c file] [-d datadir] "
+	    "[-K keysfile] [-l addr:port]\n"
+	    "                         [-n seconds] [--grace seconds] "
+	    "[--active seconds]\n"
+	    "                         [--rrdcached address]\n"
+	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
+	    "[--rrdcached address]\n");
+}
+
+static void
+replace(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = xstrdup(v);
+}
+
+static const char *
+set_secs(unsigned *slot, const char *v, uint64_t min)
+{
+	uint64_t n;
+
+	if (parse_u64(v, min, 86400 * 7, &n) == -1)
+		return "must be a number of seconds up to 604800";
+	*slot = (unsigned)n;
+	return NULL;
+}
+
+#define CF_STRING(name, field) \
+	static const char *cf_##name(void *a, const char *v) \
+	{ \
+		replace(&((struct agg_conf *)a)->field, v); \
+		return NULL; \
+	}
+CF_STRING(listen, listen)
+CF_STRING(datadir, datadir)
+CF_STRING(keys, keys)
+CF_STRING(rrdcached, rrdcached)
+
+static const char *
+cf_interval(void *a, const char *v)
+{
+	if (interval_parse(v, &((struct agg_conf *)a)->interval) == -1)
+		return "must be a whole number of seconds, 1 to 86400";
+	return NULL;
+}
+
+static const char *
+cf_grace(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->grace, v, 0);
+}
+
+static const char *
+cf_active(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->active, v, 1);
+}
+
+static const struct config_key agg_keys[] = {
+    {"aggregator", "listen", cf_listen},
+    {"aggregator", "datadir", cf_datadir},
+    {"aggregator", "keys", cf_keys},
+    {"aggregator", "rrdcached", cf_rrdcached},
+    {"aggregator", "interval", cf_interval},
+    {"aggregator", "grace", cf_grace},
+    {"aggregator", "active", cf_active},
+    {NULL, NULL, NULL},
+};
+
+static void
+agg_option(struct agg_conf *c, int ch)
+{
+	const char *why = NULL;
+
+	switch (ch) {
+	case 'c':
+		break;
+	case 'd':
+		replace(&c->datadir, optarg);
+		break;
+	case 'f':
+		c->foreground = 1;
+		break;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'K':
+		replace(&c->keys, optarg);
+		break;
+	case 'l':
+		replace(&c->listen, optarg);
+		break;
+	case 'n':
+		why = cf_interval(c, optarg);
+		break;
+	case 'v':
+		c->verbose++;
+		break;
+	case 'V':
+		printf("teiten-aggregator %s\n", TEITEN_VERSION);
+		exit(0);
+	case OPT_GRACE:
+		why = cf_grace(c, optarg);
+		break;
+	case OPT_ACTIVE:
+		why = cf_active(c, optarg);
+		break;
+	case OPT_RRDCACHED:
+		replace(&c->rrdcached, optarg);
+		break;
+	default:
+		usage(stderr);
+		exit(1);
+	}
+	if (why != NULL)
+		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
+		    ch < 256 ? ch : ' ', why);
+}
+
+static void
+agg_options(struct agg_conf *c, int argc, char **argv)
+{
+	const char *config = NULL;
+	char err[512];
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->interval = INTERVAL_DEFAULT;
+	c->grace = GRACE_DEFAULT;
+	c->active = ACTIVE_DEFAULT;
+	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
+		c->rebuild = 1;
+		c->foreground = 1;
+		argv++;
+		argc--;
+	}
+	opterr = 0;
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+		if (ch == 'c')
+			config = optarg;
+	opterr = 1;
+	optind = 0;
+	if (config != NULL &&
+	    config_load(config, agg_keys, c, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+		agg_option(c, ch);
+	if (optind < argc)
+		errx(1, "unexpected argument \"%s\"", argv[optind]);
+	if (c->listen == NULL)
+		c->listen = xstrdup(LISTEN_DEFAULT);
+	if (c->datadir == NULL)
+		c->datadir = xstrdup(DATADIR_DEFAULT);
+	if (c->keys == NULL)
+		c->keys = xstrdup(KEYS_DEFAULT);
+}
+
+static void
+agg_final(struct rrd_job *j, void *arg)
+{
+	struct agg *a = arg;
+
+	if (a->rrdq != NULL)
+		rrdq_push(a->rrdq, j);
+	else {
+		rrdw_write(a->rrdw, j);
+		rrd_job_free(j);
+	}
+}
+
+static void
+agg_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct agg *a = arg;
+
+	(void)fd;
+	(void)what;
+	ingest_tick(a->ingest, time(NULL), 0);
+}
+
+static void
+agg_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct agg *a = arg;
+
+	(void)what;
+	log_info("%s: stopping", strsignal((int)sig));
+	event_base_loopbreak(a->base);
+}
+
+static void
+agg_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct agg *a = arg;
+	struct keyring *kr;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	if ((kr = keyring_load(a->conf.keys, err, sizeof(err))) == NULL) {
+		log_warnx("keys not reloaded: %s", err);
+		return;
+	}
+	log_info("%s: %zu sensor keys loaded", a->conf.keys, keyring_count(kr));
+	server_set_keys(a->server, kr);
+}
+
+static void
+agg_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+static void
+agg_report(struct agg *a)
+{
+	struct ingest_stats is;
+	struct server_stats ss;
+
+	ingest_stats(a->ingest, &is);
+	log_info("records: %" PRIu64 " stored (%" PRIu64 " late), %" PRIu64
+		 " duplicate, %" PRIu64 " rejected; %" PRIu64
+		 " intervals final, %zu open",
+	    is.stored, is.late, is.duplicates, is.rejected, is.finalized,
+	    ingest_open_intervals(a->ingest));
+	if (a->server == NULL)
+		return;
+	server_stats(a->server, &ss);
+	log_info("connections: %" PRIu64 " accepted, %" PRIu64
+		 " unknown sensor, %" PRIu64 " bad MAC or replay, %" PRIu64
+		 " bad frame, %" PRIu64 " timed out, %" PRIu64
+		 " over the limit; %" PRIu64 " commits",
+	    ss.accepted, ss.unknown_sensor, ss.bad_mac, ss.bad_frame,
+	    ss.timeouts, ss.too_many, ss.commits);
+}
+
+static void
+agg_serve(struct agg *a)
+{
+	struct timeval sec = {1, 0};
+	struct keyring *kr;
+	char why[512];
+
+	if ((kr = keyring_load(a->conf.keys, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
+	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
+		 a->archive, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
+	server_set_keys(a->server, kr);
+	if (!a->conf.foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	log_init("teiten-aggregator", a->conf.foreground, a->conf.verbose);
+	event_reinit(a->base);
+	a->rrdq = rrdq_start(a->rrdw, a->conf.datadir);
+	ingest_recover(a->ingest, time(NULL));
+	a->tick = event_new(a->base, -1, EV_PERSIST, agg_on_tick, a);
+	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
+	a->ev_term = evsignal_new(a->base, SIGTERM, agg_on_stop, a);
+	a->ev_hup = evsignal_new(a->base, SIGHUP, agg_on_hup, a);
+	if (a->tick == NULL || a->ev_int == NULL || a->ev_term == NULL ||
+	    a->ev_hup == NULL || event_add(a->tick, &sec) == -1 ||
+	    evsignal_add(a->ev_int, NULL) == -1 ||
+	    evsignal_add(a->ev_term, NULL) == -1 ||
+	    evsignal_add(a->ev_hup, NULL) == -1)
+		fatalx("cannot set up the event loop");
+	signal(SIGPIPE, SIG_IGN);
+	log_info("listening on %s, %zu sensors, interval %us, grace %us, "
+		 "data in %s%s%s",
+	    a->conf.listen, keyring_count(kr), a->conf.interval, a->conf.grace,
+	    a->conf.datadir,
+	    a->conf.rrdcached ? ", RRDs through rrdcached " : "",
+	    a->conf.rrdcached ? a->conf.rrdcached : "");
+	if (event_base_dispatch(a->base) == -1)
+		fatalx("event loop failed");
+	server_free(a->server);
+	a->server = NULL;
+	rrdq_stop(a->rrdq);
+	agg_report(a);
+	event_free(a->tick);
+	event_free(a->ev_int);
+	event_free(a->ev_term);
+	event_free(a->ev_hup);
+}
+
+/* Remove the RRDs a rebuild regenerates: the key, sensor and total files. */
+static void
+agg_clear_rrds(const char *datadir)
+{
+	static const char *const dirs[] = {"tcp", "udp", "icmp", "icmp6",
+	    "sensor"};
+	char path[4096], file[4400];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/rrd/%s", datadir, dirs[i]);
+		if ((d = opendir(path)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			if (strstr(de->d_name, ".rrd") == NULL)
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			if (unlink(file) == -1)
+				err(1, "%s", file);
+		}
+		closedir(d);
+	}
+	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	if (unlink(path) == -1 && errno != ENOENT)
+		err(1, "%s", path);
+}
+
+struct rebuild_ctx {
+	struct agg *a;
+	size_t records, bad;
+};
+
+static void
+rebuild_one(const uint8_t *rec, size_t len, void *arg)
+{
+	struct rebuild_ctx *c = arg;
+	const char *why;
+	int64_t start;
+
+	if (ingest_record(c->a->ingest, NULL, rec, len, 0, &start, &why) ==
+	    ACK_STORED)
+		c->records++;
+	else
+		c->bad++;
+}
+
+static int
+agg_rebuild(struct agg *a)
+{
+	struct rebuild_ctx c = {a, 0, 0};
+	int64_t *v;
+	size_t n, i;
+
+	v = archive_intervals(a->archive, &n);
+	for (i = 0; i < n; i++) {
+		if (archive_scan(a->archive, v[i], rebuild_one, &c) == -1)
+			log_warnx("interval %" PRId64 ": archive unreadable",
+			    v[i]);
+		ingest_tick(a->ingest, 0, 1);
+	}
+	if (n > 0)
+		rrdq_save_last_final(a->conf.datadir, v[n - 1]);
+	free(v);
+	log_info("rebuilt %zu intervals from %zu records (%zu not used: "
+		 "duplicate or of another interval length)",
+	    n, c.records, c.bad);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agg a;
+	char err[512];
+	int64_t last_final;
+
+	memset(&a, 0, sizeof(a));
+	agg_options(&a.conf, argc, argv);
+	log_init("teiten-aggregator", 1, a.conf.verbose);
+	if (sodium_init() < 0)
+		errx(1, "libsodium cannot initialise");
+	event_set_log_callback(agg_libevent_log);
+	if ((a.archive = archive_open(a.conf.datadir, err, sizeof(err))) ==
+	    NULL)
+		errx(1, "%s", err);
+	if (a.conf.rebuild)
+		agg_clear_rrds(a.conf.datadir);
+	if ((a.rrdw = rrdw_new(a.conf.datadir, a.conf.interval,
+		 a.conf.rrdcached, err, sizeof(err))) == NULL)
+		errx(1, "%s", err);
+	last_final =
+	    a.conf.rebuild ? INT64_MIN : rrdq_last_final(a.conf.datadir);
+	a.ingest = ingest_new(a.conf.interval, a.conf.grace, a.conf.active,
+	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
+	if (a.conf.rebuild)
+		agg_rebuild(&a);
+	else {
+		if ((a.base = event_base_new()) == NULL)
+			errx(1, "cannot create an event base");
+		agg_serve(&a);
+		event_base_free(a.base);
+	}
+	ingest_free(a.ingest);
+	rrdw_free(a.rrdw);
+	archive_free(a.archive);
+	free(a.conf.listen);
+	free(a.conf.datadir);
+	free(a.conf.keys);
+	free(a.conf.rrdcached);
+	return 0;
+}

@@ -1,0 +1,519 @@
+/*
+ * RRD writing; see rrdw.h.  Each file's last update time is kept in memory
+ * (read once from the file), so that an interval is never written twice
+ * after a restart and a gap in the data is written as unknown: with a
+ * heartbeat of two steps, an update after a gap would otherwise smear its
+ * value back over the missing intervals.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rrd.h>
+
+#include "hostport.h"
+#include "keyidx.h"
+#include "log.h"
+#include "rrdw.h"
+#include "xmalloc.h"
+
+#define LAST_UNREAD INT64_MIN
+
+enum { F_ABSENT, F_PRESENT };
+
+/* Last update times of the files that are not per key. */
+struct lastmap {
+	char **names;
+	int64_t *last;
+	size_t n, cap;
+};
+
+struct rrdw {
+	char *root; /* DATADIR/rrd */
+	uint32_t step;
+	char *cached; /* rrdcached address, or NULL */
+	int cfd; /* connection to rrdcached, or -1 */
+	uint8_t state[KEYIDX_COUNT];
+	int64_t last[KEYIDX_COUNT];
+	struct lastmap other;
+	char *batch; /* rrdcached BATCH lines of one interval */
+	size_t blen, bcap, nbatch;
+	size_t failed;
+	int complained;
+};
+
+static const char *const rrdw_dirs[PROTO_COUNT] = {"tcp", "udp", "icmp",
+    "icmp6"};
+
+static int
+mkdir_p(const char *path)
+{
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static void
+key_path(const struct rrdw *w, uint32_t idx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%u.rrd", w->root,
+	    rrdw_dirs[keyidx_proto(idx)], keyidx_key(idx));
+}
+
+/* Mark the key files that exist; their last update is read when needed. */
+static void
+rrdw_scan(struct rrdw *w)
+{
+	char dir[4096];
+	struct dirent *de;
+	unsigned key;
+	char tail[8];
+	DIR *d;
+	int p;
+
+	for (p = 0; p < PROTO_COUNT; p++) {
+		snprintf(dir, sizeof(dir), "%s/%s", w->root, rrdw_dirs[p]);
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			if (sscanf(de->d_name, "%u.%7s", &key, tail) == 2 &&
+			    strcmp(tail, "rrd") == 0 && key < proto_nkeys(p))
+				w->state[keyidx(p, key)] = F_PRESENT;
+		closedir(d);
+	}
+}
+
+/* One line from rrdcached, without its newline. */
+static int
+cached_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	char c;
+
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		if (n + 1 < len)
+			buf[n++] = c;
+	}
+	return -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* "unix:/path", "/path", or "host:port" as rrdcached's -l takes them. */
+static int
+cached_connect(const char *addr)
+{
+	struct addrinfo hints, *res, *ai;
+	struct sockaddr_un sun;
+	char host[256], port[8];
+	const char *path = NULL;
+	int fd = -1;
+
+	if (strncmp(addr, "unix:", 5) == 0)
+		path = addr + 5;
+	else if (addr[0] == '/')
+		path = addr;
+	if (path != NULL) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(path) >= sizeof(sun.sun_path))
+			return -1;
+		strcpy(sun.sun_path, path);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (hostport_split(addr, host, sizeof(host), port, sizeof(port)) ==
+	    -1) {
+		snprintf(host, sizeof(host), "%s", addr);
+		snprintf(port, sizeof(port), "42217");
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * A command and its status line ("N message"); with BATCH, the errors
+ * follow as N lines.  Returns N, or -1 when rrdcached cannot be reached.
+ */
+static long
+cached_command(struct rrdw *w, const char *cmd, size_t len)
+{
+	char line[512];
+
+	if (w->cfd == -1 && (w->cfd = cached_connect(w->cached)) == -1)
+		return -1;
+	if (write_all(w->cfd, cmd, len) == -1 ||
+	    cached_line(w->cfd, line, sizeof(line)) == -1) {
+		close(w->cfd);
+		w->cfd = -1;
+		return -1;
+	}
+	return strtol(line, NULL, 10);
+}
+
+struct rrdw *
+rrdw_new(const char *datadir, uint32_t step, const char *cached, char *err,
+    size_t errlen)
+{
+	struct rrdw *w = xcalloc(1, sizeof(*w));
+	char path[4096];
+	size_t i;
+	int p;
+
+	snprintf(path, sizeof(path), "%s/rrd", datadir);
+	w->root = xstrdup(path);
+	w->step = step;
+	w->cfd = -1;
+	if (mkdir_p(datadir) == -1 || mkdir_p(w->root) == -1)
+		goto fail;
+	for (p = 0; p < PROTO_COUNT; p++) {
+		snprintf(path, sizeof(path), "%s/%s", w->root, rrdw_dirs[p]);
+		if (mkdir_p(path) == -1)
+			goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/sensor", w->root);
+	if (mkdir_p(path) == -1)
+		goto fail;
+	for (i = 0; i < KEYIDX_COUNT; i++)
+		w->last[i] = LAST_UNREAD;
+	rrdw_scan(w);
+	if (cached != NULL) {
+		w->cached = xstrdup(cached);
+		/* Cached values must be on disk before last times are read. */
+		if (cached_command(w, "FLUSHALL\n", 9) < 0) {
+			snprintf(err, errlen, "rrdcached %s: cannot connect",
+			    cached);
+			rrdw_free(w);
+			return NULL;
+		}
+	}
+	return w;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	rrdw_free(w);
+	return NULL;
+}
+
+void
+rrdw_free(struct rrdw *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	if (w->cfd != -1)
+		close(w->cfd);
+	for (i = 0; i < w->other.n; i++)
+		free(w->other.names[i]);
+	free(w->other.names);
+	free(w->other.last);
+	free(w->batch);
+	free(w->cached);
+	free(w->root);
+	free(w);
+}
+
+/* Row counts for 2 days of steps, 100 days of hours, 5 years of days. */
+static int
+rrdw_create(struct rrdw *w, const char *path, const char *const *ds, int nds,
+    int64_t start)
+{
+	char rra[3][64];
+	const char *argv[8];
+	uint32_t s = w->step;
+	int argc = 0, i;
+
+	for (i = 0; i < nds; i++)
+		argv[argc++] = ds[i];
+	snprintf(rra[0], sizeof(rra[0]), "RRA:AVERAGE:0.5:1:%u",
+	    (2 * 86400 + s - 1) / s);
+	argv[argc++] = rra[0];
+	if (s < 3600) {
+		snprintf(rra[1], sizeof(rra[1]), "RRA:AVERAGE:0.5:%u:%u",
+		    3600 / s, 100 * 86400 / (3600 / s * s));
+		argv[argc++] = rra[1];
+	}
+	if (s < 86400) {
+		snprintf(rra[2], sizeof(rra[2]), "RRA:AVERAGE:0.5:%u:%u",
+		    86400 / s, 1827 * 86400 / (86400 / s * s));
+		argv[argc++] = rra[2];
+	}
+	rrd_clear_error();
+	if (rrd_create_r(path, s, (time_t)start, argc, argv) != 0) {
+		log_warnx("rrd %s: %s", path, rrd_get_error());
+		return -1;
+	}
+	return 0;
+}
+
+static void
+batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
+{
+	size_t need = strlen(path) + strlen(u1) + (u2 ? strlen(u2) : 0) + 16;
+
+	if (w->blen + need > w->bcap) {
+		w->bcap = (w->bcap + need) * 2;
+		w->batch = xreallocarray(w->batch, w->bcap, 1);
+	}
+	w->blen += (size_t)snprintf(w->batch + w->blen, w->bcap - w->blen,
+	    "UPDATE %s %s%s%s\n", path, u1, u2 ? " " : "", u2 ? u2 : "");
+	w->nbatch++;
+}
+
+/*
+ * Write "values" (colon-separated, one per DS) for [start, start + step)
+ * into path, creating it if *exists is 0.
+ */
+static void
+rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
+    const char *const *ds, int nds, int64_t start, const char *values)
+{
+	char gap[64], upd[256];
+	const char *argv[2];
+	int64_t end = start + w->step;
+	int argc = 0, i;
+	size_t o;
+
+	if (!*exists) {
+		if (rrdw_create(w, path, ds, nds, start) == -1) {
+			w->failed++;
+			return;
+		}
+		*exists = 1;
+		*last = start;
+	} else if (*last == LAST_UNREAD) {
+		rrd_clear_error();
+		*last = (int64_t)rrd_last_r(path);
+		if (*last == -1) {
+			log_warnx("rrd %s: %s", path, rrd_get_error());
+			w->failed++;
+			return;
+		}
+	}
+	if (end <= *last)
+		return; /* written before a restart */
+	if (*last < start) {
+		o = (size_t)snprintf(gap, sizeof(gap), "%" PRId64 ":U", start);
+		for (i = 1; i < nds && o < sizeof(gap) - 3; i++)
+			o += (size_t)snprintf(gap + o, sizeof(gap) - o, ":U");
+		argv[argc++] = gap;
+	}
+	snprintf(upd, sizeof(upd), "%" PRId64 ":%s", end, values);
+	argv[argc++] = upd;
+	*last = end;
+	if (w->cached != NULL) {
+		batch_add(w, path, argv[0], argc > 1 ? argv[1] : NULL);
+		return;
+	}
+	rrd_clear_error();
+	if (rrd_update_r(path, NULL, argc, argv) != 0) {
+		if (w->failed == 0 || log_getverbose())
+			log_warnx("rrd %s: %s", path, rrd_get_error());
+		w->failed++;
+	}
+}
+
+static size_t
+lastmap_slot(struct lastmap *m, const char *name, int *found)
+{
+	size_t lo = 0, hi = m->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(m->names[mid], name)) == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
+
+/* A file that is not per key: its last time from the map. */
+static void
+rrdw_other(struct rrdw *w, const char *path, const char *const *ds, int nds,
+    int64_t start, const char *values)
+{
+	struct lastmap *m = &w->other;
+	struct stat st;
+	int found, exists;
+	size_t i = lastmap_slot(m, path, &found);
+
+	if (!found) {
+		if (m->n == m->cap) {
+			m->cap = m->cap ? m->cap * 2 : 64;
+			m->names =
+			    xreallocarray(m->names, m->cap, sizeof(*m->names));
+			m->last =
+			    xreallocarray(m->last, m->cap, sizeof(*m->last));
+		}
+		memmove(m->names + i + 1, m->names + i,
+		    (m->n - i) * sizeof(*m->names));
+		memmove(m->last + i + 1, m->last + i,
+		    (m->n - i) * sizeof(*m->last));
+		m->names[i] = xstrdup(path);
+		m->last[i] = LAST_UNREAD;
+		m->n++;
+	}
+	exists = m->last[i] != LAST_UNREAD || stat(path, &st) == 0;
+	rrdw_series(w, path, &exists, &m->last[i], ds, nds, start, values);
+}
+
+static void
+rrdw_keys(struct rrdw *w, const struct rrd_job *j)
+{
+	char dsbuf[64], path[4096], val[40];
+	const char *dsv[1] = {dsbuf};
+	size_t v = 0;
+	uint32_t i;
+	int exists;
+
+	snprintf(dsbuf, sizeof(dsbuf), "DS:avg:GAUGE:%u:0:U", 2 * w->step);
+	for (i = 0; i < KEYIDX_COUNT; i++) {
+		int has = v < j->nvalues && j->idx[v] == i;
+
+		if (!has && w->state[i] != F_PRESENT)
+			continue;
+		/* %.17g: the double read back is the one computed. */
+		snprintf(val, sizeof(val), "%.17g", has ? j->avg[v] : 0.0);
+		v += has;
+		key_path(w, i, path, sizeof(path));
+		exists = w->state[i] == F_PRESENT;
+		rrdw_series(w, path, &exists, &w->last[i], dsv, 1, j->start,
+		    val);
+		w->state[i] = exists ? F_PRESENT : F_ABSENT;
+	}
+}
+
+static void
+rrdw_health(struct rrdw *w, const struct rrd_job *j)
+{
+	char ds[3][64], path[4096], val[96];
+	const char *dsv[3] = {ds[0], ds[1], ds[2]};
+	size_t i;
+
+	snprintf(ds[0], sizeof(ds[0]), "DS:reporting:GAUGE:%u:0:U",
+	    2 * w->step);
+	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
+	snprintf(val, sizeof(val), "%u", j->nsensors);
+	rrdw_other(w, path, dsv, 1, j->start, val);
+	snprintf(ds[0], sizeof(ds[0]), "DS:reported:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[1], sizeof(ds[1]), "DS:packets:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[2], sizeof(ds[2]), "DS:drops:GAUGE:%u:0:U", 2 * w->step);
+	for (i = 0; i < j->nhealth; i++) {
+		snprintf(path, sizeof(path), "%s/sensor/%s.rrd", w->root,
+		    j->health[i].id);
+		snprintf(val, sizeof(val), "1:%" PRIu64 ":%" PRIu64,
+		    j->health[i].packets, j->health[i].drops);
+		rrdw_other(w, path, dsv, 3, j->start, val);
+	}
+}
+
+/* One BATCH for the interval: fewer round trips than a file each. */
+static void
+rrdw_flush_batch(struct rrdw *w)
+{
+	char line[512];
+	long n, errors;
+
+	if (w->nbatch == 0)
+		return;
+	if (cached_command(w, "BATCH\n", 6) != 0 ||
+	    write_all(w->cfd, w->batch, w->blen) == -1 ||
+	    write_all(w->cfd, ".\n", 2) == -1 ||
+	    cached_line(w->cfd, line, sizeof(line)) == -1) {
+		log_warnx("rrdcached %s: cannot send %zu updates", w->cached,
+		    w->nbatch);
+		w->failed += w->nbatch;
+		if (w->cfd != -1)
+			close(w->cfd);
+		w->cfd = -1;
+	} else if ((errors = strtol(line, NULL, 10)) > 0) {
+		w->failed += (size_t)errors;
+		for (n = 0; n < errors; n++) {
+			if (cached_line(w->cfd, line, sizeof(line)) == -1)
+				break;
+			if (n == 0 || log_getverbose())
+				log_warnx("rrdcached %s: %s", w->cached, line);
+		}
+	}
+	w->blen = 0;
+	w->nbatch = 0;
+}
+
+size_t
+rrdw_write(struct rrdw *w, const struct rrd_job *j)
+{
+	size_t before = w->failed;
+
+	if (j->len != w->step) {
+		log_warnx("interval %" PRId64 " of %us in RRDs of step %us: "
+			  "not written",
+		    j->start, j->len, w->step);
+		return 1;
+	}
+	rrdw_keys(w, j);
+	rrdw_health(w, j);
+	if (w->cached != NULL)
+		rrdw_flush_batch(w);
+	return w->failed - before;
+}
+
+void
+rrd_job_free(struct rrd_job *j)
+{
+	free(j->idx);
+	free(j->avg);
+	free(j->health);
+	free(j);
+}

@@ -1,0 +1,45 @@
+/*
+ * Writes final intervals to the RRDs of DESIGN.md contract 5: one file per
+ * key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg"), written for
+ * every final interval from the first one it was seen in, 0 included;
+ * DATADIR/rrd/sensors.rrd (DS "reporting"); and per sensor
+ * DATADIR/rrd/sensor/<id>.rrd (DS "reported", "packets", "drops").  A
+ * row is stamped start + step.  Updates go through librrd directly, or as
+ * one rrdcached BATCH per interval.  Blocking: call it off the network loop.
+ */
+#ifndef TEITEN_RRDW_H
+#define TEITEN_RRDW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+struct rrd_health {
+	char id[RECORD_ID_MAX + 1];
+	uint64_t packets; /* packets seen by the sensor */
+	uint64_t drops; /* capture and spool drops */
+};
+
+/* One final interval: averages per key index, ascending. */
+struct rrd_job {
+	int64_t start;
+	uint32_t len;
+	uint32_t nsensors;
+	size_t nvalues;
+	uint32_t *idx;
+	double *avg;
+	size_t nhealth;
+	struct rrd_health *health;
+};
+
+struct rrdw;
+
+struct rrdw *rrdw_new(const char *datadir, uint32_t step, const char *cached,
+    char *err, size_t errlen);
+void rrdw_free(struct rrdw *);
+/* Write one interval; returns the number of files that failed. */
+size_t rrdw_write(struct rrdw *, const struct rrd_job *);
+void rrd_job_free(struct rrd_job *);
+
+#endif

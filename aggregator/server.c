@@ -1,0 +1,418 @@
+/* Sensor connections, handshake and group-committed acks; see server.h. */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <sodium.h>
+
+#include "hostport.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+#include "xmalloc.h"
+
+#define SERVER_MAX_CONNS 16384
+#define HELLO_TIMEOUT 10 /* seconds from accept to a valid hello */
+#define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
+#define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
+#define COMMIT_DELAY_US 2000 /* gather records for one fsync */
+
+enum conn_state { C_HELLO, C_READY };
+
+struct ack {
+	enum frame_ack status;
+	int64_t start;
+};
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+	enum conn_state state;
+	char peer[NI_MAXHOST + NI_MAXSERV + 2];
+	char id[RECORD_ID_MAX + 1];
+	struct wire_session ses;
+	struct ack *acks; /* waiting for the next commit */
+	size_t nacks, acap;
+	int waiting; /* on the server's list of connections with acks */
+	TAILQ_ENTRY(conn) entry;
+	TAILQ_ENTRY(conn) all;
+};
+
+TAILQ_HEAD(connq, conn);
+
+struct server {
+	struct event_base *base;
+	struct evconnlistener *lis;
+	struct event *commit_ev, *accept_ev;
+	struct ingest *ingest;
+	struct archive *archive;
+	struct keyring *keys;
+	struct connq waiting, conns;
+	size_t nconns;
+	struct server_stats st;
+};
+
+static void conn_close(struct conn *, const char *why, uint64_t *counter);
+
+/* The first few of a kind, then every thousandth: floods stay readable. */
+static int
+worth_logging(uint64_t n)
+{
+	return n <= 10 || n % 1000 == 0;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->waiting)
+		TAILQ_REMOVE(&s->waiting, c, entry);
+	TAILQ_REMOVE(&s->conns, c, all);
+	s->nconns--;
+	bufferevent_free(c->bev);
+	event_free(c->deadline);
+	free(c->acks);
+	sodium_memzero(&c->ses, sizeof(c->ses));
+	free(c);
+}
+
+static void
+conn_close(struct conn *c, const char *why, uint64_t *counter)
+{
+	if (counter != NULL)
+		(*counter)++;
+	if (counter == NULL || worth_logging(*counter))
+		log_warnx("%s%s%s: %s; disconnected", c->peer,
+		    c->id[0] ? " sensor " : "", c->id, why);
+	conn_free(c);
+}
+
+static void
+server_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	uint8_t buf[WIRE_ACK_MAX];
+	struct conn *c;
+	size_t i, len;
+
+	(void)fd;
+	(void)what;
+	/* An fsync error leaves durability unknown: restart from the log. */
+	if (archive_commit(s->archive) == -1)
+		fatalx("archive commit failed; exiting so that sensors resend");
+	s->st.commits++;
+	while ((c = TAILQ_FIRST(&s->waiting)) != NULL) {
+		TAILQ_REMOVE(&s->waiting, c, entry);
+		c->waiting = 0;
+		for (i = 0; i < c->nacks; i++) {
+			len = wire_ack_encode(buf, c->acks[i].status,
+			    c->acks[i].start);
+			wire_send(&c->ses, bufferevent_get_output(c->bev),
+			    FRAME_ACK, buf, len);
+		}
+		c->nacks = 0;
+	}
+}
+
+static void
+conn_queue_ack(struct conn *c, enum frame_ack status, int64_t start)
+{
+	struct server *s = c->srv;
+	struct timeval tv = {0, COMMIT_DELAY_US};
+
+	if (c->nacks == c->acap) {
+		c->acap = c->acap ? c->acap * 2 : 8;
+		c->acks = xreallocarray(c->acks, c->acap, sizeof(*c->acks));
+	}
+	c->acks[c->nacks].status = status;
+	c->acks[c->nacks].start = start;
+	c->nacks++;
+	if (!c->waiting) {
+		TAILQ_INSERT_TAIL(&s->waiting, c, entry);
+		c->waiting = 1;
+	}
+	if (!evtimer_pending(s->commit_ev, NULL))
+		evtimer_add(s->commit_ev, &tv);
+}
+
+static int
+conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
+{
+	struct server *s = c->srv;
+	uint8_t client[FRAME_NONCE], server[FRAME_NONCE];
+	const uint8_t *psk;
+	char id[RECORD_ID_MAX + 1];
+	struct timeval idle = {IDLE_TIMEOUT, 0};
+
+	if (h->type != FRAME_HELLO || h->seq != 0 ||
+	    wire_hello_decode(frame + FRAME_HDR, h->len, id, client) == -1) {
+		conn_close(c, "not a hello", &s->st.bad_frame);
+		return -1;
+	}
+	if ((psk = keyring_find(s->keys, id)) == NULL) {
+		snprintf(c->id, sizeof(c->id), "%s", id);
+		conn_close(c, "unknown sensor", &s->st.unknown_sensor);
+		return -1;
+	}
+	if (frame_verify(frame, h->len, psk) == -1) {
+		snprintf(c->id, sizeof(c->id), "%s", id);
+		conn_close(c, "bad MAC on hello", &s->st.bad_mac);
+		return -1;
+	}
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	frame_random(server, sizeof(server));
+	frame_session_key(psk, client, server, c->ses.key);
+	c->ses.send_seq = 0;
+	c->ses.recv_seq = 1; /* the hello was frame 0 */
+	wire_send(&c->ses, bufferevent_get_output(c->bev), FRAME_CHALLENGE,
+	    server, sizeof(server));
+	c->state = C_READY;
+	evtimer_del(c->deadline);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	log_debug("%s: sensor %s connected", c->peer, c->id);
+	return 0;
+}
+
+static int
+conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
+{
+	struct server *s = c->srv;
+	enum frame_ack ack;
+	const char *why = NULL;
+	int64_t start;
+
+	if (wire_check(&c->ses, frame, h, &why) == -1) {
+		conn_close(c, why, &s->st.bad_mac);
+		return -1;
+	}
+	if (h->type != FRAME_RECORD) {
+		conn_close(c, "unexpected frame type", &s->st.bad_frame);
+		return -1;
+	}
+	ack = ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len,
+	    time(NULL), &start, &why);
+	if ((int)ack == -1) {
+		conn_close(c, why, NULL);
+		return -1;
+	}
+	if (ack == ACK_REJECTED)
+		log_warnx("%s sensor %s: record rejected: %s", c->peer, c->id,
+		    why);
+	conn_queue_ack(c, ack, start);
+	return 0;
+}
+
+static void
+conn_on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct timeval tv = {FRAME_TIMEOUT, 0};
+	struct frame_hdr h;
+	const char *why = NULL;
+	uint8_t *frame;
+	int rc;
+
+	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+		rc = c->state == C_HELLO ? conn_hello(c, frame, &h)
+					 : conn_record(c, frame, &h);
+		if (rc == -1)
+			return; /* c is gone */
+		evbuffer_drain(in, FRAME_HDR + h.len + FRAME_MAC);
+	}
+	if (rc == -1) {
+		conn_close(c, why, &c->srv->st.bad_frame);
+		return;
+	}
+	/* A frame begun must end soon: a trickle cannot hold a slot. */
+	if (c->state == C_READY) {
+		if (evbuffer_get_length(in) == 0)
+			evtimer_del(c->deadline);
+		else if (!evtimer_pending(c->deadline, NULL))
+			evtimer_add(c->deadline, &tv);
+	}
+}
+
+static void
+conn_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		conn_close(c, "timed out", &c->srv->st.timeouts);
+	else if (what & BEV_EVENT_EOF) {
+		log_debug("%s: closed by the peer", c->peer);
+		conn_free(c);
+	} else
+		conn_close(c,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), NULL);
+}
+
+static void
+conn_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_close(c,
+	    c->state == C_HELLO ? "no hello in time"
+				: "frame not completed in time",
+	    &c->srv->st.timeouts);
+}
+
+static void
+server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *s = arg;
+	struct timeval hello = {HELLO_TIMEOUT, 0};
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	struct conn *c;
+
+	(void)lis;
+	s->st.accepted++;
+	if (s->nconns >= SERVER_MAX_CONNS) {
+		s->st.too_many++;
+		if (worth_logging(s->st.too_many))
+			log_warnx("%zu connections: refusing more", s->nconns);
+		evutil_closesocket(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), port,
+		sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, port);
+	else
+		snprintf(c->peer, sizeof(c->peer), "?");
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(s->base, conn_on_deadline, c);
+	if (c->bev == NULL || c->deadline == NULL)
+		fatalx("out of memory for a connection");
+	/* Never buffer more than one whole frame of input. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC);
+	bufferevent_setcb(c->bev, conn_on_read, NULL, conn_on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evtimer_add(c->deadline, &hello);
+	TAILQ_INSERT_TAIL(&s->conns, c, all);
+	s->nconns++;
+}
+
+/* Out of descriptors: pause accepting for a second, as tmux does. */
+static void
+server_on_accept_error(struct evconnlistener *lis, void *arg)
+{
+	struct server *s = arg;
+	struct timeval tv = {1, 0};
+	int e = EVUTIL_SOCKET_ERROR();
+
+	s->st.refused++;
+	if (worth_logging(s->st.refused))
+		log_warnx("accept: %s", evutil_socket_error_to_string(e));
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		evconnlistener_disable(lis);
+		evtimer_add(s->accept_ev, &tv);
+	}
+}
+
+static void
+server_on_accept_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(s->lis);
+}
+
+struct server *
+server_new(struct event_base *base, const char *listen, struct ingest *ing,
+    struct archive *archive, char *err, size_t errlen)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	struct addrinfo hints, *res;
+	char host[256], port[8];
+	int rc;
+
+	s->base = base;
+	s->ingest = ing;
+	s->archive = archive;
+	TAILQ_INIT(&s->waiting);
+	TAILQ_INIT(&s->conns);
+	if (hostport_split(listen, host, sizeof(host), port, sizeof(port)) ==
+	    -1) {
+		snprintf(err, errlen, "bad listen address %s: use ADDR:PORT",
+		    listen);
+		free(s);
+		return NULL;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
+		 &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", listen, gai_strerror(rc));
+		free(s);
+		return NULL;
+	}
+	s->lis = evconnlistener_new_bind(base, server_on_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512, res->ai_addr,
+	    (int)res->ai_addrlen);
+	freeaddrinfo(res);
+	if (s->lis == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: %s", listen,
+		    strerror(errno));
+		free(s);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(s->lis, server_on_accept_error);
+	s->commit_ev = evtimer_new(base, server_commit, s);
+	s->accept_ev = evtimer_new(base, server_on_accept_again, s);
+	if (s->commit_ev == NULL || s->accept_ev == NULL)
+		fatalx("evtimer_new failed");
+	return s;
+}
+
+void
+server_free(struct server *s)
+{
+	struct conn *c;
+
+	if (s == NULL)
+		return;
+	/* Acks still owed are sent: their records are in the archive. */
+	if (evtimer_pending(s->commit_ev, NULL))
+		server_commit(-1, 0, s);
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
+		conn_free(c);
+	evconnlistener_free(s->lis);
+	event_free(s->commit_ev);
+	event_free(s->accept_ev);
+	keyring_free(s->keys);
+	free(s);
+}
+
+void
+server_set_keys(struct server *s, struct keyring *keys)
+{
+	keyring_free(s->keys);
+	s->keys = keys;
+}
+
+void
+server_stats(const struct server *s, struct server_stats *st)
+{
+	*st = s->st;
+}

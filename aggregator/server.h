@@ -1,0 +1,35 @@
+/*
+ * The aggregator's network side: accepts sensors on one TCP address,
+ * authenticates them (man/teiten-protocol.7), hands their records to the
+ * ingest, and acknowledges each record only after the archive commit that
+ * made it durable; one commit serves every record that arrived meanwhile.
+ * Unknown sensors, bad MACs, replays, garbage, oversized frames and clients
+ * that stall are logged, counted and disconnected; the others go on.
+ */
+#ifndef TEITEN_SERVER_H
+#define TEITEN_SERVER_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "archive.h"
+#include "ingest.h"
+#include "keyfile.h"
+
+struct server;
+
+struct server_stats {
+	uint64_t accepted, refused; /* connections */
+	uint64_t unknown_sensor, bad_mac, bad_frame, timeouts, too_many;
+	uint64_t commits;
+};
+
+struct server *server_new(struct event_base *, const char *listen,
+    struct ingest *, struct archive *, char *err, size_t errlen);
+void server_free(struct server *);
+/* Replace the keys (SIGHUP); sessions already open go on. */
+void server_set_keys(struct server *, struct keyring *);
+void server_stats(const struct server *, struct server_stats *);
+
+#endif
