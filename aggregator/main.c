@@ -358,10 +358,10 @@ agg_serve(struct agg *a)
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
-	server_free(a->server);
-	a->server = NULL;
 	rrdq_stop(a->rrdq);
 	agg_report(a);
+	server_free(a->server);
+	a->server = NULL;
 	event_free(a->tick);
 	event_free(a->ev_int);
 	event_free(a->ev_term);

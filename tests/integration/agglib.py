@@ -1,0 +1,168 @@
+"""Helpers for tests that run a real aggregator: keys, free ports, starting
+and stopping teiten-aggregator and rrdcached, waiting for finality, and
+reading RRDs back with the rrdtool command line (never with librrd)."""
+
+import collections
+import math
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import teiten_testlib as T
+
+
+def aggregator_path():
+    return os.environ["TEITEN_AGGREGATOR"]
+
+
+def gencap_path():
+    return os.environ["TEITEN_GENCAP"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_keys(tmp, ids):
+    """One key file per sensor and the aggregator's keys file, mode 600."""
+    keys = {}
+    lines = []
+    for sid in ids:
+        key = os.urandom(32).hex()
+        path = os.path.join(tmp, sid + ".key")
+        with open(path, "w") as f:
+            f.write(key + "\n")
+        os.chmod(path, 0o600)
+        keys[sid] = path
+        lines.append("%s %s\n" % (sid, key))
+    kf = os.path.join(tmp, "sensors.keys")
+    with open(kf, "w") as f:
+        f.write("# test sensors\n" + "".join(lines))
+    os.chmod(kf, 0o600)
+    return kf, keys
+
+
+def gencap(path, packets, duration, start, seed, extra=()):
+    subprocess.run([gencap_path(), "-o", path, "-c", str(packets), "-d",
+                    str(duration), "-t", str(start), "-S", str(seed)] +
+                   list(extra), check=True)
+
+
+class Aggregator:
+    """A teiten-aggregator process in the foreground, logging to a file."""
+
+    def __init__(self, tmp, keys, datadir, grace=2, extra=(), port=None):
+        self.port = port or free_port()
+        self.addr = "127.0.0.1:%d" % self.port
+        self.datadir = datadir
+        self.log = os.path.join(tmp, "aggregator-%d.log" % self.port)
+        self.cmd = [aggregator_path(), "-f", "-l", self.addr, "-d", datadir,
+                    "-K", keys, "--grace", str(grace)] + list(extra)
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen(self.cmd, stdout=logf, stderr=logf)
+        logf.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("aggregator exited: " + self.text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("aggregator does not listen: " + self.text())
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def last_final(self):
+        try:
+            with open(os.path.join(self.datadir, "last_final")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def wait_final(self, start, timeout=60):
+        """Until the RRDs hold interval start (DATADIR/last_final)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            lf = self.last_final()
+            if lf is not None and lf >= start:
+                return
+            time.sleep(0.2)
+        raise AssertionError("interval %d not final after %ds (last %s)" %
+                             (start, timeout, self.last_final()))
+
+
+def run_sensor_to(agg, sid, keyfile, pcap, spool, interval=60, check=True):
+    p = subprocess.run([T.sensor_path(), "-r", pcap, "-a", agg.addr, "-s",
+                        sid, "-K", keyfile, "--spool", spool, "-n",
+                        str(interval)], capture_output=True, text=True,
+                       timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError("sensor %s exited %d: %s" % (sid, p.returncode,
+                                                          p.stderr))
+    return p
+
+
+def sensor_print(pcap, interval=60):
+    return T.parse_print(T.run_sensor(["-r", pcap, "-n", str(interval),
+                                       "--print"]).stdout)
+
+
+def expected_averages(prints, interval=60):
+    """Contract 4 from --print outputs: {(start, proto, key): avg} and the
+    number of reporting sensors per interval.  A sensor reports every
+    interval from its first to its last, empty ones included."""
+    reporters = collections.Counter()
+    sums = collections.Counter()
+    for counts in prints:
+        starts = [k[0] for k in counts]
+        for s in range(min(starts), max(starts) + interval, interval):
+            reporters[s] += 1
+        for k, n in counts.items():
+            sums[k] += n
+    avgs = {k: n / reporters[k[0]] for k, n in sums.items()}
+    return avgs, reporters
+
+
+def rrd_fetch(path, start, end, step=60, daemon=None):
+    """{row time: value or None} from `rrdtool fetch`."""
+    cmd = ["rrdtool", "fetch", path, "AVERAGE", "-r", str(step), "-s",
+           str(start), "-e", str(end)]
+    if daemon:
+        cmd[2:2] = ["--daemon", daemon]
+    out = subprocess.run(cmd, check=True, capture_output=True,
+                         text=True).stdout
+    rows = {}
+    for line in out.splitlines():
+        if ":" not in line:
+            continue
+        t, vals = line.split(":", 1)
+        v = vals.split()[0]
+        rows[int(t)] = None if "nan" in v.lower() else float(v)
+    return rows
+
+
+def close(a, b):
+    return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
