@@ -145,6 +145,8 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "interval", cf_interval},
     {"aggregator", "grace", cf_grace},
     {"aggregator", "active", cf_active},
+    {"sensor", "*", NULL},
+    {"graph", "*", NULL},
     {NULL, NULL, NULL},
 };
 

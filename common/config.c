@@ -59,8 +59,11 @@ config_handler(void *user, const char *section, const char *name,
 	const char *why;
 
 	for (k = ctx->table; k->name != NULL; k++) {
-		if (strcmp(k->section, section) != 0 ||
-		    strcmp(k->name, name) != 0)
+		if (strcmp(k->section, section) != 0)
+			continue;
+		if (k->set == NULL)
+			return 1; /* another program's section */
+		if (strcmp(k->name, name) != 0)
 			continue;
 		if ((why = k->set(ctx->arg, value)) == NULL)
 			return 1;

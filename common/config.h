@@ -18,6 +18,8 @@ struct config_key {
 };
 
 /*
+ * An entry whose setter is NULL makes its whole section ignored: one file
+ * can configure several programs.
  * Load path, calling the setter of every key found.  Unknown sections or
  * keys, setter failures, lines over CONFIG_MAX_LINE characters and
  * unreadable files are errors: returns -1 with one line in err, else 0.

@@ -261,6 +261,8 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_dir", cf_spool_dir},
     {"sensor", "spool_max", cf_spool_max},
     {"sensor", "spool_full", cf_spool_full},
+    {"aggregator", "*", NULL},
+    {"graph", "*", NULL},
     {NULL, NULL, NULL},
 };
 
