@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "spool.h"
+#include "varint.h"
 #include "xmalloc.h"
 
 struct spool_file {
@@ -225,6 +226,26 @@ out:
 	free(buf);
 }
 
+/* Count a discarded record, and the discards it was carrying. */
+static void
+spool_count_drop(struct spool *s, int64_t start)
+{
+	struct record r;
+	const char *why;
+	uint8_t *buf;
+	size_t len;
+
+	s->pending_drops++;
+	s->dropped++;
+	if (spool_read(s, start, &buf, &len) == -1)
+		return;
+	record_init(&r);
+	if (record_decode(&r, buf, len, &why) == 0)
+		s->pending_drops += r.totals[RT_SPOOL_DROPS];
+	record_clear(&r);
+	free(buf);
+}
+
 static int
 spool_make_room(struct spool *s, uint64_t need)
 {
@@ -234,9 +255,8 @@ spool_make_room(struct spool *s, uint64_t need)
 		log_warnx("spool %s full: dropping the oldest record, interval "
 			  "%" PRId64,
 		    s->dir, s->v[0].start);
+		spool_count_drop(s, s->v[0].start);
 		spool_remove(s, s->v[0].start);
-		s->pending_drops++;
-		s->dropped++;
 	}
 	return 0;
 }
@@ -252,19 +272,20 @@ spool_put(struct spool *s, struct record *r, int durable)
 	if (spool_find(s, r->start) < s->n &&
 	    s->v[spool_find(s, r->start)].start == r->start)
 		spool_merge_old(s, r);
-	r->totals[RT_SPOOL_DROPS] += s->pending_drops;
+	/* Room for the record and the drop count it will carry (a varint). */
 	buf = xmalloc(record_encoded_max(r));
 	len = record_encode(r, buf, record_encoded_max(r));
-	if (spool_make_room(s, len) == -1) {
-		r->totals[RT_SPOOL_DROPS] -= s->pending_drops;
+	if (spool_make_room(s, len + VARINT_MAX) == -1) {
 		log_warnx("spool %s full: dropping the new record, interval "
 			  "%" PRId64,
 		    s->dir, r->start);
-		s->pending_drops++;
+		s->pending_drops += 1 + r->totals[RT_SPOOL_DROPS];
 		s->dropped++;
 		free(buf);
 		return 0;
 	}
+	r->totals[RT_SPOOL_DROPS] += s->pending_drops;
+	len = record_encode(r, buf, record_encoded_max(r));
 	spool_name(tmp, sizeof(tmp), r->start, "tmp");
 	spool_name(name, sizeof(name), r->start, "rec");
 	if ((fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
@@ -285,6 +306,8 @@ spool_put(struct spool *s, struct record *r, int durable)
 	free(buf);
 	if (rc == -1) {
 		unlinkat(s->dirfd, tmp, 0);
+		s->pending_drops++; /* reported with the next record stored */
+		s->dropped++;
 		return -1;
 	}
 	spool_index_add(s, r->start, len, durable);

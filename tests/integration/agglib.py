@@ -3,10 +3,12 @@ and stopping teiten-aggregator and rrdcached, waiting for finality, and
 reading RRDs back with the rrdtool command line (never with librrd)."""
 
 import collections
+import glob
 import math
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -166,3 +168,49 @@ def rrd_fetch(path, start, end, step=60, daemon=None):
 
 def close(a, b):
     return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+TOTALS = ["tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip",
+          "malformed", "unmonitored", "syn", "synack", "rst", "tcpother",
+          "late", "drops", "spooldrops"]
+
+
+def _varint(b, off):
+    v = shift = 0
+    while True:
+        c = b[off]
+        off += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, off
+
+
+def record_head(b):
+    """(sensor, start, length, {total: value}) of an encoded record, read
+    per man/teiten-protocol.7 (the entries are not needed here)."""
+    idlen = b[1]
+    sensor = b[2:2 + idlen].decode()
+    off = 2 + idlen
+    z, off = _varint(b, off)
+    start = (z >> 1) ^ -(z & 1)
+    length, off = _varint(b, off)
+    _naddrs, off = _varint(b, off)
+    totals = {}
+    for name in TOTALS:
+        totals[name], off = _varint(b, off)
+    return sensor, start, length, totals
+
+
+def archive_records(datadir):
+    """Every archived record as (sensor, start, length, totals)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(datadir, "archive", "*.arc"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        off = 0
+        while off + 8 <= len(data):
+            (length,) = struct.unpack_from(">I", data, off)
+            out.append(record_head(data[off + 8:off + 8 + length]))
+            off += 8 + length
+    return out
