@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what teiten needs to build (and, with --test, to run its tests)
-# on Debian 12.  Run as root.  Installs only what is missing.
+# Installs what teiten needs to build on Debian 12 (with --demo, also to
+# run the demo; with --test, to run its tests).  Run as root.  Installs
+# only what is missing.
 set -euo pipefail
 
 build_pkgs="gcc meson ninja-build pkg-config python3 libpcap-dev libevent-dev
@@ -9,7 +10,15 @@ test_pkgs="clang clang-format libclang-rt-14-dev libcmocka-dev tshark tcpdump tc
 nmap hping3 iproute2 procps rrdtool rrdcached"
 
 pkgs=$build_pkgs
-[ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"
+case "${1:-}" in
+"") ;;
+--demo) pkgs="$pkgs rrdtool" ;;
+--test) pkgs="$pkgs $test_pkgs" ;;
+*)
+	echo "usage: setup-debian.sh [--demo | --test]" >&2
+	exit 1
+	;;
+esac
 
 missing=""
 for p in $pkgs; do
