@@ -735,6 +735,13 @@ option_u64(int ch, const char *v, uint64_t min, uint64_t max)
 	return n;
 }
 
+static void
+portset_free(struct portset *ps)
+{
+	free(ps->z.cdf);
+	free(ps->port);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -816,5 +823,7 @@ main(int argc, char **argv)
 		out_fail(&g);
 	if (verbose)
 		gen_summary(&g);
+	portset_free(&g.tcp);
+	portset_free(&g.udp);
 	return 0;
 }
