@@ -3,6 +3,7 @@
  * them per interval across sensors and write the RRDs; or, as
  * "teiten-aggregator rebuild", regenerate every RRD from the archive.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -322,6 +323,19 @@ agg_report(struct agg *a)
 	    ss.timeouts, ss.too_many, ss.commits);
 }
 
+/* One descriptor a sensor: take all the hard limit allows. */
+static void
+agg_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("cannot raise the open file limit");
+}
+
 static void
 agg_serve(struct agg *a)
 {
@@ -331,6 +345,7 @@ agg_serve(struct agg *a)
 
 	if ((kr = keyring_load(a->conf.keys, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
+	agg_raise_nofile();
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
 		 a->archive, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Ingest cost of teiten-aggregator under a simulated fleet of sensors.
+
+Runs a real teiten-aggregator (use a release build) on a temporary datadir
+with a long --grace, and loadgen (tests/bench/loadgen.c) as N sensors, each
+with its own id and key, sending records of about 2,000 keys (Zipf-like
+counts) and waiting for the durable acknowledgement.  Two phases, each on
+a fresh aggregator and datadir:
+
+  rate   --rate records/s across the fleet for --duration seconds
+         (default 170/s for 60 s: 10,000 sensors at one record a minute);
+  max    as fast as the aggregator acknowledges, --window records in
+         flight, for --burst seconds (0 skips it).
+
+For each phase: records/s and keys/s acknowledged, ack latency p50/p99,
+aggregator CPU time (utime + stime from /proc/PID/stat over the timed
+phase) as % of one core, split into the network thread and the others
+(the RRD writer), its peak RSS (VmHWM), archive commits (fsync groups) per
+second from its final log report, and bytes it wrote to storage.
+
+By default loadgen's lg-hold sensor keeps every interval of the run open
+(see loadgen.c), so that no RRD is written: the numbers are receive,
+verify, decode, sum, archive and fsync.  --finalize lets intervals become
+final as they complete, adding the RRD writer thread's work (first
+intervals create one RRD file per key: slow; bench_rrd.py measures that).
+
+Goal, reported but never enforced: 10,000 sensors at one record a minute
+(~170 records and ~340,000 keys a second) cost under 10% of one core.
+Exits non-zero only when something could not run.
+
+Tools come from --build DIR, or --aggregator/--loadgen, or the
+environment (TEITEN_AGGREGATOR, TEITEN_LOADGEN), which is how
+`meson test --benchmark` passes them.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+GOAL_CPU_PCT = 10.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(Exception):
+    pass
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", metavar="DIR",
+                   help="meson build directory (release) holding both tools")
+    p.add_argument("--aggregator", default=os.environ.get("TEITEN_AGGREGATOR"))
+    p.add_argument("--loadgen", default=os.environ.get("TEITEN_LOADGEN"))
+    p.add_argument("--sensors", type=int, default=10_000)
+    p.add_argument("--rate", type=float, default=170.0,
+                   help="records per second across the fleet (rate phase)")
+    p.add_argument("--duration", type=float, default=60.0,
+                   help="seconds of the rate phase (0 skips it)")
+    p.add_argument("--burst", type=float, default=20.0,
+                   help="seconds of the max-rate phase (0 skips it)")
+    p.add_argument("--window", type=int, default=256,
+                   help="records in flight in the max-rate phase")
+    p.add_argument("--keys", type=int, default=2000,
+                   help="keys per record, on average")
+    p.add_argument("--grace", type=int, default=3600)
+    p.add_argument("--finalize", action="store_true",
+                   help="no hold sensor: intervals finalize, RRDs written")
+    p.add_argument("--rrdcached", metavar="ADDR",
+                   help="pass --rrdcached ADDR to the aggregator")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dir", default=os.environ.get("TMPDIR") or "/var/tmp",
+                   help="where the temporary datadirs go (a real disk)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the temporary directory")
+    args = p.parse_args()
+    if args.build:
+        args.aggregator = os.path.join(args.build, "aggregator",
+                                       "teiten-aggregator")
+        args.loadgen = os.path.join(args.build, "tests", "bench", "loadgen")
+    for name in ("aggregator", "loadgen"):
+        path = getattr(args, name)
+        if not path:
+            raise BenchError(f"no {name} binary: give --build DIR or "
+                             f"--{name} PATH")
+        if not os.access(path, os.X_OK):
+            raise BenchError(f"{path}: not an executable")
+    return args
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def ticks(path):
+    """utime + stime in seconds from a /proc .../stat file."""
+    with open(path) as f:
+        text = f.read()
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_sample(pid):
+    """Process CPU seconds, and per thread {tid: seconds}."""
+    total = ticks(f"/proc/{pid}/stat")
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            threads[int(tid)] = ticks(f"/proc/{pid}/task/{tid}/stat")
+        except OSError:
+            pass
+    return total, threads
+
+
+def proc_status(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])  # kB
+    return 0
+
+
+def proc_io(pid, key):
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def start_aggregator(args, tmp, keys, active):
+    port = free_port()
+    datadir = os.path.join(tmp, "data")
+    log = os.path.join(tmp, "aggregator.log")
+    cmd = [args.aggregator, "-f", "-l", f"127.0.0.1:{port}", "-d", datadir,
+           "-K", keys, "--grace", str(args.grace), "--active", str(active)]
+    if args.rrdcached:
+        cmd += ["--rrdcached", args.rrdcached]
+    with open(log, "w") as logf:
+        # The aggregator does not raise its descriptor limit itself; a
+        # deployment for 10,000 sensors must (LimitNOFILE=).
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=logf,
+                                preexec_fn=raise_nofile)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"aggregator exited: {open(log).read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, port, log
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise BenchError("aggregator does not listen")
+
+
+def run_phase(args, name, rate, duration, start):
+    tmp = tempfile.mkdtemp(prefix=f"teiten-ingest-{name}-", dir=args.dir)
+    agg = None
+    try:
+        keys = os.path.join(tmp, "sensors.keys")
+        subprocess.run([args.loadgen, "--write-keys", keys, "-n",
+                        str(args.sensors), "--seed", str(args.seed)],
+                       check=True)
+        active = max(3600, int(duration) + 600)
+        agg, port, log = start_aggregator(args, tmp, keys, active)
+        cmd = [args.loadgen, "-a", f"127.0.0.1:{port}", "-n",
+               str(args.sensors), "--rate", str(rate), "--duration",
+               str(duration), "--keys", str(args.keys), "--window",
+               str(args.window), "--seed", str(args.seed), "--start",
+               str(start)]
+        if args.finalize:
+            cmd.append("--no-hold")
+        lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        res = {"name": name}
+        cpu0 = cpu1 = None
+        for line in lg.stdout:
+            line = line.strip()
+            if line.startswith("ready "):
+                _, n, secs = line.split()
+                res["connect_secs"] = float(secs)
+                res["rss_connected_kib"] = proc_status(agg.pid, "VmRSS")
+            elif line == "go":
+                t0 = time.monotonic()
+                cpu0 = cpu_sample(agg.pid)
+                wb0 = proc_io(agg.pid, "write_bytes")
+            elif line == "done":
+                t1 = time.monotonic()
+                cpu1 = cpu_sample(agg.pid)
+                wb1 = proc_io(agg.pid, "write_bytes")
+            elif line.startswith("{"):
+                res.update(json.loads(line))
+        if lg.wait() not in (0, 2) or cpu0 is None or cpu1 is None:
+            raise BenchError(f"loadgen exited {lg.returncode}")
+        if agg.poll() is not None:
+            raise BenchError(f"aggregator died: {open(log).read()}")
+        res["hwm_kib"] = proc_status(agg.pid, "VmHWM")
+        res["wall"] = t1 - t0
+        res["agg_cpu"] = cpu1[0] - cpu0[0]
+        main = cpu1[1].get(agg.pid, 0) - cpu0[1].get(agg.pid, 0)
+        res["agg_cpu_main"] = main
+        res["agg_cpu_other"] = res["agg_cpu"] - main
+        res["write_bytes"] = (wb1 - wb0 if wb0 is not None and
+                              wb1 is not None else None)
+        agg.send_signal(signal.SIGTERM)
+        try:
+            agg.wait(60)
+        except subprocess.TimeoutExpired:
+            agg.kill()
+            agg.wait()
+        text = open(log).read()
+        m = re.search(r"(\d+) commits", text)
+        res["commits"] = int(m.group(1)) if m else None
+        m = re.search(r"records: (\d+) stored .*?(\d+) intervals final, "
+                      r"(\d+) open", text)
+        if m:
+            res["agg_stored"] = int(m.group(1))
+            res["agg_final"] = int(m.group(2))
+            res["agg_open"] = int(m.group(3))
+        warn = [l for l in text.splitlines()
+                if "disconnected" in l or "record rejected" in l or
+                "accept:" in l or "refusing" in l]
+        res["agg_warnings"] = len(warn)
+        if warn:
+            res["agg_first_warning"] = warn[0]
+        return res
+    finally:
+        if agg is not None and agg.poll() is None:
+            agg.kill()
+            agg.wait()
+        if args.keep:
+            print(f"  kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(res):
+    secs = res["wall"]  # go .. done: the timed phase and its drain
+    recs = res["stored"] / secs
+    keys = res["keys_acked"] / secs
+    pct = 100.0 * res["agg_cpu"] / secs
+    print(f"phase {res['name']}: {res['sensors']} sensors connected in "
+          f"{res['connect_secs']:.1f} s ({res['connected'] - 1} + lg-hold"
+          f", {res['dead']} failed); {res['sent']} records sent in "
+          f"{res['secs']:.1f} s + {res['drain_secs']:.2f} s drain")
+    print(f"  acked durably: {res['stored']} stored, {res['duplicate']} "
+          f"duplicate, {res['rejected']} rejected, {res['lost']} lost"
+          f"{', %d sends skipped (all busy)' % res['stalls'] if res['stalls'] else ''}")
+    print(f"  throughput: {recs:,.1f} records/s, {keys:,.0f} keys/s, "
+          f"{res['bytes'] / secs / 1e6:.2f} MB/s of frames "
+          f"({res['avg_keys']:.0f} keys, "
+          f"{res['bytes'] / max(res['sent'], 1) / 1e3:.1f} kB per record)")
+    print(f"  ack latency: p50 {res['lat_p50_ms']:.2f} ms, p90 "
+          f"{res['lat_p90_ms']:.2f} ms, p99 {res['lat_p99_ms']:.2f} ms, "
+          f"max {res['lat_max_ms']:.2f} ms")
+    print(f"  aggregator CPU: {res['agg_cpu']:.2f} s in {secs:.1f} s = "
+          f"{pct:.2f}% of one core (network thread "
+          f"{100 * res['agg_cpu_main'] / secs:.2f}%, others "
+          f"{100 * res['agg_cpu_other'] / secs:.2f}%); "
+          f"{1e6 * res['agg_cpu'] / max(res['stored'], 1):.0f} us/record")
+    print(f"  aggregator memory: VmHWM {res['hwm_kib'] / 1024:.1f} MiB "
+          f"(VmRSS {res['rss_connected_kib'] / 1024:.1f} MiB once all "
+          f"sensors connected)")
+    if res.get("commits") is not None:
+        print(f"  archive commits: {res['commits']} "
+              f"(~{res['commits'] / secs:.1f}/s, "
+              f"{res['stored'] / max(res['commits'], 1):.1f} records each)"
+              + (f"; {res['write_bytes'] / secs / 1e6:.2f} MB/s written"
+                 if res.get("write_bytes") is not None else ""))
+    print(f"  loadgen CPU (same machine): {res['loadgen_cpu_s']:.2f} s "
+          f"(includes its setup)")
+    if "agg_final" in res:
+        print(f"  intervals: {res['agg_final']} final, {res['agg_open']} "
+              f"open at the end")
+    if res["agg_warnings"]:
+        print(f"  aggregator warnings: {res['agg_warnings']}, first: "
+              f"{res['agg_first_warning']}")
+    return recs, keys, pct
+
+
+def main():
+    args = parse_args()
+    print(f"{args.sensors} sensors, ~{args.keys} keys per record; "
+          f"{os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f}; datadirs in {args.dir}")
+    now = int(time.time()) // 60 * 60
+    results = []
+    if args.duration > 0:
+        res = run_phase(args, "rate", args.rate, args.duration, now)
+        results.append(res)
+        recs, keys, pct = report(res)
+        per_min = args.rate * 60 / args.sensors
+        print(f"goal: {args.sensors} sensors x {per_min:.2f} records/min "
+              f"= {args.rate:.0f} records/s at < {GOAL_CPU_PCT:.0f}% of one "
+              f"core: {pct:.2f}% "
+              f"{'ok' if pct < GOAL_CPU_PCT else 'OVER'}"
+              f"{'' if res['stalls'] == 0 and res['lost'] == 0 else ' (but the rate was not held)'}")
+    if args.burst > 0:
+        res = run_phase(args, "max", 0, args.burst, now)
+        results.append(res)
+        recs, keys, pct = report(res)
+        print(f"max sustained with durable acks: {recs:,.0f} records/s, "
+              f"{keys:,.0f} keys/s at {pct:.0f}% of one core")
+    bad = [r for r in results if r["dead"] or r["lost"] or r["rejected"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"bench_ingest: {e}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"bench_ingest: {e}", file=sys.stderr)
+        sys.exit(1)
