@@ -434,6 +434,33 @@ recover_one(const uint8_t *rec, size_t len, void *arg)
 	c->g->archive = a;
 }
 
+/* A sensor of a recent final interval: active, as far as we know. */
+static void
+recover_sensor(const uint8_t *rec, size_t len, void *arg)
+{
+	struct recover_ctx *c = arg;
+	struct sensor_state *s;
+	struct record r;
+	uint32_t idx;
+	const char *why;
+
+	record_init(&r);
+	if (record_decode(&r, rec, len, &why) == 0) {
+		/* Index first: registering may move the array. */
+		idx = sensor_index(c->g, r.sensor);
+		s = &c->g->sensors[idx];
+		if (s->last_start < r.start)
+			s->last_start = r.start;
+		s->last_seen = c->now;
+	}
+	record_clear(&r);
+}
+
+/*
+ * Open intervals come back from the archive.  So do the sensors of the
+ * final intervals of the last active period: without them, the first
+ * sensors to reconnect would finalize the open intervals on their own.
+ */
 int
 ingest_recover(struct ingest *g, time_t now)
 {
@@ -444,6 +471,10 @@ ingest_recover(struct ingest *g, time_t now)
 	if (g->archive == NULL)
 		return 0;
 	v = archive_intervals(g->archive, &n);
+	for (i = 0; i < n; i++)
+		if (g->has_final && v[i] <= g->final_upto &&
+		    v[i] > g->final_upto - (int64_t)g->active)
+			archive_scan(g->archive, v[i], recover_sensor, &c);
 	for (i = 0; i < n; i++)
 		if (!g->has_final || v[i] > g->final_upto)
 			archive_scan(g->archive, v[i], recover_one, &c);

@@ -47,8 +47,12 @@ sensor_spool(struct sensor *s, const struct counts *c)
 	snprintf(r.sensor, sizeof(r.sensor), "%s", s->conf.sensor_id);
 	r.naddrs = s->naddrs;
 	counts_to_record(c, &r);
-	/* Live, every record is durable at once; a replay syncs at the end. */
-	if (spool_put(s->spool, &r, s->live) == -1)
+	/*
+	 * Live, every record is durable at once and adds to what an earlier
+	 * run spooled for the interval; a replay replaces it (it counts the
+	 * same packets again) and syncs at the end.
+	 */
+	if (spool_put(s->spool, &r, s->live, s->live) == -1)
 		log_warnx("interval %" PRId64 " could not be spooled and is "
 			  "lost",
 		    c->start);

@@ -262,14 +262,14 @@ spool_make_room(struct spool *s, uint64_t need)
 }
 
 int
-spool_put(struct spool *s, struct record *r, int durable)
+spool_put(struct spool *s, struct record *r, int merge, int durable)
 {
 	char tmp[40], name[40];
 	uint8_t *buf;
 	size_t len;
 	int fd, rc = -1;
 
-	if (spool_find(s, r->start) < s->n &&
+	if (merge && spool_find(s, r->start) < s->n &&
 	    s->v[spool_find(s, r->start)].start == r->start)
 		spool_merge_old(s, r);
 	/* Room for the record and the drop count it will carry (a varint). */

@@ -26,12 +26,14 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, enum spool_full,
     char *err, size_t errlen);
 void spool_free(struct spool *);
 /*
- * Store r (adding the pending drop count to its totals).  A record already
- * spooled for the same interval is merged into it.  With durable set the
- * file and directory are fsynced before return; else spool_sync() does it.
+ * Store r (adding the pending drop count to its totals).  With merge set,
+ * a record already spooled for the same interval (a live sensor restarted
+ * within an interval) is added into it; else it is replaced (a replay that
+ * counts the same packets again).  With durable set the file and directory
+ * are fsynced before return; else spool_sync() does it.
  * Returns 1 stored, 0 dropped by the full policy, -1 on an I/O error.
  */
-int spool_put(struct spool *, struct record *r, int durable);
+int spool_put(struct spool *, struct record *r, int merge, int durable);
 int spool_sync(struct spool *);
 size_t spool_count(const struct spool *);
 /* Start of the oldest spooled interval after start, or 0 if none. */

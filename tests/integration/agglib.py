@@ -214,3 +214,146 @@ def archive_records(datadir):
             out.append(record_head(data[off + 8:off + 8 + length]))
             off += 8 + length
     return out
+
+
+# --- The archive and the record format, read without teiten code --------
+
+PROTOS = ("tcp", "udp", "icmp", "icmp6")
+NTOTALS = 16
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), as the archive frames its entries."""
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def varint_put(v):
+    """LEB128: 7 bits a byte, low group first, high bit = more follow."""
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def varint_get(data, off):
+    v = shift = 0
+    while True:
+        b = data[off]
+        off += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, off
+
+
+def zigzag(v):
+    return v * 2 if v >= 0 else -v * 2 - 1
+
+
+def unzigzag(v):
+    return v >> 1 if not v & 1 else -(v >> 1) - 1
+
+
+def decode_record(raw):
+    """An encoded record (common/record.c) as a dict: sensor, start, len,
+    naddrs, totals (16), counts {(proto, key): packets}."""
+    if raw[0] != 1:
+        raise ValueError("record version %d" % raw[0])
+    idlen = raw[1]
+    rec = {"sensor": raw[2:2 + idlen].decode()}
+    off = 2 + idlen
+    v, off = varint_get(raw, off)
+    rec["start"] = unzigzag(v)
+    rec["len"], off = varint_get(raw, off)
+    rec["naddrs"], off = varint_get(raw, off)
+    totals = []
+    for _ in range(NTOTALS):
+        v, off = varint_get(raw, off)
+        totals.append(v)
+    rec["totals"] = totals
+    counts = {}
+    for proto in PROTOS:
+        n, off = varint_get(raw, off)
+        key = -1
+        for _ in range(n):
+            gap, off = varint_get(raw, off)
+            packets, off = varint_get(raw, off)
+            key += 1 + gap
+            counts[(proto, key)] = packets
+    if off != len(raw):
+        raise ValueError("trailing bytes in a record")
+    rec["counts"] = counts
+    return rec
+
+
+def encode_record(sensor, start, length, counts, naddrs=0):
+    """An encoded record from {(proto, key): packets}; the keyed totals are
+    their sums, the other twelve totals 0."""
+    sid = sensor.encode()
+    per = {p: sorted((k, n) for (pp, k), n in counts.items() if pp == p)
+           for p in PROTOS}
+    totals = [sum(n for _, n in per[p]) for p in PROTOS] + [0] * 12
+    out = bytes([1, len(sid)]) + sid + varint_put(zigzag(start))
+    out += varint_put(length) + varint_put(naddrs)
+    out += b"".join(varint_put(t) for t in totals)
+    for p in PROTOS:
+        out += varint_put(len(per[p]))
+        prev = -1
+        for key, n in per[p]:
+            out += varint_put(key - prev - 1) + varint_put(n)
+            prev = key
+    return out
+
+
+def read_archive(datadir, check_crc=True):
+    """The intact entries of DATADIR/archive/*.arc (u32 BE length | u32 BE
+    CRC-32C | record), as a list of (file start, raw record), and the
+    number of files whose tail is damaged (what follows a damaged entry
+    is ignored, as the aggregator itself does)."""
+    entries, damaged = [], 0
+    adir = os.path.join(datadir, "archive")
+    try:
+        names = os.listdir(adir)
+    except FileNotFoundError:
+        return entries, damaged
+    for name in names:
+        if not name.endswith(".arc"):
+            continue
+        fstart = int(name[:-4])
+        try:
+            with open(os.path.join(adir, name), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        off = 0
+        while off < len(data):
+            if off + 8 > len(data):
+                damaged += 1
+                break
+            length, crc = struct.unpack_from(">II", data, off)
+            raw = data[off + 8:off + 8 + length]
+            if length == 0 or len(raw) != length or \
+                    (check_crc and crc32c(raw) != crc):
+                damaged += 1
+                break
+            entries.append((fstart, raw))
+            off += 8 + length
+    return entries, damaged
