@@ -20,6 +20,7 @@
 
 #include <rrd.h>
 
+#include "bytes.h"
 #include "hostport.h"
 #include "keyidx.h"
 #include "log.h"
@@ -108,23 +109,6 @@ cached_line(int fd, char *buf, size_t len)
 			buf[n++] = c;
 	}
 	return -1;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* "unix:/path", "/path", or "host:port" as rrdcached's -l takes them. */

@@ -3,26 +3,11 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "frame.h"
 #include "log.h"
 
 static const char frame_label[] = "teiten-session-v1";
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 int
 frame_parse_hdr(const uint8_t *h, struct frame_hdr *out, const char **why)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "log.h"
 #include "spool.h"
 #include "varint.h"
@@ -154,23 +155,6 @@ spool_free(struct spool *s)
 	free(s->v);
 	free(s->dir);
 	free(s);
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Add what the old file of the same interval counted into r. */
