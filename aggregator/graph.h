@@ -1,0 +1,32 @@
+/*
+ * PNG graphs rendered with librrd's rrd_graph from the key RRDs of
+ * DESIGN.md contract 5: one line per key in the key's own colour
+ * (keyname.h), y axis in packets per sensor per span->unit seconds (per
+ * minute on the day window, per hour otherwise) and said so on the graph,
+ * title with the window's UTC dates, legend with "tcp/445 microsoft-ds"
+ * and the key's average and maximum over the window.
+ */
+#ifndef TEITEN_GRAPH_H
+#define TEITEN_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span.h"
+
+#define GRAPH_WIDTH 720 /* plot area, pixels */
+#define GRAPH_HEIGHT 240
+
+/*
+ * Keys (key indices, keyidx.h) over the window into out (a PNG file).
+ * step is the RRD step.  title is shown above the window's dates.
+ * Returns 0, or -1 with a reason in err.
+ */
+int graph_keys(const char *datadir, uint32_t step, const struct span *,
+    const uint32_t *idx, size_t n, const char *title, const char *out,
+    char *err, size_t errlen);
+/* How many sensors reported, from DATADIR/rrd/sensors.rrd. */
+int graph_sensors(const char *datadir, uint32_t step, const struct span *,
+    const char *out, char *err, size_t errlen);
+
+#endif

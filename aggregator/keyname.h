@@ -1,0 +1,23 @@
+/*
+ * How keys are shown: "tcp/445", the service name from the system's
+ * services database, and a colour that is the same for a key in every
+ * graph.  Strings are written into caller buffers or are static.
+ */
+#ifndef TEITEN_KEYNAME_H
+#define TEITEN_KEYNAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "tcp/445", "icmp/8" */
+void key_label(uint32_t idx, char *buf, size_t len);
+/* Parse "tcp/445"; returns -1 if invalid. */
+int key_parse(const char *s, uint32_t *idx);
+/* "microsoft-ds", an ICMP type name, or "" when unknown. */
+const char *key_service(uint32_t idx);
+/* "#RRGGBB", stable per key. */
+void key_colour(uint32_t idx, char buf[8]);
+/* Path of the key's RRD under datadir. */
+void key_rrd_path(const char *datadir, uint32_t idx, char *buf, size_t len);
+
+#endif

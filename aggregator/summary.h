@@ -1,0 +1,54 @@
+/*
+ * Window sums beside the RRDs, so that ranking ports over a day or a year
+ * reads a few hundred small files instead of 131,072 RRDs.  For every
+ * final interval the RRD writer adds each key's average into an hourly
+ * and a daily bucket (DATADIR/summary/{hour,day}/<start>.sum) and counts
+ * the interval.  A window's mean for a key is then exact: the sum of its
+ * per-interval averages over the window's reported intervals divided by
+ * their number, 0 for intervals without the key.
+ */
+#ifndef TEITEN_SUMMARY_H
+#define TEITEN_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rrdw.h"
+
+#define SUMMARY_HOUR 3600
+#define SUMMARY_DAY 86400
+/* Hourly buckets older than this are removed; daily ones are kept. */
+#define SUMMARY_HOUR_KEEP (16 * SUMMARY_DAY)
+
+struct summary;
+
+struct summary *summary_open(const char *datadir, char *err, size_t errlen);
+void summary_free(struct summary *);
+/* Add one final interval; an interval already added is skipped. */
+int summary_add(struct summary *, const struct rrd_job *);
+
+/* A window [start, end), keys ranked by their mean, best first. */
+struct window {
+	int64_t start, end;
+	uint64_t nintervals; /* intervals that sensors reported */
+	double sensors; /* mean number of reporting sensors */
+	size_t n;
+	uint32_t *idx; /* key indices (keyidx.h) */
+	double *mean; /* packets per sensor per interval */
+	double total; /* sum of all keys' means */
+};
+
+/*
+ * Read the window from hourly buckets when it is at most 15 days long and
+ * hour-aligned, else from daily buckets (start and end must be multiples
+ * of a day).  Returns 0, or -1 with a reason.
+ */
+int summary_window(const char *datadir, int64_t start, int64_t end,
+    struct window *, char *err, size_t errlen);
+void window_free(struct window *);
+/* The mean of one key in a window, 0 if absent. */
+double window_mean(const struct window *, uint32_t idx);
+/* Rank (1-based) of a key in a window, or 0 if absent. */
+size_t window_rank(const struct window *, uint32_t idx);
+
+#endif
