@@ -51,6 +51,7 @@ struct agg {
 	struct event_base *base;
 	struct archive *archive;
 	struct rrdw *rrdw;
+	struct summary *summary;
 	struct rrdq *rrdq;
 	struct ingest *ingest;
 	struct server *server;
@@ -241,6 +242,33 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 		c->keys = xstrdup(KEYS_DEFAULT);
 }
 
+/*
+ * DATADIR/step holds the interval length the RRDs were made with; another
+ * length would write rows the files cannot hold, so it is refused.
+ */
+static void
+agg_check_step(const char *datadir, uint32_t step)
+{
+	char path[4096], tmp[4200];
+	unsigned long have;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/step", datadir);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%lu", &have) == 1 && have != step)
+			errx(1,
+			    "%s was written with an interval of %lus; use "
+			    "-n %lu",
+			    datadir, have, have);
+		fclose(f);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%u\n", step) < 0 ||
+	    fclose(f) == EOF || rename(tmp, path) == -1)
+		err(1, "%s", path);
+}
+
 static void
 agg_final(struct rrd_job *j, void *arg)
 {
@@ -250,6 +278,7 @@ agg_final(struct rrd_job *j, void *arg)
 		rrdq_push(a->rrdq, j);
 	else {
 		rrdw_write(a->rrdw, j);
+		summary_add(a->summary, j);
 		rrd_job_free(j);
 	}
 }
@@ -354,7 +383,7 @@ agg_serve(struct agg *a)
 		err(1, "daemon");
 	log_init("teiten-aggregator", a->conf.foreground, a->conf.verbose);
 	event_reinit(a->base);
-	a->rrdq = rrdq_start(a->rrdw, a->conf.datadir);
+	a->rrdq = rrdq_start(a->rrdw, a->summary, a->conf.datadir);
 	ingest_recover(a->ingest, time(NULL));
 	a->tick = event_new(a->base, -1, EV_PERSIST, agg_on_tick, a);
 	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
@@ -385,23 +414,24 @@ agg_serve(struct agg *a)
 	event_free(a->ev_hup);
 }
 
-/* Remove the RRDs a rebuild regenerates: the key, sensor and total files. */
+/* Remove what a rebuild regenerates: RRDs and window summaries. */
 static void
 agg_clear_rrds(const char *datadir)
 {
-	static const char *const dirs[] = {"tcp", "udp", "icmp", "icmp6",
-	    "sensor"};
+	static const char *const dirs[] = {"rrd/tcp", "rrd/udp", "rrd/icmp",
+	    "rrd/icmp6", "rrd/sensor", "summary/hour", "summary/day"};
 	char path[4096], file[4400];
 	struct dirent *de;
 	size_t i;
 	DIR *d;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/rrd/%s", datadir, dirs[i]);
+		snprintf(path, sizeof(path), "%s/%s", datadir, dirs[i]);
 		if ((d = opendir(path)) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
-			if (strstr(de->d_name, ".rrd") == NULL)
+			if (strstr(de->d_name, ".rrd") == NULL &&
+			    strstr(de->d_name, ".sum") == NULL)
 				continue;
 			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
 			if (unlink(file) == -1)
@@ -472,10 +502,14 @@ main(int argc, char **argv)
 	if ((a.archive = archive_open(a.conf.datadir, err, sizeof(err))) ==
 	    NULL)
 		errx(1, "%s", err);
+	agg_check_step(a.conf.datadir, a.conf.interval);
 	if (a.conf.rebuild)
 		agg_clear_rrds(a.conf.datadir);
 	if ((a.rrdw = rrdw_new(a.conf.datadir, a.conf.interval,
 		 a.conf.rrdcached, err, sizeof(err))) == NULL)
+		errx(1, "%s", err);
+	if ((a.summary = summary_open(a.conf.datadir, err, sizeof(err))) ==
+	    NULL)
 		errx(1, "%s", err);
 	last_final =
 	    a.conf.rebuild ? INT64_MIN : rrdq_last_final(a.conf.datadir);
@@ -491,6 +525,7 @@ main(int argc, char **argv)
 	}
 	ingest_free(a.ingest);
 	rrdw_free(a.rrdw);
+	summary_free(a.summary);
 	archive_free(a.archive);
 	free(a.conf.listen);
 	free(a.conf.datadir);

@@ -19,6 +19,7 @@ struct qitem {
 
 struct rrdq {
 	struct rrdw *w;
+	struct summary *sum;
 	char *datadir;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -85,6 +86,10 @@ rrdq_main(void *arg)
 			log_warnx("interval %" PRId64 ": %zu RRD files not "
 				  "updated (rebuild will redo them)",
 			    it->job->start, failed);
+		if (summary_add(q->sum, it->job) == -1)
+			log_warnx("interval %" PRId64 ": window summary not "
+				  "updated (rebuild will redo it)",
+			    it->job->start);
 		rrdq_save_last_final(q->datadir, it->job->start);
 		pthread_mutex_lock(&q->mu);
 		q->head = it->next;
@@ -98,11 +103,12 @@ rrdq_main(void *arg)
 }
 
 struct rrdq *
-rrdq_start(struct rrdw *w, const char *datadir)
+rrdq_start(struct rrdw *w, struct summary *sum, const char *datadir)
 {
 	struct rrdq *q = xcalloc(1, sizeof(*q));
 
 	q->w = w;
+	q->sum = sum;
 	q->datadir = xstrdup(datadir);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);

@@ -1,6 +1,6 @@
 /*
  * The RRD writer thread: final intervals queue up here and are written in
- * order off the network loop; after each one, DATADIR/last_final records
+ * order off the network loop, and into the window summary; after each one, DATADIR/last_final records
  * how far the RRDs go, so that a restart re-finalizes only what follows.
  */
 #ifndef TEITEN_RRDQ_H
@@ -9,10 +9,12 @@
 #include <stdint.h>
 
 #include "rrdw.h"
+#include "summary.h"
 
 struct rrdq;
 
-struct rrdq *rrdq_start(struct rrdw *, const char *datadir);
+/* Each job goes to the RRDs, then to the window summary. */
+struct rrdq *rrdq_start(struct rrdw *, struct summary *, const char *datadir);
 /* Queue a job (the queue takes ownership). */
 void rrdq_push(struct rrdq *, struct rrd_job *);
 /* Write everything queued, stop the thread, free the queue. */

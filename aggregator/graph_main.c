@@ -1,0 +1,297 @@
+/*
+ * teiten-graph: rankings, PNG graphs and the static site from the
+ * aggregator's data directory.
+ *
+ *   teiten-graph top  -d DATADIR --window W | --start S --end E [-n N] [--json]
+ *   teiten-graph png  -d DATADIR --window W --key tcp/5168 [--end E] -o FILE
+ *   teiten-graph site -d DATADIR -o DIR [--end E]
+ */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph.h"
+#include "keyidx.h"
+#include "keyname.h"
+#include "parse.h"
+#include "rrdq.h"
+#include "site.h"
+#include "span.h"
+#include "summary.h"
+
+#define DATADIR_DEFAULT "/var/lib/teiten"
+
+struct gconf {
+	const char *cmd, *datadir, *out, *key;
+	int window; /* enum span_kind, or -1 */
+	int64_t start, end;
+	int has_start, has_end, json;
+	uint64_t n;
+};
+
+enum { OPT_WINDOW = 256, OPT_START, OPT_END, OPT_JSON, OPT_KEY };
+
+static const struct option long_opts[] = {
+    {"datadir", required_argument, NULL, 'd'},
+    {"end", required_argument, NULL, OPT_END},
+    {"help", no_argument, NULL, 'h'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"output", required_argument, NULL, 'o'},
+    {"start", required_argument, NULL, OPT_START},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: teiten-graph top [-d datadir] (--window "
+	    "day|week|month|quarter|year [--end time] |\n"
+	    "                        --start time --end time) [-n count] "
+	    "[--json]\n"
+	    "       teiten-graph png [-d datadir] --window window --key "
+	    "proto/key [--end time] -o file.png\n"
+	    "       teiten-graph site [-d datadir] [--end time] -o dir\n");
+}
+
+static int64_t
+parse_time(const char *opt, const char *v)
+{
+	uint64_t t;
+
+	if (parse_u64(v, 0, (uint64_t)1 << 40, &t) == -1)
+		errx(1, "option %s: \"%s\" is not a Unix time", opt, v);
+	return (int64_t)t;
+}
+
+static void
+options(struct gconf *c, int argc, char **argv)
+{
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->datadir = DATADIR_DEFAULT;
+	c->window = -1;
+	c->n = 10;
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && strcmp(argv[1], "-V") == 0) {
+			printf("teiten-graph %s\n", TEITEN_VERSION);
+			exit(0);
+		}
+		usage(
+		    argc >= 2 && strcmp(argv[1], "-h") == 0 ? stdout : stderr);
+		exit(argc >= 2 && strcmp(argv[1], "-h") == 0 ? 0 : 1);
+	}
+	c->cmd = argv[1];
+	argv++;
+	argc--;
+	while (
+	    (ch = getopt_long(argc, argv, "d:hn:o:V", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			c->datadir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'n':
+			if (parse_u64(optarg, 1, 100000, &c->n) == -1)
+				errx(1, "option -n: must be 1 to 100000");
+			break;
+		case 'o':
+			c->out = optarg;
+			break;
+		case 'V':
+			printf("teiten-graph %s\n", TEITEN_VERSION);
+			exit(0);
+		case OPT_WINDOW:
+			if ((c->window = span_from_name(optarg)) == -1)
+				errx(1,
+				    "option --window: use day, week, month, "
+				    "quarter or year");
+			break;
+		case OPT_START:
+			c->start = parse_time("--start", optarg);
+			c->has_start = 1;
+			break;
+		case OPT_END:
+			c->end = parse_time("--end", optarg);
+			c->has_end = 1;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			break;
+		case OPT_KEY:
+			c->key = optarg;
+			break;
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	if (optind < argc)
+		errx(1, "unexpected argument \"%s\"", argv[optind]);
+}
+
+/* Without --end: the end of the newest interval in the RRDs. */
+static int64_t
+default_end(const struct gconf *c, uint32_t step)
+{
+	int64_t last = rrdq_last_final(c->datadir);
+
+	if (last == INT64_MIN)
+		errx(1, "%s: no final interval yet (no %s/last_final)",
+		    c->datadir, c->datadir);
+	return last + step;
+}
+
+/* The RRD step, from the summary the aggregator writes. */
+static uint32_t
+data_step(const struct gconf *c)
+{
+	char path[4096];
+	uint32_t step = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/step", c->datadir);
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	if (fscanf(f, "%" SCNu32, &step) != 1 || step == 0)
+		errx(1, "%s: not a step in seconds", path);
+	fclose(f);
+	return step;
+}
+
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_top(const struct gconf *c, const struct window *w)
+{
+	char label[32];
+	size_t i, n = w->n < c->n ? w->n : c->n;
+
+	if (c->json)
+		fputs("[", stdout);
+	for (i = 0; i < n; i++) {
+		key_label(w->idx[i], label, sizeof(label));
+		if (c->json) {
+			printf("%s\n  {\"rank\": %zu, \"key\": \"%s\", "
+			       "\"service\": ",
+			    i ? "," : "", i + 1, label);
+			json_string(stdout, key_service(w->idx[i]));
+			printf(", \"avg\": %.17g, \"share\": %.17g}",
+			    w->mean[i],
+			    w->total > 0 ? w->mean[i] / w->total : 0);
+		} else
+			printf("%3zu  %-12s %-20s %14.4f %6.2f%%\n", i + 1,
+			    label, key_service(w->idx[i]), w->mean[i],
+			    w->total > 0 ? 100 * w->mean[i] / w->total : 0);
+	}
+	if (c->json)
+		puts(n ? "\n]" : "]");
+}
+
+static int
+cmd_top(const struct gconf *c)
+{
+	struct window w;
+	struct span s;
+	char why[512];
+	uint32_t step = data_step(c);
+
+	if (c->window >= 0)
+		span_make(c->window, c->has_end ? c->end : default_end(c, step),
+		    &s);
+	else if (c->has_start && c->has_end) {
+		s.start = c->start;
+		s.end = c->end;
+	} else
+		errx(1, "top: give --window, or --start and --end");
+	if (summary_window(c->datadir, s.start, s.end, &w, why, sizeof(why)) ==
+	    -1)
+		errx(1, "%s: %s", c->datadir, why);
+	if (!c->json)
+		printf("# %" PRId64 " to %" PRId64 ": %" PRIu64
+		       " intervals, %.2f sensors reporting on average\n"
+		       "# rank key          service               avg/sensor/"
+		       "interval  share\n",
+		    w.start, w.end, w.nintervals, w.sensors);
+	print_top(c, &w);
+	window_free(&w);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "standard output");
+	return 0;
+}
+
+static int
+cmd_png(const struct gconf *c)
+{
+	uint32_t step = data_step(c), idx;
+	char why[512], title[64];
+	struct span s;
+
+	if (c->window < 0 || c->key == NULL || c->out == NULL)
+		errx(1, "png: give --window, --key and -o");
+	if (key_parse(c->key, &idx) == -1)
+		errx(1, "option --key: \"%s\" is not like tcp/445", c->key);
+	span_make(c->window, c->has_end ? c->end : default_end(c, step), &s);
+	snprintf(title, sizeof(title), "%s", c->key);
+	if (graph_keys(c->datadir, step, &s, &idx, 1, title, c->out, why,
+		sizeof(why)) == -1)
+		errx(1, "%s: %s", c->out, why);
+	return 0;
+}
+
+static int
+cmd_site(const struct gconf *c)
+{
+	uint32_t step = data_step(c);
+	char why[512];
+
+	if (c->out == NULL)
+		errx(1, "site: give -o DIR");
+	if (site_generate(c->datadir, step,
+		c->has_end ? c->end : default_end(c, step), c->out, why,
+		sizeof(why)) == -1)
+		errx(1, "%s: %s", c->out, why);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gconf c;
+
+	options(&c, argc, argv);
+	/* Graph titles and axes are in UTC, whatever the host's zone. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	if (strcmp(c.cmd, "top") == 0)
+		return cmd_top(&c);
+	if (strcmp(c.cmd, "png") == 0)
+		return cmd_png(&c);
+	if (strcmp(c.cmd, "site") == 0)
+		return cmd_site(&c);
+	usage(stderr);
+	errx(1, "unknown command \"%s\"", c.cmd);
+}

@@ -1,0 +1,26 @@
+/*
+ * The static web page analysts read every morning: DIR/index.html with the
+ * graphs of every window and, beside them, the top 20 of each window
+ * (rank, key, service, average per sensor, share of all packets, rank
+ * change against the previous window of the same length, new entries
+ * marked, a link to the key's own page), JSON and CSV exports of each
+ * table, and one page per listed key with its graphs over all windows.
+ * Plain HTML and CSS, no external resources.  Regeneration is incremental:
+ * a PNG is rendered again only when the data of its window changed.
+ */
+#ifndef TEITEN_SITE_H
+#define TEITEN_SITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SITE_TOP 20
+
+/*
+ * Generate the site for windows ending at end into outdir (created).
+ * step is the RRD step.  Returns 0, or -1 with a reason in err.
+ */
+int site_generate(const char *datadir, uint32_t step, int64_t end,
+    const char *outdir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * Window sums; see summary.h.  A bucket file is, in native byte order:
+ *
+ *   "TSUM" | u32 version 1 | i64 start | i64 last interval added |
+ *   u64 intervals | f64 sum of reporting sensors | u32 step | u32 n |
+ *   n x (u32 key index, f64 sum of averages)      (key indices ascending)
+ *
+ * It is derived data: written to a temporary name and renamed, not
+ * fsynced; `teiten-aggregator rebuild` makes it again from the archive.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keyidx.h"
+#include "log.h"
+#include "summary.h"
+#include "xmalloc.h"
+
+#define SUM_MAGIC "TSUM"
+#define SUM_VERSION 1
+
+struct bucket {
+	int64_t start; /* INT64_MIN: none loaded */
+	int64_t last; /* newest interval added */
+	uint64_t nintervals;
+	double sensors;
+	uint32_t step;
+	double *sum; /* KEYIDX_COUNT */
+};
+
+struct summary {
+	char *dir;
+	struct bucket hour, day;
+};
+
+struct sum_head {
+	char magic[4];
+	uint32_t version;
+	int64_t start, last;
+	uint64_t nintervals;
+	double sensors;
+	uint32_t step, n;
+};
+
+struct sum_entry {
+	uint32_t idx;
+	uint32_t pad;
+	double sum;
+};
+
+static void
+bucket_path(const char *dir, const char *kind, int64_t start, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%s/%" PRId64 ".sum", dir, kind, start);
+}
+
+/* Read a bucket file into b (sums added to b->sum, which the caller zeroed). */
+static int
+bucket_read(const char *path, struct bucket *b)
+{
+	struct sum_head h;
+	struct sum_entry e;
+	FILE *f;
+	uint32_t i;
+	int rc = -1;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	if (fread(&h, sizeof(h), 1, f) != 1 ||
+	    memcmp(h.magic, SUM_MAGIC, 4) != 0 || h.version != SUM_VERSION)
+		goto out;
+	for (i = 0; i < h.n; i++) {
+		if (fread(&e, sizeof(e), 1, f) != 1 || e.idx >= KEYIDX_COUNT)
+			goto out;
+		b->sum[e.idx] += e.sum;
+	}
+	b->start = h.start;
+	b->last = h.last;
+	b->nintervals += h.nintervals;
+	b->sensors += h.sensors;
+	b->step = h.step;
+	rc = 0;
+out:
+	if (rc == -1)
+		log_warnx("summary %s: damaged; rebuild to repair it", path);
+	fclose(f);
+	return rc;
+}
+
+static int
+bucket_write(const char *path, const struct bucket *b)
+{
+	struct sum_head h;
+	struct sum_entry e;
+	char tmp[4300];
+	uint32_t i;
+	FILE *f;
+	int ok;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SUM_MAGIC, 4);
+	h.version = SUM_VERSION;
+	h.start = b->start;
+	h.last = b->last;
+	h.nintervals = b->nintervals;
+	h.sensors = b->sensors;
+	h.step = b->step;
+	for (i = 0; i < KEYIDX_COUNT; i++)
+		h.n += b->sum[i] != 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "wb")) == NULL)
+		return -1;
+	ok = fwrite(&h, sizeof(h), 1, f) == 1;
+	memset(&e, 0, sizeof(e));
+	for (i = 0; ok && i < KEYIDX_COUNT; i++) {
+		if (b->sum[i] == 0)
+			continue;
+		e.idx = i;
+		e.sum = b->sum[i];
+		ok = fwrite(&e, sizeof(e), 1, f) == 1;
+	}
+	if (fclose(f) == EOF || !ok || rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct summary *
+summary_open(const char *datadir, char *err, size_t errlen)
+{
+	struct summary *s = xcalloc(1, sizeof(*s));
+	char path[4096];
+	const char *sub[] = {"", "/hour", "/day"};
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/summary", datadir);
+	s->dir = xstrdup(path);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", s->dir, sub[i]);
+		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			summary_free(s);
+			return NULL;
+		}
+	}
+	s->hour.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
+	s->day.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
+	s->hour.start = s->day.start = INT64_MIN;
+	return s;
+}
+
+void
+summary_free(struct summary *s)
+{
+	if (s == NULL)
+		return;
+	free(s->hour.sum);
+	free(s->day.sum);
+	free(s->dir);
+	free(s);
+}
+
+/* Hourly buckets are for the short windows only. */
+static void
+summary_prune(struct summary *s, int64_t now_hour)
+{
+	char path[4400], sub[4096];
+	struct dirent *de;
+	long long start;
+	DIR *d;
+
+	snprintf(sub, sizeof(sub), "%s/hour", s->dir);
+	if ((d = opendir(sub)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (sscanf(de->d_name, "%lld.sum", &start) == 1 &&
+		    start < now_hour - SUMMARY_HOUR_KEEP) {
+			snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
+static int
+bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
+    const struct rrd_job *j)
+{
+	int64_t start = j->start - ((j->start % len) + len) % len;
+	char path[4200];
+	size_t i;
+
+	bucket_path(s->dir, kind, start, path, sizeof(path));
+	if (b->start != start) {
+		memset(b->sum, 0, KEYIDX_COUNT * sizeof(double));
+		b->nintervals = 0;
+		b->sensors = 0;
+		b->last = INT64_MIN;
+		b->start = start;
+		if (bucket_read(path, b) == -1)
+			return -1;
+		if (len == SUMMARY_HOUR)
+			summary_prune(s, start);
+	}
+	if (j->start <= b->last)
+		return 0; /* added before a restart */
+	for (i = 0; i < j->nvalues; i++)
+		b->sum[j->idx[i]] += j->avg[i];
+	b->nintervals++;
+	b->sensors += j->nsensors;
+	b->last = j->start;
+	b->step = j->len;
+	if (bucket_write(path, b) == -1) {
+		log_warn("summary %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+summary_add(struct summary *s, const struct rrd_job *j)
+{
+	int rc = 0;
+
+	if (bucket_add(s, &s->hour, "hour", SUMMARY_HOUR, j) == -1)
+		rc = -1;
+	if (bucket_add(s, &s->day, "day", SUMMARY_DAY, j) == -1)
+		rc = -1;
+	return rc;
+}
+
+static const double *window_means; /* for the sort below */
+
+static int
+window_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (window_means[x] != window_means[y])
+		return window_means[x] > window_means[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+int
+summary_window(const char *datadir, int64_t start, int64_t end,
+    struct window *w, char *err, size_t errlen)
+{
+	struct bucket b;
+	const char *kind;
+	char path[4200], dir[4096];
+	int64_t len, t;
+	uint32_t i;
+
+	memset(w, 0, sizeof(*w));
+	if (end <= start) {
+		snprintf(err, errlen, "empty window");
+		return -1;
+	}
+	if (end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
+	    start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0) {
+		kind = "hour";
+		len = SUMMARY_HOUR;
+	} else if (start % SUMMARY_DAY == 0 && end % SUMMARY_DAY == 0) {
+		kind = "day";
+		len = SUMMARY_DAY;
+	} else {
+		snprintf(err, errlen, "window not aligned to whole days");
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/summary", datadir);
+	memset(&b, 0, sizeof(b));
+	b.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
+	for (t = start; t < end; t += len) {
+		bucket_path(dir, kind, t, path, sizeof(path));
+		if (bucket_read(path, &b) == -1) {
+			snprintf(err, errlen, "%s: damaged", path);
+			free(b.sum);
+			return -1;
+		}
+	}
+	w->start = start;
+	w->end = end;
+	w->nintervals = b.nintervals;
+	w->sensors = b.nintervals ? b.sensors / (double)b.nintervals : 0;
+	w->idx = xcalloc(KEYIDX_COUNT, sizeof(*w->idx));
+	for (i = 0; i < KEYIDX_COUNT; i++) {
+		if (b.sum[i] == 0)
+			continue;
+		b.sum[i] /= (double)b.nintervals;
+		w->idx[w->n++] = i;
+		w->total += b.sum[i];
+	}
+	window_means = b.sum;
+	qsort(w->idx, w->n, sizeof(*w->idx), window_cmp);
+	w->mean = xcalloc(w->n ? w->n : 1, sizeof(*w->mean));
+	for (i = 0; i < w->n; i++)
+		w->mean[i] = b.sum[w->idx[i]];
+	free(b.sum);
+	return 0;
+}
+
+void
+window_free(struct window *w)
+{
+	free(w->idx);
+	free(w->mean);
+	memset(w, 0, sizeof(*w));
+}
+
+double
+window_mean(const struct window *w, uint32_t idx)
+{
+	size_t r = window_rank(w, idx);
+
+	return r ? w->mean[r - 1] : 0;
+}
+
+size_t
+window_rank(const struct window *w, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->idx[i] == idx)
+			return i + 1;
+	return 0;
+}
