@@ -263,7 +263,8 @@ classify_sll2(const uint8_t *p, uint32_t len, struct pkt *out)
 	if (len < 20)
 		return;
 	/* The protocol comes first in SLL2; the rest of the header follows. */
-	if (be16(p) == ETHERTYPE_8021Q || be16(p) == ETHERTYPE_8021AD) {
+	if (be16(p) == ETHERTYPE_8021Q || be16(p) == ETHERTYPE_8021AD ||
+	    be16(p) == ETHERTYPE_QINQ_OLD) {
 		if (len < 24)
 			return;
 		classify_ethertype(p + 22, len - 22, out);
