@@ -254,8 +254,9 @@ rrdw_create(struct rrdw *w, const char *path, const char *const *ds, int nds,
 
 	for (i = 0; i < nds; i++)
 		argv[argc++] = ds[i];
+	/* Long steps get at least 400 rows, so a week graph has its points. */
 	snprintf(rra[0], sizeof(rra[0]), "RRA:AVERAGE:0.5:1:%u",
-	    (2 * 86400 + s - 1) / s);
+	    (2 * 86400 + s - 1) / s < 400 ? 400 : (2 * 86400 + s - 1) / s);
 	argv[argc++] = rra[0];
 	if (s < 3600) {
 		snprintf(rra[1], sizeof(rra[1]), "RRA:AVERAGE:0.5:%u:%u",
