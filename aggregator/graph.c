@@ -1,0 +1,344 @@
+/*
+ * PNG graphs with librrd; see graph.h.  Each graph is one rrd_graph_v call
+ * whose argument list is built here:
+ *
+ *   DEF:s=DATADIR/rrd/sensors.rrd:reporting:AVERAGE   (when it exists)
+ *   DEF:d<i>=<key rrd>:avg:AVERAGE                     the line and average
+ *   DEF:x<i>=<key rrd>:avg:AVERAGE:reduce=MAX          the maximum
+ *   CDEF:v<i>=s,UN,d<i>,d<i>,UN,0,d<i>,IF,IF,UNIT,*,STEP,/   (w<i>: x<i>)
+ *   VDEF:a<i>=v<i>,AVERAGE  VDEF:m<i>=w<i>,MAXIMUM
+ *   LINE2:v<i>#colour:"tcp/445 microsoft-ds"  GPRINT a<i>, m<i>
+ *
+ * The stored value is packets per sensor per interval; times UNIT / STEP
+ * it is packets per sensor per span->unit seconds.  A key reads unknown
+ * before its first interval (contract 5) but nobody scanned it then: where
+ * sensors reported, unknown is drawn and averaged as 0, so the legend's
+ * average is the window mean that summary.h ranks by (sum over reported
+ * intervals / their number).  rrd_graph averages rows into pixels (two
+ * intervals a pixel on the day window), so the maximum comes from a second
+ * DEF reduced with MAX: the busiest interval, or the busiest row of the
+ * coarser RRA that longer windows read (an hour, or a day for the year).
+ *
+ * A key whose RRD does not exist was never seen: it has no DEF, and its
+ * legend line says "never seen" instead of numbers.  Where the RRA a
+ * window reads holds no known row (two hours of data read as daily rows
+ * on the year window), the legend prints nan.  librrd honours
+ * RRDCACHED_ADDRESS, flushing the files it reads through rrdcached.
+ *
+ * rrd_graph formats axis labels in local time; TZ is set to UTC around
+ * the call and restored after it, so labels and grid lines are UTC
+ * without changing the environment for the rest of the process.  Neither
+ * that nor rrd_graph is thread-safe: render from one thread.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rrd.h>
+
+#include "graph.h"
+#include "keyname.h"
+#include "xmalloc.h"
+
+#define LABEL_MAX 30 /* legend text before the numbers, in characters */
+#define SENSORS_COLOUR "#1F5FA8"
+
+/* An rrd_graph argument vector; the strings are owned by it. */
+struct args {
+	char **v;
+	size_t n, cap;
+};
+
+static void args_add(struct args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+args_add(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		len = 0; /* an encoding error: rrd_graph rejects the "" */
+	s = xmalloc((size_t)len + 1);
+	va_start(ap, fmt);
+	(void)vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	if (a->n + 1 >= a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+static void
+args_free(struct args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+}
+
+/* rrd_graph splits its elements at ':'; a literal one is "\:". */
+static void
+escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 3 < len; in++) {
+		if (*in == ':' || *in == '\\')
+			out[o++] = '\\';
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+/* Absent means never written; any other failure is left to librrd. */
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 || errno != ENOENT;
+}
+
+/* "2023-11-14 00:00"; the window bounds are whole seconds of UTC. */
+static void
+utc_minute(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "%" PRId64, t);
+}
+
+/* Size, window, title and axis common to every graph. */
+static void
+add_frame(struct args *a, const struct span *sp, const char *title,
+    const char *vlabel, const char *out)
+{
+	char from[32], to[32];
+
+	utc_minute(sp->start, from, sizeof(from));
+	utc_minute(sp->end, to, sizeof(to));
+	args_add(a, "graphv");
+	args_add(a, "%s", out);
+	args_add(a, "--imgformat=PNG");
+	args_add(a, "--width=%d", GRAPH_WIDTH);
+	args_add(a, "--height=%d", GRAPH_HEIGHT);
+	args_add(a, "--start=%" PRId64, sp->start);
+	args_add(a, "--end=%" PRId64, sp->end);
+	args_add(a, "--title=%s, %s - %s UTC", title, from, to);
+	args_add(a, "--vertical-label=%s", vlabel);
+	args_add(a, "--lower-limit=0");
+	args_add(a, "--font=DEFAULT:9:");
+	args_add(a, "--font=TITLE:11:");
+	args_add(a, "--font=AXIS:8:");
+	args_add(a, "--color=BACK#FFFFFF");
+	args_add(a, "--color=SHADEA#FFFFFF");
+	args_add(a, "--color=SHADEB#FFFFFF");
+	/* An empty graph (no key has data) still gets its axes drawn. */
+	args_add(a, "HRULE:0#808080");
+}
+
+/* "tcp/445 microsoft-ds", cut to fit the legend's label column. */
+static void
+key_text(uint32_t idx, char *buf, size_t len)
+{
+	char label[16], raw[LABEL_MAX + 1];
+	const char *svc = key_service(idx);
+
+	key_label(idx, label, sizeof(label));
+	/* A long service name is cut: the columns after it stay aligned. */
+	if (snprintf(raw, sizeof(raw), "%s%s%s", label, *svc ? " " : "", svc) <
+	    0)
+		raw[0] = '\0';
+	escape(raw, buf, len);
+}
+
+/* RPN for v, read as 0 where unknown but sensors reported (gate). */
+static void
+zero_fill(const char *v, int gate, char *buf, size_t len)
+{
+	if (gate)
+		snprintf(buf, len, "s,UN,%s,%s,UN,0,%s,IF,IF", v, v, v);
+	else
+		snprintf(buf, len, "%s", v);
+}
+
+/* One key's DEFs, line and legend; n is its number in this graph. */
+static void
+add_key(struct args *a, const char *datadir, uint32_t step,
+    const struct span *sp, uint32_t idx, size_t n, int gate)
+{
+	char path[4096], epath[8192], text[2 * LABEL_MAX + 2], colour[8];
+	char d[32], x[32], zd[128], zx[128];
+
+	key_text(idx, text, sizeof(text));
+	key_rrd_path(datadir, idx, path, sizeof(path));
+	if (!exists(path)) {
+		args_add(a, "COMMENT:  %-*s", LABEL_MAX, text);
+		args_add(a, "COMMENT:%10s\\l", "never seen");
+		return;
+	}
+	escape(path, epath, sizeof(epath));
+	key_colour(idx, colour);
+	snprintf(d, sizeof(d), "d%zu", n);
+	snprintf(x, sizeof(x), "x%zu", n);
+	zero_fill(d, gate, zd, sizeof(zd));
+	zero_fill(x, gate, zx, sizeof(zx));
+	args_add(a, "DEF:%s=%s:avg:AVERAGE", d, epath);
+	args_add(a, "DEF:%s=%s:avg:AVERAGE:reduce=MAX", x, epath);
+	args_add(a, "CDEF:v%zu=%s,%u,*,%u,/", n, zd, sp->unit, step);
+	args_add(a, "CDEF:w%zu=%s,%u,*,%u,/", n, zx, sp->unit, step);
+	args_add(a, "VDEF:a%zu=v%zu,AVERAGE", n, n);
+	args_add(a, "VDEF:m%zu=w%zu,MAXIMUM", n, n);
+	args_add(a, "LINE2:v%zu%s:%-*s", n, colour, LABEL_MAX, text);
+	args_add(a, "GPRINT:a%zu:%%10.2lf", n);
+	args_add(a, "GPRINT:m%zu:%%10.2lf\\l", n);
+}
+
+static const char *
+unit_name(const struct span *sp)
+{
+	return sp->unit == 60 ? "minute" : sp->unit == 3600 ? "hour" : "unit";
+}
+
+/*
+ * Run rrd_graph_v in UTC.  TZ is put back as it was, unset included, so
+ * the process environment is unchanged afterwards.
+ */
+static int
+render(struct args *a, const char *out, char *err, size_t errlen)
+{
+	const char *tz = getenv("TZ");
+	char *saved = tz != NULL ? xstrdup(tz) : NULL;
+	rrd_info_t *info;
+	int rc = 0;
+
+	if (setenv("TZ", "UTC", 1) == -1) {
+		snprintf(err, errlen, "setenv TZ: %s", strerror(errno));
+		free(saved);
+		return -1;
+	}
+	tzset();
+	rrd_clear_error();
+	info = rrd_graph_v((int)a->n, a->v);
+	if (info == NULL || rrd_test_error()) {
+		snprintf(err, errlen, "%s: %s", out,
+		    rrd_test_error() ? rrd_get_error() : "rrd_graph failed");
+		rc = -1;
+	}
+	rrd_info_free(info);
+	if ((saved != NULL ? setenv("TZ", saved, 1) : unsetenv("TZ")) == -1 &&
+	    rc == 0) {
+		snprintf(err, errlen, "restoring TZ: %s", strerror(errno));
+		rc = -1;
+	}
+	tzset();
+	free(saved);
+	return rc;
+}
+
+/*
+ * librrd's reason for a file it cannot read does not name the file; when
+ * a graph fails, name the first key RRD that librrd cannot read.
+ */
+static void
+blame(const char *datadir, const uint32_t *idx, size_t n, char *err,
+    size_t errlen)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		key_rrd_path(datadir, idx[i], path, sizeof(path));
+		if (!exists(path))
+			continue;
+		rrd_clear_error();
+		if (rrd_last_r(path) == -1) {
+			snprintf(err, errlen, "%s: %s", path, rrd_get_error());
+			return;
+		}
+	}
+}
+
+int
+graph_keys(const char *datadir, uint32_t step, const struct span *sp,
+    const uint32_t *idx, size_t n, const char *title, const char *out,
+    char *err, size_t errlen)
+{
+	struct args a = {NULL, 0, 0};
+	char path[4096], epath[8192], vlabel[64], head[64];
+	size_t i;
+	int gate, rc;
+
+	if (step == 0) {
+		snprintf(err, errlen, "graph %s: step is 0", out);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	gate = exists(path);
+	snprintf(vlabel, sizeof(vlabel), "packets / sensor / %s",
+	    unit_name(sp));
+	snprintf(head, sizeof(head), "packets per sensor per %s",
+	    unit_name(sp));
+	add_frame(&a, sp, title, vlabel, out);
+	if (gate) {
+		escape(path, epath, sizeof(epath));
+		args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
+	}
+	/* Separate entries, as in a key's line, so that columns align. */
+	args_add(&a, "COMMENT:  %-*s", LABEL_MAX, head);
+	args_add(&a, "COMMENT:%10s", "average");
+	args_add(&a, "COMMENT:%10s\\l", "maximum");
+	for (i = 0; i < n; i++)
+		add_key(&a, datadir, step, sp, idx[i], i, gate);
+	if ((rc = render(&a, out, err, errlen)) == -1)
+		blame(datadir, idx, n, err, errlen);
+	args_free(&a);
+	return rc;
+}
+
+int
+graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
+    const char *out, char *err, size_t errlen)
+{
+	struct args a = {NULL, 0, 0};
+	char path[4096], epath[8192];
+	int rc;
+
+	(void)step; /* a count of sensors needs no rescaling */
+	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	escape(path, epath, sizeof(epath));
+	add_frame(&a, sp, "sensors reporting", "sensors", out);
+	args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
+	args_add(&a, "DEF:lo=%s:reporting:AVERAGE:reduce=MIN", epath);
+	args_add(&a, "DEF:hi=%s:reporting:AVERAGE:reduce=MAX", epath);
+	args_add(&a, "VDEF:sa=s,AVERAGE");
+	args_add(&a, "VDEF:sn=lo,MINIMUM");
+	args_add(&a, "VDEF:sx=hi,MAXIMUM");
+	args_add(&a, "AREA:s%s40", SENSORS_COLOUR);
+	args_add(&a, "LINE2:s%s:%-20s", SENSORS_COLOUR, "sensors reporting");
+	args_add(&a, "GPRINT:sa:average %%8.2lf");
+	args_add(&a, "GPRINT:sn:minimum %%8.2lf");
+	args_add(&a, "GPRINT:sx:maximum %%8.2lf\\l");
+	rc = render(&a, out, err, errlen);
+	args_free(&a);
+	return rc;
+}

@@ -1,0 +1,759 @@
+"""The static site, end to end.  Three sensors replay generated captures
+spanning three days (hourly intervals, one with the TCP 5168 campaign) to a
+real aggregator; then `teiten-graph site` builds the site and:
+
+(a) `teiten-graph top --json` and the site's top-<window>.json rankings
+    equal rankings this test computes itself from the sensors' --print
+    outputs (contract 4 per interval, then the mean over the window's
+    reported intervals), for windows by name and by --start/--end; the
+    rank changes in the exports agree with the previous window's ranking;
+(b) every image a page references is a PNG whose IHDR size matches the
+    page's width and height; the pages nest their tags properly;
+(c) a real headless Chromium, driven over the DevTools protocol (Python
+    standard library only), loads index.html and a key page from a local
+    HTTP server: every image decodes, every link answers 200, the console
+    stays free of errors, and on a phone-wide screen nothing but the
+    tables scrolls sideways.  Screenshots are saved and their paths
+    printed;
+(d) a second run without new data renders no PNG again and is much
+    faster; an earlier --end renders the day graphs again but not the
+    month ones.
+
+Set TEITEN_KEEP_TMP=1 to keep the temporary directory (screenshots, site).
+"""
+
+import base64
+import collections
+import hashlib
+import html.parser
+import http.server
+import json
+import math
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agglib as A  # noqa: E402
+import teiten_testlib as T  # noqa: E402
+
+STEP = 3600
+DAY = 86400
+T0 = 1699920000 + 2 * 3600  # two hours into a UTC day
+DURATION = 3 * DAY
+# name: (length, align) as aggregator/span.c has them
+WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
+           "month": (30 * DAY, DAY), "quarter": (91 * DAY, DAY),
+           "year": (365 * DAY, DAY)}
+PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
+TOP = 20
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILURES.append(what)
+
+
+def graph_path():
+    return os.environ["TEITEN_GRAPH"]
+
+
+# librrd 1.7.2's rrd_graph and the font libraries under it leak a little
+# on every graph (vasprintf'd strings whose callers LeakSanitizer cannot
+# unwind); in a sanitizer build, only those are forgiven.  teiten itself
+# never calls asprintf.
+LSAN_SUPPRESSIONS = """leak:librrd.so
+leak:libfontconfig.so
+leak:libpango
+leak:libcairo.so
+leak:libglib-2.0.so
+leak:__vasprintf_internal
+"""
+GRAPH_ENV = dict(os.environ)
+
+
+def graph_env(tmp):
+    path = os.path.join(tmp, "lsan.supp")
+    with open(path, "w") as f:
+        f.write(LSAN_SUPPRESSIONS)
+    old = os.environ.get("LSAN_OPTIONS")
+    GRAPH_ENV["LSAN_OPTIONS"] = "suppressions=%s:print_suppressions=0%s" % (
+        path, ":" + old if old else "")
+
+
+def graph(*args):
+    return subprocess.run([graph_path()] + list(args), capture_output=True,
+                          text=True, timeout=600, env=GRAPH_ENV)
+
+
+# --- data --------------------------------------------------------------
+
+
+def build_datadir(tmp):
+    """Replay three captures to a real aggregator; returns the datadir and
+    the expected per-interval averages and reporters."""
+    sensors = (("s1", 60000, T0, DURATION, 1, []),
+               ("s2", 40000, T0, DURATION - DAY // 2, 2,
+                ["--campaign", "5168@0.4"]),
+               ("s3", 15000, T0 + DAY, DAY + 5 * 3600, 3, []))
+    caps = {}
+    for sid, n, start, dur, seed, extra in sensors:
+        caps[sid] = os.path.join(tmp, sid + ".pcap")
+        A.gencap(caps[sid], n, dur, start, seed, extra)
+    keysfile, keys = A.make_keys(tmp, list(caps))
+    prints = [A.sensor_print(caps[s], STEP) for s in caps]
+    avgs, reporters = A.expected_averages(prints, STEP)
+    datadir = os.path.join(tmp, "data")
+    agg = A.Aggregator(tmp, keysfile, datadir, grace=5,
+                       extra=["-n", str(STEP)]).start()
+    try:
+        procs = [(sid, subprocess.Popen(
+            [T.sensor_path(), "-r", caps[sid], "-a", agg.addr, "-s", sid,
+             "-K", keys[sid], "--spool", os.path.join(tmp, "spool-" + sid),
+             "-n", str(STEP)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)) for sid in caps]
+        for sid, p in procs:
+            err = p.communicate(timeout=120)[1]
+            check(p.returncode == 0, "sensor %s replays (%s)" %
+                  (sid, "exit 0" if p.returncode == 0 else err[-300:]))
+        agg.wait_final(max(reporters))
+    finally:
+        agg.stop()
+    check("(0 late)" in agg.text(), "no record arrived late, so the "
+          "expected averages hold for every interval")
+    return datadir, avgs, reporters
+
+
+def keyidx(label):
+    proto, key = label.split("/")
+    return PROTO_BASE[proto] + int(key)
+
+
+def expected_window(avgs, reporters, start, end):
+    """{label: mean} over [start, end): sum of the per-interval averages
+    over the reported intervals, divided by their number."""
+    starts = [s for s in reporters if start <= s < end]
+    sums = collections.defaultdict(float)
+    for s in sorted(starts):
+        for (ss, p, k), v in avgs.items():
+            if ss == s:
+                sums["%s/%d" % (p, k)] += v
+    return {k: v / len(starts) for k, v in sums.items() if v > 0}
+
+
+def ranked(means):
+    """Labels best first; equal means in key index order, as summary.c."""
+    return sorted(means, key=lambda k: (-means[k], keyidx(k)))
+
+
+def span(name, end):
+    length, align = WINDOWS[name]
+    e = end - end % align
+    return e - length, e
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def compare_ranking(got, means, n, what):
+    """got: [{"rank", "key", "avg"}...].  Ties may come in any order, so
+    each key must carry its own expected mean and the means, position by
+    position, must be the expected top n."""
+    want = ranked(means)[:n]
+    bad = []
+    if len(got) != len(want):
+        bad.append("%d entries, expected %d" % (len(got), len(want)))
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g["rank"] != i + 1:
+            bad.append("rank %s at position %d" % (g["rank"], i + 1))
+        if g["key"] not in means or not close(g["avg"], means[g["key"]]):
+            bad.append("%s: avg %r, expected %r" %
+                       (g["key"], g["avg"], means.get(g["key"])))
+        if not close(g["avg"], means[w]):
+            bad.append("position %d: %s %r, expected %s %r" %
+                       (i + 1, g["key"], g["avg"], w, means[w]))
+    if len({g["key"] for g in got}) != len(got):
+        bad.append("a key listed twice")
+    for b in bad[:8]:
+        print("    " + b)
+    check(not bad and len(want) > 0, "%s: %d keys equal the hand-computed "
+          "ranking" % (what, len(want)))
+
+
+def top_json(datadir, *args):
+    p = graph("top", "-d", datadir, "--json", *args)
+    if p.returncode != 0:
+        check(False, "teiten-graph top %s: %s" % (" ".join(args), p.stderr))
+        return []
+    return json.loads(p.stdout)
+
+
+def check_rankings(datadir, out, avgs, reporters):
+    end = max(reporters) + STEP
+    for w in ("day", "week"):
+        s, e = span(w, end)
+        compare_ranking(top_json(datadir, "--window", w, "-n", "10"),
+                        expected_window(avgs, reporters, s, e), 10,
+                        "top --window %s -n 10" % w)
+    for s, e in ((T0 - 2 * 3600 + DAY, T0 - 2 * 3600 + 2 * DAY),
+                 (T0 + 5 * 3600, T0 + 29 * 3600),
+                 (T0 - 2 * 3600, T0 - 2 * 3600 + 3 * DAY)):
+        compare_ranking(top_json(datadir, "--start", str(s), "--end",
+                                 str(e), "-n", "10"),
+                        expected_window(avgs, reporters, s, e), 10,
+                        "top --start %d --end %d" % (s, e))
+    for w in ("day", "month"):
+        with open(os.path.join(out, "top-%s.json" % w)) as f:
+            exported = json.load(f)
+        s, e = span(w, end)
+        compare_ranking(exported, expected_window(avgs, reporters, s, e),
+                        TOP, "site top-%s.json" % w)
+        check_changes(exported, avgs, reporters, s, e, w)
+        check_csv(out, w, exported)
+
+
+def check_changes(exported, avgs, reporters, s, e, w):
+    """"change" is prev_rank - rank as "+3"/"-2"/"0", "new" outside the
+    previous window's top 20, null when that window has no data."""
+    prev = expected_window(avgs, reporters, s - (e - s), s)
+    order = ranked(prev)
+    bad = []
+    for g in exported:
+        if not prev:
+            if g["change"] is not None or g["prev_rank"] is not None:
+                bad.append("%s: %r without previous data" % (g["key"], g))
+            continue
+        pm = prev.get(g["key"])
+        cut = prev[order[TOP - 1]] if len(order) >= TOP else -1
+        if pm is not None and close(pm, cut):
+            continue  # tied at the cut: either side is right
+        if pm is None or order.index(g["key"]) >= TOP:
+            ok = g["change"] == "new" and g["prev_rank"] is None
+        else:
+            r = order.index(g["key"]) + 1
+            d = r - g["rank"]
+            ok = (g["prev_rank"] == r and
+                  g["change"] == ("+%d" % d if d > 0 else "%d" % d))
+            # equal means in the previous window: any order among them
+            ok = ok or close(prev[order[g["prev_rank"] - 1]], pm) \
+                if g["prev_rank"] else ok
+        if not ok:
+            bad.append("%s: %r" % (g["key"], g))
+    for b in bad[:5]:
+        print("    " + b)
+    check(not bad, "top-%s.json: rank changes against the previous %s "
+          "(%s)" % (w, w, "has data" if prev else "no data: null"))
+
+
+def check_csv(out, w, exported):
+    import csv
+    with open(os.path.join(out, "top-%s.csv" % w), newline="") as f:
+        rows = list(csv.DictReader(f))
+    same = len(rows) == len(exported) and all(
+        int(r["rank"]) == g["rank"] and r["key"] == g["key"] and
+        r["service"] == g["service"] and float(r["avg"]) == g["avg"] and
+        r["change"] == (g["change"] or "") for r, g in zip(rows, exported))
+    check(same, "top-%s.csv has the JSON's rows and columns" % w)
+
+
+# --- pages and PNGs ----------------------------------------------------
+
+VOID = {"meta", "link", "img", "br", "hr", "input", "source", "wbr"}
+
+
+class Page(html.parser.HTMLParser):
+    """Images, links and ids of a page, and whether its tags nest."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.imgs, self.links, self.ids, self.stack, self.errors = \
+            [], [], [], [], []
+        self.doctype = False
+
+    def handle_decl(self, decl):
+        self.doctype = decl.lower() == "doctype html"
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a)
+        if tag in ("a", "link") and "href" in a:
+            self.links.append(a["href"])
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append("</%s> closes %s" %
+                               (tag, self.stack[-1:] or "nothing"))
+        else:
+            self.stack.pop()
+
+
+def parse_page(path):
+    p = Page()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    p.feed(text)
+    p.close()
+    if p.stack:
+        p.errors.append("unclosed " + ",".join(p.stack))
+    if not p.doctype:
+        p.errors.append("no <!DOCTYPE html>")
+    if len(set(p.ids)) != len(p.ids):
+        p.errors.append("duplicate ids")
+    if 'name="viewport"' not in text:
+        p.errors.append("no viewport meta")
+    return p
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def pages(out):
+    yield os.path.join(out, "index.html")
+    for name in sorted(os.listdir(os.path.join(out, "key"))):
+        if name.endswith(".html"):
+            yield os.path.join(out, "key", name)
+
+
+def check_pages(out):
+    bad, nimg = [], 0
+    for page in pages(out):
+        p = parse_page(page)
+        bad += ["%s: %s" % (page, e) for e in p.errors]
+        for img in p.imgs:
+            nimg += 1
+            path = os.path.normpath(os.path.join(os.path.dirname(page),
+                                                 img.get("src", "")))
+            size = png_size(path) if os.path.isfile(path) else None
+            if size is None or 0 in size:
+                bad.append("%s: %s is not a PNG" % (page, img.get("src")))
+            elif (str(size[0]), str(size[1])) != (img.get("width"),
+                                                  img.get("height")):
+                bad.append("%s: %s is %dx%d, page says %sx%s" %
+                           (page, img["src"], size[0], size[1],
+                            img.get("width"), img.get("height")))
+            if not img.get("alt"):
+                bad.append("%s: %s has no alt text" % (page, img["src"]))
+    for b in bad[:10]:
+        print("    " + b)
+    npages = len(list(pages(out)))
+    check(not bad and nimg >= 20, "%d pages, %d images: every image is a "
+          "PNG of the size the page gives, with alt text; tags nest" %
+          (npages, nimg))
+    return npages
+
+
+# --- a browser over the DevTools protocol ------------------------------
+
+
+class WebSocket:
+    """Just enough RFC 6455 for the DevTools protocol: text frames, masked
+    from the client, possibly long or fragmented from the server."""
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, url, timeout=60):
+        u = urllib.parse.urlparse(url)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n" %
+            (u.path, u.hostname, u.port, key)).encode())
+        self.buf = bytearray()
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        end = self.buf.index(b"\r\n\r\n")
+        head = bytes(self.buf[:end]).decode("latin-1")
+        del self.buf[:end + 4]
+        accept = base64.b64encode(hashlib.sha1(
+            (key + self.GUID).encode()).digest()).decode()
+        if " 101 " not in head.split("\r\n")[0] or accept not in head:
+            raise ConnectionError("websocket handshake: " + head)
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("DevTools closed the connection")
+        self.buf += chunk
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def _frame(self, op, data):
+        n = len(data)
+        head = bytes([0x80 | op])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        mask = os.urandom(4)
+        self.sock.sendall(head + mask + bytes(
+            b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def send(self, text):
+        self._frame(1, text.encode())
+
+    def recv(self):
+        msg = b""
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read(8))[0]
+            mask = self._read(4) if b1 & 0x80 else None
+            data = self._read(n)
+            if mask:
+                data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+            op = b0 & 0x0F
+            if op == 8:
+                raise ConnectionError("DevTools closed the websocket")
+            if op == 9:
+                self._frame(10, data)
+                continue
+            if op in (0, 1, 2):
+                msg += data
+                if b0 & 0x80:
+                    return msg.decode()
+
+    def close(self):
+        self.sock.close()
+
+
+def chromium_path():
+    for name in (os.environ.get("TEITEN_CHROMIUM", ""), "chromium",
+                 "chromium-browser"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class Browser:
+    """A headless Chromium with one page, and the protocol events seen."""
+
+    def __init__(self, tmp):
+        self.profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp)
+        self.log = open(os.path.join(tmp, "chromium.log"), "w")
+        self.proc = subprocess.Popen(
+            [chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--user-data-dir=" + self.profile,
+             "--remote-debugging-port=0", "about:blank"],
+            stdout=self.log, stderr=self.log)
+        port = self._port()
+        deadline = time.time() + 30
+        page = None
+        while page is None and time.time() < deadline:
+            with urllib.request.urlopen("http://127.0.0.1:%d/json/list" %
+                                        port, timeout=10) as r:
+                page = next((t for t in json.load(r)
+                             if t["type"] == "page"), None)
+            if page is None:
+                time.sleep(0.1)
+        if page is None:
+            raise AssertionError("chromium opened no page")
+        self.ws = WebSocket(page["webSocketDebuggerUrl"])
+        self.id = 0
+        self.events = []
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(domain + ".enable")
+
+    def _port(self):
+        """Chromium writes the port it chose into the profile."""
+        path = os.path.join(self.profile, "DevToolsActivePort")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("chromium exited %d; see its log" %
+                                     self.proc.returncode)
+            try:
+                with open(path) as f:
+                    return int(f.readline())
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        raise AssertionError("chromium opened no DevTools port")
+
+    def call(self, method, **params):
+        self.id += 1
+        self.ws.send(json.dumps({"id": self.id, "method": method,
+                                 "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.id:
+                if "error" in msg:
+                    raise AssertionError("%s: %s" % (method, msg["error"]))
+                return msg["result"]
+            self.events.append(msg)
+
+    def wait(self, event, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            msg = json.loads(self.ws.recv())
+            self.events.append(msg)
+            if msg.get("method") == event:
+                return msg
+        raise AssertionError("no %s within %ds" % (event, timeout))
+
+    def open(self, url, width, height, mobile=False):
+        self.call("Emulation.setDeviceMetricsOverride", width=width,
+                  height=height, deviceScaleFactor=1, mobile=mobile)
+        self.events = []
+        self.call("Page.navigate", url=url)
+        self.wait("Page.loadEventFired")
+
+    def js(self, expr):
+        r = self.call("Runtime.evaluate", expression=expr,
+                      returnByValue=True)
+        if "exceptionDetails" in r:
+            raise AssertionError("%s: %s" % (expr, r["exceptionDetails"]))
+        return r["result"]["value"]
+
+    def screenshot(self, path, full=True):
+        m = self.call("Page.getLayoutMetrics")
+        size = m.get("cssContentSize") or m["contentSize"]
+        vp = m.get("cssLayoutViewport") or m["layoutViewport"]
+        clip = {"x": 0, "y": 0, "width": vp["clientWidth"],
+                "height": size["height"] if full else vp["clientHeight"],
+                "scale": 1}
+        r = self.call("Page.captureScreenshot", format="png", clip=clip,
+                      captureBeyondViewport=full)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(r["data"]))
+        print("     screenshot: %s" % path)
+        return path
+
+    def errors(self):
+        """Console errors, exceptions and failed loads since open()."""
+        out = []
+        for e in self.events:
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.consoleAPICalled" and p["type"] == "error":
+                out.append("console: %s" % p["args"])
+            elif m == "Runtime.exceptionThrown":
+                out.append("exception: %s" % p["exceptionDetails"])
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+                out.append("log: %s %s" % (p["entry"]["text"],
+                                           p["entry"].get("url", "")))
+            elif m == "Network.loadingFailed":
+                out.append("load failed: %s" % p.get("errorText"))
+            elif (m == "Network.responseReceived" and
+                  p["response"]["status"] >= 400):
+                out.append("HTTP %d %s" % (p["response"]["status"],
+                                           p["response"]["url"]))
+        return out
+
+    def close(self):
+        self.ws.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        pass
+
+
+def serve(out):
+    handler = lambda *a, **kw: Quiet(*a, directory=out, **kw)  # noqa: E731
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+IMAGES = ("[...document.images].map(i => ({src: i.getAttribute('src'), "
+          "ok: i.complete && i.naturalWidth > 0}))")
+LINKS = ("[...document.querySelectorAll('a[href], link[href]')]"
+         ".map(a => a.href)")
+IDS = "[...document.querySelectorAll('[id]')].map(e => e.id)"
+OVERFLOW = ("document.documentElement.scrollWidth - "
+            "document.documentElement.clientWidth")
+
+
+def check_loaded(b, what):
+    imgs = b.js(IMAGES)
+    broken = [i["src"] for i in imgs if not i["ok"]]
+    check(imgs and not broken, "%s: %d images, all decoded in Chromium%s" %
+          (what, len(imgs), (": broken " + ", ".join(broken[:5]))
+           if broken else ""))
+    errs = b.errors()
+    for e in errs[:5]:
+        print("    " + e)
+    check(not errs, "%s: no console error, no failed load" % what)
+
+
+def check_links(b, base, what):
+    """Every link answers 200 from the server; a fragment names an id."""
+    ids = set(b.js(IDS))
+    links = sorted(set(b.js(LINKS)))
+    bad = []
+    for link in links:
+        u = urllib.parse.urlparse(link)
+        if u.scheme == "data":
+            continue  # inline, e.g. the empty icon
+        if not link.startswith(base):
+            bad.append("not local: " + link)
+            continue
+        status = http_status(link.split("#")[0])
+        if status != 200:
+            bad.append("%s: HTTP %d" % (link, status))
+        if u.fragment and u.path == urllib.parse.urlparse(b.js(
+                "location.href")).path and u.fragment not in ids:
+            bad.append("%s: no such id" % link)
+    for x in bad[:5]:
+        print("    " + x)
+    check(links and not bad, "%s: %d links, each answers 200" %
+          (what, len(links)))
+
+
+def browse(tmp, out):
+    srv = serve(out)
+    base = "http://127.0.0.1:%d/" % srv.server_address[1]
+    b = Browser(tmp)
+    try:
+        b.open(base + "index.html", 1280, 900)
+        b.screenshot(os.path.join(tmp, "index-desktop.png"))
+        b.screenshot(os.path.join(tmp, "index-desktop-top.png"), full=False)
+        check_loaded(b, "index.html")
+        check_links(b, base, "index.html")
+        key = b.js("document.querySelector('td a[href^=\"key/\"]')"
+                   ".getAttribute('href')")
+        b.open(base + key, 1280, 900)
+        b.screenshot(os.path.join(tmp, "key-desktop.png"))
+        check_loaded(b, key)
+        check_links(b, base, key)
+        for page in ("index.html", key):
+            b.open(base + page, 390, 844, mobile=True)
+            b.screenshot(os.path.join(tmp, "phone-" +
+                                      os.path.basename(page) + ".png"),
+                         full=False)
+            over = b.js(OVERFLOW)
+            check(over <= 0, "%s on a 390 px phone: the page does not "
+                  "scroll sideways (%d px too wide)" % (page, over))
+            check_loaded(b, page + " on a phone")
+    finally:
+        b.close()
+        srv.shutdown()
+
+
+# --- incremental runs --------------------------------------------------
+
+
+def png_mtimes(out):
+    m = {}
+    for d, _, names in os.walk(out):
+        for n in names:
+            if n.endswith(".png"):
+                p = os.path.join(d, n)
+                m[os.path.relpath(p, out)] = os.stat(p).st_mtime_ns
+    return m
+
+
+def timed_site(datadir, out, *extra):
+    t = time.monotonic()
+    p = graph("site", "-d", datadir, "-o", out, *extra)
+    dt = time.monotonic() - t
+    check(p.returncode == 0, "teiten-graph site %s exits 0 in %.2f s%s" %
+          (" ".join(extra), dt, "" if p.returncode == 0 else
+           ": " + p.stderr.strip()))
+    return dt
+
+
+def check_incremental(datadir, out, t1, end):
+    before = png_mtimes(out)
+    time.sleep(0.05)  # so that a rewrite would show in the mtime
+    t2 = timed_site(datadir, out)
+    after = png_mtimes(out)
+    changed = [n for n in after if before.get(n) != after[n]]
+    print("     site generation: first run %.2f s, second run %.2f s "
+          "(%d PNGs)" % (t1, t2, len(after)))
+    check(set(after) == set(before) and not changed,
+          "second run without new data renders none of the %d PNGs again%s"
+          % (len(after), (": " + ", ".join(changed[:5])) if changed else ""))
+    check(t2 < t1 / 3, "second run takes well under the first (%.2f s vs "
+          "%.2f s)" % (t2, t1))
+    # An hour earlier: the day window moves, the month window does not.
+    timed_site(datadir, out, "--end", str(end - 3600))
+    again = png_mtimes(out)
+    check(again.get("day-top1-5.png") != after.get("day-top1-5.png") and
+          again.get("month-top1-5.png") == after.get("month-top1-5.png"),
+          "an earlier --end renders the day graphs again, not the month's")
+
+
+def main(tmp):
+    graph_env(tmp)
+    datadir, avgs, reporters = build_datadir(tmp)
+    if FAILURES:
+        return
+    out = os.path.join(tmp, "site")
+    t1 = timed_site(datadir, out)
+    if FAILURES:
+        return
+    check_rankings(datadir, out, avgs, reporters)
+    check_pages(out)
+    browse(tmp, out)
+    check_incremental(datadir, out, t1, max(reporters) + STEP)
+
+
+if __name__ == "__main__":
+    if chromium_path() is None:
+        print("FAIL: chromium is not installed; the site test needs a real "
+              "browser (contrib/setup-debian.sh --test installs it)")
+        sys.exit(1)
+    keep = os.environ.get("TEITEN_KEEP_TMP") == "1"
+    tmp = tempfile.mkdtemp(prefix="teiten-site-")
+    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
+    print("temporary directory: " + tmp)
+    try:
+        main(tmp)
+    finally:
+        if keep or FAILURES:
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failures" % len(FAILURES))
+    sys.exit(1 if FAILURES else 0)
