@@ -184,9 +184,9 @@ zero_fill(const char *v, int gate, char *buf, size_t len)
 /* One key's DEFs, line and legend; n is its number in this graph. */
 static void
 add_key(struct args *a, const char *datadir, uint32_t step,
-    const struct span *sp, uint32_t idx, size_t n, int gate)
+    const struct span *sp, uint32_t idx, unsigned slot, size_t n, int gate)
 {
-	char path[4096], epath[8192], text[2 * LABEL_MAX + 2], colour[8];
+	char path[4096], epath[8192], text[2 * LABEL_MAX + 2];
 	char d[32], x[32], zd[128], zx[128];
 
 	key_text(idx, text, sizeof(text));
@@ -197,7 +197,6 @@ add_key(struct args *a, const char *datadir, uint32_t step,
 		return;
 	}
 	escape(path, epath, sizeof(epath));
-	key_colour(idx, colour);
 	snprintf(d, sizeof(d), "d%zu", n);
 	snprintf(x, sizeof(x), "x%zu", n);
 	zero_fill(d, gate, zd, sizeof(zd));
@@ -208,7 +207,7 @@ add_key(struct args *a, const char *datadir, uint32_t step,
 	args_add(a, "CDEF:w%zu=%s,%u,*,%u,/", n, zx, sp->unit, step);
 	args_add(a, "VDEF:a%zu=v%zu,AVERAGE", n, n);
 	args_add(a, "VDEF:m%zu=w%zu,MAXIMUM", n, n);
-	args_add(a, "LINE2:v%zu%s:%-*s", n, colour, LABEL_MAX, text);
+	args_add(a, "LINE2:v%zu%s:%-*s", n, key_palette(slot), LABEL_MAX, text);
 	args_add(a, "GPRINT:a%zu:%%10.2lf", n);
 	args_add(a, "GPRINT:m%zu:%%10.2lf\\l", n);
 }
@@ -278,13 +277,37 @@ blame(const char *datadir, const uint32_t *idx, size_t n, char *err,
 	}
 }
 
+/*
+ * The caller's colour slots, or each key's default moved to the next
+ * slot no earlier line of this graph holds.
+ */
+static unsigned
+pick_slot(const uint32_t *idx, const unsigned *slot, size_t i, unsigned *used)
+{
+	unsigned s, tries;
+	size_t j;
+
+	if (slot != NULL)
+		return used[i] = slot[i];
+	s = key_colour_slot(idx[i]);
+	for (tries = 0; tries < KEY_PALETTE; tries++) {
+		for (j = 0; j < i && used[j] != s; j++)
+			;
+		if (j == i)
+			break;
+		s = (s + 1) % KEY_PALETTE;
+	}
+	return used[i] = s;
+}
+
 int
 graph_keys(const char *datadir, uint32_t step, const struct span *sp,
-    const uint32_t *idx, size_t n, const char *title, const char *out,
-    char *err, size_t errlen)
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
+    const char *out, char *err, size_t errlen)
 {
 	struct args a = {NULL, 0, 0};
 	char path[4096], epath[8192], vlabel[64], head[64];
+	unsigned *used;
 	size_t i;
 	int gate, rc;
 
@@ -307,8 +330,11 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
 	args_add(&a, "COMMENT:  %-*s", LABEL_MAX, head);
 	args_add(&a, "COMMENT:%10s", "average");
 	args_add(&a, "COMMENT:%10s\\l", "maximum");
+	used = xcalloc(n ? n : 1, sizeof(*used));
 	for (i = 0; i < n; i++)
-		add_key(&a, datadir, step, sp, idx[i], i, gate);
+		add_key(&a, datadir, step, sp, idx[i],
+		    pick_slot(idx, slot, i, used), i, gate);
+	free(used);
 	if ((rc = render(&a, out, err, errlen)) == -1)
 		blame(datadir, idx, n, err, errlen);
 	args_free(&a);

@@ -19,12 +19,14 @@
 
 /*
  * Keys (key indices, keyidx.h) over the window into out (a PNG file).
- * step is the RRD step.  title is shown above the window's dates.
+ * step is the RRD step.  slot[i] is key i's colour (keyname.h); with
+ * slot NULL, keys take their default colours, moved where two would
+ * coincide.  title is shown above the window's dates.
  * Returns 0, or -1 with a reason in err.
  */
 int graph_keys(const char *datadir, uint32_t step, const struct span *,
-    const uint32_t *idx, size_t n, const char *title, const char *out,
-    char *err, size_t errlen);
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
+    const char *out, char *err, size_t errlen);
 /* How many sensors reported, from DATADIR/rrd/sensors.rrd. */
 int graph_sensors(const char *datadir, uint32_t step, const struct span *,
     const char *out, char *err, size_t errlen);

@@ -15,8 +15,15 @@ void key_label(uint32_t idx, char *buf, size_t len);
 int key_parse(const char *s, uint32_t *idx);
 /* "microsoft-ds", an ICMP type name, or "" when unknown. */
 const char *key_service(uint32_t idx);
-/* "#RRGGBB", stable per key. */
-void key_colour(uint32_t idx, char buf[8]);
+/*
+ * Colours come from a palette of KEY_PALETTE; each key has a default slot
+ * (fixed for the usual hot keys, hashed for the rest).  A caller drawing
+ * several keys together may move a key to another slot to keep lines apart.
+ */
+#define KEY_PALETTE 12
+unsigned key_colour_slot(uint32_t idx);
+const char *key_palette(unsigned slot); /* "#RRGGBB" */
+void key_colour(uint32_t idx, char buf[8]); /* its default slot's */
 /* Path of the key's RRD under datadir. */
 void key_rrd_path(const char *datadir, uint32_t idx, char *buf, size_t len);
 

@@ -50,6 +50,10 @@ struct rrdw {
 	size_t blen, bcap, nbatch;
 	size_t failed;
 	int complained;
+	/* Intervals written in the current longest RRA row (a UTC day). */
+	int64_t row; /* its start, or LAST_UNREAD before the first job */
+	int64_t *done;
+	size_t ndone, capdone;
 };
 
 static const char *const rrdw_dirs[PROTO_COUNT] = {"tcp", "udp", "icmp",
@@ -205,6 +209,7 @@ rrdw_new(const char *datadir, uint32_t step, const char *cached, char *err,
 		goto fail;
 	for (i = 0; i < KEYIDX_COUNT; i++)
 		w->last[i] = LAST_UNREAD;
+	w->row = LAST_UNREAD;
 	rrdw_scan(w);
 	if (cached != NULL) {
 		w->cached = xstrdup(cached);
@@ -237,6 +242,7 @@ rrdw_free(struct rrdw *w)
 	free(w->other.names);
 	free(w->other.last);
 	free(w->batch);
+	free(w->done);
 	free(w->cached);
 	free(w->root);
 	free(w);
@@ -394,6 +400,123 @@ rrdw_other(struct rrdw *w, const char *path, const char *const *ds, int nds,
 	rrdw_series(w, path, &exists, &m->last[i], ds, nds, start, values);
 }
 
+/* Seconds in a row of the longest archive: a day of steps, or one step. */
+static int64_t
+row_len(const struct rrdw *w)
+{
+	return w->step < 86400 ? (int64_t)(86400 / w->step) * w->step
+			       : (int64_t)w->step;
+}
+
+static void
+done_add(struct rrdw *w, int64_t start)
+{
+	if (w->ndone > 0 && w->done[w->ndone - 1] >= start)
+		return; /* written again after a restart */
+	if (w->ndone == w->capdone) {
+		w->capdone = w->capdone ? 2 * w->capdone : 64;
+		w->done = xreallocarray(w->done, w->capdone, sizeof(*w->done));
+	}
+	w->done[w->ndone++] = start;
+}
+
+/*
+ * The intervals of this row written before a restart: those sensors.rrd
+ * read as reported.  Cached updates were flushed by rrdw_new.
+ */
+static void
+done_load(struct rrdw *w, int64_t before)
+{
+	char path[4096], **names = NULL;
+	time_t start = (time_t)w->row, end = (time_t)before;
+	unsigned long step = w->step, nds = 0, i, n;
+	rrd_value_t *data = NULL;
+
+	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
+	if (before <= w->row || access(path, F_OK) == -1)
+		return;
+	rrd_clear_error();
+	if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &nds, &names,
+		&data) != 0) {
+		log_warnx("rrd %s: %s", path, rrd_get_error());
+		return;
+	}
+	/* Row i is stamped start + (i + 1) * step: interval start + i * step. */
+	n = step == w->step && nds == 1 ? (unsigned long)(end - start) / step
+					: 0;
+	for (i = 0; i < n; i++) {
+		int64_t t = (int64_t)start + (int64_t)(i * step);
+
+		if (t >= w->row && t < before && data[i] == data[i] &&
+		    data[i] > 0)
+			done_add(w, t);
+	}
+	for (i = 0; i < nds; i++)
+		free(names[i]);
+	free(names);
+	free(data);
+}
+
+/* Keep the list of intervals written in start's row. */
+static void
+row_track(struct rrdw *w, int64_t start)
+{
+	int64_t row = start - start % row_len(w);
+
+	if (row == w->row)
+		return;
+	w->ndone = 0;
+	if (w->row == LAST_UNREAD) {
+		w->row = row;
+		done_load(w, start);
+	}
+	w->row = row;
+}
+
+/*
+ * A key seen for the first time reads 0, not unknown, in the intervals
+ * written earlier in the same row (UTC day): otherwise the hourly and
+ * daily rows it first appears in would average only the part after it
+ * appeared, and a campaign starting at 18:00 would show at four times its
+ * daily mean.  Written directly: rrdcached holds nothing for a new file.
+ */
+static int
+rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
+    int64_t *last)
+{
+	const char **argv;
+	char *buf;
+	size_t i, argc = 0, o = 0, each = 2 * 24;
+	int64_t t0 = w->ndone && w->done[0] < start ? w->done[0] : start;
+	int rc = 0;
+
+	if (rrdw_create(w, path, &ds, 1, t0) == -1)
+		return -1;
+	*last = t0;
+	argv = xreallocarray(NULL, 2 * w->ndone + 1, sizeof(*argv));
+	buf = xreallocarray(NULL, 2 * w->ndone + 1, each);
+	for (i = 0; i < w->ndone && w->done[i] < start; i++) {
+		if (*last < w->done[i]) { /* a gap: unknown */
+			argv[argc++] = buf + o;
+			o += (size_t)snprintf(buf + o, each, "%" PRId64 ":U",
+				 w->done[i]) +
+			    1;
+		}
+		*last = w->done[i] + w->step;
+		argv[argc++] = buf + o;
+		o +=
+		    (size_t)snprintf(buf + o, each, "%" PRId64 ":0", *last) + 1;
+	}
+	rrd_clear_error();
+	if (argc > 0 && rrd_update_r(path, NULL, (int)argc, argv) != 0) {
+		log_warnx("rrd %s: %s", path, rrd_get_error());
+		rc = -1;
+	}
+	free(argv);
+	free(buf);
+	return rc;
+}
+
 static void
 rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 {
@@ -414,6 +537,14 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 		v += has;
 		key_path(w, i, path, sizeof(path));
 		exists = w->state[i] == F_PRESENT;
+		if (!exists) {
+			if (rrdw_create_key(w, path, dsbuf, j->start,
+				&w->last[i]) == -1) {
+				w->failed++;
+				continue;
+			}
+			exists = 1;
+		}
 		rrdw_series(w, path, &exists, &w->last[i], dsv, 1, j->start,
 		    val);
 		w->state[i] = exists ? F_PRESENT : F_ABSENT;
@@ -487,10 +618,12 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 		    j->start, j->len, w->step);
 		return 1;
 	}
+	row_track(w, j->start);
 	rrdw_keys(w, j);
 	rrdw_health(w, j);
 	if (w->cached != NULL)
 		rrdw_flush_batch(w);
+	done_add(w, j->start);
 	return w->failed - before;
 }
 

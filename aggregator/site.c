@@ -45,6 +45,7 @@
 #define STATE_NAME ".state"
 #define STATE_MAGIC "teiten-site-state 1"
 #define GRAPH_KEYS 5 /* keys per top graph */
+#define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
 #define SIG_MAX 512
 #define NAME_MAX_ 64
 
@@ -67,6 +68,9 @@ struct site {
 	struct window win[SPAN_COUNT], pwin[SPAN_COUNT];
 	uint32_t *keys; /* every key in some table, ascending */
 	size_t nkeys;
+	uint32_t cidx[SPAN_COUNT * NWINDOW_KEYS]; /* keys in window graphs */
+	unsigned cslot[SPAN_COUNT * NWINDOW_KEYS]; /* and their colours */
+	size_t ncol;
 	struct state old, cur;
 	size_t rendered, kept;
 	char *err;
@@ -328,7 +332,7 @@ png_size(const char *path, unsigned *w, unsigned *h)
 
 static void
 graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
-    size_t n, char *sig, size_t len)
+    const unsigned *slot, size_t n, char *sig, size_t len)
 {
 	int64_t last = st->last_final < sp->end ? st->last_final : sp->end;
 	char label[32];
@@ -340,9 +344,12 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 		snprintf(sig + o, len - o, " sensors");
 	for (i = 0; idx != NULL && i < n && o < len; i++) {
 		key_label(idx[i], label, sizeof(label));
-		o += (size_t)snprintf(sig + o, len - o, " %s", label);
+		o += (size_t)snprintf(sig + o, len - o, " %s%s", label,
+		    key_palette(slot[i]));
 	}
 }
+
+static unsigned site_slot(const struct site *, uint32_t);
 
 /*
  * Render name (a key graph, or the sensors graph when idx is NULL)
@@ -353,11 +360,15 @@ site_png(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, size_t n, const char *title)
 {
 	char sig[SIG_MAX], path[4200], tmp[4300];
+	unsigned slot[GRAPH_KEYS];
 	const struct png *old;
 	struct png *cur;
+	size_t i;
 	int rc;
 
-	graph_sig(st, sp, idx, n, sig, sizeof(sig));
+	for (i = 0; i < n && i < GRAPH_KEYS; i++)
+		slot[i] = site_slot(st, idx[i]);
+	graph_sig(st, sp, idx, slot, n, sig, sizeof(sig));
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
 	cur = &st->cur.v[st->cur.n - 1];
@@ -373,8 +384,8 @@ site_png(struct site *st, const char *name, const struct span *sp,
 		rc = graph_sensors(st->datadir, st->step, sp, tmp, st->err,
 		    st->errlen);
 	else
-		rc = graph_keys(st->datadir, st->step, sp, idx, n, title, tmp,
-		    st->err, st->errlen);
+		rc = graph_keys(st->datadir, st->step, sp, idx, slot, n, title,
+		    tmp, st->err, st->errlen);
 	if (rc == -1 || rename(tmp, path) == -1) {
 		if (rc == 0)
 			site_fail(st, "%s: %s", path, strerror(errno));
@@ -422,6 +433,66 @@ static const struct {
     {"icmp", "top ICMP and ICMPv6 types", 0, 0},
 };
 #define NWINDOW_GRAPHS (sizeof(window_graphs) / sizeof(window_graphs[0]))
+
+/*
+ * Colours: a key keeps one colour in every graph of the site, its key
+ * page included, and no two lines of one graph share a colour.  Keys take
+ * their default slot (keyname.h) unless a key already coloured shares a
+ * graph with them and holds it; then the next free slot.  Keys are taken
+ * in the order they first appear, day window first, best rank first.
+ */
+static void
+colour_keys(struct site *st)
+{
+	uint32_t g[SPAN_COUNT * NWINDOW_GRAPHS][GRAPH_KEYS];
+	size_t gn[SPAN_COUNT * NWINDOW_GRAPHS], ng = 0, i, j, a, b, c;
+	int k, taken[KEY_PALETTE];
+	unsigned s;
+
+	st->ncol = 0;
+	for (k = 0; k < SPAN_COUNT; k++)
+		for (i = 0; i < NWINDOW_GRAPHS; i++, ng++)
+			gn[ng] = pick_keys(&st->win[k], window_graphs[i].port,
+			    window_graphs[i].first, g[ng]);
+	for (a = 0; a < ng; a++)
+		for (b = 0; b < gn[a]; b++) {
+			uint32_t idx = g[a][b];
+
+			for (c = 0; c < st->ncol && st->cidx[c] != idx; c++)
+				;
+			if (c < st->ncol)
+				continue; /* coloured already */
+			memset(taken, 0, sizeof(taken));
+			for (i = 0; i < ng; i++) {
+				for (j = 0; j < gn[i] && g[i][j] != idx; j++)
+					;
+				if (j == gn[i])
+					continue; /* not together */
+				for (j = 0; j < gn[i]; j++)
+					for (c = 0; c < st->ncol; c++)
+						if (st->cidx[c] == g[i][j])
+							taken[st->cslot[c]] = 1;
+			}
+			s = key_colour_slot(idx);
+			for (c = 0; c < KEY_PALETTE && taken[s]; c++)
+				s = (s + 1) % KEY_PALETTE;
+			if (c == KEY_PALETTE) /* more neighbours than colours */
+				s = key_colour_slot(idx);
+			st->cidx[st->ncol] = idx;
+			st->cslot[st->ncol++] = s;
+		}
+}
+
+static unsigned
+site_slot(const struct site *st, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < st->ncol; i++)
+		if (st->cidx[i] == idx)
+			return st->cslot[i];
+	return key_colour_slot(idx);
+}
 
 static int
 render_window(struct site *st, enum span_kind k)
@@ -484,6 +555,7 @@ render_all(struct site *st)
 	size_t i;
 	int k;
 
+	colour_keys(st);
 	for (k = 0; k < SPAN_COUNT; k++)
 		if (render_window(st, k) == -1)
 			return -1;
@@ -692,6 +764,8 @@ static const char style_css[] =
     "table.narrow{width:auto;min-width:min(100%,480px)}\n"
     ".grid{display:grid;gap:0 16px;grid-template-columns:"
     "repeat(auto-fill,minmax(min(100%,600px),1fr))}\n"
+    ".sw{display:inline-block;width:.8em;height:.8em;margin-right:.4em;"
+    "vertical-align:-.05em;border-radius:2px}\n"
     ".up{color:var(--up)}.down{color:var(--down)}.new{color:var(--up);"
     "font-weight:600}\n"
     "@media (max-width:600px){body{font-size:14px;padding:0 6px 16px}"
@@ -837,8 +911,22 @@ change_cell(FILE *f, const struct change *c)
 		fputs("<td title=\"same rank\">=</td>", f);
 }
 
+/* A per-interval mean in packets per sensor per unit seconds. */
+static double
+per_unit(const struct site *st, unsigned unit, double mean)
+{
+	return mean * unit / st->step;
+}
+
+static const char *
+unit_short(unsigned unit)
+{
+	return unit == 60 ? "min" : unit == 3600 ? "hour" : "unit";
+}
+
+/* A key drawn in a graph gets a swatch of its line's colour. */
 static void
-table_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
+table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
 {
 	const struct window *w = &st->win[k];
 	char label[32], slug[32], avg[32];
@@ -846,11 +934,15 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 
 	key_label(w->idx[i], label, sizeof(label));
 	key_slug(w->idx[i], slug, sizeof(slug));
-	fmt_avg(w->mean[i], avg, sizeof(avg));
-	fprintf(f,
-	    "<tr><td class=\"num\">%zu</td><td><a href=\"key/%s.html\">%s</a>"
-	    "</td><td class=\"svc\">",
-	    i + 1, slug, label);
+	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), avg, sizeof(avg));
+	fprintf(f, "<tr><td class=\"num\">%zu</td><td>", i + 1);
+	if (drawn)
+		fprintf(f,
+		    "<span class=\"sw\" style=\"background:%s\" "
+		    "title=\"its colour in the graphs\"></span>",
+		    key_palette(site_slot(st, w->idx[i])));
+	fprintf(f, "<a href=\"key/%s.html\">%s</a></td><td class=\"svc\">",
+	    slug, label);
 	html_text(f, key_service(w->idx[i]));
 	fprintf(f,
 	    "</td><td class=\"num\">%s</td><td class=\"num\">%.2f%%</td>", avg,
@@ -864,19 +956,24 @@ static void
 index_table(FILE *f, const struct site *st, enum span_kind k)
 {
 	const char *name = span_name(k);
-	size_t i, n = top_n(&st->win[k]);
+	size_t i, n = top_n(&st->win[k]), ports = 0, icmps = 0;
 
 	fprintf(f,
 	    "<div class=\"top\">\n<div class=\"scroll\">\n<table>\n"
 	    "<caption>Top %d keys, last %s</caption>\n<thead><tr>"
 	    "<th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Key</th>"
 	    "<th scope=\"col\">Service</th>"
-	    "<th scope=\"col\" class=\"num\">Avg</th>"
+	    "<th scope=\"col\" class=\"num\">Avg/%s</th>"
 	    "<th scope=\"col\" class=\"num\">Share</th>"
 	    "<th scope=\"col\">Change</th></tr></thead>\n<tbody>\n",
-	    SITE_TOP, name);
-	for (i = 0; i < n; i++)
-		table_row(f, st, k, i);
+	    SITE_TOP, name, unit_short(st->span[k].unit));
+	for (i = 0; i < n; i++) {
+		/* drawn: among the top 10 ports or top 5 ICMP types */
+		int port = is_port(st->win[k].idx[i]);
+		size_t *seen = port ? &ports : &icmps;
+
+		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS);
+	}
 	if (n == 0)
 		fputs("<tr><td colspan=\"6\">No data in this "
 		      "window.</td></tr>\n",
@@ -910,8 +1007,11 @@ static void
 index_footer(FILE *f, const struct site *st)
 {
 	fprintf(f,
-	    "<footer>\n<p><b>Avg</b>: packets per sensor per interval (%u s), "
-	    "averaged over the window's reported intervals. <b>Share</b>: of "
+	    "<footer>\n<p><b>Avg</b>: packets per sensor per minute (day) "
+	    "or per hour (longer windows), as on the graphs: the mean over "
+	    "the window's reported intervals of %u s, each the packets of "
+	    "the sensors that reported it divided by their number; the JSON "
+	    "and CSV exports give it per interval. <b>Share</b>: of "
 	    "all packets with a port or ICMP type in the window. "
 	    "<b>Change</b>: rank against the previous window of the same "
 	    "length: \xe2\x86\x91 up and \xe2\x86\x93 down by that many "
@@ -954,7 +1054,7 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
 	size_t r = window_rank(w, idx);
 	char avg[32];
 
-	fmt_avg(r ? w->mean[r - 1] : 0, avg, sizeof(avg));
+	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, avg, sizeof(avg));
 	fprintf(f, "<tr><th scope=\"row\"><a href=\"#%s\">%s</a></th>",
 	    span_name(k), span_name(k));
 	if (r == 0)
@@ -985,7 +1085,7 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 	      "among all keys "
 	      "and average per window</caption>\n<thead><tr>"
 	      "<th scope=\"col\">Window</th><th scope=\"col\" class=\"num\">"
-	      "Rank</th><th scope=\"col\" class=\"num\">Avg</th>"
+	      "Rank</th><th scope=\"col\" class=\"num\">Avg/hour</th>"
 	      "<th scope=\"col\" class=\"num\">Share</th>"
 	      "<th scope=\"col\" class=\"num\">Rank before</th></tr></thead>\n"
 	      "<tbody>\n",

@@ -127,6 +127,22 @@ def run_sensor_to(agg, sid, keyfile, pcap, spool, interval=60, check=True):
     return p
 
 
+def replay_all(agg, caps, keys, tmp, interval=60):
+    """Every sensor replays its capture at once, as a fleet does, so that
+    an interval is final when all have reported it rather than when the
+    grace period runs out.  Returns {sensor: (exit status, stderr)}."""
+    procs = [(sid, subprocess.Popen(
+        [T.sensor_path(), "-r", caps[sid], "-a", agg.addr, "-s", sid,
+         "-K", keys[sid], "--spool", os.path.join(tmp, "spool-" + sid),
+         "-n", str(interval)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)) for sid in caps]
+    done = {}
+    for sid, p in procs:
+        err = p.communicate(timeout=120)[1]
+        done[sid] = (p.returncode, err)
+    return done
+
+
 def sensor_print(pcap, interval=60):
     return T.parse_print(T.run_sensor(["-r", pcap, "-n", str(interval),
                                        "--print"]).stdout)

@@ -42,8 +42,8 @@ keys(const char *datadir, uint32_t step, const struct span *sp, int argc,
 	for (i = 0; i < n; i++)
 		if (key_parse(argv[2 + i], &idx[i]) == -1)
 			errx(2, "bad key \"%s\"", argv[2 + i]);
-	rc = graph_keys(datadir, step, sp, idx, n, argv[1], argv[0], errbuf,
-	    errlen);
+	rc = graph_keys(datadir, step, sp, idx, NULL, n, argv[1], argv[0],
+	    errbuf, errlen);
 	free(idx);
 	return rc;
 }

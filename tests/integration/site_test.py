@@ -41,6 +41,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
@@ -118,15 +119,10 @@ def build_datadir(tmp):
     agg = A.Aggregator(tmp, keysfile, datadir, grace=5,
                        extra=["-n", str(STEP)]).start()
     try:
-        procs = [(sid, subprocess.Popen(
-            [T.sensor_path(), "-r", caps[sid], "-a", agg.addr, "-s", sid,
-             "-K", keys[sid], "--spool", os.path.join(tmp, "spool-" + sid),
-             "-n", str(STEP)], stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)) for sid in caps]
-        for sid, p in procs:
-            err = p.communicate(timeout=120)[1]
-            check(p.returncode == 0, "sensor %s replays (%s)" %
-                  (sid, "exit 0" if p.returncode == 0 else err[-300:]))
+        for sid, (rc, err) in sorted(
+                A.replay_all(agg, caps, keys, tmp, STEP).items()):
+            check(rc == 0, "sensor %s replays (%s)" %
+                  (sid, "exit 0" if rc == 0 else err[-300:]))
         agg.wait_final(max(reporters))
     finally:
         agg.stop()
@@ -222,6 +218,148 @@ def check_rankings(datadir, out, avgs, reporters):
                         TOP, "site top-%s.json" % w)
         check_changes(exported, avgs, reporters, s, e, w)
         check_csv(out, w, exported)
+        check_table(out, w, expected_window(avgs, reporters, s, e))
+
+
+class Tables(html.parser.HTMLParser):
+    """{section id: [[cell text, ...] per body row]} of index.html."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows, self.section, self.cell, self.head = {}, None, None, []
+        self.swatch = {}  # the colour swatch of each row, or None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.section = dict(attrs).get("id")
+        elif tag == "tr" and self.section:
+            self.rows.setdefault(self.section, []).append([])
+            self.swatch.setdefault(self.section, []).append(None)
+        elif tag == "span" and self.section and \
+                dict(attrs).get("class") == "sw":
+            st = dict(attrs).get("style", "")
+            self.swatch[self.section][-1] = st.split(":")[-1].upper()
+        elif tag in ("td", "th") and self.section:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[self.section][-1].append(self.cell.strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def png_colours(path):
+    """The set of "#RRGGBB" colours in an 8-bit RGB or RGBA PNG without
+    interlacing (what rrd_graph writes), decoded with zlib alone."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat, hdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IHDR":
+            hdr = struct.unpack(">IIBBBBB", data[pos + 8:pos + 21])
+        elif kind == b"IDAT":
+            idat += data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    w, h, depth, ctype, _, _, lace = hdr
+    if depth != 8 or ctype not in (2, 6) or lace:
+        raise ValueError("%s: PNG type %d/%d not decoded here" %
+                         (path, depth, ctype))
+    bpp = 3 if ctype == 2 else 4
+    raw, stride = zlib.decompress(idat), w * bpp
+    prev, seen = bytearray(stride), set()
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if ft == 1:
+                line[x] = (line[x] + a) & 255
+            elif ft == 2:
+                line[x] = (line[x] + b) & 255
+            elif ft == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif ft == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[x] = (line[x] + pr) & 255
+        for x in range(0, stride, bpp):
+            seen.add("#%02X%02X%02X" % tuple(line[x:x + 3]))
+        prev = line
+    return seen
+
+
+def check_colours(out):
+    """Every key drawn in a window's graphs has a swatch beside it in the
+    table; the lines of one graph never share a colour, a key has the
+    same colour in every window, and the PNG holds pixels of it."""
+    p = Tables()
+    with open(os.path.join(out, "index.html")) as f:
+        p.feed(f.read())
+    colour, bad = {}, []
+    for w in WINDOWS:
+        rows = p.rows.get(w, [])[1:]
+        sw = p.swatch.get(w, [])[1:]
+        ports = [(r[1], c) for r, c in zip(rows, sw)
+                 if r[1].split("/")[0] in ("tcp", "udp")]
+        icmps = [(r[1], c) for r, c in zip(rows, sw)
+                 if r[1].split("/")[0] in ("icmp", "icmp6")]
+        groups = (("top1-5", ports[:5]), ("top6-10", ports[5:10]),
+                  ("icmp", icmps[:5]))
+        drawn = {k for _, g in groups for k, _ in g}
+        for k, c in ports + icmps:
+            if (c is not None) != (k in drawn):
+                bad.append("%s %s: swatch %r" % (w, k, c))
+        for name, g in groups:
+            cs = [c for _, c in g]
+            if len(set(cs)) != len(cs):
+                bad.append("%s-%s.png: colours %r" % (w, name, g))
+            if not g:
+                continue
+            have = png_colours(os.path.join(out, "%s-%s.png" % (w, name)))
+            bad += ["%s-%s.png has no pixel of %s's %s" % (w, name, k, c)
+                    for k, c in g if c not in have]
+            for k, c in g:
+                if colour.setdefault(k, c) != c:
+                    bad.append("%s: %s in %s, %s before" %
+                               (k, c, w, colour[k]))
+    for b in bad[:8]:
+        print("    " + b)
+    check(colour and not bad,
+          "colours: %d keys drawn, each with one colour in every window "
+          "and its graphs, none shared within a graph" % len(colour))
+
+
+def check_table(out, w, means):
+    """The index table's Avg column is the window's mean in the unit of
+    its graphs: per sensor per minute on the day window, per hour on the
+    others, shown to 2 decimals (3 significant digits below 1, whole
+    numbers from 100)."""
+    p = Tables()
+    with open(os.path.join(out, "index.html")) as f:
+        p.feed(f.read())
+    rows = p.rows.get(w, [])
+    unit = 60 if w == "day" else 3600
+    order = ranked(means)[:TOP]
+    bad = []
+    check(rows and rows[0][3] == "Avg/%s" % ("min" if w == "day" else
+                                             "hour"),
+          "index.html, %s table: the Avg column names its unit" % w)
+    for r in rows[1:]:
+        want = means.get(r[1], 0) * unit / STEP
+        tol = 0.5 if want >= 100 else 0.005 if want >= 1 else want * 5e-3
+        if r[1] not in order or abs(float(r[3]) - want) > tol + 1e-9:
+            bad.append("%s: %s, expected %.4f" % (r[1], r[3], want))
+    for b in bad[:5]:
+        print("    " + b)
+    check(len(rows) == min(TOP, len(means)) + 1 and not bad,
+          "index.html, %s table: %d rows with each key's mean per sensor "
+          "per %s" % (w, len(rows) - 1, "minute" if w == "day" else "hour"))
 
 
 def check_changes(exported, avgs, reporters, s, e, w):
@@ -734,6 +872,7 @@ def main(tmp):
     if FAILURES:
         return
     check_rankings(datadir, out, avgs, reporters)
+    check_colours(out)
     check_pages(out)
     browse(tmp, out)
     check_incremental(datadir, out, t1, max(reporters) + STEP)

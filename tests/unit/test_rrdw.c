@@ -1,0 +1,176 @@
+/*
+ * Unit tests for rrdw's first write of a key: a key seen for the first
+ * time reads 0 in the intervals written earlier in the same UTC day (so
+ * the hourly and daily rows it appears in hold its true mean), unknown in
+ * a gap no sensor reported and before the day, and the same after the
+ * writer is restarted (the day's intervals are then read back from
+ * sensors.rrd).  Files are read back with librrd's rrd_fetch_r.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rrd.h>
+
+#include "keyidx.h"
+#include "rrdw.h"
+
+#define STEP 60
+#define DAY0 1700006400 /* 2023-11-15 00:00 UTC */
+#define T0 (DAY0 + 10 * 3600)
+
+struct fixture {
+	char dir[64];
+	struct rrdw *w;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-rrdw-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->w = rrdw_new(f->dir, STEP, NULL, err, sizeof(err));
+	assert_non_null(f->w);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	rrdw_free(f->w);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* One interval with tcp/22 at 1 and, if campaign > 0, tcp/5168. */
+static void
+write_interval(struct rrdw *w, int64_t start, double campaign)
+{
+	uint32_t idx[2] = {keyidx(PROTO_TCP, 22), keyidx(PROTO_TCP, 5168)};
+	double avg[2] = {1, campaign};
+	struct rrd_job j = {.start = start,
+	    .len = STEP,
+	    .nsensors = 2,
+	    .nvalues = campaign > 0 ? 2 : 1,
+	    .idx = idx,
+	    .avg = avg};
+
+	assert_int_equal(rrdw_write(w, &j), 0);
+}
+
+/* The value of the interval [t, t + STEP), NAN when unknown. */
+static double
+read_at(const char *dir, int64_t t)
+{
+	char path[128], **names = NULL;
+	time_t start = (time_t)t, end = (time_t)(t + STEP);
+	unsigned long step = STEP, nds = 0, i;
+	rrd_value_t *data = NULL;
+	double v;
+
+	snprintf(path, sizeof(path), "%s/rrd/tcp/5168.rrd", dir);
+	rrd_clear_error();
+	assert_int_equal(rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &nds,
+			     &names, &data),
+	    0);
+	assert_int_equal(step, STEP);
+	/* Rows are stamped start + (i + 1) * step. */
+	v = data[(t - start) / STEP];
+	for (i = 0; i < nds; i++)
+		free(names[i]);
+	free(names);
+	free(data);
+	return v;
+}
+
+static void
+check_zeros_then(const char *dir, int64_t from, int64_t first, int64_t gap)
+{
+	int64_t t;
+
+	for (t = from; t < first; t += STEP) {
+		double v = read_at(dir, t);
+
+		if (t == gap)
+			assert_true(v != v);
+		else
+			assert_true(v == 0);
+	}
+	assert_true(read_at(dir, first) == 7);
+	assert_true(read_at(dir, from - STEP) != read_at(dir, from - STEP));
+}
+
+static void
+test_new_key_reads_zero_earlier_that_day(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t;
+
+	for (t = T0; t < T0 + 10 * STEP; t += STEP)
+		if (t != T0 + 5 * STEP) /* no sensor reported it */
+			write_interval(f->w, t, 0);
+	write_interval(f->w, T0 + 10 * STEP, 7);
+	check_zeros_then(f->dir, T0, T0 + 10 * STEP, T0 + 5 * STEP);
+}
+
+static void
+test_new_key_after_restart(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	int64_t t;
+
+	for (t = T0; t < T0 + 10 * STEP; t += STEP)
+		if (t != T0 + 3 * STEP)
+			write_interval(f->w, t, 0);
+	rrdw_free(f->w);
+	f->w = rrdw_new(f->dir, STEP, NULL, err, sizeof(err));
+	assert_non_null(f->w);
+	/* The aggregator may hand the last interval over again. */
+	write_interval(f->w, T0 + 9 * STEP, 0);
+	write_interval(f->w, T0 + 10 * STEP, 7);
+	check_zeros_then(f->dir, T0, T0 + 10 * STEP, T0 + 3 * STEP);
+}
+
+static void
+test_not_filled_across_days(void **state)
+{
+	struct fixture *f = *state;
+	int64_t day1 = DAY0 + 86400, t;
+
+	for (t = day1 - 3 * STEP; t < day1 + 2 * STEP; t += STEP)
+		write_interval(f->w, t, 0);
+	write_interval(f->w, day1 + 2 * STEP, 7);
+	check_zeros_then(f->dir, day1, day1 + 2 * STEP, -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_new_key_reads_zero_earlier_that_day, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_key_after_restart, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_not_filled_across_days, setup,
+		teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
