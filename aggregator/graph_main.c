@@ -17,6 +17,7 @@
 #include "graph.h"
 #include "keyidx.h"
 #include "keyname.h"
+#include "log.h"
 #include "parse.h"
 #include "rrdq.h"
 #include "site.h"
@@ -58,8 +59,32 @@ usage(FILE *f)
 	    "[--json]\n"
 	    "       teiten-graph png [-d datadir] --window window --key "
 	    "proto/key [--end time] -o file.png\n"
-	    "       teiten-graph site [-d datadir] [--end time] -o dir\n");
+	    "       teiten-graph site [-d datadir] [--end time] -o dir\n"
+	    "       teiten-graph -h | -V\n");
 }
+
+/* Options given, as bits; and which each command takes. */
+enum {
+	O_N = 1 << 0,
+	O_OUT = 1 << 1,
+	O_WINDOW = 1 << 2,
+	O_START = 1 << 3,
+	O_END = 1 << 4,
+	O_JSON = 1 << 5,
+	O_KEY = 1 << 6,
+};
+
+static const struct {
+	const char *name;
+	unsigned takes;
+} commands[] = {
+    {"top", O_N | O_WINDOW | O_START | O_END | O_JSON},
+    {"png", O_OUT | O_WINDOW | O_END | O_KEY},
+    {"site", O_OUT | O_END},
+};
+
+static const char *const option_names[] = {"-n", "-o", "--window", "--start",
+    "--end", "--json", "--key"};
 
 static int64_t
 parse_time(const char *opt, const char *v)
@@ -74,22 +99,38 @@ parse_time(const char *opt, const char *v)
 static void
 options(struct gconf *c, int argc, char **argv)
 {
+	unsigned given = 0, i, cmd;
 	int ch;
 
 	memset(c, 0, sizeof(*c));
 	c->datadir = DATADIR_DEFAULT;
 	c->window = -1;
 	c->n = 10;
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
+		printf("teiten-graph %s\n", TEITEN_VERSION);
+		exit(0);
+	}
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		exit(0);
+	}
 	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && strcmp(argv[1], "-V") == 0) {
-			printf("teiten-graph %s\n", TEITEN_VERSION);
-			exit(0);
-		}
-		usage(
-		    argc >= 2 && strcmp(argv[1], "-h") == 0 ? stdout : stderr);
-		exit(argc >= 2 && strcmp(argv[1], "-h") == 0 ? 0 : 1);
+		usage(stderr);
+		exit(1);
+	}
+	for (cmd = 0; cmd < sizeof(commands) / sizeof(commands[0]); cmd++)
+		if (strcmp(argv[1], commands[cmd].name) == 0)
+			break;
+	if (cmd == sizeof(commands) / sizeof(commands[0])) {
+		warnx("unknown command \"%s\"", argv[1]);
+		usage(stderr);
+		exit(1);
 	}
 	c->cmd = argv[1];
+	/* getopt names argv[0] in its messages: the program, not "top". */
+	argv[1] = (char *)"teiten-graph";
 	argv++;
 	argc--;
 	while (
@@ -104,9 +145,11 @@ options(struct gconf *c, int argc, char **argv)
 		case 'n':
 			if (parse_u64(optarg, 1, 100000, &c->n) == -1)
 				errx(1, "option -n: must be 1 to 100000");
+			given |= O_N;
 			break;
 		case 'o':
 			c->out = optarg;
+			given |= O_OUT;
 			break;
 		case 'V':
 			printf("teiten-graph %s\n", TEITEN_VERSION);
@@ -116,20 +159,25 @@ options(struct gconf *c, int argc, char **argv)
 				errx(1,
 				    "option --window: use day, week, month, "
 				    "quarter or year");
+			given |= O_WINDOW;
 			break;
 		case OPT_START:
 			c->start = parse_time("--start", optarg);
 			c->has_start = 1;
+			given |= O_START;
 			break;
 		case OPT_END:
 			c->end = parse_time("--end", optarg);
 			c->has_end = 1;
+			given |= O_END;
 			break;
 		case OPT_JSON:
 			c->json = 1;
+			given |= O_JSON;
 			break;
 		case OPT_KEY:
 			c->key = optarg;
+			given |= O_KEY;
 			break;
 		default:
 			usage(stderr);
@@ -138,6 +186,12 @@ options(struct gconf *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		errx(1, "unexpected argument \"%s\"", argv[optind]);
+	for (i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
+		if (given & ~commands[cmd].takes & (1u << i))
+			errx(1, "option %s does not apply to %s",
+			    option_names[i], c->cmd);
+	if ((given & O_WINDOW) && (given & O_START))
+		errx(1, "option --start: give it or --window, not both");
 }
 
 /* Without --end: the end of the newest interval in the RRDs. */
@@ -261,7 +315,7 @@ cmd_png(const struct gconf *c)
 		    " %s", key_service(idx));
 	if (graph_keys(c->datadir, step, &s, &idx, NULL, 1, title, c->out, why,
 		sizeof(why)) == -1)
-		errx(1, "%s: %s", c->out, why);
+		errx(1, "%s", why); /* names the file */
 	return 0;
 }
 
@@ -285,6 +339,7 @@ main(int argc, char **argv)
 {
 	struct gconf c;
 
+	log_init("teiten-graph", 1, 0);
 	options(&c, argc, argv);
 	/* Graph titles and axes are in UTC, whatever the host's zone. */
 	setenv("TZ", "UTC", 1);
@@ -293,8 +348,5 @@ main(int argc, char **argv)
 		return cmd_top(&c);
 	if (strcmp(c.cmd, "png") == 0)
 		return cmd_png(&c);
-	if (strcmp(c.cmd, "site") == 0)
-		return cmd_site(&c);
-	usage(stderr);
-	errx(1, "unknown command \"%s\"", c.cmd);
+	return cmd_site(&c);
 }

@@ -272,7 +272,9 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 		kind = "day";
 		len = SUMMARY_DAY;
 	} else {
-		snprintf(err, errlen, "window not aligned to whole days");
+		snprintf(err, errlen,
+		    "window must start and end on whole hours (up to 15 "
+		    "days long) or whole UTC days");
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/summary", datadir);

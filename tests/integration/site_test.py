@@ -98,6 +98,40 @@ def graph(*args):
                           text=True, timeout=600, env=GRAPH_ENV)
 
 
+def check_cli(datadir, tmp):
+    """Mistakes on teiten-graph's command line: a non-zero exit and a
+    first line on stderr that names the problem (DESIGN.md contract 9);
+    only an unknown command or option adds the usage after it."""
+    cases = (
+        (["bogus"], 'unknown command "bogus"'),
+        (["top", "-d", datadir, "-q"], "invalid option"),
+        (["site", "-d", datadir, "-n", "3", "-o", tmp],
+         "option -n does not apply to site"),
+        (["top", "-d", datadir, "--window", "weekly"], "option --window"),
+        (["top", "-d", datadir, "--start", "1700000000", "--end",
+          "1700001000"], "whole hours"),
+        (["png", "-d", datadir, "--window", "day", "--key", "tcp/70000",
+          "-o", os.path.join(tmp, "x.png")], "option --key"),
+        (["top", "-d", os.path.join(tmp, "nothing"), "--window", "day"],
+         os.path.join(tmp, "nothing")),
+        (["png", "-d", datadir, "--window", "day", "--key", "tcp/22", "-o",
+          os.path.join(tmp, "no", "such", "x.png")],
+         os.path.join(tmp, "no", "such", "x.png")),
+    )
+    for args, want in cases:
+        p = graph(*args)
+        last = p.stderr.strip().splitlines()[:1] or [""]
+        check(p.returncode == 1 and last[0].startswith("teiten-graph: ")
+              and want in last[0],
+              "teiten-graph %s: exit %d, %r" % (" ".join(args[:1] + args[3:]
+                                                        if "-d" in args
+                                                        else args),
+                                                p.returncode, last[0]))
+    p = graph("--version")
+    check(p.returncode == 0 and p.stdout.startswith("teiten-graph "),
+          "teiten-graph --version: %r" % p.stdout.strip())
+
+
 # --- data --------------------------------------------------------------
 
 
@@ -873,6 +907,7 @@ def main(tmp):
         return
     check_rankings(datadir, out, avgs, reporters)
     check_colours(out)
+    check_cli(datadir, tmp)
     check_pages(out)
     browse(tmp, out)
     check_incremental(datadir, out, t1, max(reporters) + STEP)
