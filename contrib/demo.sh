@@ -35,7 +35,7 @@ for i in $(seq $n); do
 done
 
 "$build"/aggregator/teiten-aggregator -f -l 127.0.0.1:$port -d "$out/data" \
-	-K "$out/sensors.keys" -n $step --grace 2 2>"$out/aggregator.log" &
+	-K "$out/sensors.keys" -n $step --grace 10 2>"$out/aggregator.log" &
 agg=$!
 trap 'kill $agg 2>/dev/null || true' EXIT
 sleep 0.5
