@@ -22,10 +22,12 @@
  * a reader sees the old file or the new one, never half of one.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@
 #define GRAPH_KEYS 5 /* keys per top graph */
 #define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
 #define SIG_MAX 512
+#define RENDER_PROCS 4
 #define NAME_MAX_ 64
 
 /* One PNG: its name under DIR, signature, and pixel size once known. */
@@ -58,6 +61,17 @@ struct png {
 struct state {
 	struct png *v;
 	size_t n, cap;
+};
+
+/* A PNG to draw: the index of its entry in the current state, and what. */
+struct job {
+	size_t png;
+	struct span span;
+	int sensors; /* the sensors graph, not keys */
+	uint32_t idx[GRAPH_KEYS];
+	unsigned slot[GRAPH_KEYS];
+	size_t n;
+	char title[96];
 };
 
 struct site {
@@ -72,6 +86,8 @@ struct site {
 	unsigned cslot[SPAN_COUNT * NWINDOW_KEYS]; /* and their colours */
 	size_t ncol;
 	struct state old, cur;
+	struct job *jobs; /* PNGs to draw */
+	size_t njobs, capjobs;
 	size_t rendered, kept;
 	char *err;
 	size_t errlen;
@@ -352,48 +368,168 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 static unsigned site_slot(const struct site *, uint32_t);
 
 /*
- * Render name (a key graph, or the sensors graph when idx is NULL)
- * unless the last run made it from the same inputs and it is still there.
+ * Queue name (a key graph, or the sensors graph when idx is NULL) for
+ * rendering unless the last run made it from the same inputs and it is
+ * still there.
  */
 static int
 site_png(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, size_t n, const char *title)
 {
-	char sig[SIG_MAX], path[4200], tmp[4300];
+	char sig[SIG_MAX], path[4200];
 	unsigned slot[GRAPH_KEYS];
 	const struct png *old;
-	struct png *cur;
+	struct job *j;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < n && i < GRAPH_KEYS; i++)
 		slot[i] = site_slot(st, idx[i]);
 	graph_sig(st, sp, idx, slot, n, sig, sizeof(sig));
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
-	cur = &st->cur.v[st->cur.n - 1];
 	old = state_find(&st->old, name);
 	if (old != NULL && strcmp(old->sig, sig) == 0 &&
 	    access(path, F_OK) == 0) {
 		st->kept++;
-		png_size(path, &cur->w, &cur->h);
+		png_size(path, &st->cur.v[st->cur.n - 1].w,
+		    &st->cur.v[st->cur.n - 1].h);
 		return 0;
 	}
+	if (st->njobs == st->capjobs) {
+		st->capjobs = st->capjobs ? 2 * st->capjobs : 64;
+		st->jobs =
+		    xreallocarray(st->jobs, st->capjobs, sizeof(*st->jobs));
+	}
+	j = &st->jobs[st->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->png = st->cur.n - 1;
+	j->span = *sp;
+	j->sensors = idx == NULL;
+	j->n = n < GRAPH_KEYS ? n : GRAPH_KEYS;
+	for (i = 0; i < j->n; i++) {
+		j->idx[i] = idx[i];
+		j->slot[i] = slot[i];
+	}
+	snprintf(j->title, sizeof(j->title), "%s", title ? title : "");
+	return 0;
+}
+
+/* Draw one queued PNG under a temporary name and rename it into place. */
+static int
+render_job(struct site *st, const struct job *j)
+{
+	char path[4200], tmp[4300];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", st->outdir,
+	    st->cur.v[j->png].name);
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if (idx == NULL)
-		rc = graph_sensors(st->datadir, st->step, sp, tmp, st->err,
-		    st->errlen);
+	if (j->sensors)
+		rc = graph_sensors(st->datadir, st->step, &j->span, tmp,
+		    st->err, st->errlen);
 	else
-		rc = graph_keys(st->datadir, st->step, sp, idx, slot, n, title,
-		    tmp, st->err, st->errlen);
+		rc = graph_keys(st->datadir, st->step, &j->span, j->idx,
+		    j->slot, j->n, j->title, tmp, st->err, st->errlen);
 	if (rc == -1 || rename(tmp, path) == -1) {
 		if (rc == 0)
 			site_fail(st, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
-	st->rendered++;
-	png_size(path, &cur->w, &cur->h);
+	return 0;
+}
+
+/* A rendering process: its share of the jobs, its first error to fd. */
+static void __attribute__((noreturn))
+render_worker(struct site *st, size_t k, size_t nproc, int fd)
+{
+	size_t i, len;
+
+	for (i = k; i < st->njobs; i += nproc) {
+		if (render_job(st, &st->jobs[i]) == -1) {
+			len = strlen(st->err);
+			if (len >= PIPE_BUF)
+				len = PIPE_BUF - 1;
+			_exit(write(fd, st->err, len) == (ssize_t)len ? 1 : 2);
+		}
+	}
+	_exit(0);
+}
+
+/*
+ * Draw the queued PNGs in one process per CPU (up to RENDER_PROCS):
+ * rrd_graph is not thread-safe, and PNG encoding is most of a site's
+ * cost, so on the day all the long windows change this halves the time
+ * on two cores.  Worker k draws jobs k, k + nproc, ...; a worker's first
+ * error comes back over a pipe.
+ */
+static int
+render_jobs(struct site *st)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nproc = ncpu > 1 ? (size_t)ncpu : 1, k, i;
+	pid_t pid[RENDER_PROCS], w;
+	int fd[2], status, rc = 0;
+	char *msg;
+	ssize_t r;
+
+	if (nproc > RENDER_PROCS)
+		nproc = RENDER_PROCS;
+	if (nproc > st->njobs)
+		nproc = st->njobs;
+	if (nproc <= 1) {
+		for (i = 0; i < st->njobs; i++)
+			if (render_job(st, &st->jobs[i]) == -1)
+				return -1;
+		goto sizes;
+	}
+	if (pipe(fd) == -1)
+		return site_fail(st, "pipe: %s", strerror(errno));
+	fflush(NULL); /* nothing buffered is written twice */
+	for (k = 1; k < nproc; k++) {
+		if ((pid[k] = fork()) == -1) {
+			rc = site_fail(st, "fork: %s", strerror(errno));
+			nproc = k;
+			break;
+		}
+		if (pid[k] == 0) {
+			close(fd[0]);
+			render_worker(st, k, nproc, fd[1]);
+		}
+	}
+	close(fd[1]);
+	for (i = 0; rc == 0 && i < st->njobs; i += nproc)
+		if (render_job(st, &st->jobs[i]) == -1)
+			rc = -1;
+	for (k = 1; k < nproc; k++) {
+		while (
+		    (w = waitpid(pid[k], &status, 0)) == -1 && errno == EINTR)
+			;
+		if (rc == 0 &&
+		    (w == -1 || !WIFEXITED(status) ||
+			WEXITSTATUS(status) != 0)) {
+			msg = xcalloc(1, PIPE_BUF);
+			r = read(fd[0], msg, PIPE_BUF - 1);
+			if (r > 0)
+				site_fail(st, "%s", msg);
+			else
+				site_fail(st, "a rendering process failed");
+			free(msg);
+			rc = -1;
+		}
+	}
+	close(fd[0]);
+	if (rc == -1)
+		return -1;
+sizes:
+	for (i = 0; i < st->njobs; i++) {
+		struct png *p = &st->cur.v[st->jobs[i].png];
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/%s", st->outdir, p->name);
+		png_size(path, &p->w, &p->h);
+	}
+	st->rendered += st->njobs;
 	return 0;
 }
 
@@ -562,6 +698,8 @@ render_all(struct site *st)
 	for (i = 0; i < st->nkeys; i++)
 		if (render_key(st, st->keys[i]) == -1)
 			return -1;
+	if (render_jobs(st) == -1)
+		return -1;
 	state_sort(&st->cur);
 	return state_save(st);
 }
@@ -1220,6 +1358,7 @@ site_free(struct site *st)
 		window_free(&st->pwin[k]);
 	}
 	free(st->keys);
+	free(st->jobs);
 	state_free(&st->old);
 	state_free(&st->cur);
 }

@@ -67,21 +67,26 @@ static int
 bucket_read(const char *path, struct bucket *b)
 {
 	struct sum_head h;
-	struct sum_entry e;
+	struct sum_entry *e = NULL;
 	FILE *f;
 	uint32_t i;
 	int rc = -1;
 
 	if ((f = fopen(path, "rb")) == NULL)
 		return errno == ENOENT ? 0 : -1;
+	/* One read for all entries: a year window reads ~20M of them. */
 	if (fread(&h, sizeof(h), 1, f) != 1 ||
-	    memcmp(h.magic, SUM_MAGIC, 4) != 0 || h.version != SUM_VERSION)
+	    memcmp(h.magic, SUM_MAGIC, 4) != 0 || h.version != SUM_VERSION ||
+	    h.n > KEYIDX_COUNT)
 		goto out;
-	for (i = 0; i < h.n; i++) {
-		if (fread(&e, sizeof(e), 1, f) != 1 || e.idx >= KEYIDX_COUNT)
+	e = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*e));
+	if (fread(e, sizeof(*e), h.n, f) != h.n)
+		goto out;
+	for (i = 0; i < h.n; i++)
+		if (e[i].idx >= KEYIDX_COUNT)
 			goto out;
-		b->sum[e.idx] += e.sum;
-	}
+	for (i = 0; i < h.n; i++)
+		b->sum[e[i].idx] += e[i].sum;
 	b->start = h.start;
 	b->last = h.last;
 	b->nintervals += h.nintervals;
@@ -91,6 +96,7 @@ bucket_read(const char *path, struct bucket *b)
 out:
 	if (rc == -1)
 		log_warnx("summary %s: damaged; rebuild to repair it", path);
+	free(e);
 	fclose(f);
 	return rc;
 }

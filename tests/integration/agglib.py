@@ -105,12 +105,16 @@ class Aggregator:
             return None
 
     def wait_final(self, start, timeout=60):
-        """Until the RRDs hold interval start (DATADIR/last_final)."""
-        deadline = time.time() + timeout
+        """Until the RRDs hold interval start (DATADIR/last_final), failing
+        after timeout seconds without progress: writing many intervals
+        under a sanitizer on a loaded machine takes long, but it moves."""
+        deadline, seen = time.time() + timeout, None
         while time.time() < deadline:
             lf = self.last_final()
             if lf is not None and lf >= start:
                 return
+            if lf != seen:
+                deadline, seen = time.time() + timeout, lf
             time.sleep(0.2)
         raise AssertionError("interval %d not final after %ds (last %s)" %
                              (start, timeout, self.last_final()))

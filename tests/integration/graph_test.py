@@ -197,8 +197,7 @@ def build_datadir(tmp):
                 A.replay_all(agg, caps, keys, tmp).items()):
             check(rc == 0, "sensor %s replays (%s)" %
                   (sid, "exit 0" if rc == 0 else err[-300:]))
-        # RRD writing of 120 intervals; slow on a loaded machine
-        agg.wait_final(max(reporters), timeout=300)
+        agg.wait_final(max(reporters))
     finally:
         agg.stop()
         print(agg.text()[-300:])

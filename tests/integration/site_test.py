@@ -130,6 +130,18 @@ def check_cli(datadir, tmp):
     p = graph("--version")
     check(p.returncode == 0 and p.stdout.startswith("teiten-graph "),
           "teiten-graph --version: %r" % p.stdout.strip())
+    # A damaged RRD, drawn by one of the rendering processes: the error
+    # names it, the run fails, and no temporary file is left behind.
+    broken = os.path.join(tmp, "broken")
+    shutil.copytree(datadir, broken)
+    rrd = os.path.join(broken, "rrd", "tcp", "23.rrd")
+    os.truncate(rrd, 100)
+    out = os.path.join(tmp, "broken-site")
+    p = graph("site", "-d", broken, "-o", out)
+    left = [f for _, _, fs in os.walk(out) for f in fs if f.endswith(".tmp")]
+    check(p.returncode == 1 and rrd in p.stderr and not left,
+          "a damaged RRD fails the site, named (%r), no .tmp left (%d)" %
+          (p.stderr.strip()[-120:], len(left)))
 
 
 # --- data --------------------------------------------------------------
