@@ -377,7 +377,7 @@ site_png(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, size_t n, const char *title)
 {
 	char sig[SIG_MAX], path[4200];
-	unsigned slot[GRAPH_KEYS];
+	unsigned slot[GRAPH_KEYS] = {0};
 	const struct png *old;
 	struct job *j;
 	size_t i;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds teiten from scratch three ways and runs every test: a plain build
-# (warnings are errors), an AddressSanitizer + UndefinedBehaviorSanitizer
-# build, and a clang libFuzzer build whose fuzzers run FUZZ_SECONDS each
+# Builds teiten from scratch four ways and runs every test: a release
+# build (built only: -O3 finds other warnings), a plain build (warnings are
+# errors), an AddressSanitizer + UndefinedBehaviorSanitizer build, and a clang libFuzzer build whose fuzzers run FUZZ_SECONDS each
 # (default 30), after a clang-format check of every C file.  Ends with one line "N passed, N failed" summed from meson's
 # summaries and the fuzz runs.  Run as root on Debian 12 (the live capture
 # test needs network namespaces).
@@ -50,6 +50,16 @@ if clang-format --dry-run -Werror $(git ls-files '*.c' '*.h') 2>"$out/format.log
 else
 	head -n 40 "$out/format.log"
 	echo "style: FAILED (run clang-format -i on the files above)"
+	failed=$((failed + 1))
+fi
+
+echo "== release build (-O3, as the demo builds), warnings are errors"
+if meson setup "$out/release" -Dbuildtype=release -Dwerror=true \
+    >"$out/release.setup.log" 2>&1 &&
+    ninja -C "$out/release" >"$out/release.build.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	tail -n 40 "$out/release.setup.log" "$out/release.build.log"
 	failed=$((failed + 1))
 fi
 
