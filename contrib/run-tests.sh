@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds teiten from scratch four ways and runs every test: a release
-# build (built only: -O3 finds other warnings), a plain build (warnings are
-# errors), an AddressSanitizer + UndefinedBehaviorSanitizer build, and a clang libFuzzer build whose fuzzers run FUZZ_SECONDS each
-# (default 30), after a clang-format check of every C file.  Ends with one line "N passed, N failed" summed from meson's
-# summaries and the fuzz runs.  Run as root on Debian 12 (the live capture
-# test needs network namespaces).
+# build (built only, as the demo builds it: -O3 finds other warnings), a
+# plain build (warnings are errors), an AddressSanitizer +
+# UndefinedBehaviorSanitizer build, and a clang libFuzzer build whose
+# fuzzers run FUZZ_SECONDS each (default 30), after a clang-format check of
+# every C file.  Ends with one line "N passed, N failed" summed from
+# meson's summaries, the release build and the fuzz runs.  Run as root on
+# Debian 12 (the live capture test needs network namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash contrib/setup-debian.sh --test || exit 1
