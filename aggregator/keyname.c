@@ -89,13 +89,13 @@ key_service(uint32_t idx)
 
 /*
  * Twelve colours that stay apart on white and from each other (Tableau's
- * ten, navy and black).  Hashing a port to a hue gave neighbouring lines
+ * ten, dark gold and black).  Hashing a port to a hue gave neighbouring lines
  * near-identical reds and teals; a short palette with the usual hot keys
  * placed by hand keeps the graphs analysts read daily distinguishable.
  */
 static const char *const palette[KEY_PALETTE] = {"#1F77B4", "#FF7F0E",
     "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
-    "#17BECF", "#000080", "#000000"};
+    "#17BECF", "#A6761D", "#000000"};
 
 static const struct {
 	enum proto proto;
@@ -136,12 +136,6 @@ const char *
 key_palette(unsigned slot)
 {
 	return palette[slot % KEY_PALETTE];
-}
-
-void
-key_colour(uint32_t idx, char buf[8])
-{
-	snprintf(buf, 8, "%s", key_palette(key_colour_slot(idx)));
 }
 
 void

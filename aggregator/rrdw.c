@@ -50,7 +50,10 @@ struct rrdw {
 	size_t blen, bcap, nbatch;
 	size_t failed;
 	int complained;
-	/* Intervals written in the current longest RRA row (a UTC day). */
+	/*
+	 * Intervals written in the current row of the longest archive (a
+	 * UTC day when the step divides 86400).  Jobs come in time order.
+	 */
 	int64_t row; /* its start, or LAST_UNREAD before the first job */
 	int64_t *done;
 	size_t ndone, capdone;
@@ -213,7 +216,11 @@ rrdw_new(const char *datadir, uint32_t step, const char *cached, char *err,
 	rrdw_scan(w);
 	if (cached != NULL) {
 		w->cached = xstrdup(cached);
-		/* Cached values must be on disk before last times are read. */
+		/*
+		 * Ask rrdcached to write what it holds before last update
+		 * times are read; it answers at once, and files it has not
+		 * written yet are flushed again per file where it matters.
+		 */
 		if (cached_command(w, "FLUSHALL\n", 9) < 0) {
 			snprintf(err, errlen, "rrdcached %s: cannot connect",
 			    cached);
@@ -273,6 +280,16 @@ rrdw_create(struct rrdw *w, const char *path, const char *const *ds, int nds,
 		snprintf(rra[2], sizeof(rra[2]), "RRA:AVERAGE:0.5:%u:%u",
 		    86400 / s, 1827 * 86400 / (86400 / s * s));
 		argv[argc++] = rra[2];
+	}
+	if (w->cached != NULL) {
+		/*
+		 * rrdcached remembers a file's last update time; after a
+		 * rebuild removed the file it would refuse the new one's.
+		 */
+		char cmd[4200];
+		int len = snprintf(cmd, sizeof(cmd), "FORGET %s\n", path);
+
+		(void)cached_command(w, cmd, (size_t)len); /* -1: not held */
 	}
 	rrd_clear_error();
 	if (rrd_create_r(path, s, (time_t)start, argc, argv) != 0) {
@@ -422,7 +439,8 @@ done_add(struct rrdw *w, int64_t start)
 
 /*
  * The intervals of this row written before a restart: those sensors.rrd
- * read as reported.  Cached updates were flushed by rrdw_new.
+ * holds.  Through rrdcached, FLUSH that file first: it waits until the
+ * file is written, which FLUSHALL does not.
  */
 static void
 done_load(struct rrdw *w, int64_t before)
@@ -435,6 +453,12 @@ done_load(struct rrdw *w, int64_t before)
 	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
 	if (before <= w->row || access(path, F_OK) == -1)
 		return;
+	if (w->cached != NULL) {
+		char cmd[4200];
+		int len = snprintf(cmd, sizeof(cmd), "FLUSH %s\n", path);
+
+		(void)cached_command(w, cmd, (size_t)len); /* may hold none */
+	}
 	rrd_clear_error();
 	if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &nds, &names,
 		&data) != 0) {
@@ -447,9 +471,8 @@ done_load(struct rrdw *w, int64_t before)
 	for (i = 0; i < n; i++) {
 		int64_t t = (int64_t)start + (int64_t)(i * step);
 
-		if (t >= w->row && t < before && data[i] == data[i] &&
-		    data[i] > 0)
-			done_add(w, t);
+		if (t >= w->row && t < before && data[i] == data[i])
+			done_add(w, t); /* known: written */
 	}
 	for (i = 0; i < nds; i++)
 		free(names[i]);
@@ -457,7 +480,11 @@ done_load(struct rrdw *w, int64_t before)
 	free(data);
 }
 
-/* Keep the list of intervals written in start's row. */
+/*
+ * Keep the list of intervals written in start's row; a new row starts
+ * empty, since jobs come in time order.  Only the first job after start-up
+ * reads the row's earlier intervals back.
+ */
 static void
 row_track(struct rrdw *w, int64_t start)
 {
@@ -475,10 +502,13 @@ row_track(struct rrdw *w, int64_t start)
 
 /*
  * A key seen for the first time reads 0, not unknown, in the intervals
- * written earlier in the same row (UTC day): otherwise the hourly and
+ * written earlier in the same row (a UTC day): otherwise the hourly and
  * daily rows it first appears in would average only the part after it
  * appeared, and a campaign starting at 18:00 would show at four times its
- * daily mean.  Written directly: rrdcached holds nothing for a new file.
+ * daily mean.  Costs one value per interval written that day (at most
+ * 1,440 at a 60 s step), in one call.  Written directly: rrdw_create made
+ * rrdcached forget the file.  Returns 0, -1 if the file could not be
+ * created, 1 if it was but not filled.
  */
 static int
 rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
@@ -510,7 +540,8 @@ rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
 	rrd_clear_error();
 	if (argc > 0 && rrd_update_r(path, NULL, (int)argc, argv) != 0) {
 		log_warnx("rrd %s: %s", path, rrd_get_error());
-		rc = -1;
+		*last = LAST_UNREAD; /* read back what was written */
+		rc = 1;
 	}
 	free(argv);
 	free(buf);
@@ -538,6 +569,7 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 		key_path(w, i, path, sizeof(path));
 		exists = w->state[i] == F_PRESENT;
 		if (!exists) {
+			/* A file not filled is still written from here on. */
 			if (rrdw_create_key(w, path, dsbuf, j->start,
 				&w->last[i]) == -1) {
 				w->failed++;

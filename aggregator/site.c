@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,9 +448,11 @@ render_worker(struct site *st, size_t k, size_t nproc, int fd)
 
 	for (i = k; i < st->njobs; i += nproc) {
 		if (render_job(st, &st->jobs[i]) == -1) {
+			/* One line, written at once (PIPE_BUF): not mixed. */
 			len = strlen(st->err);
-			if (len >= PIPE_BUF)
-				len = PIPE_BUF - 1;
+			if (len >= PIPE_BUF / 4)
+				len = PIPE_BUF / 4 - 1;
+			st->err[len++] = '\n';
 			_exit(write(fd, st->err, len) == (ssize_t)len ? 1 : 2);
 		}
 	}
@@ -469,7 +472,8 @@ render_jobs(struct site *st)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nproc = ncpu > 1 ? (size_t)ncpu : 1, k, i;
 	pid_t pid[RENDER_PROCS], w;
-	int fd[2], status, rc = 0;
+	struct sigaction dfl, old;
+	int fd[2], status, rc = 0, failed = 0;
 	char *msg;
 	ssize_t r;
 
@@ -485,6 +489,15 @@ render_jobs(struct site *st)
 	}
 	if (pipe(fd) == -1)
 		return site_fail(st, "pipe: %s", strerror(errno));
+	/* A parent that ignores SIGCHLD would leave nothing to wait for. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (sigaction(SIGCHLD, &dfl, &old) == -1) {
+		close(fd[0]);
+		close(fd[1]);
+		return site_fail(st, "sigaction: %s", strerror(errno));
+	}
 	fflush(NULL); /* nothing buffered is written twice */
 	for (k = 1; k < nproc; k++) {
 		if ((pid[k] = fork()) == -1) {
@@ -505,18 +518,19 @@ render_jobs(struct site *st)
 		while (
 		    (w = waitpid(pid[k], &status, 0)) == -1 && errno == EINTR)
 			;
-		if (rc == 0 &&
-		    (w == -1 || !WIFEXITED(status) ||
-			WEXITSTATUS(status) != 0)) {
-			msg = xcalloc(1, PIPE_BUF);
-			r = read(fd[0], msg, PIPE_BUF - 1);
-			if (r > 0)
-				site_fail(st, "%s", msg);
-			else
-				site_fail(st, "a rendering process failed");
-			free(msg);
-			rc = -1;
-		}
+		if (w == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	(void)sigaction(SIGCHLD, &old, NULL);
+	if (rc == 0 && failed > 0) {
+		/* Every worker has exited: the pipe holds all there is. */
+		msg = xcalloc(1, PIPE_BUF);
+		r = read(fd[0], msg, PIPE_BUF - 1);
+		if (r > 0 && strchr(msg, '\n') != NULL)
+			*strchr(msg, '\n') = '\0';
+		site_fail(st, "%s", r > 0 ? msg : "a rendering process failed");
+		free(msg);
+		rc = -1;
 	}
 	close(fd[0]);
 	if (rc == -1)
@@ -569,10 +583,13 @@ static const struct {
     {"icmp", "top ICMP and ICMPv6 types", 0, 0},
 };
 #define NWINDOW_GRAPHS (sizeof(window_graphs) / sizeof(window_graphs[0]))
+_Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
+    "cidx holds every key of a window's graphs");
 
 /*
  * Colours: a key keeps one colour in every graph of the site, its key
- * page included, and no two lines of one graph share a colour.  Keys take
+ * page included, and no two lines of one graph share a colour as long as
+ * a key shares graphs with fewer than KEY_PALETTE others.  Keys take
  * their default slot (keyname.h) unless a key already coloured shares a
  * graph with them and holds it; then the next free slot.  Keys are taken
  * in the order they first appear, day window first, best rank first.

@@ -174,9 +174,18 @@ def main():
             check(os.path.exists(sock), "rrdcached started: %s" %
                   (rrdc.stderr.read().decode() if rrdc.poll() is not None
                    else "listening"))
-            agg, _ = scenario(tmp, caps, keysfile, keys, avgs, reporters,
-                              daemon="unix:" + sock)
+            agg, cdata = scenario(tmp, caps, keysfile, keys, avgs,
+                                  reporters, daemon="unix:" + sock)
             agg.stop()
+            # rrdcached still remembers the old files' last update times:
+            # a rebuild through it must make it forget them.
+            p = subprocess.run([A.aggregator_path(), "rebuild", "-d", cdata,
+                                "--rrdcached", "unix:" + sock],
+                               capture_output=True, text=True)
+            check(p.returncode == 0, "rebuild through rrdcached exits 0 %s"
+                  % p.stderr.strip()[-200:])
+            check_rrds(cdata, avgs, reporters, "rebuild through rrdcached",
+                       "unix:" + sock)
         finally:
             rrdc.terminate()
             rrdc.wait()

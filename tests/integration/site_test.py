@@ -31,6 +31,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -130,6 +131,17 @@ def check_cli(datadir, tmp):
     p = graph("--version")
     check(p.returncode == 0 and p.stdout.startswith("teiten-graph "),
           "teiten-graph --version: %r" % p.stdout.strip())
+    # Started by a parent that ignores SIGCHLD (inherited across exec),
+    # the rendering processes must still be waited for.
+    out = os.path.join(tmp, "sigchld-site")
+    p = subprocess.run([graph_path(), "site", "-d", datadir, "-o", out],
+                       capture_output=True, text=True, timeout=600,
+                       env=GRAPH_ENV, preexec_fn=lambda: signal.signal(
+                           signal.SIGCHLD, signal.SIG_IGN))
+    check(p.returncode == 0 and os.path.exists(
+        os.path.join(out, "year-top1-5.png")),
+          "site with SIGCHLD ignored by its parent: exit %d %s" %
+          (p.returncode, p.stderr.strip()[-120:]))
     # A damaged RRD, drawn by one of the rendering processes: the error
     # names it, the run fails, and no temporary file is left behind.
     broken = os.path.join(tmp, "broken")
