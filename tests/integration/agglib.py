@@ -56,6 +56,42 @@ def gencap(path, packets, duration, start, seed, extra=()):
                    list(extra), check=True)
 
 
+def wait_listen(port, proc, timeout=10):
+    """Until something accepts on 127.0.0.1:port; proc must not exit."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("process exited with %d" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("nothing listens on port %d" % port)
+
+
+def last_final(datadir):
+    try:
+        with open(os.path.join(datadir, "last_final")) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_path_final(datadir, start, timeout=60):
+    """Until DATADIR/last_final reaches start; False after timeout
+    seconds without progress."""
+    deadline, seen = time.time() + timeout, None
+    while time.time() < deadline:
+        lf = last_final(datadir)
+        if lf is not None and lf >= start:
+            return True
+        if lf != seen:
+            deadline, seen = time.time() + timeout, lf
+        time.sleep(0.2)
+    return False
+
+
 class Aggregator:
     """A teiten-aggregator process in the foreground, logging to a file."""
 
@@ -72,16 +108,11 @@ class Aggregator:
         logf = open(self.log, "a")
         self.proc = subprocess.Popen(self.cmd, stdout=logf, stderr=logf)
         logf.close()
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("aggregator exited: " + self.text())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("aggregator does not listen: " + self.text())
+        try:
+            wait_listen(self.port, self.proc)
+        except AssertionError as e:
+            raise AssertionError("aggregator: %s: %s" % (e, self.text()))
+        return self
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is None or self.proc.poll() is not None:
@@ -98,26 +129,16 @@ class Aggregator:
             return f.read()
 
     def last_final(self):
-        try:
-            with open(os.path.join(self.datadir, "last_final")) as f:
-                return int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+        return last_final(self.datadir)
 
     def wait_final(self, start, timeout=60):
         """Until the RRDs hold interval start (DATADIR/last_final), failing
         after timeout seconds without progress: writing many intervals
         under a sanitizer on a loaded machine takes long, but it moves."""
-        deadline, seen = time.time() + timeout, None
-        while time.time() < deadline:
-            lf = self.last_final()
-            if lf is not None and lf >= start:
-                return
-            if lf != seen:
-                deadline, seen = time.time() + timeout, lf
-            time.sleep(0.2)
-        raise AssertionError("interval %d not final after %ds (last %s)" %
-                             (start, timeout, self.last_final()))
+        if not wait_path_final(self.datadir, start, timeout):
+            raise AssertionError("interval %d not final after %ds without "
+                                 "progress (last %s)" %
+                                 (start, timeout, self.last_final()))
 
 
 def run_sensor_to(agg, sid, keyfile, pcap, spool, interval=60, check=True):
