@@ -503,8 +503,14 @@ main(int argc, char **argv)
 	    NULL)
 		errx(1, "%s", err);
 	agg_check_step(a.conf.datadir, a.conf.interval);
-	if (a.conf.rebuild)
+	if (a.conf.rebuild) {
+		/* First: whatever happens next, old derived data is stale. */
+		if (rrdq_save_generation(a.conf.datadir,
+			rrdq_generation(a.conf.datadir) + 1) == -1)
+			errx(1, "%s: cannot write the generation",
+			    a.conf.datadir);
 		agg_clear_rrds(a.conf.datadir);
+	}
 	if ((a.rrdw = rrdw_new(a.conf.datadir, a.conf.interval,
 		 a.conf.rrdcached, err, sizeof(err))) == NULL)
 		errx(1, "%s", err);

@@ -29,29 +29,30 @@ struct rrdq {
 	int stopping;
 };
 
-int64_t
-rrdq_last_final(const char *datadir)
+/* A number in a small file of DATADIR, or dflt if absent. */
+static int64_t
+marker_read(const char *datadir, const char *name, int64_t dflt)
 {
 	char path[4096];
 	long long v;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/last_final", datadir);
+	snprintf(path, sizeof(path), "%s/%s", datadir, name);
 	if ((f = fopen(path, "r")) == NULL)
-		return INT64_MIN;
+		return dflt;
 	if (fscanf(f, "%lld", &v) != 1)
-		v = INT64_MIN;
+		v = dflt;
 	fclose(f);
 	return (int64_t)v;
 }
 
-int
-rrdq_save_last_final(const char *datadir, int64_t v)
+static int
+marker_save(const char *datadir, const char *name, int64_t v)
 {
 	char path[4096], tmp[4200], buf[32];
 	int fd, n, rc = -1;
 
-	snprintf(path, sizeof(path), "%s/last_final", datadir);
+	snprintf(path, sizeof(path), "%s/%s", datadir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
@@ -64,6 +65,30 @@ out:
 	if (rc == -1)
 		log_warn("%s", path);
 	return rc;
+}
+
+int64_t
+rrdq_last_final(const char *datadir)
+{
+	return marker_read(datadir, "last_final", INT64_MIN);
+}
+
+int
+rrdq_save_last_final(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, "last_final", v);
+}
+
+int64_t
+rrdq_generation(const char *datadir)
+{
+	return marker_read(datadir, "generation", 0);
+}
+
+int
+rrdq_save_generation(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, "generation", v);
 }
 
 static void *

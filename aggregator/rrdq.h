@@ -24,5 +24,12 @@ size_t rrdq_pending(struct rrdq *);
 /* DATADIR/last_final, or INT64_MIN if absent. */
 int64_t rrdq_last_final(const char *datadir);
 int rrdq_save_last_final(const char *datadir, int64_t);
+/*
+ * DATADIR/generation, 0 if absent: a rebuild increments it, so that what
+ * was derived from the RRDs and summaries before (teiten-graph's PNGs and
+ * cached windows) is known to be stale.
+ */
+int64_t rrdq_generation(const char *datadir);
+int rrdq_save_generation(const char *datadir, int64_t);
 
 #endif

@@ -7,16 +7,17 @@
  *   key/<proto>-<key>.html           one page per key listed in a table
  *   key/<proto>-<key>-<window>.png
  *   .state                           what each PNG was made from
+ *   .cache/<start>-<end>.win         window rankings (wincache.h)
  *
  * Rendering PNGs is what costs; the pages and exports are rewritten every
  * run.  .state holds, per PNG, a signature of everything the image shows:
- * window bounds, RRD step, keys, and the newest final interval clamped to
- * the window's end.  Final intervals after a window's end do not change
- * its graph, and windows end on whole hours or days, so a run every five
- * minutes renders the day and week graphs once an hour and the longer
- * ones once a day.  The RRDs change only as final intervals are added
- * (DATADIR/last_final moves) or by `teiten-aggregator rebuild`: remove
- * DIR/.state after a rebuild to render everything again.
+ * window bounds, RRD step, keys and colours, the datadir's generation and
+ * the newest final interval clamped to the window's end.  Final intervals
+ * after a window's end do not change its graph, and windows end on whole
+ * hours or days, so a run every five minutes renders the day and week
+ * graphs once an hour and the longer ones once a day.  The RRDs change
+ * only as final intervals are added (DATADIR/last_final moves) or by
+ * `teiten-aggregator rebuild`, which bumps DATADIR/generation.
  *
  * Every file is written under a temporary name beside it and renamed, so
  * a reader sees the old file or the new one, never half of one.
@@ -43,9 +44,11 @@
 #include "site.h"
 #include "span.h"
 #include "summary.h"
+#include "wincache.h"
 #include "xmalloc.h"
 
 #define STATE_NAME ".state"
+#define CACHE_DIR ".cache" /* window rankings, wincache.h */
 #define STATE_MAGIC "teiten-site-state 1"
 #define GRAPH_KEYS 5 /* keys per top graph */
 #define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
@@ -89,7 +92,8 @@ struct site {
 	struct state old, cur;
 	struct job *jobs; /* PNGs to draw */
 	size_t njobs, capjobs;
-	size_t rendered, kept;
+	size_t rendered, kept, cached;
+	int64_t generation; /* DATADIR/generation: a rebuild changes it */
 	char *err;
 	size_t errlen;
 };
@@ -355,8 +359,9 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 	char label[32];
 	size_t i, o;
 
-	o = (size_t)snprintf(sig, len, "%" PRId64 " %" PRId64 " %" PRId64 " %u",
-	    sp->start, sp->end, last, (unsigned)st->step);
+	o = (size_t)snprintf(sig, len,
+	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64, sp->start,
+	    sp->end, last, (unsigned)st->step, st->generation);
 	if (idx == NULL)
 		snprintf(sig + o, len - o, " sensors");
 	for (i = 0; idx != NULL && i < n && o < len; i++) {
@@ -792,6 +797,20 @@ collect_keys(struct site *st)
 }
 
 static int
+site_window(struct site *st, const struct span *sp, struct window *w)
+{
+	char dir[4200];
+	int hit;
+
+	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
+	if (wincache_window(st->datadir, dir, st->generation, st->last_final,
+		sp->start, sp->end, w, &hit, st->err, st->errlen) == -1)
+		return -1;
+	st->cached += hit;
+	return 0;
+}
+
+static int
 load_windows(struct site *st)
 {
 	int k;
@@ -799,12 +818,8 @@ load_windows(struct site *st)
 	for (k = 0; k < SPAN_COUNT; k++) {
 		span_make(k, st->end, &st->span[k]);
 		span_previous(&st->span[k], &st->prev[k]);
-		if (summary_window(st->datadir, st->span[k].start,
-			st->span[k].end, &st->win[k], st->err,
-			st->errlen) == -1 ||
-		    summary_window(st->datadir, st->prev[k].start,
-			st->prev[k].end, &st->pwin[k], st->err,
-			st->errlen) == -1)
+		if (site_window(st, &st->span[k], &st->win[k]) == -1 ||
+		    site_window(st, &st->prev[k], &st->pwin[k]) == -1)
 			return -1;
 	}
 	collect_keys(st);
@@ -1304,6 +1319,9 @@ make_dirs(struct site *st)
 	snprintf(path, sizeof(path), "%s/key", st->outdir);
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
 		return site_fail(st, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/" CACHE_DIR, st->outdir);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return site_fail(st, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -1313,6 +1331,36 @@ has_suffix(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Cached windows this run did not use will not be asked for again. */
+static void
+prune_cache(struct site *st)
+{
+	char dir[4200], name[64];
+	struct dirent *de;
+	int k, used;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!has_suffix(de->d_name, ".win") &&
+		    !has_suffix(de->d_name, ".tmp"))
+			continue;
+		for (k = 0, used = 0; k < SPAN_COUNT && !used; k++) {
+			wincache_name(st->span[k].start, st->span[k].end, name,
+			    sizeof(name));
+			used = strcmp(name, de->d_name) == 0;
+			wincache_name(st->prev[k].start, st->prev[k].end, name,
+			    sizeof(name));
+			used = used || strcmp(name, de->d_name) == 0;
+		}
+		if (!used)
+			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
+	}
+	closedir(d);
 }
 
 /*
@@ -1395,10 +1443,12 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 	st.err = err;
 	st.errlen = errlen;
 	st.last_final = rrdq_last_final(datadir);
+	st.generation = rrdq_generation(datadir);
 	if (make_dirs(&st) == 0 && load_windows(&st) == 0) {
 		state_load(&st);
 		if (render_all(&st) == 0 && write_pages(&st) == 0) {
 			prune_keys(&st);
+			prune_cache(&st);
 			rc = 0;
 		}
 	}

@@ -899,11 +899,21 @@ def timed_site(datadir, out, *extra):
     return dt
 
 
+def cache_mtimes(out):
+    d = os.path.join(out, ".cache")
+    return {n: os.stat(os.path.join(d, n)).st_mtime_ns
+            for n in os.listdir(d) if n.endswith(".win")}
+
+
 def check_incremental(datadir, out, t1, end):
     before = png_mtimes(out)
+    wins = cache_mtimes(out)
     time.sleep(0.05)  # so that a rewrite would show in the mtime
     t2 = timed_site(datadir, out)
     after = png_mtimes(out)
+    check(len(wins) == 10 and cache_mtimes(out) == wins,
+          "the second run ranks from the %d cached windows (5 windows and "
+          "the 5 before them), rewriting none" % len(wins))
     changed = [n for n in after if before.get(n) != after[n]]
     print("     site generation: first run %.2f s, second run %.2f s "
           "(%d PNGs)" % (t1, t2, len(after)))
@@ -918,6 +928,39 @@ def check_incremental(datadir, out, t1, end):
     check(again.get("day-top1-5.png") != after.get("day-top1-5.png") and
           again.get("month-top1-5.png") == after.get("month-top1-5.png"),
           "an earlier --end renders the day graphs again, not the month's")
+
+
+def check_rebuild(datadir, out, avgs, reporters):
+    """A damaged cache file is recomputed, not trusted; `teiten-aggregator
+    rebuild` (same last_final) makes the next run draw and rank again."""
+    end = max(reporters) + STEP
+    s, e = span("month", end)
+    name = os.path.join(out, ".cache", "%d-%d.win" % (s, e))
+    size = os.path.getsize(name)
+    os.truncate(name, size - 8)
+    timed_site(datadir, out)
+    with open(os.path.join(out, "top-month.json")) as f:
+        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
+                        TOP, "top-month.json after its cached window was "
+                        "cut short")
+    check(os.path.getsize(name) == size, "the damaged cache file is "
+          "written again whole")
+    before = png_mtimes(out)
+    p = subprocess.run([A.aggregator_path(), "rebuild", "-d", datadir, "-n",
+                        str(STEP)], capture_output=True, text=True)
+    check(p.returncode == 0, "teiten-aggregator rebuild exits 0 %s" %
+          p.stderr.strip()[-200:])
+    with open(os.path.join(datadir, "generation")) as f:
+        gen = f.read().strip()
+    time.sleep(0.05)
+    timed_site(datadir, out)
+    after = png_mtimes(out)
+    same = [n for n in after if before.get(n) == after[n]]
+    check(gen == "1" and not same, "after a rebuild (generation %s) every "
+          "PNG is drawn again (%d kept)" % (gen, len(same)))
+    with open(os.path.join(out, "top-month.json")) as f:
+        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
+                        TOP, "top-month.json after the rebuild")
 
 
 def main(tmp):
@@ -935,6 +978,7 @@ def main(tmp):
     check_pages(out)
     browse(tmp, out)
     check_incremental(datadir, out, t1, max(reporters) + STEP)
+    check_rebuild(datadir, out, avgs, reporters)
 
 
 if __name__ == "__main__":
