@@ -44,6 +44,7 @@
 
 #include "graph.h"
 #include "keyname.h"
+#include "textout.h"
 #include "xmalloc.h"
 
 #define LABEL_MAX 30 /* legend text before the numbers, in characters */
@@ -113,18 +114,6 @@ exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 || errno != ENOENT;
-}
-
-/* "2023-11-14 00:00"; the window bounds are whole seconds of UTC. */
-static void
-utc_minute(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(buf, len, "%" PRId64, t);
 }
 
 /* Size, window, title and axis common to every graph. */

@@ -23,6 +23,7 @@
 #include "site.h"
 #include "span.h"
 #include "summary.h"
+#include "textout.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
 
@@ -224,21 +225,6 @@ data_step(const struct gconf *c)
 }
 
 static void
-json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void
 print_top(const struct gconf *c, const struct window *w)
 {
 	char label[32];
@@ -249,17 +235,13 @@ print_top(const struct gconf *c, const struct window *w)
 	for (i = 0; i < n; i++) {
 		key_label(w->idx[i], label, sizeof(label));
 		if (c->json) {
-			printf("%s\n  {\"rank\": %zu, \"key\": \"%s\", "
-			       "\"service\": ",
-			    i ? "," : "", i + 1, label);
-			json_string(stdout, key_service(w->idx[i]));
-			printf(", \"avg\": %.17g, \"share\": %.17g}",
-			    w->mean[i],
-			    w->total > 0 ? w->mean[i] / w->total : 0);
+			fputs(i ? ",\n  {" : "\n  {", stdout);
+			top_json_fields(stdout, w, i);
+			fputs("}", stdout);
 		} else
 			printf("%3zu  %-12s %-20s %14.4f %6.2f%%\n", i + 1,
 			    label, key_service(w->idx[i]), w->mean[i],
-			    w->total > 0 ? 100 * w->mean[i] / w->total : 0);
+			    100 * window_share(w, i));
 	}
 	if (c->json)
 		puts(n ? "\n]" : "]");

@@ -44,6 +44,7 @@
 #include "site.h"
 #include "span.h"
 #include "summary.h"
+#include "textout.h"
 #include "wincache.h"
 #include "xmalloc.h"
 
@@ -160,75 +161,6 @@ out_close(struct site *st, struct out *o)
 		return site_fail(st, "%s: %s", o->path, strerror(saved));
 	}
 	return 0;
-}
-
-static void
-html_text(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(*s, f);
-			break;
-		}
-}
-
-static void
-json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* RFC 4180: quoted when it holds a comma, quote or line break. */
-static void
-csv_text(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void
-utc_minute(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(buf, len, "%" PRId64, t);
 }
 
 /* ---- the PNG state ---------------------------------------------------- */
@@ -828,28 +760,19 @@ load_windows(struct site *st)
 
 /* ---- exports ----------------------------------------------------------- */
 
-static double
-share(const struct window *w, size_t i)
-{
-	return w->total > 0 ? w->mean[i] / w->total : 0;
-}
-
 /* The fields of `teiten-graph top --json`, then the rank change. */
 static void
 json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 {
 	const struct window *w = &st->win[k];
 	struct change c;
-	char label[32], ch[32];
+	char ch[32];
 
 	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
 	change_text(&c, ch, sizeof(ch));
-	key_label(w->idx[i], label, sizeof(label));
-	fprintf(f, "%s\n  {\"rank\": %zu, \"key\": \"%s\", \"service\": ",
-	    i ? "," : "", i + 1, label);
-	json_text(f, key_service(w->idx[i]));
-	fprintf(f, ", \"avg\": %.17g, \"share\": %.17g, ", w->mean[i],
-	    share(w, i));
+	fputs(i ? ",\n  {" : "\n  {", f);
+	top_json_fields(f, w, i);
+	fputs(", ", f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "\"prev_rank\": %zu, \"change\": \"%s\"}",
 		    c.prev_rank, ch);
@@ -871,7 +794,7 @@ csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	key_label(w->idx[i], label, sizeof(label));
 	fprintf(f, "%zu,%s,", i + 1, label);
 	csv_text(f, key_service(w->idx[i]));
-	fprintf(f, ",%.17g,%.17g,", w->mean[i], share(w, i));
+	fprintf(f, ",%.17g,%.17g,", w->mean[i], window_share(w, i));
 	if (c.move == MOVE_RANK)
 		fprintf(f, "%zu", c.prev_rank);
 	fprintf(f, ",%s\r\n", ch);
@@ -1116,7 +1039,7 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
 	html_text(f, key_service(w->idx[i]));
 	fprintf(f,
 	    "</td><td class=\"num\">%s</td><td class=\"num\">%.2f%%</td>", avg,
-	    100 * share(w, i));
+	    100 * window_share(w, i));
 	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
 	change_cell(f, &c);
 	fputs("</tr>\n", f);
@@ -1236,7 +1159,7 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
 		fprintf(f,
 		    "<td class=\"num\">%zu</td><td class=\"num\">%s</td>"
 		    "<td class=\"num\">%.2f%%</td>",
-		    r, avg, 100 * share(w, r - 1));
+		    r, avg, 100 * window_share(w, r - 1));
 	r = window_rank(&st->pwin[k], idx);
 	if (r == 0)
 		fputs("<td class=\"num\">\xe2\x80\x93</td></tr>\n", f);

@@ -331,6 +331,12 @@ window_mean(const struct window *w, uint32_t idx)
 	return r ? w->mean[r - 1] : 0;
 }
 
+double
+window_share(const struct window *w, size_t i)
+{
+	return w->total > 0 ? w->mean[i] / w->total : 0;
+}
+
 size_t
 window_rank(const struct window *w, uint32_t idx)
 {

@@ -48,6 +48,8 @@ int summary_window(const char *datadir, int64_t start, int64_t end,
 void window_free(struct window *);
 /* The mean of one key in a window, 0 if absent. */
 double window_mean(const struct window *, uint32_t idx);
+/* The share of ranked key i in all keys' means, 0 for an empty window. */
+double window_share(const struct window *, size_t i);
 /* Rank (1-based) of a key in a window, or 0 if absent. */
 size_t window_rank(const struct window *, uint32_t idx);
 

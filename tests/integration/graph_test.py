@@ -23,6 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
+import teiten_testlib as T  # noqa: E402
 
 T0 = 1699999200  # 2023-11-14 22:00 UTC, hour-aligned
 END = T0 + 7200  # 2023-11-15 00:00 UTC
@@ -39,26 +40,11 @@ def check(cond, what):
         FAILURES.append(what)
 
 
-# librrd 1.7.2's rrd_graph and the font libraries under it leak a little
-# on every graph; in a sanitizer build only their frames are forgiven
-# (graph.c builds its arguments with vsnprintf, never asprintf).
-LSAN_SUPPRESSIONS = """leak:librrd.so
-leak:libfontconfig.so
-leak:libpango
-leak:libcairo.so
-leak:libglib-2.0.so
-leak:__vasprintf_internal
-"""
 DRIVER_ENV = dict(os.environ)
 
 
 def driver_env(tmp):
-    path = os.path.join(tmp, "lsan.supp")
-    with open(path, "w") as f:
-        f.write(LSAN_SUPPRESSIONS)
-    old = os.environ.get("LSAN_OPTIONS")
-    DRIVER_ENV["LSAN_OPTIONS"] = "suppressions=%s:print_suppressions=0%s" % (
-        path, ":" + old if old else "")
+    DRIVER_ENV.update(T.graph_env(tmp))
 
 
 def driver(*args, check_rc=True):

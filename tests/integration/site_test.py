@@ -71,27 +71,11 @@ def graph_path():
     return os.environ["TEITEN_GRAPH"]
 
 
-# librrd 1.7.2's rrd_graph and the font libraries under it leak a little
-# on every graph (vasprintf'd strings whose callers LeakSanitizer cannot
-# unwind); in a sanitizer build, only those are forgiven.  teiten itself
-# never calls asprintf.
-LSAN_SUPPRESSIONS = """leak:librrd.so
-leak:libfontconfig.so
-leak:libpango
-leak:libcairo.so
-leak:libglib-2.0.so
-leak:__vasprintf_internal
-"""
 GRAPH_ENV = dict(os.environ)
 
 
 def graph_env(tmp):
-    path = os.path.join(tmp, "lsan.supp")
-    with open(path, "w") as f:
-        f.write(LSAN_SUPPRESSIONS)
-    old = os.environ.get("LSAN_OPTIONS")
-    GRAPH_ENV["LSAN_OPTIONS"] = "suppressions=%s:print_suppressions=0%s" % (
-        path, ":" + old if old else "")
+    GRAPH_ENV.update(T.graph_env(tmp))
 
 
 def graph(*args):

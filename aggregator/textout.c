@@ -1,0 +1,90 @@
+/* Escaping and formatting for teiten-graph's outputs; see textout.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "keyname.h"
+#include "textout.h"
+
+void
+html_text(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+			break;
+		}
+}
+
+void
+json_text(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* RFC 4180: quoted when it holds a comma, quote or line break. */
+void
+csv_text(FILE *f, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void
+utc_minute(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "%" PRId64, t);
+}
+
+void
+top_json_fields(FILE *f, const struct window *w, size_t i)
+{
+	char label[32];
+
+	key_label(w->idx[i], label, sizeof(label));
+	fprintf(f, "\"rank\": %zu, \"key\": \"%s\", \"service\": ", i + 1,
+	    label);
+	json_text(f, key_service(w->idx[i]));
+	fprintf(f, ", \"avg\": %.17g, \"share\": %.17g", w->mean[i],
+	    window_share(w, i));
+}

@@ -1,0 +1,23 @@
+/*
+ * Text that teiten-graph writes: strings escaped for HTML, JSON and CSV
+ * (RFC 4180), UTC times as on the graphs, and the fields of one ranked key
+ * as `teiten-graph top --json` and the site's exports give them.
+ */
+#ifndef TEITEN_TEXTOUT_H
+#define TEITEN_TEXTOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "summary.h"
+
+void html_text(FILE *, const char *);
+void json_text(FILE *, const char *); /* with its quotes */
+void csv_text(FILE *, const char *); /* quoted only when it must be */
+/* "2023-11-14 00:00" in UTC. */
+void utc_minute(int64_t t, char *buf, size_t len);
+/* "rank": 1, "key": "tcp/445", "service": "...", "avg": ..., "share": ... */
+void top_json_fields(FILE *, const struct window *, size_t i);
+
+#endif
