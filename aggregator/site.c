@@ -93,7 +93,6 @@ struct site {
 	struct state old, cur;
 	struct job *jobs; /* PNGs to draw */
 	size_t njobs, capjobs;
-	size_t rendered, kept, cached;
 	int64_t generation; /* DATADIR/generation: a rebuild changes it */
 	char *err;
 	size_t errlen;
@@ -328,7 +327,6 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	old = state_find(&st->old, name);
 	if (old != NULL && strcmp(old->sig, sig) == 0 &&
 	    access(path, F_OK) == 0) {
-		st->kept++;
 		png_size(path, &st->cur.v[st->cur.n - 1].w,
 		    &st->cur.v[st->cur.n - 1].h);
 		return 0;
@@ -480,7 +478,6 @@ sizes:
 		snprintf(path, sizeof(path), "%s/%s", st->outdir, p->name);
 		png_size(path, &p->w, &p->h);
 	}
-	st->rendered += st->njobs;
 	return 0;
 }
 
@@ -732,14 +729,10 @@ static int
 site_window(struct site *st, const struct span *sp, struct window *w)
 {
 	char dir[4200];
-	int hit;
 
 	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
-	if (wincache_window(st->datadir, dir, st->generation, st->last_final,
-		sp->start, sp->end, w, &hit, st->err, st->errlen) == -1)
-		return -1;
-	st->cached += hit;
-	return 0;
+	return wincache_window(st->datadir, dir, st->generation, st->last_final,
+	    sp->start, sp->end, w, st->err, st->errlen);
 }
 
 static int

@@ -93,8 +93,8 @@ cache_write(const char *path, struct wc_head *h, const struct window *w)
 
 int
 wincache_window(const char *datadir, const char *cachedir, int64_t generation,
-    int64_t last_final, int64_t start, int64_t end, struct window *w, int *hit,
-    char *err, size_t errlen)
+    int64_t last_final, int64_t start, int64_t end, struct window *w, char *err,
+    size_t errlen)
 {
 	struct wc_head h;
 	char path[4200], name[64];
@@ -107,8 +107,7 @@ wincache_window(const char *datadir, const char *cachedir, int64_t generation,
 	h.asof = as_of(last_final, end);
 	wincache_name(start, end, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", cachedir, name);
-	*hit = cache_read(path, &h, w) == 0;
-	if (*hit)
+	if (cache_read(path, &h, w) == 0)
 		return 0;
 	if (summary_window(datadir, start, end, w, err, errlen) == -1)
 		return -1;

@@ -18,12 +18,11 @@
 /*
  * The window [start, end) into w, from cachedir/<start>-<end>.win when it
  * is current, else from the summary (and then cached; a cache that cannot
- * be written is only slower).  *hit says which.  Returns 0, or -1 with a
- * reason in err.
+ * be written is only slower).  Returns 0, or -1 with a reason in err.
  */
 int wincache_window(const char *datadir, const char *cachedir,
     int64_t generation, int64_t last_final, int64_t start, int64_t end,
-    struct window *w, int *hit, char *err, size_t errlen);
+    struct window *w, char *err, size_t errlen);
 /* The cache file name of a window: "<start>-<end>.win". */
 void wincache_name(int64_t start, int64_t end, char *buf, size_t len);
 
