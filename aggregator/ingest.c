@@ -13,11 +13,18 @@
 
 /* Final intervals whose reporting sensors stay in memory for dedupe. */
 #define FINAL_KEEP 4096
+/*
+ * The floor of the per-sensor cap on open intervals: sensors replaying
+ * history at different speeds may run this far apart before the faster
+ * ones are asked to wait.
+ */
+#define OPEN_MIN 64
 
 struct sensor_state {
 	char id[RECORD_ID_MAX + 1];
 	int64_t last_start; /* newest interval reported */
 	time_t last_seen; /* wall clock of its newest record */
+	uint32_t nopen; /* open intervals it has reported */
 };
 
 /* A set of sensors by index, growing as sensors appear. */
@@ -43,12 +50,14 @@ struct final_set {
 
 struct ingest {
 	uint32_t len;
-	unsigned grace, active;
+	unsigned grace, active, skew;
 	struct archive *archive;
 	int64_t final_upto; /* intervals up to here are final */
 	int has_final;
 	ingest_final_fn final;
 	void *arg;
+	ingest_late_fn late;
+	void *late_arg;
 	struct sensor_state *sensors; /* by index, in order of appearance */
 	uint32_t *by_id; /* indices sorted by id */
 	size_t nsensors, scap;
@@ -56,6 +65,7 @@ struct ingest {
 	size_t nopen, ocap;
 	struct final_set *fin; /* sorted by start */
 	size_t nfin, fcap;
+	int replaying; /* archived records: the open cap does not apply */
 	struct ingest_stats st;
 };
 
@@ -125,12 +135,38 @@ ingest_new(uint32_t len, unsigned grace, unsigned active,
 	g->len = len;
 	g->grace = grace;
 	g->active = active;
+	g->skew = len + 60;
 	g->archive = archive;
 	g->final_upto = last_final;
 	g->has_final = last_final != INT64_MIN;
 	g->final = final;
 	g->arg = arg;
 	return g;
+}
+
+void
+ingest_set_skew(struct ingest *g, unsigned skew)
+{
+	g->skew = skew;
+}
+
+/*
+ * A sensor on time holds open the intervals that have not yet ended or
+ * are within grace of their end, and those it may send early (skew).
+ */
+unsigned
+ingest_open_max(const struct ingest *g)
+{
+	uint64_t n = ((uint64_t)g->grace + g->skew) / g->len + 2;
+
+	return n < OPEN_MIN ? OPEN_MIN : (unsigned)n;
+}
+
+void
+ingest_set_late(struct ingest *g, ingest_late_fn fn, void *arg)
+{
+	g->late = fn;
+	g->late_arg = arg;
 }
 
 static void
@@ -160,15 +196,33 @@ ingest_free(struct ingest *g)
 	free(g);
 }
 
+/* The open interval of start, or NULL; *pos is where it would go. */
+static struct ival *
+ival_find(const struct ingest *g, int64_t start, size_t *pos)
+{
+	size_t lo = 0, hi = g->nopen, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (g->open[mid]->start == start)
+			return g->open[mid];
+		if (g->open[mid]->start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return NULL;
+}
+
 static struct ival *
 ival_get(struct ingest *g, int64_t start, time_t now)
 {
 	struct ival *iv;
 	size_t i;
 
-	for (i = 0; i < g->nopen && g->open[i]->start <= start; i++)
-		if (g->open[i]->start == start)
-			return g->open[i];
+	if ((iv = ival_find(g, start, &i)) != NULL)
+		return iv;
 	if (g->nopen == g->ocap) {
 		g->ocap = g->ocap ? g->ocap * 2 : 16;
 		g->open = xreallocarray(g->open, g->ocap, sizeof(*g->open));
@@ -246,6 +300,14 @@ final_seen(struct ingest *g, int64_t start)
 		else
 			hi = mid;
 	}
+	/* Forget the oldest; the archive can tell again. */
+	if (g->nfin >= FINAL_KEEP) {
+		free(g->fin[0].seen.bits);
+		memmove(g->fin, g->fin + 1, (g->nfin - 1) * sizeof(*g->fin));
+		g->nfin--;
+		if (lo > 0)
+			lo--;
+	}
 	if (g->nfin == g->fcap) {
 		g->fcap = g->fcap ? g->fcap * 2 : 64;
 		g->fin = xreallocarray(g->fin, g->fcap, sizeof(*g->fin));
@@ -270,86 +332,132 @@ final_keep(struct ingest *g, int64_t start, struct sset *seen)
 	free(s->bits);
 	*s = *seen;
 	memset(seen, 0, sizeof(*seen));
-	/* Forget the oldest; the archive can tell again. */
-	if (g->nfin > FINAL_KEEP) {
-		free(g->fin[0].seen.bits);
-		memmove(g->fin, g->fin + 1, (g->nfin - 1) * sizeof(*g->fin));
-		g->nfin--;
-	}
 }
 
-static enum frame_ack
-ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
-    int64_t start, const char **why)
+/* The sensor is active as of now and has reported start. */
+static void
+sensor_heard(struct ingest *g, uint32_t sidx, int64_t start, time_t now)
 {
-	struct sset *seen = final_seen(g, start);
+	if (g->sensors[sidx].last_start < start)
+		g->sensors[sidx].last_start = start;
+	g->sensors[sidx].last_seen = now;
+}
+
+static int
+ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
+    time_t now, struct ingest_verdict *v)
+{
+	struct sset *seen = final_seen(g, v->start);
 
 	if (sset_has(seen, sidx)) {
 		g->st.duplicates++;
-		return ACK_DUPLICATE;
+		v->ack = ACK_DUPLICATE;
+		return 0;
 	}
 	if (g->archive != NULL &&
-	    archive_append(g->archive, start, raw, len) == -1) {
-		*why = "cannot archive";
-		return (enum frame_ack) - 1;
-	}
+	    archive_append(g->archive, v->start, raw, len) == -1)
+		return -1;
 	sset_add(seen, sidx);
+	sensor_heard(g, sidx, v->start, now);
 	g->st.late++;
 	g->st.stored++;
-	return ACK_STORED;
+	if (g->late != NULL)
+		g->late(v->start, g->sensors[sidx].id, g->late_arg);
+	v->ack = ACK_STORED;
+	return 0;
 }
 
-enum frame_ack
+static int
+ingest_refuse(struct ingest *g, struct ingest_verdict *v, int reason)
+{
+	g->st.refused[reason]++;
+	v->ack = ACK_REFUSED;
+	v->reason = reason;
+	v->why = frame_refusal_str(reason);
+	return 0;
+}
+
+/*
+ * A start at or before 0 would be read by librrd as relative to now, and
+ * one far ahead would carry the RRDs and every summary into the future:
+ * neither may enter, whatever a sensor's clock says.
+ */
+static int
+ingest_check_time(const struct ingest *g, int64_t start, time_t now)
+{
+	if (start < INGEST_EPOCH)
+		return REFUSE_PAST;
+	if (start > (int64_t)now + g->skew)
+		return REFUSE_FUTURE;
+	return 0;
+}
+
+/* A new record of an interval not yet final. */
+static int
+ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
+    const uint8_t *raw, size_t len, time_t now, struct ingest_verdict *v)
+{
+	struct ival *iv;
+	size_t pos;
+
+	iv = ival_find(g, r->start, &pos);
+	if (iv != NULL && sset_has(&iv->seen, sidx)) {
+		g->st.duplicates++;
+		v->ack = ACK_DUPLICATE;
+		return 0;
+	}
+	if (!g->replaying && g->sensors[sidx].nopen >= ingest_open_max(g))
+		return ingest_refuse(g, v, REFUSE_OPEN);
+	/* Nothing changes unless the record is in the archive. */
+	if (g->archive != NULL &&
+	    archive_append(g->archive, r->start, raw, len) == -1)
+		return -1;
+	iv = ival_get(g, r->start, now);
+	ival_add(iv, sidx, r->sensor, r);
+	g->sensors[sidx].nopen++;
+	sensor_heard(g, sidx, r->start, now);
+	g->st.stored++;
+	v->ack = ACK_STORED;
+	return 0;
+}
+
+int
 ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
-    size_t len, time_t now, int64_t *start, const char **why)
+    size_t len, time_t now, struct ingest_verdict *v)
 {
 	struct record r;
-	struct ival *iv;
 	uint32_t sidx;
-	enum frame_ack ack;
+	int rc, reason;
 
+	memset(v, 0, sizeof(*v));
 	record_init(&r);
-	*start = 0;
-	if (record_decode(&r, raw, len, why) == -1)
+	if (record_decode(&r, raw, len, &v->why) == -1)
 		goto reject;
-	*start = r.start;
+	v->start = r.start;
 	if (sensor != NULL && strcmp(r.sensor, sensor) != 0) {
-		*why = "record of another sensor";
+		v->why = "record of another sensor";
 		goto reject;
 	}
 	if (r.len != g->len) {
-		*why = "interval length differs from the aggregator's";
+		v->why = "interval length differs from the aggregator's";
 		goto reject;
 	}
+	if ((reason = ingest_check_time(g, r.start, now)) != 0) {
+		record_clear(&r);
+		return ingest_refuse(g, v, reason);
+	}
 	sidx = sensor_index(g, r.sensor);
-	if (g->sensors[sidx].last_start < r.start)
-		g->sensors[sidx].last_start = r.start;
-	g->sensors[sidx].last_seen = now;
-	if (g->has_final && r.start <= g->final_upto) {
-		ack = ingest_late(g, sidx, raw, len, r.start, why);
-		record_clear(&r);
-		return ack;
-	}
-	iv = ival_get(g, r.start, now);
-	if (sset_has(&iv->seen, sidx)) {
-		g->st.duplicates++;
-		record_clear(&r);
-		return ACK_DUPLICATE;
-	}
-	if (g->archive != NULL &&
-	    archive_append(g->archive, r.start, raw, len) == -1) {
-		*why = "cannot archive";
-		record_clear(&r);
-		return (enum frame_ack) - 1;
-	}
-	ival_add(iv, sidx, r.sensor, &r);
-	g->st.stored++;
+	if (g->has_final && r.start <= g->final_upto)
+		rc = ingest_late(g, sidx, raw, len, now, v);
+	else
+		rc = ingest_open(g, sidx, &r, raw, len, now, v);
 	record_clear(&r);
-	return ACK_STORED;
+	return rc;
 reject:
 	g->st.rejected++;
 	record_clear(&r);
-	return ACK_REJECTED;
+	v->ack = ACK_REJECTED;
+	return 0;
 }
 
 static struct rrd_job *
@@ -390,6 +498,34 @@ ival_complete(const struct ingest *g, int64_t start, time_t now)
 	return 1;
 }
 
+/*
+ * Final on the aggregator's clock only: an interval that has not ended
+ * yet is never final, and its grace starts no earlier than its end, so a
+ * sensor whose clock runs fast cannot make the others' records late.
+ */
+static int
+ival_final(const struct ingest *g, const struct ival *iv, time_t now)
+{
+	int64_t end = iv->start + (int64_t)g->len;
+	int64_t due = iv->first > end ? iv->first : end;
+
+	if ((int64_t)now < end)
+		return 0;
+	return (int64_t)now - due >= (int64_t)g->grace ||
+	    ival_complete(g, iv->start, now);
+}
+
+/* The interval's sensors hold one interval fewer open. */
+static void
+ival_release(struct ingest *g, const struct ival *iv)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsensors; i++)
+		if (sset_has(&iv->seen, i) && g->sensors[i].nopen > 0)
+			g->sensors[i].nopen--;
+}
+
 void
 ingest_tick(struct ingest *g, time_t now, int force)
 {
@@ -397,9 +533,9 @@ ingest_tick(struct ingest *g, time_t now, int force)
 
 	while (g->nopen > 0) {
 		iv = g->open[0];
-		if (!force && now - iv->first < (time_t)g->grace &&
-		    !ival_complete(g, iv->start, now))
+		if (!force && !ival_final(g, iv, now))
 			break;
+		ival_release(g, iv);
 		g->final(ival_job(iv, g->len), g->arg);
 		g->final_upto = iv->start;
 		g->has_final = 1;
@@ -415,7 +551,7 @@ ingest_tick(struct ingest *g, time_t now, int force)
 struct recover_ctx {
 	struct ingest *g;
 	time_t now;
-	size_t n;
+	size_t n, refused;
 };
 
 static void
@@ -423,15 +559,18 @@ recover_one(const uint8_t *rec, size_t len, void *arg)
 {
 	struct recover_ctx *c = arg;
 	struct archive *a = c->g->archive;
-	const char *why;
-	int64_t start;
+	struct ingest_verdict v;
 
 	/* Already archived: count it in without appending it again. */
 	c->g->archive = NULL;
-	if (ingest_record(c->g, NULL, rec, len, c->now, &start, &why) ==
-	    ACK_STORED)
+	c->g->replaying = 1;
+	if (ingest_record(c->g, NULL, rec, len, c->now, &v) == 0 &&
+	    v.ack == ACK_STORED)
 		c->n++;
+	else if (v.ack == ACK_REFUSED)
+		c->refused++;
 	c->g->archive = a;
+	c->g->replaying = 0;
 }
 
 /* A sensor of a recent final interval: active, as far as we know. */
@@ -464,7 +603,7 @@ recover_sensor(const uint8_t *rec, size_t len, void *arg)
 int
 ingest_recover(struct ingest *g, time_t now)
 {
-	struct recover_ctx c = {g, now, 0};
+	struct recover_ctx c = {g, now, 0, 0};
 	int64_t *v;
 	size_t n, i;
 
@@ -480,9 +619,15 @@ ingest_recover(struct ingest *g, time_t now)
 			archive_scan(g->archive, v[i], recover_one, &c);
 	free(v);
 	g->st.stored -= c.n;
+	memset(g->st.refused, 0, sizeof(g->st.refused));
 	if (c.n > 0)
 		log_info("recovered %zu records of %zu intervals not yet final",
 		    c.n, g->nopen);
+	if (c.refused > 0)
+		log_warnx("archive: %zu records left out: dated before 2000 or "
+			  "too far ahead of this clock (rebuild skips them "
+			  "too)",
+		    c.refused);
 	return 0;
 }
 
@@ -496,4 +641,10 @@ size_t
 ingest_open_intervals(const struct ingest *g)
 {
 	return g->nopen;
+}
+
+int64_t
+ingest_last_final(const struct ingest *g)
+{
+	return g->has_final ? g->final_upto : INT64_MIN;
 }

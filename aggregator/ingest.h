@@ -1,11 +1,15 @@
 /*
  * The aggregator's view of intervals: accepts decoded records (at most one
  * per sensor and interval), sums them per key, and decides when an
- * interval is final (DESIGN.md contract 7): every sensor active in the
- * recent past has reported it or a later one, or the grace period since
- * its first record has passed.  Final intervals leave in time order as RRD
- * jobs with the averages of contract 4.  Records for an interval already
- * final are archived and counted as late; rebuild brings them in.
+ * interval is final (DESIGN.md contract 7), on the aggregator's own clock:
+ * never before the interval has ended, then as soon as every sensor active
+ * in the recent past has reported it or a later one, or once the grace
+ * period has passed since the later of its end and its first record.
+ * Final intervals leave in time order as RRD jobs with the averages of
+ * contract 4.  Records dated too far ahead of the clock, or before 2000,
+ * are refused; a sensor may hold only so many intervals open.  Records for
+ * an interval already final are archived, counted as late and reported
+ * through the late callback, which re-derives that interval.
  */
 #ifndef TEITEN_INGEST_H
 #define TEITEN_INGEST_H
@@ -22,9 +26,15 @@ struct ingest;
 
 /* Receives each final interval; takes ownership of the job. */
 typedef void (*ingest_final_fn)(struct rrd_job *, void *);
+/* Told of each late record stored: the final interval it belongs to. */
+typedef void (*ingest_late_fn)(int64_t start, const char *sensor, void *);
+
+/* The earliest interval start accepted: 2000-01-01T00:00:00Z. */
+#define INGEST_EPOCH 946684800
 
 struct ingest_stats {
 	uint64_t stored, duplicates, late, rejected;
+	uint64_t refused[REFUSE_REASONS]; /* by enum frame_refusal */
 	uint64_t finalized;
 };
 
@@ -36,17 +46,36 @@ struct ingest *ingest_new(uint32_t len, unsigned grace, unsigned active,
     struct archive *, int64_t last_final, ingest_final_fn, void *arg);
 void ingest_free(struct ingest *);
 /*
- * One record as received from sensor (already authenticated).  Returns
- * the acknowledgement to send; *why says why a record was rejected.
+ * skew: how far (seconds) an interval may start ahead of the clock; by
+ * default one interval plus 60 s.  The per-sensor cap on open intervals
+ * follows from it (ingest_open_max).
  */
-enum frame_ack
-ingest_record(struct ingest *, const char *sensor, const uint8_t *raw,
-    size_t len, time_t now, int64_t *start, const char **why);
+void ingest_set_skew(struct ingest *, unsigned skew);
+unsigned ingest_open_max(const struct ingest *);
+void ingest_set_late(struct ingest *, ingest_late_fn, void *);
+
+/* What became of one record. */
+struct ingest_verdict {
+	enum frame_ack ack;
+	int reason; /* enum frame_refusal with ACK_REFUSED, else 0 */
+	int64_t start; /* the record's interval, 0 if undecodable */
+	const char *why; /* with ACK_REJECTED or ACK_REFUSED */
+};
+
+/*
+ * One record as received from sensor (already authenticated) at now on
+ * the aggregator's clock.  Returns 0 with the verdict, or -1 when it could
+ * not be archived (nothing changed; do not acknowledge).
+ */
+int ingest_record(struct ingest *, const char *sensor, const uint8_t *raw,
+    size_t len, time_t now, struct ingest_verdict *);
 /* Reload the archived intervals after last_final (start-up after a crash). */
 int ingest_recover(struct ingest *, time_t now);
 /* Finalize what is final at now; with force, everything open. */
 void ingest_tick(struct ingest *, time_t now, int force);
 void ingest_stats(const struct ingest *, struct ingest_stats *);
 size_t ingest_open_intervals(const struct ingest *);
+/* The newest final interval, INT64_MIN if none. */
+int64_t ingest_last_final(const struct ingest *);
 
 #endif

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	uint32_t interval;
-	unsigned grace, active;
+	unsigned grace, active, skew;
 	int foreground, verbose, rebuild;
 };
 
@@ -58,7 +59,7 @@ struct agg {
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 };
 
-enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED };
+enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED, OPT_SKEW };
 
 static const struct option long_opts[] = {
     {"active", required_argument, NULL, OPT_ACTIVE},
@@ -71,6 +72,7 @@ static const struct option long_opts[] = {
     {"keys", required_argument, NULL, 'K'},
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
+    {"skew", required_argument, NULL, OPT_SKEW},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -85,7 +87,7 @@ usage(FILE *f)
 	    "[-K keysfile] [-l addr:port]\n"
 	    "                         [-n seconds] [--grace seconds] "
 	    "[--active seconds]\n"
-	    "                         [--rrdcached address]\n"
+	    "                         [--skew seconds] [--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
 }
@@ -139,6 +141,12 @@ cf_active(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->active, v, 1);
 }
 
+static const char *
+cf_skew(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
+}
+
 static const struct config_key agg_keys[] = {
     {"aggregator", "listen", cf_listen},
     {"aggregator", "datadir", cf_datadir},
@@ -147,6 +155,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "interval", cf_interval},
     {"aggregator", "grace", cf_grace},
     {"aggregator", "active", cf_active},
+    {"aggregator", "skew", cf_skew},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -190,6 +199,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_ACTIVE:
 		why = cf_active(c, optarg);
 		break;
+	case OPT_SKEW:
+		why = cf_skew(c, optarg);
+		break;
 	case OPT_RRDCACHED:
 		replace(&c->rrdcached, optarg);
 		break;
@@ -213,6 +225,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->interval = INTERVAL_DEFAULT;
 	c->grace = GRACE_DEFAULT;
 	c->active = ACTIVE_DEFAULT;
+	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -240,6 +253,8 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 		c->datadir = xstrdup(DATADIR_DEFAULT);
 	if (c->keys == NULL)
 		c->keys = xstrdup(KEYS_DEFAULT);
+	if (c->skew == UINT_MAX)
+		c->skew = c->interval + 60;
 }
 
 /*
@@ -337,9 +352,16 @@ agg_report(struct agg *a)
 
 	ingest_stats(a->ingest, &is);
 	log_info("records: %" PRIu64 " stored (%" PRIu64 " late), %" PRIu64
-		 " duplicate, %" PRIu64 " rejected; %" PRIu64
+		 " duplicate, %" PRIu64 " rejected, %" PRIu64
+		 " refused (%" PRIu64 " ahead of this clock, %" PRIu64
+		 " before 2000, %" PRIu64
+		 " over the open interval cap); %" PRIu64
 		 " intervals final, %zu open",
-	    is.stored, is.late, is.duplicates, is.rejected, is.finalized,
+	    is.stored, is.late, is.duplicates, is.rejected,
+	    is.refused[REFUSE_FUTURE] + is.refused[REFUSE_PAST] +
+		is.refused[REFUSE_OPEN],
+	    is.refused[REFUSE_FUTURE], is.refused[REFUSE_PAST],
+	    is.refused[REFUSE_OPEN], is.finalized,
 	    ingest_open_intervals(a->ingest));
 	if (a->server == NULL)
 		return;
@@ -447,18 +469,21 @@ agg_clear_rrds(const char *datadir)
 struct rebuild_ctx {
 	struct agg *a;
 	size_t records, bad;
+	size_t refused[REFUSE_REASONS];
 };
 
+/* The same rules as for records arriving now, on this clock. */
 static void
 rebuild_one(const uint8_t *rec, size_t len, void *arg)
 {
 	struct rebuild_ctx *c = arg;
-	const char *why;
-	int64_t start;
+	struct ingest_verdict v;
 
-	if (ingest_record(c->a->ingest, NULL, rec, len, 0, &start, &why) ==
-	    ACK_STORED)
+	if (ingest_record(c->a->ingest, NULL, rec, len, time(NULL), &v) == 0 &&
+	    v.ack == ACK_STORED)
 		c->records++;
+	else if (v.ack == ACK_REFUSED)
+		c->refused[v.reason]++;
 	else
 		c->bad++;
 }
@@ -466,10 +491,13 @@ rebuild_one(const uint8_t *rec, size_t len, void *arg)
 static int
 agg_rebuild(struct agg *a)
 {
-	struct rebuild_ctx c = {a, 0, 0};
-	int64_t *v;
+	struct rebuild_ctx c;
+	struct ingest_stats st;
+	int64_t *v, last;
 	size_t n, i;
 
+	memset(&c, 0, sizeof(c));
+	c.a = a;
 	v = archive_intervals(a->archive, &n);
 	for (i = 0; i < n; i++) {
 		if (archive_scan(a->archive, v[i], rebuild_one, &c) == -1)
@@ -477,12 +505,18 @@ agg_rebuild(struct agg *a)
 			    v[i]);
 		ingest_tick(a->ingest, 0, 1);
 	}
-	if (n > 0)
-		rrdq_save_last_final(a->conf.datadir, v[n - 1]);
 	free(v);
-	log_info("rebuilt %zu intervals from %zu records (%zu not used: "
-		 "duplicate or of another interval length)",
-	    n, c.records, c.bad);
+	if ((last = ingest_last_final(a->ingest)) != INT64_MIN)
+		rrdq_save_last_final(a->conf.datadir, last);
+	ingest_stats(a->ingest, &st);
+	log_info("rebuilt %" PRIu64 " intervals from %zu records (%zu not "
+		 "used: duplicate or of another interval length)",
+	    st.finalized, c.records, c.bad);
+	if (c.refused[REFUSE_PAST] + c.refused[REFUSE_FUTURE] > 0)
+		log_warnx("skipped %zu records dated before 2000-01-01 and %zu "
+			  "starting more than %us after this clock's now",
+		    c.refused[REFUSE_PAST], c.refused[REFUSE_FUTURE],
+		    a->conf.skew);
 	return 0;
 }
 
@@ -519,8 +553,17 @@ main(int argc, char **argv)
 		errx(1, "%s", err);
 	last_final =
 	    a.conf.rebuild ? INT64_MIN : rrdq_last_final(a.conf.datadir);
+	/* What an older version let in from a fast clock: rebuild repairs. */
+	if (last_final != INT64_MIN &&
+	    last_final > (int64_t)time(NULL) + a.conf.skew)
+		errx(1,
+		    "%s/last_final (%" PRId64 ") is in the future: the RRDs "
+		    "hold a record dated ahead of this clock; run "
+		    "\"teiten-aggregator rebuild\", which leaves it out",
+		    a.conf.datadir, last_final);
 	a.ingest = ingest_new(a.conf.interval, a.conf.grace, a.conf.active,
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
+	ingest_set_skew(a.ingest, a.conf.skew);
 	if (a.conf.rebuild)
 		agg_rebuild(&a);
 	else {

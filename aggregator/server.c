@@ -28,6 +28,7 @@ enum conn_state { C_HELLO, C_READY };
 
 struct ack {
 	enum frame_ack status;
+	int reason;
 	int64_t start;
 };
 
@@ -58,6 +59,7 @@ struct server {
 	struct connq waiting, conns;
 	size_t nconns;
 	struct server_stats st;
+	uint64_t refusals[REFUSE_REASONS]; /* for rate-limited logging */
 };
 
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
@@ -115,7 +117,7 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 		c->waiting = 0;
 		for (i = 0; i < c->nacks; i++) {
 			len = wire_ack_encode(buf, c->acks[i].status,
-			    c->acks[i].start);
+			    c->acks[i].start, c->acks[i].reason);
 			wire_send(&c->ses, bufferevent_get_output(c->bev),
 			    FRAME_ACK, buf, len);
 		}
@@ -124,7 +126,7 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-conn_queue_ack(struct conn *c, enum frame_ack status, int64_t start)
+conn_queue_ack(struct conn *c, const struct ingest_verdict *v)
 {
 	struct server *s = c->srv;
 	struct timeval tv = {0, COMMIT_DELAY_US};
@@ -133,8 +135,9 @@ conn_queue_ack(struct conn *c, enum frame_ack status, int64_t start)
 		c->acap = c->acap ? c->acap * 2 : 8;
 		c->acks = xreallocarray(c->acks, c->acap, sizeof(*c->acks));
 	}
-	c->acks[c->nacks].status = status;
-	c->acks[c->nacks].start = start;
+	c->acks[c->nacks].status = v->ack;
+	c->acks[c->nacks].reason = v->reason;
+	c->acks[c->nacks].start = v->start;
 	c->nacks++;
 	if (!c->waiting) {
 		TAILQ_INSERT_TAIL(&s->waiting, c, entry);
@@ -182,13 +185,25 @@ conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	return 0;
 }
 
+/* Rate-limited per kind, as a broken clock refuses every record. */
+static void
+conn_log_refusal(struct conn *c, const struct ingest_verdict *v)
+{
+	uint64_t *n = &c->srv->refusals[v->reason];
+
+	(*n)++;
+	if (worth_logging(*n))
+		log_warnx("%s sensor %s: record of interval %" PRId64
+			  " refused: %s (%" PRIu64 " so far)",
+		    c->peer, c->id, v->start, v->why, *n);
+}
+
 static int
 conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 {
 	struct server *s = c->srv;
-	enum frame_ack ack;
+	struct ingest_verdict v;
 	const char *why = NULL;
-	int64_t start;
 
 	if (wire_check(&c->ses, frame, h, &why) == -1) {
 		conn_close(c, why, &s->st.bad_mac);
@@ -198,16 +213,18 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		conn_close(c, "unexpected frame type", &s->st.bad_frame);
 		return -1;
 	}
-	ack = ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len,
-	    time(NULL), &start, &why);
-	if ((int)ack == -1) {
-		conn_close(c, why, NULL);
+	/* Not archived: no acknowledgement, the sensor sends it again. */
+	if (ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len,
+		time(NULL), &v) == -1) {
+		conn_close(c, "cannot archive the record", NULL);
 		return -1;
 	}
-	if (ack == ACK_REJECTED)
+	if (v.ack == ACK_REJECTED)
 		log_warnx("%s sensor %s: record rejected: %s", c->peer, c->id,
-		    why);
-	conn_queue_ack(c, ack, start);
+		    v.why);
+	else if (v.ack == ACK_REFUSED)
+		conn_log_refusal(c, &v);
+	conn_queue_ack(c, &v);
 	return 0;
 }
 

@@ -109,3 +109,18 @@ frame_random(uint8_t *p, size_t n)
 		fatalx("libsodium cannot initialise");
 	randombytes_buf(p, n);
 }
+
+const char *
+frame_refusal_str(int reason)
+{
+	static const char *const why[REFUSE_REASONS] = {
+	    [REFUSE_FUTURE] = "interval starts too far ahead of the "
+			      "aggregator's clock",
+	    [REFUSE_PAST] = "interval starts before 2000-01-01",
+	    [REFUSE_OPEN] = "too many open intervals for this sensor",
+	};
+
+	if (reason <= 0 || reason >= REFUSE_REASONS)
+		return "unknown reason";
+	return why[reason];
+}

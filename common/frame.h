@@ -37,7 +37,22 @@ enum frame_ack {
 	ACK_STORED = 0, /* durably archived */
 	ACK_DUPLICATE = 1, /* already held for this sensor and interval */
 	ACK_REJECTED = 2, /* valid frame, invalid record: do not resend */
+	ACK_REFUSED = 3, /* valid record not accepted; a reason follows */
 };
+
+/*
+ * Why a valid record was refused (the byte after an ACK_REFUSED's start).
+ * Like a rejected one, a refused record is not sent again.
+ */
+enum frame_refusal {
+	REFUSE_FUTURE = 1, /* starts too far ahead of the aggregator's clock */
+	REFUSE_PAST = 2, /* starts at or before 0, or before 2000-01-01 */
+	REFUSE_OPEN = 3, /* the sensor has too many intervals open */
+	REFUSE_REASONS = 4 /* one past the last reason */
+};
+
+/* A short text for a refusal reason, "unknown reason" if out of range. */
+const char *frame_refusal_str(int reason);
 
 struct frame_hdr {
 	uint8_t type;

@@ -102,22 +102,36 @@ wire_hello_decode(const uint8_t *p, size_t len, char *id,
 }
 
 size_t
-wire_ack_encode(uint8_t *buf, enum frame_ack status, int64_t start)
+wire_ack_encode(uint8_t *buf, enum frame_ack status, int64_t start, int reason)
 {
+	size_t n;
+
 	buf[0] = (uint8_t)status;
-	return 1 + varint_put(buf + 1, zigzag_encode(start));
+	n = 1 + varint_put(buf + 1, zigzag_encode(start));
+	if (status == ACK_REFUSED)
+		buf[n++] = (uint8_t)reason;
+	return n;
 }
 
 int
 wire_ack_decode(const uint8_t *p, size_t len, enum frame_ack *status,
-    int64_t *start)
+    int64_t *start, int *reason)
 {
 	const uint8_t *q = p + 1, *end = p + len;
 	uint64_t v;
 
-	if (len < 2 || p[0] > ACK_REJECTED)
+	if (len < 2 || p[0] > ACK_REFUSED)
 		return -1;
-	if (varint_get(&q, end, &v) == -1 || q != end)
+	if (varint_get(&q, end, &v) == -1)
+		return -1;
+	*reason = 0;
+	if (p[0] == ACK_REFUSED) {
+		/* An unknown reason is still a refusal: newer aggregators. */
+		if (q == end || *q == 0)
+			return -1;
+		*reason = *q++;
+	}
+	if (q != end)
 		return -1;
 	*status = (enum frame_ack)p[0];
 	*start = zigzag_decode(v);

@@ -41,12 +41,16 @@ size_t wire_hello_encode(uint8_t *buf, const char *id,
     const uint8_t nonce[FRAME_NONCE]);
 int wire_hello_decode(const uint8_t *p, size_t len, char *id,
     uint8_t nonce[FRAME_NONCE]);
-/* ACK: u8 status | zigzag varint interval start. */
-size_t wire_ack_encode(uint8_t *buf, enum frame_ack, int64_t start);
-int
-wire_ack_decode(const uint8_t *p, size_t len, enum frame_ack *, int64_t *start);
+/*
+ * ACK: u8 status | zigzag varint interval start | u8 reason, the last only
+ * with ACK_REFUSED.  reason is ignored (encode) or set to 0 (decode) for
+ * the other statuses.
+ */
+size_t wire_ack_encode(uint8_t *buf, enum frame_ack, int64_t start, int reason);
+int wire_ack_decode(const uint8_t *p, size_t len, enum frame_ack *,
+    int64_t *start, int *reason);
 
 #define WIRE_HELLO_MAX (1 + 64 + FRAME_NONCE)
-#define WIRE_ACK_MAX (1 + 10)
+#define WIRE_ACK_MAX (1 + 10 + 1)
 
 #endif

@@ -109,6 +109,7 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 {
 	enum frame_ack status;
 	int64_t start;
+	int reason;
 
 	if (h->type != FRAME_ACK) {
 		*why = "expected an acknowledgement";
@@ -116,13 +117,27 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 	}
 	if (wire_check(&s->ses, frame, h, why) == -1)
 		return -1;
-	if (wire_ack_decode(frame + FRAME_HDR, h->len, &status, &start) == -1 ||
+	if (wire_ack_decode(frame + FRAME_HDR, h->len, &status, &start,
+		&reason) == -1 ||
 	    s->ninflight == 0 || start != s->inflight[0]) {
 		*why = "acknowledgement of a record not sent";
 		return -1;
 	}
+	/* Too many intervals open: the record stays, to go again later. */
+	if (status == ACK_REFUSED && reason == REFUSE_OPEN) {
+		*why = frame_refusal_str(reason);
+		return -1;
+	}
 	memmove(s->inflight, s->inflight + 1,
 	    --s->ninflight * sizeof(s->inflight[0]));
+	if (status == ACK_REFUSED) {
+		s->rejected++;
+		log_warnx("aggregator refused the record of interval %" PRId64
+			  ": %s",
+		    start, frame_refusal_str(reason));
+		spool_reject(s->spool, start);
+		return 0;
+	}
 	if (status == ACK_REJECTED) {
 		s->rejected++;
 		log_warnx("aggregator rejected the record of interval %" PRId64,

@@ -385,6 +385,7 @@ sensor_on_read(struct bufferevent *bev, void *arg)
 	struct frame_hdr h;
 	const char *why = NULL;
 	enum frame_ack st;
+	int reason;
 	int64_t start;
 	uint8_t *frame;
 	int rc;
@@ -418,8 +419,8 @@ sensor_on_read(struct bufferevent *bev, void *arg)
 		}
 		if (h.type != FRAME_ACK ||
 		    wire_check(&s->ses, frame, &h, &why) == -1 ||
-		    wire_ack_decode(frame + FRAME_HDR, h.len, &st, &start) ==
-			-1 ||
+		    wire_ack_decode(frame + FRAME_HDR, h.len, &st, &start,
+			&reason) == -1 ||
 		    !s->busy || start != s->inflight) {
 			sensor_dead(s, why ? why : "bad acknowledgement");
 			return;
