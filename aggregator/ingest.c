@@ -14,11 +14,11 @@
 /* Final intervals whose reporting sensors stay in memory for dedupe. */
 #define FINAL_KEEP 4096
 /*
- * The floor of the per-sensor cap on open intervals: sensors replaying
- * history at different speeds may run this far apart before the faster
- * ones are asked to wait.
+ * Memory that open intervals may take before sensors over their cap of
+ * open intervals are asked to wait: below it, sensors replaying history
+ * at different speeds run apart freely.
  */
-#define OPEN_MIN 64
+#define OPEN_BUDGET (64u << 20)
 
 struct sensor_state {
 	char id[RECORD_ID_MAX + 1];
@@ -66,6 +66,7 @@ struct ingest {
 	struct final_set *fin; /* sorted by start */
 	size_t nfin, fcap;
 	int replaying; /* archived records: the open cap does not apply */
+	size_t open_bytes; /* memory held by open intervals */
 	struct ingest_stats st;
 };
 
@@ -157,9 +158,17 @@ ingest_set_skew(struct ingest *g, unsigned skew)
 unsigned
 ingest_open_max(const struct ingest *g)
 {
-	uint64_t n = ((uint64_t)g->grace + g->skew) / g->len + 2;
+	return (unsigned)(((uint64_t)g->grace + g->skew) / g->len + 2);
+}
 
-	return n < OPEN_MIN ? OPEN_MIN : (unsigned)n;
+static size_t
+ival_bytes(const struct ival *iv)
+{
+	if (iv == NULL)
+		return 0;
+	return sizeof(*iv) +
+	    iv->sums.cap * (sizeof(*iv->sums.keys) + sizeof(*iv->sums.sums)) +
+	    iv->hcap * sizeof(*iv->health) + iv->seen.bytes;
 }
 
 void
@@ -406,14 +415,17 @@ ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
 		v->ack = ACK_DUPLICATE;
 		return 0;
 	}
-	if (!g->replaying && g->sensors[sidx].nopen >= ingest_open_max(g))
+	if (!g->replaying && g->open_bytes > OPEN_BUDGET &&
+	    g->sensors[sidx].nopen >= ingest_open_max(g))
 		return ingest_refuse(g, v, REFUSE_OPEN);
 	/* Nothing changes unless the record is in the archive. */
 	if (g->archive != NULL &&
 	    archive_append(g->archive, r->start, raw, len) == -1)
 		return -1;
+	g->open_bytes -= ival_bytes(iv);
 	iv = ival_get(g, r->start, now);
 	ival_add(iv, sidx, r->sensor, r);
+	g->open_bytes += ival_bytes(iv);
 	g->sensors[sidx].nopen++;
 	sensor_heard(g, sidx, r->start, now);
 	g->st.stored++;
@@ -536,6 +548,7 @@ ingest_tick(struct ingest *g, time_t now, int force)
 		if (!force && !ival_final(g, iv, now))
 			break;
 		ival_release(g, iv);
+		g->open_bytes -= ival_bytes(iv);
 		g->final(ival_job(iv, g->len), g->arg);
 		g->final_upto = iv->start;
 		g->has_final = 1;

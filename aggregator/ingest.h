@@ -47,8 +47,10 @@ struct ingest *ingest_new(uint32_t len, unsigned grace, unsigned active,
 void ingest_free(struct ingest *);
 /*
  * skew: how far (seconds) an interval may start ahead of the clock; by
- * default one interval plus 60 s.  The per-sensor cap on open intervals
- * follows from it (ingest_open_max).
+ * default one interval plus 60 s.  A sensor may hold (grace + skew) /
+ * length + 2 intervals open (ingest_open_max), as many as a sensor on
+ * time ever does; once open intervals hold more than 64 MiB, a sensor
+ * over that cap is refused (REFUSE_OPEN, temporary) until some are final.
  */
 void ingest_set_skew(struct ingest *, unsigned skew);
 unsigned ingest_open_max(const struct ingest *);
