@@ -35,6 +35,7 @@ struct archive {
 	struct archive_fd fds[ARCHIVE_FDS];
 	unsigned long clock;
 	uint64_t torn;
+	int failed; /* an unsynced append may be lost: fail the next commit */
 };
 
 static void
@@ -168,9 +169,15 @@ archive_fd(struct archive *a, int64_t start)
 		}
 	}
 	if (victim->fd != -1) {
-		if (victim->dirty && fdatasync(victim->fd) == -1)
+		/* Its appends are not acknowledged yet: the commit must fail. */
+		if (victim->dirty && fdatasync(victim->fd) == -1) {
 			log_warn("archive %s: fsync", a->dir);
-		close(victim->fd);
+			a->failed = 1;
+		}
+		if (close(victim->fd) == -1 && victim->dirty) {
+			log_warn("archive %s: close", a->dir);
+			a->failed = 1;
+		}
 	}
 	victim->start = start;
 	victim->fd = fd;
@@ -187,11 +194,16 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 	uint8_t hdr[8];
 	struct iovec iov[2];
 	ssize_t n;
+	off_t end;
 
 	if (len == 0 || len > ARCHIVE_ENTRY_MAX)
 		return -1;
 	if ((f = archive_fd(a, start)) == NULL)
 		return -1;
+	if ((end = lseek(f->fd, 0, SEEK_END)) == -1) {
+		log_warn("archive %s: interval %" PRId64, a->dir, start);
+		return -1;
+	}
 	put_be32(hdr, (uint32_t)len);
 	put_be32(hdr + 4, crc32c(rec, len));
 	iov[0].iov_base = hdr;
@@ -201,11 +213,18 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 	n = writev(f->fd, iov, 2);
 	f->dirty = 1;
 	if (n != (ssize_t)(sizeof(hdr) + len)) {
-		/* A short write leaves a torn entry: cut it off now. */
+		/*
+		 * A short write leaves a torn entry: cut it off now.  The
+		 * descriptor stays, as it may hold appends the next commit
+		 * must sync; if the cut fails, so must that commit.
+		 */
 		log_warn("archive %s: appending to interval %" PRId64, a->dir,
 		    start);
-		close(f->fd);
-		f->fd = -1;
+		if (n > 0 && ftruncate(f->fd, end) == -1) {
+			log_warn("archive %s: cutting off a torn entry",
+			    a->dir);
+			a->failed = 1;
+		}
 		return -1;
 	}
 	return 0;
@@ -216,6 +235,10 @@ archive_commit(struct archive *a)
 {
 	int i, rc = 0;
 
+	if (a->failed) {
+		a->failed = 0;
+		rc = -1;
+	}
 	for (i = 0; i < ARCHIVE_FDS; i++) {
 		if (a->fds[i].fd == -1 || !a->fds[i].dirty)
 			continue;

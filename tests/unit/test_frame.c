@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "frame.h"
+#include "wire.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -330,6 +331,54 @@ test_key_from_hex(void **state)
 			fail_msg("\"%s\" accepted", bad[i]);
 }
 
+/* ACK payloads as bytes: status | zigzag varint start | reason (3 only). */
+static void
+test_ack_codec(void **state)
+{
+	static const uint8_t stored[] = {0x00, 0x7f}; /* start -64 */
+	static const uint8_t refused[] = {0x03, 0x80, 0x01, 0x02}; /* 64 */
+	static const uint8_t bad[][4] = {
+	    {0x04, 0x00}, /* unknown status */
+	    {0x03, 0x00}, /* refused without a reason */
+	    {0x03, 0x00, 0x00}, /* reason 0 */
+	    {0x00, 0x00, 0x01}, /* a reason after another status */
+	    {0x00, 0x80}, /* cut varint */
+	};
+	static const size_t badlen[] = {2, 2, 3, 3, 2};
+	uint8_t buf[WIRE_ACK_MAX];
+	enum frame_ack st;
+	int64_t start;
+	int reason;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(wire_ack_encode(buf, ACK_STORED, -64, 9), 2);
+	assert_memory_equal(buf, stored, sizeof(stored));
+	assert_int_equal(wire_ack_encode(buf, ACK_REFUSED, 64, REFUSE_PAST),
+	    sizeof(refused));
+	assert_memory_equal(buf, refused, sizeof(refused));
+	assert_int_equal(wire_ack_decode(refused, sizeof(refused), &st, &start,
+			     &reason),
+	    0);
+	assert_int_equal(st, ACK_REFUSED);
+	assert_int_equal(start, 64);
+	assert_int_equal(reason, REFUSE_PAST);
+	assert_int_equal(wire_ack_decode(stored, sizeof(stored), &st, &start,
+			     &reason),
+	    0);
+	assert_int_equal(st, ACK_STORED);
+	assert_int_equal(start, -64);
+	assert_int_equal(reason, 0);
+	for (i = 0; i < sizeof(badlen) / sizeof(badlen[0]); i++)
+		assert_int_equal(wire_ack_decode(bad[i], badlen[i], &st, &start,
+				     &reason),
+		    -1);
+	assert_string_equal(frame_refusal_str(REFUSE_OPEN),
+	    "too many open intervals for this sensor");
+	assert_string_equal(frame_refusal_str(0), "unknown reason");
+	assert_string_equal(frame_refusal_str(99), "unknown reason");
+}
+
 static void
 test_random(void **state)
 {
@@ -353,6 +402,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_key),
 	    cmocka_unit_test(test_parse_refused),
 	    cmocka_unit_test(test_key_from_hex),
+	    cmocka_unit_test(test_ack_codec),
 	    cmocka_unit_test(test_random),
 	};
 

@@ -1,0 +1,147 @@
+"""Nothing is acknowledged that is not durable (issue 8): while fsync fails
+(an LD_PRELOAD shim, failsync.c, makes fsync and fdatasync return EIO while
+a trigger file exists), the aggregator acknowledges nothing: it stops with
+an error naming the failed commit, and the replaying sensor keeps every
+record in its spool.  Restarted on a healthy disk, it takes them all, and
+the RRDs equal the averages computed from the sensors' --print outputs."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agglib as A  # noqa: E402
+import teiten_testlib as T  # noqa: E402
+
+T0 = 1700000000
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+
+
+def nrecords(counts):
+    starts = [k[0] for k in counts]
+    return (max(starts) - min(starts)) // 60 + 1
+
+
+def spool_counts(tmp, sids):
+    out = {}
+    for sid in sids:
+        d = os.path.join(tmp, "spool-" + sid)
+        out[sid] = sum(1 for _, _, files in os.walk(d) for f in files
+                       if f.endswith(".rec"))
+    return out
+
+
+def wait_spooled(tmp, want, timeout=60):
+    """The sensors' spool counts once they reach want, or after timeout
+    seconds without a change."""
+    deadline, seen = time.time() + timeout, None
+    while time.time() < deadline:
+        got = spool_counts(tmp, want)
+        if got == want:
+            return got
+        if got != seen:
+            deadline, seen = time.time() + timeout, got
+        time.sleep(0.1)
+    return seen
+
+
+def main():
+    shim = os.environ["TEITEN_FAILSYNC_SO"]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        caps = {}
+        for n, sid in enumerate(["d1", "d2"]):
+            caps[sid] = os.path.join(tmp, sid + ".pcap")
+            A.gencap(caps[sid], 6000, 40 * 60, T0, 31 + n)
+        prints = [A.sensor_print(caps[sid]) for sid in sorted(caps)]
+        kf, keys = A.make_keys(tmp, list(caps))
+        datadir = os.path.join(tmp, "data")
+        trigger = os.path.join(tmp, "fail-fsync")
+        open(trigger, "w").close()
+        env = dict(os.environ, LD_PRELOAD=shim, TEITEN_FAILSYNC=trigger)
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":verify_asan_link_order=0").lstrip(":")
+        agg = A.Aggregator(tmp, kf, datadir)
+        logf = open(agg.log, "a")
+        agg.proc = subprocess.Popen(agg.cmd, stdout=logf, stderr=logf,
+                                    env=env)
+        logf.close()
+        A.wait_listen(agg.port, agg.proc)
+        sensors = {sid: subprocess.Popen(
+            [T.sensor_path(), "-r", caps[sid], "-a", agg.addr, "-s", sid,
+             "-K", keys[sid], "--spool", os.path.join(tmp, "spool-" + sid),
+             "-n", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True) for sid in caps}
+        t0 = time.time()
+        try:
+            rc = agg.proc.wait(120)
+            print("aggregator stopped after %.1fs" % (time.time() - t0))
+            check(rc != 0, "the aggregator stops when fsync fails (exit %d)"
+                  % rc)
+            check("archive commit failed" in agg.text(),
+                  "its log names the failed commit")
+            arcs = os.listdir(os.path.join(datadir, "archive"))
+            want = {sid: nrecords(pr) for sid, pr in zip(sorted(caps),
+                                                         prints)}
+            spooled = wait_spooled(tmp, want)
+            check(spooled == want,
+                  "no record was acknowledged: the sensors spool all their "
+                  "records (%s of %s), %d archive files written" %
+                  (spooled, want, len(arcs)))
+            os.unlink(trigger)
+            agg.start()
+            print("restarted after %.1fs" % (time.time() - t0))
+            errs = {}
+            for sid, p in sensors.items():
+                errs[sid] = p.communicate(timeout=240)[1]
+                check(p.returncode == 0, "sensor %s delivers everything "
+                      "after the restart (exit %d)" % (sid, p.returncode))
+            print("sensors done after %.1fs" % (time.time() - t0))
+            avgs, reporters = A.expected_averages(prints)
+            last = max(reporters)
+            agg.wait_final(last)
+            check(agg.stop() == 0, "the restarted aggregator stops cleanly")
+        finally:
+            agg.stop(signal.SIGKILL)
+            for p in sensors.values():
+                if p.poll() is None:
+                    p.kill()
+        bad = 0
+        keys_seen = {(p, k) for (_, p, k) in avgs}
+        for proto, key in sorted(keys_seen)[:40]:
+            rows = A.rrd_fetch(os.path.join(datadir, "rrd", proto,
+                                            "%d.rrd" % key),
+                               min(reporters), last)
+            for s in reporters:
+                avg = avgs.get((s, proto, key), 0.0)
+                if not A.close(rows.get(s + 60), avg):
+                    bad += 1
+        sens = A.rrd_fetch(os.path.join(datadir, "rrd", "sensors.rrd"),
+                           min(reporters), last)
+        bad_s = [s for s in reporters
+                 if not A.close(sens.get(s + 60), reporters[s])]
+        check(bad == 0 and not bad_s,
+              "40 keys and sensors.rrd over %d intervals hold the averages "
+              "of both sensors' --print outputs (%d values differ, %d "
+              "sensor counts)" % (len(reporters), bad, len(bad_s)))
+        recs = A.read_archive(datadir)[0]
+        total = sum(want.values())
+        check(len(recs) == len({(r[0], A.decode_record(r[1])["sensor"])
+                                for r in recs}) == total,
+              "the archive holds each of the %d records once (%d entries)" %
+              (total, len(recs)))
+    print("%d failures" % len(FAILURES))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
