@@ -43,6 +43,7 @@ STEP = 60
 SEED = int(os.environ.get("TEITEN_CRASH_SEED", "6"))
 KILLS = 5
 GRACE = 30
+LAG_GRACE = 300
 SENSORS = ("s1", "s2", "s3")
 FAILURES = []
 
@@ -333,8 +334,12 @@ def lagging_sensor(tmp):
     s1 and s2 report ten intervals, s3 only the first five, which become
     final; the aggregator is killed and restarted; two seconds later (a
     live sensor reports at the end of its next interval) s3 reports the
-    other five.  Uninterrupted, those five wait for s3 (grace 30 s) and
-    sensors.rrd reads 3; after the restart they must read the same."""
+    other five.  Uninterrupted, those five wait for s3 and sensors.rrd
+    reads 3; after the restart they must read the same.  Each sensor first
+    reports one interval an hour early, so that all three are active before
+    the compared intervals arrive; the grace period (LAG_GRACE) is long, as
+    nothing here waits for it: every compared interval is final because all
+    three sensors reported it, however slow the machine."""
     caps = {}
     half = T0 // STEP * STEP + 5 * STEP  # s3's sixth interval
     for sid, seed, start, end in (("s1", 31, T0, T0 + 600),
@@ -344,6 +349,8 @@ def lagging_sensor(tmp):
         caps[sid] = os.path.join(tmp, "lag-%s.pcap" % sid)
         A.gencap(caps[sid], 5 * (end - start), end - start, start, seed,
                  ["-p", "20"])
+    early = os.path.join(tmp, "lag-early.pcap")
+    A.gencap(early, 20, STEP, T0 - 3600, 35, ["-p", "20"])
     keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3"])
     prints = [A.sensor_print(caps[s]) for s in ("s1", "s2")]
     prints.append(A.sensor_print(caps["s3a"]) + A.sensor_print(caps["s3b"]))
@@ -353,8 +360,11 @@ def lagging_sensor(tmp):
     for crash in (False, True):
         tag = "lag-crash" if crash else "lag-plain"
         datadir = os.path.join(tmp, "data-" + tag)
-        agg = A.Aggregator(tmp, keysfile, datadir, grace=GRACE).start()
+        agg = A.Aggregator(tmp, keysfile, datadir, grace=LAG_GRACE).start()
         try:
+            for sid in ("s1", "s2", "s3"):
+                A.run_sensor_to(agg, sid, keys[sid], early,
+                                os.path.join(tmp, "spool-%s-e%s" % (tag, sid)))
             A.run_sensor_to(agg, "s3", keys["s3"], caps["s3a"],
                             os.path.join(tmp, "spool-%s-s3a" % tag))
             for sid in ("s1", "s2"):
@@ -368,7 +378,7 @@ def lagging_sensor(tmp):
             time.sleep(2.5)
             A.run_sensor_to(agg, "s3", keys["s3"], caps["s3b"],
                             os.path.join(tmp, "spool-%s-s3b" % tag))
-            agg.wait_final(starts[-1], timeout=GRACE + 15)
+            agg.wait_final(starts[-1], timeout=60)
             time.sleep(0.5)
             tables[crash] = rrd_table(datadir, sorted({(p, k) for
                                                        (_, p, k) in avgs}),
