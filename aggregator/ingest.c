@@ -25,6 +25,7 @@ struct sensor_state {
 	int64_t last_start; /* newest interval reported */
 	time_t last_seen; /* wall clock of its newest record */
 	uint32_t nopen; /* open intervals it has reported */
+	uint64_t refused[REFUSE_REASONS];
 };
 
 /* A set of sensors by index, growing as sensors appear. */
@@ -377,8 +378,10 @@ ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
 }
 
 static int
-ingest_refuse(struct ingest *g, struct ingest_verdict *v, int reason)
+ingest_refuse(struct ingest *g, uint32_t sidx, struct ingest_verdict *v,
+    int reason)
 {
+	g->sensors[sidx].refused[reason]++;
 	g->st.refused[reason]++;
 	v->ack = ACK_REFUSED;
 	v->reason = reason;
@@ -417,7 +420,7 @@ ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
 	}
 	if (!g->replaying && g->open_bytes > OPEN_BUDGET &&
 	    g->sensors[sidx].nopen >= ingest_open_max(g))
-		return ingest_refuse(g, v, REFUSE_OPEN);
+		return ingest_refuse(g, sidx, v, REFUSE_OPEN);
 	/* Nothing changes unless the record is in the archive. */
 	if (g->archive != NULL &&
 	    archive_append(g->archive, r->start, raw, len) == -1)
@@ -454,11 +457,11 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 		v->why = "interval length differs from the aggregator's";
 		goto reject;
 	}
+	sidx = sensor_index(g, r.sensor);
 	if ((reason = ingest_check_time(g, r.start, now)) != 0) {
 		record_clear(&r);
-		return ingest_refuse(g, v, reason);
+		return ingest_refuse(g, sidx, v, reason);
 	}
-	sidx = sensor_index(g, r.sensor);
 	if (g->has_final && r.start <= g->final_upto)
 		rc = ingest_late(g, sidx, raw, len, now, v);
 	else
@@ -654,6 +657,26 @@ size_t
 ingest_open_intervals(const struct ingest *g)
 {
 	return g->nopen;
+}
+
+void
+ingest_log_refusals(const struct ingest *g)
+{
+	const struct sensor_state *s;
+	size_t i;
+
+	for (i = 0; i < g->nsensors; i++) {
+		s = &g->sensors[i];
+		if (s->refused[REFUSE_FUTURE] + s->refused[REFUSE_PAST] +
+			s->refused[REFUSE_OPEN] ==
+		    0)
+			continue;
+		log_info("sensor %s: %" PRIu64 " records refused ahead of "
+			 "this clock, %" PRIu64 " before 2000, %" PRIu64
+			 " over the open interval cap",
+		    s->id, s->refused[REFUSE_FUTURE], s->refused[REFUSE_PAST],
+		    s->refused[REFUSE_OPEN]);
+	}
 }
 
 int64_t

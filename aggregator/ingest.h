@@ -77,6 +77,8 @@ int ingest_recover(struct ingest *, time_t now);
 void ingest_tick(struct ingest *, time_t now, int force);
 void ingest_stats(const struct ingest *, struct ingest_stats *);
 size_t ingest_open_intervals(const struct ingest *);
+/* One log line per sensor with refused records, by reason. */
+void ingest_log_refusals(const struct ingest *);
 /* The newest final interval, INT64_MIN if none. */
 int64_t ingest_last_final(const struct ingest *);
 

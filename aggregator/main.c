@@ -363,6 +363,7 @@ agg_report(struct agg *a)
 	    is.refused[REFUSE_FUTURE], is.refused[REFUSE_PAST],
 	    is.refused[REFUSE_OPEN], is.finalized,
 	    ingest_open_intervals(a->ingest));
+	ingest_log_refusals(a->ingest);
 	if (a->server == NULL)
 		return;
 	server_stats(a->server, &ss);
