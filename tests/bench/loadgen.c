@@ -18,6 +18,11 @@
  * verify, decode, sum, archive and fsync alone.  --no-hold lets intervals
  * finalize as they complete.
  *
+ * With --log FILE, it writes every template's entries ("T template proto
+ * key packets", proto 0-3 for tcp udp icmp icmp6) and then one line per
+ * acknowledgement ("A sensor start status template"), so that a test can
+ * compute what the aggregator must hold from what was sent.
+ *
  * stdout, for the driver: "ready N SECS" once every sensor has connected,
  * "go" when the timed phase starts, "done" when it ends (every record
  * acknowledged or --drain seconds passed), then one line of JSON results.
@@ -97,6 +102,7 @@ struct lg {
 	struct event *tick;
 	uint8_t *buf;
 	size_t bufcap;
+	FILE *log; /* --log */
 };
 
 static double
@@ -359,6 +365,9 @@ lg_on_ack(struct lsensor *s, enum frame_ack st)
 		return;
 	}
 	g->acked++;
+	if (g->log != NULL)
+		fprintf(g->log, "A %s %" PRId64 " %d %u\n", s->id, s->inflight,
+		    (int)st, (s->idx * 7 + s->next - 1) % g->pool);
 	if (st == ACK_STORED) {
 		g->stored++;
 		g->keys_acked += g->tpl[(s->idx * 7 + s->next - 1) % g->pool].n;
@@ -604,6 +613,28 @@ lg_report(struct lg *g)
 	fflush(stdout);
 }
 
+static int
+lg_open_log(struct lg *g, const char *path)
+{
+	uint32_t t;
+	size_t i;
+
+	if ((g->log = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (t = 0; t < g->pool; t++)
+		for (i = 0; i < g->tpl[t].n; i++)
+			fprintf(g->log, "T %u %u %u %" PRIu64 "\n", t,
+			    g->tpl[t].e[i].proto, g->tpl[t].e[i].key,
+			    g->tpl[t].e[i].packets);
+	if (fflush(g->log) == EOF) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -613,7 +644,7 @@ usage(void)
 	    "[--duration S] [--keys K]\n"
 	    "               [--pool P] [--window W] [--parallel C] "
 	    "[--interval LEN] [--start T]\n"
-	    "               [--seed N] [--drain S] [--no-hold]\n");
+	    "               [--seed N] [--drain S] [--no-hold] [--log FILE]\n");
 	exit(1);
 }
 
@@ -648,6 +679,7 @@ main(int argc, char **argv)
 	    {"drain", required_argument, NULL, 'D'},
 	    {"no-hold", no_argument, NULL, 'H'},
 	    {"write-keys", required_argument, NULL, 'W'},
+	    {"log", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct lg g;
@@ -655,7 +687,7 @@ main(int argc, char **argv)
 	struct timeval tv = {0, 2000};
 	struct addrinfo hints, *res;
 	char host[256], port[8];
-	const char *addr = NULL, *keysout = NULL;
+	const char *addr = NULL, *keysout = NULL, *logout = NULL;
 	uint32_t i;
 	int ch;
 
@@ -715,6 +747,9 @@ main(int argc, char **argv)
 		case 'W':
 			keysout = optarg;
 			break;
+		case 'L':
+			logout = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -757,6 +792,8 @@ main(int argc, char **argv)
 	g.start = interval_start(g.start, g.len);
 
 	make_templates(&g);
+	if (logout != NULL && lg_open_log(&g, logout) == -1)
+		return 1;
 	g.s = xcalloc(g.nsensors + 1, sizeof(*g.s));
 	for (i = 0; i <= g.nsensors; i++) {
 		g.s[i].lg = &g;
@@ -781,5 +818,9 @@ main(int argc, char **argv)
 		lg_connect_more(&g);
 	event_base_dispatch(g.base);
 	lg_report(&g);
+	if (g.log != NULL && fclose(g.log) == EOF) {
+		fprintf(stderr, "loadgen: %s: %s\n", logout, strerror(errno));
+		return 1;
+	}
 	return g.dead > 0 || g.lost > 0 || g.rejected > 0 ? 2 : 0;
 }
