@@ -38,11 +38,12 @@
 #define KEYS_DEFAULT "/etc/teiten/sensors.keys"
 #define GRACE_DEFAULT 120
 #define ACTIVE_DEFAULT 600
+#define AUTH_TIMEOUT_DEFAULT 10
 
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	uint32_t interval;
-	unsigned grace, active;
+	unsigned grace, active, auth_timeout;
 	int foreground, verbose, rebuild;
 };
 
@@ -58,10 +59,11 @@ struct agg {
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 };
 
-enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED };
+enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED, OPT_AUTH_TIMEOUT };
 
 static const struct option long_opts[] = {
     {"active", required_argument, NULL, OPT_ACTIVE},
+    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
     {"config", required_argument, NULL, 'c'},
     {"datadir", required_argument, NULL, 'd'},
     {"foreground", no_argument, NULL, 'f'},
@@ -85,7 +87,8 @@ usage(FILE *f)
 	    "[-K keysfile] [-l addr:port]\n"
 	    "                         [-n seconds] [--grace seconds] "
 	    "[--active seconds]\n"
-	    "                         [--rrdcached address]\n"
+	    "                         [--auth-timeout seconds] "
+	    "[--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
 }
@@ -139,6 +142,12 @@ cf_active(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->active, v, 1);
 }
 
+static const char *
+cf_auth_timeout(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
+}
+
 static const struct config_key agg_keys[] = {
     {"aggregator", "listen", cf_listen},
     {"aggregator", "datadir", cf_datadir},
@@ -147,6 +156,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "interval", cf_interval},
     {"aggregator", "grace", cf_grace},
     {"aggregator", "active", cf_active},
+    {"aggregator", "auth_timeout", cf_auth_timeout},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -190,6 +200,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_ACTIVE:
 		why = cf_active(c, optarg);
 		break;
+	case OPT_AUTH_TIMEOUT:
+		why = cf_auth_timeout(c, optarg);
+		break;
 	case OPT_RRDCACHED:
 		replace(&c->rrdcached, optarg);
 		break;
@@ -213,6 +226,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->interval = INTERVAL_DEFAULT;
 	c->grace = GRACE_DEFAULT;
 	c->active = ACTIVE_DEFAULT;
+	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -309,6 +323,7 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 	struct agg *a = arg;
 	struct keyring *kr;
 	char err[512];
+	size_t n;
 
 	(void)sig;
 	(void)what;
@@ -317,7 +332,8 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: %zu sensor keys loaded", a->conf.keys, keyring_count(kr));
-	server_set_keys(a->server, kr);
+	if ((n = server_set_keys(a->server, kr)) > 0)
+		log_info("%zu sessions ended: key removed or changed", n);
 }
 
 static void
@@ -347,9 +363,13 @@ agg_report(struct agg *a)
 	log_info("connections: %" PRIu64 " accepted, %" PRIu64
 		 " unknown sensor, %" PRIu64 " bad MAC or replay, %" PRIu64
 		 " bad frame, %" PRIu64 " timed out, %" PRIu64
-		 " over the limit; %" PRIu64 " commits",
+		 " over the limit, %" PRIu64
+		 " evicted unauthenticated, %" PRIu64
+		 " ended on a key change, %" PRIu64
+		 " paused for unread acks; %" PRIu64 " commits",
 	    ss.accepted, ss.unknown_sensor, ss.bad_mac, ss.bad_frame,
-	    ss.timeouts, ss.too_many, ss.commits);
+	    ss.timeouts, ss.too_many, ss.evicted, ss.revoked, ss.paused,
+	    ss.commits);
 }
 
 /* One descriptor a sensor: take all the hard limit allows. */
@@ -376,7 +396,7 @@ agg_serve(struct agg *a)
 		errx(1, "%s", why);
 	agg_raise_nofile();
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
-		 a->archive, why, sizeof(why))) == NULL)
+		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	server_set_keys(a->server, kr);
 	if (!a->conf.foreground && daemon(0, 0) == -1)
