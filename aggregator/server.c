@@ -1,5 +1,6 @@
 /* Sensor connections, handshake and group-committed acks; see server.h. */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include "xmalloc.h"
 
 #define SERVER_MAX_CONNS 16384
+/* Descriptors left to the archive (32), RRD and summary files, libevent. */
+#define SERVER_FD_RESERVE 128
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
 #define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
 #define ACK_TIMEOUT 60 /* seconds a peer may leave its acks unread */
@@ -74,7 +77,7 @@ struct server {
 	struct archive *archive;
 	struct keyring *keys;
 	struct connq waiting, conns, unauth;
-	size_t nconns;
+	size_t nconns, max_conns;
 	struct timeval auth_timeout;
 	struct server_stats st;
 };
@@ -383,7 +386,7 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 
 	(void)lis;
 	s->st.accepted++;
-	if (s->nconns >= SERVER_MAX_CONNS && server_evict(s) == -1) {
+	if (s->nconns >= s->max_conns && server_evict(s) == -1) {
 		s->st.too_many++;
 		if (worth_logging(s->st.too_many))
 			log_warnx("%zu connections: refusing more", s->nconns);
@@ -414,7 +417,11 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	s->nconns++;
 }
 
-/* Out of descriptors: pause accepting for a second, as tmux does. */
+/*
+ * Out of descriptors: one held by a peer that has not authenticated is
+ * freed first, as when the table is full; failing that, pause accepting
+ * for a second, as tmux does.
+ */
 static void
 server_on_accept_error(struct evconnlistener *lis, void *arg)
 {
@@ -425,6 +432,8 @@ server_on_accept_error(struct evconnlistener *lis, void *arg)
 	s->st.refused++;
 	if (worth_logging(s->st.refused))
 		log_warnx("accept: %s", evutil_socket_error_to_string(e));
+	if ((e == EMFILE || e == ENFILE) && server_evict(s) == 0)
+		return;
 	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
 		evconnlistener_disable(lis);
 		evtimer_add(s->accept_ev, &tv);
@@ -441,6 +450,28 @@ server_on_accept_again(evutil_socket_t fd, short what, void *arg)
 	evconnlistener_enable(s->lis);
 }
 
+/*
+ * The table never takes the descriptors the archive needs: a record that
+ * cannot be archived is not acknowledged, whoever holds the slots.
+ */
+static size_t
+server_max_conns(void)
+{
+	struct rlimit rl;
+	size_t n = SERVER_MAX_CONNS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return n;
+	if (rl.rlim_cur <= 2 * SERVER_FD_RESERVE)
+		n = rl.rlim_cur / 2;
+	else if (rl.rlim_cur - SERVER_FD_RESERVE < n)
+		n = rl.rlim_cur - SERVER_FD_RESERVE;
+	if (n < SERVER_MAX_CONNS)
+		log_info("open file limit %ju: at most %zu connections",
+		    (uintmax_t)rl.rlim_cur, n);
+	return n;
+}
+
 struct server *
 server_new(struct event_base *base, const char *listen, struct ingest *ing,
     struct archive *archive, unsigned auth_timeout, char *err, size_t errlen)
@@ -454,6 +485,7 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	s->ingest = ing;
 	s->archive = archive;
 	s->auth_timeout.tv_sec = auth_timeout;
+	s->max_conns = server_max_conns();
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->unauth);

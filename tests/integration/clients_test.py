@@ -17,6 +17,10 @@ writes it from man/teiten-protocol.7 with hmac/hashlib.
       test's teiten.conf), because the oldest replay made room.  Every
       other replay is closed by the aggregator auth_timeout after it
       connected, and the report at exit counts them.
+ (2b) The same with the aggregator's open file limit at 128 (prlimit), so
+      that descriptors run out before the table fills: the table is sized
+      to leave the archive its descriptors, the oldest replays make room,
+      and the genuine sensor's records are all stored at once.
   (3) Key removal and SIGHUP: sessions of sensors "keep", "gone" and
       "changed" each store a record; the keys file is rewritten without
       "gone" and with a new key for "changed", and SIGHUP sent.  Both
@@ -266,13 +270,12 @@ def never_reads(tmp):
 
 # --- (2) 16,384 replayed HELLOs -------------------------------------------
 
-def open_replays(agg, hello, n):
+def open_replays(agg, hello, n, batch=256):
     """n connections, each sent hello and answered (a CHALLENGE read);
     {socket: time connected}.  In batches, so that the listen backlog
     never overflows into SYN retries."""
     socks = {}
     sel = selectors.DefaultSelector()
-    batch = 256
     while len(socks) < n:
         waiting = {}
         for _ in range(min(batch, n - len(socks))):
@@ -427,6 +430,53 @@ def replayed_hellos(tmp):
           "(2) the log says why replays were closed")
 
 
+def fd_limit(tmp):
+    """(2b) As (2), with fewer descriptors than the table has slots: the
+    aggregator, out of descriptors, closes the oldest unauthenticated
+    connection rather than stop accepting."""
+    nofile = 128
+    keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
+    conf = write_conf(tmp, "fd.conf", "[aggregator]\nauth_timeout = %d\n"
+                      % AUTH_TIMEOUT)
+    cap = os.path.join(tmp, "genuine.pcap")
+    A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
+    want = intervals_of(cap)
+    hello = H.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
+                    read_psk(keys["victim"]))
+    agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data2b"),
+                       extra=["-c", conf])
+    agg.cmd = ["prlimit", "--nofile=%d:%d" % (nofile, nofile)] + agg.cmd
+    agg.start()
+    socks = {}
+    try:
+        # Small batches: a batch is challenged before the next evicts.
+        socks = open_replays(agg, hello, 2 * nofile, batch=16)
+        first = min(socks.values())
+        still = open_count(socks)
+        check(still < 2 * nofile,
+              "(2b) with %d descriptors, the oldest of %d replays were "
+              "closed to make room (%d left open)" %
+              (nofile, 2 * nofile, still))
+        p = A.run_sensor_to(agg, "genuine", keys["genuine"], cap,
+                            os.path.join(tmp, "spool-genuine-b"),
+                            check=False)
+        took = time.monotonic() - first
+        check(p.returncode == 0 and sensor_stored(p.stderr) == want and
+              took < AUTH_TIMEOUT,
+              "(2b) the genuine sensor's %d records are stored %.1fs after "
+              "the first replay (exit %d, %s stored)" %
+              (want, took, p.returncode, sensor_stored(p.stderr)))
+        check(agg.stop() == 0,
+              "(2b) the aggregator stops on SIGTERM, exit 0")
+    finally:
+        agg.stop(signal.SIGKILL)
+        for s in socks:
+            s.close()
+    r = report(agg)
+    check(r is not None and r["evicted"] >= 2 * nofile - still,
+          "(2b) the report counts the evicted replays: %s" % r)
+
+
 # --- (3) key removal and SIGHUP -------------------------------------------
 
 def store(s, key, seq, rec, start):
@@ -506,7 +556,8 @@ def main():
                  "aggregator raises its own to the same hard limit)" %
                  (soft, need)):
         return 1
-    parts = sys.argv[1:] or ["never_reads", "replayed_hellos", "key_removal"]
+    parts = sys.argv[1:] or ["never_reads", "replayed_hellos", "fd_limit",
+                             "key_removal"]
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # the sensor writes its spool as nobody
         for name in parts:
