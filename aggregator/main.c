@@ -39,11 +39,12 @@
 #define KEYS_DEFAULT "/etc/teiten/sensors.keys"
 #define GRACE_DEFAULT 120
 #define ACTIVE_DEFAULT 600
+#define AUTH_TIMEOUT_DEFAULT 10
 
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	uint32_t interval;
-	unsigned grace, active, skew;
+	unsigned grace, active, skew, auth_timeout;
 	int foreground, verbose, rebuild;
 };
 
@@ -59,10 +60,11 @@ struct agg {
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 };
 
-enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED, OPT_SKEW };
+enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED, OPT_SKEW, OPT_AUTH_TIMEOUT };
 
 static const struct option long_opts[] = {
     {"active", required_argument, NULL, OPT_ACTIVE},
+    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
     {"config", required_argument, NULL, 'c'},
     {"datadir", required_argument, NULL, 'd'},
     {"foreground", no_argument, NULL, 'f'},
@@ -87,7 +89,9 @@ usage(FILE *f)
 	    "[-K keysfile] [-l addr:port]\n"
 	    "                         [-n seconds] [--grace seconds] "
 	    "[--active seconds]\n"
-	    "                         [--skew seconds] [--rrdcached address]\n"
+	    "                         [--skew seconds] [--auth-timeout "
+	    "seconds] "
+	    "[--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
 }
@@ -147,6 +151,12 @@ cf_skew(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
 }
 
+static const char *
+cf_auth_timeout(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
+}
+
 static const struct config_key agg_keys[] = {
     {"aggregator", "listen", cf_listen},
     {"aggregator", "datadir", cf_datadir},
@@ -156,6 +166,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "grace", cf_grace},
     {"aggregator", "active", cf_active},
     {"aggregator", "skew", cf_skew},
+    {"aggregator", "auth_timeout", cf_auth_timeout},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -202,6 +213,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_SKEW:
 		why = cf_skew(c, optarg);
 		break;
+	case OPT_AUTH_TIMEOUT:
+		why = cf_auth_timeout(c, optarg);
+		break;
 	case OPT_RRDCACHED:
 		replace(&c->rrdcached, optarg);
 		break;
@@ -226,6 +240,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->grace = GRACE_DEFAULT;
 	c->active = ACTIVE_DEFAULT;
 	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
+	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -324,6 +339,7 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 	struct agg *a = arg;
 	struct keyring *kr;
 	char err[512];
+	size_t n;
 
 	(void)sig;
 	(void)what;
@@ -332,7 +348,8 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: %zu sensor keys loaded", a->conf.keys, keyring_count(kr));
-	server_set_keys(a->server, kr);
+	if ((n = server_set_keys(a->server, kr)) > 0)
+		log_info("%zu sessions ended: key removed or changed", n);
 }
 
 static void
@@ -370,9 +387,13 @@ agg_report(struct agg *a)
 	log_info("connections: %" PRIu64 " accepted, %" PRIu64
 		 " unknown sensor, %" PRIu64 " bad MAC or replay, %" PRIu64
 		 " bad frame, %" PRIu64 " timed out, %" PRIu64
-		 " over the limit; %" PRIu64 " commits",
+		 " over the limit, %" PRIu64
+		 " evicted unauthenticated, %" PRIu64
+		 " ended on a key change, %" PRIu64
+		 " paused for unread acks; %" PRIu64 " commits",
 	    ss.accepted, ss.unknown_sensor, ss.bad_mac, ss.bad_frame,
-	    ss.timeouts, ss.too_many, ss.commits);
+	    ss.timeouts, ss.too_many, ss.evicted, ss.revoked, ss.paused,
+	    ss.commits);
 }
 
 /* One descriptor a sensor: take all the hard limit allows. */
@@ -399,7 +420,7 @@ agg_serve(struct agg *a)
 		errx(1, "%s", why);
 	agg_raise_nofile();
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
-		 a->archive, why, sizeof(why))) == NULL)
+		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	server_set_keys(a->server, kr);
 	if (!a->conf.foreground && daemon(0, 0) == -1)

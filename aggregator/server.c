@@ -1,5 +1,6 @@
 /* Sensor connections, handshake and group-committed acks; see server.h. */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -19,12 +20,29 @@
 #include "xmalloc.h"
 
 #define SERVER_MAX_CONNS 16384
-#define HELLO_TIMEOUT 10 /* seconds from accept to a valid hello */
+/* Descriptors left to the archive (32), RRD and summary files, libevent. */
+#define SERVER_FD_RESERVE 128
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
 #define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
+#define ACK_TIMEOUT 60 /* seconds a peer may leave its acks unread */
 #define COMMIT_DELAY_US 2000 /* gather records for one fsync */
 
-enum conn_state { C_HELLO, C_READY };
+/*
+ * Bytes of acknowledgements a connection may owe before it is read no
+ * more, and the level at which reading resumes.  A sensor keeps at most
+ * 16 records in flight, about 1 KiB of acks, so only a peer that stops
+ * reading ever gets here; it then costs this plus one frame of input.
+ */
+#define ACKS_HIGH (64 * 1024)
+#define ACKS_LOW (16 * 1024)
+#define ACK_FRAME (FRAME_HDR + WIRE_ACK_MAX + FRAME_MAC)
+
+/*
+ * A HELLO proves nothing, since it can be replayed; the first frame that
+ * passes the session's MAC does.  Until then a connection is on the
+ * server's unauth list, oldest first, and has auth_timeout seconds.
+ */
+enum conn_state { C_HELLO, C_CHALLENGED, C_READY };
 
 struct ack {
 	enum frame_ack status;
@@ -39,12 +57,15 @@ struct conn {
 	enum conn_state state;
 	char peer[NI_MAXHOST + NI_MAXSERV + 2];
 	char id[RECORD_ID_MAX + 1];
+	uint8_t psk[FRAME_KEY]; /* to notice its removal on SIGHUP */
 	struct wire_session ses;
+	int paused; /* not read until its acks drain */
 	struct ack *acks; /* waiting for the next commit */
 	size_t nacks, acap;
 	int waiting; /* on the server's list of connections with acks */
 	TAILQ_ENTRY(conn) entry;
 	TAILQ_ENTRY(conn) all;
+	TAILQ_ENTRY(conn) unauth; /* while state != C_READY */
 };
 
 TAILQ_HEAD(connq, conn);
@@ -56,8 +77,9 @@ struct server {
 	struct ingest *ingest;
 	struct archive *archive;
 	struct keyring *keys;
-	struct connq waiting, conns;
-	size_t nconns;
+	struct connq waiting, conns, unauth;
+	size_t nconns, max_conns;
+	struct timeval auth_timeout;
 	struct server_stats st;
 	uint64_t refusals[REFUSE_REASONS]; /* for rate-limited logging */
 };
@@ -78,12 +100,15 @@ conn_free(struct conn *c)
 
 	if (c->waiting)
 		TAILQ_REMOVE(&s->waiting, c, entry);
+	if (c->state != C_READY)
+		TAILQ_REMOVE(&s->unauth, c, unauth);
 	TAILQ_REMOVE(&s->conns, c, all);
 	s->nconns--;
 	bufferevent_free(c->bev);
 	event_free(c->deadline);
 	free(c->acks);
 	sodium_memzero(&c->ses, sizeof(c->ses));
+	sodium_memzero(c->psk, sizeof(c->psk));
 	free(c);
 }
 
@@ -154,7 +179,7 @@ conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	uint8_t client[FRAME_NONCE], server[FRAME_NONCE];
 	const uint8_t *psk;
 	char id[RECORD_ID_MAX + 1];
-	struct timeval idle = {IDLE_TIMEOUT, 0};
+	struct timeval idle = {IDLE_TIMEOUT, 0}, ackto = {ACK_TIMEOUT, 0};
 
 	if (h->type != FRAME_HELLO || h->seq != 0 ||
 	    wire_hello_decode(frame + FRAME_HDR, h->len, id, client) == -1) {
@@ -172,17 +197,28 @@ conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		return -1;
 	}
 	snprintf(c->id, sizeof(c->id), "%s", id);
+	memcpy(c->psk, psk, FRAME_KEY);
 	frame_random(server, sizeof(server));
 	frame_session_key(psk, client, server, c->ses.key);
 	c->ses.send_seq = 0;
 	c->ses.recv_seq = 1; /* the hello was frame 0 */
 	wire_send(&c->ses, bufferevent_get_output(c->bev), FRAME_CHALLENGE,
 	    server, sizeof(server));
+	/* The auth deadline set at accept goes on running. */
+	c->state = C_CHALLENGED;
+	bufferevent_set_timeouts(c->bev, &idle, &ackto);
+	log_debug("%s: sensor %s challenged", c->peer, c->id);
+	return 0;
+}
+
+/* The peer holds the key: it keeps its slot. */
+static void
+conn_authenticated(struct conn *c)
+{
+	TAILQ_REMOVE(&c->srv->unauth, c, unauth);
 	c->state = C_READY;
 	evtimer_del(c->deadline);
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
-	log_debug("%s: sensor %s connected", c->peer, c->id);
-	return 0;
+	log_debug("%s: sensor %s authenticated", c->peer, c->id);
 }
 
 /* Rate-limited per kind, as a broken clock refuses every record. */
@@ -209,6 +245,8 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		conn_close(c, why, &s->st.bad_mac);
 		return -1;
 	}
+	if (c->state == C_CHALLENGED)
+		conn_authenticated(c);
 	if (h->type != FRAME_RECORD) {
 		conn_close(c, "unexpected frame type", &s->st.bad_frame);
 		return -1;
@@ -228,6 +266,34 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	return 0;
 }
 
+/* Acknowledgements queued or waiting for the next commit, in bytes. */
+static size_t
+conn_owed(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    c->nacks * ACK_FRAME;
+}
+
+/*
+ * A peer that sends records without reading their acks would have them
+ * pile up here without end; stop reading it, so that its own socket
+ * buffers fill and it waits, until conn_on_write sees them drain.
+ */
+static void
+conn_pause(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	c->paused = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_del(c->deadline); /* its frame waits for us, not for it */
+	s->st.paused++;
+	if (worth_logging(s->st.paused))
+		log_warnx("%s sensor %s: %zu bytes of acknowledgements unread; "
+			  "not reading until they drain",
+		    c->peer, c->id, conn_owed(c));
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
@@ -237,26 +303,42 @@ conn_on_read(struct bufferevent *bev, void *arg)
 	struct frame_hdr h;
 	const char *why = NULL;
 	uint8_t *frame;
-	int rc;
+	int rc = 0;
 
-	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while (!c->paused && (rc = wire_read(in, &h, &frame, &why)) == 1) {
 		rc = c->state == C_HELLO ? conn_hello(c, frame, &h)
 					 : conn_record(c, frame, &h);
 		if (rc == -1)
 			return; /* c is gone */
 		evbuffer_drain(in, FRAME_HDR + h.len + FRAME_MAC);
+		if (conn_owed(c) >= ACKS_HIGH)
+			conn_pause(c);
 	}
 	if (rc == -1) {
 		conn_close(c, why, &c->srv->st.bad_frame);
 		return;
 	}
 	/* A frame begun must end soon: a trickle cannot hold a slot. */
-	if (c->state == C_READY) {
+	if (c->state == C_READY && !c->paused) {
 		if (evbuffer_get_length(in) == 0)
 			evtimer_del(c->deadline);
 		else if (!evtimer_pending(c->deadline, NULL))
 			evtimer_add(c->deadline, &tv);
 	}
+}
+
+/* Output drained to ACKS_LOW (the write low watermark) or below. */
+static void
+conn_on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (!c->paused || conn_owed(c) > ACKS_LOW)
+		return;
+	c->paused = 0;
+	bufferevent_enable(bev, EV_READ);
+	/* Whole frames may be buffered already: no read event would come. */
+	conn_on_read(bev, c);
 }
 
 static void
@@ -266,7 +348,11 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
-		conn_close(c, "timed out", &c->srv->st.timeouts);
+		conn_close(c,
+		    what & BEV_EVENT_WRITING
+			? "acknowledgements not read in time"
+			: "timed out",
+		    &c->srv->st.timeouts);
 	else if (what & BEV_EVENT_EOF) {
 		log_debug("%s: closed by the peer", c->peer);
 		conn_free(c);
@@ -283,9 +369,28 @@ conn_on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	conn_close(c,
-	    c->state == C_HELLO ? "no hello in time"
-				: "frame not completed in time",
+	    c->state == C_HELLO            ? "no hello in time"
+		: c->state == C_CHALLENGED ? "not authenticated in time"
+					   : "frame not completed in time",
 	    &c->srv->st.timeouts);
+}
+
+/*
+ * The table is full.  A slot held by a peer that has not authenticated is
+ * worth less than a new connection, which may be a sensor: the oldest such
+ * goes, so that a flood of handshakes, replayed or half-open, can never
+ * lock a sensor out.  Returns -1 when every slot is authenticated.
+ */
+static int
+server_evict(struct server *s)
+{
+	struct conn *c;
+
+	if ((c = TAILQ_FIRST(&s->unauth)) == NULL)
+		return -1;
+	conn_close(c, "not authenticated, and the connection table is full",
+	    &s->st.evicted);
+	return 0;
 }
 
 static void
@@ -293,13 +398,12 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *s = arg;
-	struct timeval hello = {HELLO_TIMEOUT, 0};
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 	struct conn *c;
 
 	(void)lis;
 	s->st.accepted++;
-	if (s->nconns >= SERVER_MAX_CONNS) {
+	if (s->nconns >= s->max_conns && server_evict(s) == -1) {
 		s->st.too_many++;
 		if (worth_logging(s->st.too_many))
 			log_warnx("%zu connections: refusing more", s->nconns);
@@ -320,14 +424,21 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	/* Never buffer more than one whole frame of input. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 	    FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC);
-	bufferevent_setcb(c->bev, conn_on_read, NULL, conn_on_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, ACKS_LOW, 0);
+	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
+	    c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	evtimer_add(c->deadline, &hello);
+	evtimer_add(c->deadline, &s->auth_timeout);
 	TAILQ_INSERT_TAIL(&s->conns, c, all);
+	TAILQ_INSERT_TAIL(&s->unauth, c, unauth);
 	s->nconns++;
 }
 
-/* Out of descriptors: pause accepting for a second, as tmux does. */
+/*
+ * Out of descriptors: one held by a peer that has not authenticated is
+ * freed first, as when the table is full; failing that, pause accepting
+ * for a second, as tmux does.
+ */
 static void
 server_on_accept_error(struct evconnlistener *lis, void *arg)
 {
@@ -338,6 +449,8 @@ server_on_accept_error(struct evconnlistener *lis, void *arg)
 	s->st.refused++;
 	if (worth_logging(s->st.refused))
 		log_warnx("accept: %s", evutil_socket_error_to_string(e));
+	if ((e == EMFILE || e == ENFILE) && server_evict(s) == 0)
+		return;
 	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
 		evconnlistener_disable(lis);
 		evtimer_add(s->accept_ev, &tv);
@@ -354,9 +467,31 @@ server_on_accept_again(evutil_socket_t fd, short what, void *arg)
 	evconnlistener_enable(s->lis);
 }
 
+/*
+ * The table never takes the descriptors the archive needs: a record that
+ * cannot be archived is not acknowledged, whoever holds the slots.
+ */
+static size_t
+server_max_conns(void)
+{
+	struct rlimit rl;
+	size_t n = SERVER_MAX_CONNS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return n;
+	if (rl.rlim_cur <= 2 * SERVER_FD_RESERVE)
+		n = rl.rlim_cur / 2;
+	else if (rl.rlim_cur - SERVER_FD_RESERVE < n)
+		n = rl.rlim_cur - SERVER_FD_RESERVE;
+	if (n < SERVER_MAX_CONNS)
+		log_info("open file limit %ju: at most %zu connections",
+		    (uintmax_t)rl.rlim_cur, n);
+	return n;
+}
+
 struct server *
 server_new(struct event_base *base, const char *listen, struct ingest *ing,
-    struct archive *archive, char *err, size_t errlen)
+    struct archive *archive, unsigned auth_timeout, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
 	struct addrinfo hints, *res;
@@ -366,8 +501,11 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	s->base = base;
 	s->ingest = ing;
 	s->archive = archive;
+	s->auth_timeout.tv_sec = auth_timeout;
+	s->max_conns = server_max_conns();
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->unauth);
 	if (hostport_split(listen, host, sizeof(host), port, sizeof(port)) ==
 	    -1) {
 		snprintf(err, errlen, "bad listen address %s: use ADDR:PORT",
@@ -421,11 +559,35 @@ server_free(struct server *s)
 	free(s);
 }
 
-void
+/*
+ * A session lives on its key: one whose sensor is gone from the keys, or
+ * has another key now, ends here, each with a line in the log.
+ */
+size_t
 server_set_keys(struct server *s, struct keyring *keys)
 {
+	struct conn *c, *next;
+	const uint8_t *psk;
+	const char *why;
+	size_t n = 0;
+
 	keyring_free(s->keys);
 	s->keys = keys;
+	for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, all);
+		if (c->state == C_HELLO)
+			continue;
+		if ((psk = keyring_find(keys, c->id)) == NULL)
+			why = "key removed";
+		else if (sodium_memcmp(psk, c->psk, FRAME_KEY) != 0)
+			why = "key changed";
+		else
+			continue;
+		s->st.revoked++;
+		n++;
+		conn_close(c, why, NULL);
+	}
+	return n;
 }
 
 void

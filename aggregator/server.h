@@ -5,6 +5,10 @@
  * made it durable; one commit serves every record that arrived meanwhile.
  * Unknown sensors, bad MACs, replays, garbage, oversized frames and clients
  * that stall are logged, counted and disconnected; the others go on.
+ * A client's cost is bounded: it must authenticate within auth_timeout
+ * seconds of connecting, it is not read while its unread acks exceed a
+ * watermark, and a full table makes room by closing the oldest client that
+ * has not authenticated.
  */
 #ifndef TEITEN_SERVER_H
 #define TEITEN_SERVER_H
@@ -22,14 +26,21 @@ struct server;
 struct server_stats {
 	uint64_t accepted, refused; /* connections */
 	uint64_t unknown_sensor, bad_mac, bad_frame, timeouts, too_many;
+	uint64_t evicted; /* unauthenticated, closed to make room */
+	uint64_t paused; /* times a client was not read for unread acks */
+	uint64_t revoked; /* sessions ended by a key removed or changed */
 	uint64_t commits;
 };
 
-struct server *server_new(struct event_base *, const char *listen,
-    struct ingest *, struct archive *, char *err, size_t errlen);
+struct server *
+server_new(struct event_base *, const char *listen, struct ingest *,
+    struct archive *, unsigned auth_timeout, char *err, size_t errlen);
 void server_free(struct server *);
-/* Replace the keys (SIGHUP); sessions already open go on. */
-void server_set_keys(struct server *, struct keyring *);
+/*
+ * Replace the keys (SIGHUP), taking ownership; sessions whose key was
+ * removed or changed are ended.  Returns how many.
+ */
+size_t server_set_keys(struct server *, struct keyring *);
 void server_stats(const struct server *, struct server_stats *);
 
 #endif

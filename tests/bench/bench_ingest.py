@@ -152,8 +152,11 @@ def start_aggregator(args, tmp, keys, active):
     port = free_port()
     datadir = os.path.join(tmp, "data")
     log = os.path.join(tmp, "aggregator.log")
+    # loadgen's sensors connect, then wait for "go" before their first
+    # record: longer than the default auth timeout for a large fleet.
     cmd = [args.aggregator, "-f", "-l", f"127.0.0.1:{port}", "-d", datadir,
-           "-K", keys, "--grace", str(args.grace), "--active", str(active)]
+           "-K", keys, "--grace", str(args.grace), "--active", str(active),
+           "--auth-timeout", "3600"]
     if args.rrdcached:
         cmd += ["--rrdcached", args.rrdcached]
     with open(log, "w") as logf:

@@ -13,9 +13,9 @@ man/teiten-protocol.7, written here from scratch (hmac/hashlib): frame =
   (d) a RECORD accepted (ACK: stored) on one session, then replayed on the
       same connection (same sequence number again) and on a second session;
   (e) a truncated frame then half-close, before and after a handshake;
-      a truncated HELLO left hanging (HELLO_TIMEOUT, 10 s in server.c) and
-      a truncated RECORD left hanging after a handshake (FRAME_TIMEOUT,
-      30 s);
+      a truncated HELLO left hanging (the aggregator's --auth-timeout,
+      10 s by default) and a truncated RECORD left hanging after a stored
+      one (FRAME_TIMEOUT, 30 s in server.c);
   (f) random bytes; (g) headers claiming a 4 GB payload, before and after
       a handshake; (h) 1,000 connections that say nothing: while they are
       open a good sensor replays its capture and exits 0, and all of them
@@ -25,8 +25,8 @@ Each connection must be closed by the aggregator (recv gives b'' or
 ECONNRESET) within a bound, without it having sent anything but the
 protocol's answers, and the aggregator must still run.  At the end, its
 SIGTERM report counts exactly these attacks, and the archive holds exactly
-the good sensor's records (counts as its --print output) plus the one
-record the insider's session stored, once."""
+the good sensor's records (counts as its --print output) plus the two
+records the insider's sessions stored, once each."""
 
 import collections
 import hashlib
@@ -50,7 +50,7 @@ import agglib as A  # noqa: E402
 T0 = 1700000000
 STEP = 60
 A0 = T0 // STEP * STEP  # an interval start: records of the attacks use it
-HELLO_TIMEOUT = 10  # server.c
+HELLO_TIMEOUT = 10  # --auth-timeout's default
 FRAME_TIMEOUT = 30  # server.c
 IDLE = 1000
 HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
@@ -307,7 +307,7 @@ def idle_flood(agg, keys, cap, spool, expect):
     return IDLE
 
 
-def check_archive(datadir, good_print, insider_rec):
+def check_archive(datadir, good_print, insider_recs):
     entries, damaged = A.read_archive(datadir)
     check(damaged == 0, "the archive has no damaged entries")
     held = collections.Counter()
@@ -321,8 +321,9 @@ def check_archive(datadir, good_print, insider_rec):
                                            STEP)}
     for (s, p, k), n in good_print.items():
         want[("good", s)][(p, k)] = n
-    ins = A.decode_record(insider_rec)
-    want[("insider", ins["start"])] = ins["counts"]
+    for raw in insider_recs:
+        ins = A.decode_record(raw)
+        want[("insider", ins["start"])] = ins["counts"]
     dups = sorted(k for k, n in held.items() if n > 1)
     extra = sorted(k for k in held if k not in want)
     missing = sorted(k for k in want if k not in held)
@@ -332,7 +333,7 @@ def check_archive(datadir, good_print, insider_rec):
             print("    %s: %s" % (name, bad[:8]))
     check(not dups and not extra and not missing,
           "the archive holds exactly the good sensor's %d records and the "
-          "insider's one, once each" % (len(want) - 1))
+          "insider's two, once each" % (len(want) - 2))
     wrong = [k for k in want if k in recs and recs[k]["counts"] != want[k]]
     check(not wrong, "every archived record has the expected counts (%d "
           "differ)" % len(wrong))
@@ -375,10 +376,20 @@ def main():
         t0 = time.monotonic()
         try:
             # Left hanging first: they run out while the rest goes on.
+            # The session authenticates with a whole record first: only
+            # then is it allowed more than the auth timeout.
             hang_rec, key = handshake(agg, "insider", psk["insider"])
-            rec = A.encode_record("insider", A0 - 1800, STEP,
+            hang_first = A.encode_record("insider", A0 - 1800, STEP,
+                                         {("tcp", 80): 1})
+            hang_rec.sendall(frame(RECORD, 1, hang_first, key))
+            hang_rec.settimeout(10)
+            ftype, seq, payload = read_frame(hang_rec, key)
+            check((ftype, seq) == (ACK, 1) and
+                  ack_of(payload) == (0, A0 - 1800),
+                  "(e) the insider's first RECORD is stored")
+            rec = A.encode_record("insider", A0 - 1740, STEP,
                                   {("tcp", 80): 1})
-            hang_rec.sendall(frame(RECORD, 1, rec, key)[:20])
+            hang_rec.sendall(frame(RECORD, 2, rec, key)[:20])
             t_rec = time.monotonic()
             hang_hello = connect(agg)
             hang_hello.sendall(frame(HELLO, 0, b"\x04good" + bytes(16),
@@ -419,11 +430,11 @@ def main():
               "limit) = %s, expected %s" % (conn, want))
         starts = [s for s, _, _ in good_print]
         nrec = (max(starts) - min(starts)) // STEP + 1
-        check(recs is not None and recs[0] == nrec + 1 and recs[2:] == (0, 0),
+        check(recs is not None and recs[0] == nrec + 2 and recs[2:] == (0, 0),
               "final report: records (stored, late, duplicate, rejected) = "
-              "%s: the good sensor's %d and the insider's one, no duplicate, "
-              "none rejected" % (recs, nrec))
-        check_archive(datadir, good_print, insider_rec)
+              "%s: the good sensor's %d and the insider's two, no "
+              "duplicate, none rejected" % (recs, nrec))
+        check_archive(datadir, good_print, [insider_rec, hang_first])
         if FAILURES:
             print("---- aggregator log (tail) ----")
             print("\n".join(log.splitlines()[-40:]))
