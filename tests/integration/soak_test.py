@@ -203,7 +203,8 @@ def main():
         # Nothing here waits for grace: every interval is final because
         # the fleet reported it; grace only bounds a slow machine.
         agg = A.Aggregator(tmp, kf, datadir, grace=60,
-                           extra=["-n", str(STEP), "--active", "30"])
+                           extra=["-n", str(STEP), "--active", "30",
+                                  "--auth-timeout", "60"])
         agg.start()
         log = os.path.join(tmp, "loadgen.log")
         lg = subprocess.Popen(
