@@ -9,6 +9,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,9 +235,14 @@ print_top(const struct gconf *c, const struct window *w)
 		fputs("[", stdout);
 	for (i = 0; i < n; i++) {
 		key_label(w->idx[i], label, sizeof(label));
+		if (!isfinite(w->mean[i]) || !isfinite(window_share(w, i)))
+			errx(1,
+			    "%s: %s has no finite mean (a bug: please "
+			    "report it)",
+			    c->datadir, label);
 		if (c->json) {
 			fputs(i ? ",\n  {" : "\n  {", stdout);
-			top_json_fields(stdout, w, i);
+			(void)top_json_fields(stdout, w, i);
 			fputs("}", stdout);
 		} else
 			printf("%3zu  %-12s %-20s %14.4f %6.2f%%\n", i + 1,

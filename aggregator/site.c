@@ -753,8 +753,11 @@ load_windows(struct site *st)
 
 /* ---- exports ----------------------------------------------------------- */
 
-/* The fields of `teiten-graph top --json`, then the rank change. */
-static void
+/*
+ * The fields of `teiten-graph top --json`, then the rank change; -1 for
+ * a number JSON cannot hold.
+ */
+static int
 json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 {
 	const struct window *w = &st->win[k];
@@ -764,7 +767,8 @@ json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
 	change_text(&c, ch, sizeof(ch));
 	fputs(i ? ",\n  {" : "\n  {", f);
-	top_json_fields(f, w, i);
+	if (top_json_fields(f, w, i) == -1)
+		return -1;
 	fputs(", ", f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "\"prev_rank\": %zu, \"change\": \"%s\"}",
@@ -773,9 +777,10 @@ json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 		fputs("\"prev_rank\": null, \"change\": \"new\"}", f);
 	else
 		fputs("\"prev_rank\": null, \"change\": null}", f);
+	return 0;
 }
 
-static void
+static int
 csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 {
 	const struct window *w = &st->win[k];
@@ -787,10 +792,32 @@ csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	key_label(w->idx[i], label, sizeof(label));
 	fprintf(f, "%zu,%s,", i + 1, label);
 	csv_text(f, key_service(w->idx[i]));
-	fprintf(f, ",%.17g,%.17g,", w->mean[i], window_share(w, i));
+	fputc(',', f);
+	if (out_number(f, w->mean[i]) == -1)
+		return -1;
+	fputc(',', f);
+	if (out_number(f, window_share(w, i)) == -1)
+		return -1;
+	fputc(',', f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "%zu", c.prev_rank);
 	fprintf(f, ",%s\r\n", ch);
+	return 0;
+}
+
+/* A refused number: the file is left unwritten and the run fails. */
+static int
+export_refused(struct site *st, struct out *o, const struct window *w, size_t i)
+{
+	char label[32];
+
+	key_label(w->idx[i], label, sizeof(label));
+	fclose(o->f);
+	unlink(o->tmp);
+	return site_fail(st,
+	    "%s: %s has no finite mean (a bug: please report "
+	    "it)",
+	    o->path, label);
 }
 
 static int
@@ -805,7 +832,8 @@ write_exports(struct site *st, enum span_kind k)
 		return -1;
 	fputs("[", o.f);
 	for (i = 0; i < n; i++)
-		json_row(o.f, st, k, i);
+		if (json_row(o.f, st, k, i) == -1)
+			return export_refused(st, &o, &st->win[k], i);
 	fputs(n ? "\n]\n" : "]\n", o.f);
 	if (out_close(st, &o) == -1)
 		return -1;
@@ -814,7 +842,8 @@ write_exports(struct site *st, enum span_kind k)
 		return -1;
 	fputs("rank,key,service,avg,share,prev_rank,change\r\n", o.f);
 	for (i = 0; i < n; i++)
-		csv_row(o.f, st, k, i);
+		if (csv_row(o.f, st, k, i) == -1)
+			return export_refused(st, &o, &st->win[k], i);
 	return out_close(st, &o);
 }
 

@@ -46,6 +46,11 @@ struct window {
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
 void window_free(struct window *);
+/*
+ * NULL if w could have come from summary_window(): counts in range, every
+ * number finite and non-negative, keys in rank order.  Else the reason.
+ */
+const char *window_check(const struct window *);
 /* The mean of one key in a window, 0 if absent. */
 double window_mean(const struct window *, uint32_t idx);
 /* The share of ranked key i in all keys' means, 0 for an empty window. */
