@@ -41,7 +41,9 @@ struct window {
 /*
  * Read the window from hourly buckets when it is at most 15 days long and
  * hour-aligned, else from daily buckets (start and end must be multiples
- * of a day).  Returns 0, or -1 with a reason.
+ * of a day).  Every bucket read is checked (summary.c: bucket_check());
+ * a damaged one is an error whose reason names it.  Returns 0, or -1
+ * with a reason.
  */
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
