@@ -399,6 +399,7 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 const char *
 window_check(const struct window *w)
 {
+	double sum = 0;
 	size_t i;
 
 	if (w->n > KEYIDX_COUNT || (w->n > 0 && w->nintervals == 0))
@@ -417,7 +418,11 @@ window_check(const struct window *w)
 			(w->mean[i] == w->mean[i - 1] &&
 			    w->idx[i] <= w->idx[i - 1])))
 			return "keys out of rank order";
+		sum += w->mean[i];
 	}
+	/* Summed in another order than summary_window() did: rounding only. */
+	if (w->total - sum > 1e-9 * sum || sum - w->total > 1e-9 * sum)
+		return "total differs from the sum of the means";
 	return NULL;
 }
 

@@ -240,19 +240,28 @@ BUCKET_DAMAGE = [
 ]
 
 
+# The site reads buckets through the same code as top: it is run for these
+# only, to keep the test short under a sanitizer on a loaded machine.
+SITE_TOO = ("truncated to half", "interval count 0", "a sum NaN", "a sum inf",
+            "sensor sum NaN")
+
+
 def check_bucket(datadir, tmp, kind, path, window):
     for what, change in BUCKET_DAMAGE:
+        out = os.path.join(tmp, "site-bucket")
+        shutil.rmtree(out, ignore_errors=True)
         with Damage(path, change):
             p = graph("top", "-d", datadir, "--window", window, "--json",
                       "-n", "50")
-            out = os.path.join(tmp, "site-bucket")
-            shutil.rmtree(out, ignore_errors=True)
-            q = graph("site", "-d", datadir, "-o", out)
+            if what in SITE_TOO:
+                q = graph("site", "-d", datadir, "-o", out)
         check(p.returncode == 1 and p.stdout == "" and
               path in one_line(p),
               "%s bucket, %s: top --window %s exits %d, stdout %r, stderr "
               "%s" % (kind, what, window, p.returncode, p.stdout[:60],
                       one_line(p)))
+        if what not in SITE_TOO:
+            continue
         bad = site_json_ok(out)
         check(q.returncode == 1 and path in one_line(q) and not bad,
               "%s bucket, %s: site exits %d, stderr %s%s" %
@@ -307,6 +316,8 @@ CACHE_DAMAGE = [
     ("a NaN mean", nan_mean),
     ("key count 2^32-1", lambda b: b[:4] + struct.pack("=I", 2 ** 32 - 1) +
      b[8:]),
+    ("total 1e-300", lambda b: b[:WC_HEAD.size - 8] +
+     struct.pack("=d", 1e-300) + b[WC_HEAD.size:]),
 ]
 
 
