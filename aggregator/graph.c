@@ -40,6 +40,8 @@
 #include <string.h>
 #include <time.h>
 
+/* For rrd_format.h: the file header, as librrd itself reads it. */
+#define RRD_EXPORT_DEPRECATED
 #include <rrd.h>
 
 #include "graph.h"
@@ -243,6 +245,148 @@ render(struct args *a, const char *out, char *err, size_t errlen)
 	return rc;
 }
 
+/* Most data sources and RRAs a file may have; teiten's have 1 and 3. */
+#define RRD_MAX_DS 16
+#define RRD_MAX_RRA 16
+#define RRD_MAX_SPAN ((uint64_t)1 << 40) /* seconds one row may cover */
+
+/* One part of the header, or why it is not there. */
+static const char *
+rrd_part(FILE *f, void *p, size_t size, size_t n)
+{
+	if (fread(p, size, n, f) == n)
+		return NULL;
+	return ferror(f) ? strerror(errno) : "truncated header";
+}
+
+static const char *
+rrd_check_head(const stat_head_t *h, uint32_t step)
+{
+	if (memcmp(h->cookie, RRD_COOKIE, 4) != 0)
+		return "not an RRD file";
+	if (strcmp(h->version, RRD_VERSION3) != 0 &&
+	    strcmp(h->version, RRD_VERSION4) != 0 &&
+	    strcmp(h->version, RRD_VERSION5) != 0)
+		return "not an RRD version 3 to 5";
+	if (h->float_cookie != FLOAT_COOKIE)
+		return "made on another architecture, or damaged";
+	if (h->ds_cnt < 1 || h->ds_cnt > RRD_MAX_DS || h->rra_cnt < 1 ||
+	    h->rra_cnt > RRD_MAX_RRA)
+		return "impossible number of data sources or RRAs";
+	if (h->pdp_step == 0 || h->pdp_step != step)
+		return "step differs from the data directory's";
+	return NULL;
+}
+
+static const char *
+rrd_check_defs(const stat_head_t *h, const ds_def_t *ds, const rra_def_t *rra,
+    uint64_t *rows)
+{
+	static const char *const cfs[] = {"AVERAGE", "MIN", "MAX", "LAST"};
+	unsigned long i;
+	size_t c;
+	double xff;
+
+	for (i = 0; i < h->ds_cnt; i++)
+		if (memchr(ds[i].ds_nam, '\0', DS_NAM_SIZE) == NULL ||
+		    strcmp(ds[i].dst, "GAUGE") != 0)
+			return "a data source is not a named GAUGE";
+	for (*rows = 0, i = 0; i < h->rra_cnt; i++) {
+		for (c = 0; c < sizeof(cfs) / sizeof(cfs[0]); c++)
+			if (strcmp(rra[i].cf_nam, cfs[c]) == 0)
+				break;
+		if (c == sizeof(cfs) / sizeof(cfs[0]))
+			return "an RRA's consolidation function is unknown";
+		xff = rra[i].par[RRA_cdp_xff_val].u_val;
+		if (rra[i].row_cnt < 1 || rra[i].row_cnt > UINT32_MAX ||
+		    rra[i].pdp_cnt < 1 ||
+		    rra[i].pdp_cnt > RRD_MAX_SPAN / h->pdp_step ||
+		    !(xff >= 0 && xff < 1))
+			return "an RRA's rows, steps or xff are impossible";
+		*rows += rra[i].row_cnt;
+	}
+	return NULL;
+}
+
+/*
+ * librrd trusts an RRD's header: a damaged step, count or row pointer
+ * makes rrd_graph divide by zero, read past the end of its map (SIGBUS)
+ * or corrupt its heap.  So each file is read here first, in librrd's own
+ * structures (rrd_format.h), and checked against what rrdw.c makes: this
+ * host's format, GAUGE data sources, plain consolidation functions, the
+ * data directory's step, row pointers inside their RRAs and exactly the
+ * rows that the header promises.  Returns 0, or -1 naming the file.
+ */
+static int
+rrd_sane(const char *path, uint32_t step, char *err, size_t errlen)
+{
+	stat_head_t h;
+	ds_def_t ds[RRD_MAX_DS];
+	rra_def_t rra[RRD_MAX_RRA];
+	live_head_t live;
+	pdp_prep_t pdp[RRD_MAX_DS];
+	cdp_prep_t cdp[RRD_MAX_DS];
+	rra_ptr_t ptr[RRD_MAX_RRA];
+	const char *bad;
+	struct stat sb;
+	uint64_t rows;
+	unsigned long i;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((bad = rrd_part(f, &h, sizeof(h), 1)) != NULL ||
+	    (bad = rrd_check_head(&h, step)) != NULL ||
+	    (bad = rrd_part(f, ds, sizeof(ds[0]), h.ds_cnt)) != NULL ||
+	    (bad = rrd_part(f, rra, sizeof(rra[0]), h.rra_cnt)) != NULL ||
+	    (bad = rrd_check_defs(&h, ds, rra, &rows)) != NULL ||
+	    (bad = rrd_part(f, &live, sizeof(live), 1)) != NULL ||
+	    (bad = rrd_part(f, pdp, sizeof(pdp[0]), h.ds_cnt)) != NULL)
+		goto out;
+	for (i = 0; i < h.rra_cnt && bad == NULL; i++)
+		bad = rrd_part(f, cdp, sizeof(cdp[0]), h.ds_cnt);
+	if (bad != NULL ||
+	    (bad = rrd_part(f, ptr, sizeof(ptr[0]), h.rra_cnt)) != NULL)
+		goto out;
+	for (i = 0; i < h.rra_cnt && bad == NULL; i++)
+		if (ptr[i].cur_row >= rra[i].row_cnt)
+			bad = "a row pointer is outside its RRA";
+	if (bad == NULL &&
+	    (live.last_up <= 0 || live.last_up_usec < 0 ||
+		live.last_up_usec >= 1000000))
+		bad = "impossible last update time";
+	if (bad == NULL && fstat(fileno(f), &sb) == -1)
+		bad = strerror(errno);
+	if (bad == NULL &&
+	    (uint64_t)sb.st_size !=
+		(uint64_t)ftell(f) + rows * h.ds_cnt * sizeof(rrd_value_t))
+		bad = "size differs from what its header says";
+out:
+	fclose(f);
+	if (bad == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: damaged RRD: %s", path, bad);
+	return -1;
+}
+
+/* Every key RRD that exists; an absent one is drawn as never seen. */
+static int
+keys_sane(const char *datadir, uint32_t step, const uint32_t *idx, size_t n,
+    char *err, size_t errlen)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		key_rrd_path(datadir, idx[i], path, sizeof(path));
+		if (exists(path) && rrd_sane(path, step, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * librrd's reason for a file it cannot read does not name the file; when
  * a graph fails, name the first key RRD that librrd cannot read.
@@ -304,8 +448,11 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
 		snprintf(err, errlen, "graph %s: step is 0", out);
 		return -1;
 	}
+	if (keys_sane(datadir, step, idx, n, err, errlen) == -1)
+		return -1;
 	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
-	gate = exists(path);
+	if ((gate = exists(path)) && rrd_sane(path, step, err, errlen) == -1)
+		return -1;
 	snprintf(vlabel, sizeof(vlabel), "packets / sensor / %s",
 	    unit_name(sp));
 	snprintf(head, sizeof(head), "packets per sensor per %s",
@@ -338,8 +485,10 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	char path[4096], epath[8192];
 	int rc;
 
-	(void)step; /* a count of sensors needs no rescaling */
+	/* A count of sensors needs no rescaling: step is for the check. */
 	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	if (rrd_sane(path, step, err, errlen) == -1)
+		return -1;
 	escape(path, epath, sizeof(epath));
 	add_frame(&a, sp, "sensors reporting", "sensors", out);
 	args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);

@@ -9,12 +9,15 @@
 #include <err.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "graph.h"
+#include "interval.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
@@ -200,28 +203,35 @@ static int64_t
 default_end(const struct gconf *c, uint32_t step)
 {
 	int64_t last = rrdq_last_final(c->datadir);
+	char path[4096];
 
-	if (last == INT64_MIN)
-		errx(1, "%s: no final interval yet (no %s/last_final)",
-		    c->datadir, c->datadir);
+	snprintf(path, sizeof(path), "%s/last_final", c->datadir);
+	if (last == INT64_MIN && access(path, F_OK) == -1)
+		errx(1, "%s: no final interval yet (no %s)", c->datadir, path);
+	/* Damaged, it would make windows no graph or table can show. */
+	if (last < 0 || last >= INTERVAL_SEC_LIMIT)
+		errx(1, "%s: not a Unix time (damaged?)", path);
 	return last + step;
 }
 
-/* The RRD step, from the summary the aggregator writes. */
+/* The RRD step, from the file the aggregator writes. */
 static uint32_t
 data_step(const struct gconf *c)
 {
-	char path[4096];
-	uint32_t step = 0;
+	char path[4096], buf[32];
+	uint64_t step;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/step", c->datadir);
 	if ((f = fopen(path, "r")) == NULL)
 		err(1, "%s", path);
-	if (fscanf(f, "%" SCNu32, &step) != 1 || step == 0)
-		errx(1, "%s: not a step in seconds", path);
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
 	fclose(f);
-	return step;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_u64(buf, 1, INTERVAL_MAX, &step) == -1)
+		errx(1, "%s: not a step in seconds", path);
+	return (uint32_t)step;
 }
 
 static void
@@ -234,9 +244,14 @@ print_top(const struct gconf *c, const struct window *w)
 		fputs("[", stdout);
 	for (i = 0; i < n; i++) {
 		key_label(w->idx[i], label, sizeof(label));
+		if (!isfinite(w->mean[i]) || !isfinite(window_share(w, i)))
+			errx(1,
+			    "%s: %s has no finite mean (a bug: please "
+			    "report it)",
+			    c->datadir, label);
 		if (c->json) {
 			fputs(i ? ",\n  {" : "\n  {", stdout);
-			top_json_fields(stdout, w, i);
+			(void)top_json_fields(stdout, w, i);
 			fputs("}", stdout);
 		} else
 			printf("%3zu  %-12s %-20s %14.4f %6.2f%%\n", i + 1,

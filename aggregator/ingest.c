@@ -7,6 +7,7 @@
 #include "ingest.h"
 #include "keyidx.h"
 #include "log.h"
+#include "proto.h"
 #include "record.h"
 #include "sumtab.h"
 #include "xmalloc.h"
@@ -259,9 +260,15 @@ ival_add(struct ival *iv, uint32_t sidx, const char *id, const struct record *r)
 	sset_add(&iv->seen, sidx);
 	iv->n++;
 	for (i = 0; i < r->nentries; i++)
-		sumtab_add(&iv->sums,
-		    keyidx(r->entries[i].proto, r->entries[i].key),
-		    r->entries[i].packets);
+		if (sumtab_add(&iv->sums,
+			keyidx(r->entries[i].proto, r->entries[i].key),
+			r->entries[i].packets) == 1)
+			log_warnx("interval %" PRId64 ": sum of %s/%u across "
+				  "sensors saturated at 2^64 - 1 with sensor "
+				  "%s's record",
+			    iv->start,
+			    proto_name((enum proto)r->entries[i].proto),
+			    r->entries[i].key, id);
 	if (iv->nhealth == iv->hcap) {
 		iv->hcap = iv->hcap ? iv->hcap * 2 : 8;
 		iv->health =

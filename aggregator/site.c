@@ -38,8 +38,10 @@
 #include <unistd.h>
 
 #include "graph.h"
+#include "interval.h"
 #include "keyidx.h"
 #include "keyname.h"
+#include "log.h"
 #include "rrdq.h"
 #include "site.h"
 #include "span.h"
@@ -216,29 +218,46 @@ state_find(const struct state *s, const char *name)
 }
 
 /*
- * A missing or foreign state file only means rendering everything again,
- * so it is not an error; lines that do not parse are dropped.
+ * A missing state file only means rendering everything again, so it is
+ * not an error, nor is a damaged one: its graphs are drawn again, with a
+ * warning naming it.  A line whose name or signature was damaged matches
+ * no graph of this run, which draws that graph again.
  */
 static void
 state_load(struct site *st)
 {
 	char path[4200], *line = NULL, *tab;
-	size_t cap = 0;
+	size_t cap = 0, bad = 0;
 	ssize_t len;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, STATE_NAME);
-	if ((f = fopen(path, "r")) == NULL)
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("site state %s", path);
 		return;
-	if ((len = getline(&line, &cap, f)) > 0 &&
-	    strncmp(line, STATE_MAGIC "\n", (size_t)len) == 0)
+	}
+	if (getline(&line, &cap, f) <= 0 || strcmp(line, STATE_MAGIC "\n") != 0)
+		log_warnx("site state %s: not a state file; drawing every "
+			  "graph again",
+		    path);
+	else
 		while ((len = getline(&line, &cap, f)) > 0) {
 			line[strcspn(line, "\n")] = '\0';
-			if ((tab = strchr(line, '\t')) == NULL)
+			if ((tab = strchr(line, '\t')) == NULL || tab == line ||
+			    tab[1] == '\0') {
+				bad++;
 				continue;
+			}
 			*tab = '\0';
 			state_add(&st->old, line, tab + 1);
 		}
+	if (ferror(f))
+		log_warn("site state %s", path);
+	else if (bad > 0)
+		log_warnx("site state %s: %zu damaged lines ignored; their "
+			  "graphs are drawn again",
+		    path, bad);
 	free(line);
 	fclose(f);
 	state_sort(&st->old);
@@ -258,20 +277,29 @@ state_save(struct site *st)
 	return out_close(st, &o);
 }
 
-/* Width and height from the IHDR chunk, which a PNG must start with. */
+/*
+ * Width and height from the IHDR chunk, which a PNG must start with; 0 x 0
+ * unless the file also ends with the IEND chunk, so that a truncated one
+ * counts as missing.
+ */
 static void
 png_size(const char *path, unsigned *w, unsigned *h)
 {
 	static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n',
 	    0x1a, '\n'};
-	unsigned char b[24];
+	static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D',
+	    0xae, 0x42, 0x60, 0x82};
+	unsigned char b[24], e[12];
 	FILE *f;
 
 	*w = *h = 0;
 	if ((f = fopen(path, "rb")) == NULL)
 		return;
 	if (fread(b, 1, sizeof(b), f) == sizeof(b) && memcmp(b, sig, 8) == 0 &&
-	    memcmp(b + 12, "IHDR", 4) == 0) {
+	    memcmp(b + 12, "IHDR", 4) == 0 &&
+	    fseek(f, -(long)sizeof(e), SEEK_END) == 0 &&
+	    fread(e, 1, sizeof(e), f) == sizeof(e) &&
+	    memcmp(e, iend, sizeof(e)) == 0) {
 		*w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 |
 		    (unsigned)b[18] << 8 | b[19];
 		*h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 |
@@ -325,11 +353,12 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
 	old = state_find(&st->old, name);
-	if (old != NULL && strcmp(old->sig, sig) == 0 &&
-	    access(path, F_OK) == 0) {
+	/* Kept only while it is still a PNG: a damaged one is drawn again. */
+	if (old != NULL && strcmp(old->sig, sig) == 0) {
 		png_size(path, &st->cur.v[st->cur.n - 1].w,
 		    &st->cur.v[st->cur.n - 1].h);
-		return 0;
+		if (st->cur.v[st->cur.n - 1].w > 0)
+			return 0;
 	}
 	if (st->njobs == st->capjobs) {
 		st->capjobs = st->capjobs ? 2 * st->capjobs : 64;
@@ -753,8 +782,11 @@ load_windows(struct site *st)
 
 /* ---- exports ----------------------------------------------------------- */
 
-/* The fields of `teiten-graph top --json`, then the rank change. */
-static void
+/*
+ * The fields of `teiten-graph top --json`, then the rank change; -1 for
+ * a number JSON cannot hold.
+ */
+static int
 json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 {
 	const struct window *w = &st->win[k];
@@ -764,7 +796,8 @@ json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
 	change_text(&c, ch, sizeof(ch));
 	fputs(i ? ",\n  {" : "\n  {", f);
-	top_json_fields(f, w, i);
+	if (top_json_fields(f, w, i) == -1)
+		return -1;
 	fputs(", ", f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "\"prev_rank\": %zu, \"change\": \"%s\"}",
@@ -773,9 +806,10 @@ json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 		fputs("\"prev_rank\": null, \"change\": \"new\"}", f);
 	else
 		fputs("\"prev_rank\": null, \"change\": null}", f);
+	return 0;
 }
 
-static void
+static int
 csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 {
 	const struct window *w = &st->win[k];
@@ -787,10 +821,32 @@ csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	key_label(w->idx[i], label, sizeof(label));
 	fprintf(f, "%zu,%s,", i + 1, label);
 	csv_text(f, key_service(w->idx[i]));
-	fprintf(f, ",%.17g,%.17g,", w->mean[i], window_share(w, i));
+	fputc(',', f);
+	if (out_number(f, w->mean[i]) == -1)
+		return -1;
+	fputc(',', f);
+	if (out_number(f, window_share(w, i)) == -1)
+		return -1;
+	fputc(',', f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "%zu", c.prev_rank);
 	fprintf(f, ",%s\r\n", ch);
+	return 0;
+}
+
+/* A refused number: the file is left unwritten and the run fails. */
+static int
+export_refused(struct site *st, struct out *o, const struct window *w, size_t i)
+{
+	char label[32];
+
+	key_label(w->idx[i], label, sizeof(label));
+	fclose(o->f);
+	unlink(o->tmp);
+	return site_fail(st,
+	    "%s: %s has no finite mean (a bug: please report "
+	    "it)",
+	    o->path, label);
 }
 
 static int
@@ -805,7 +861,8 @@ write_exports(struct site *st, enum span_kind k)
 		return -1;
 	fputs("[", o.f);
 	for (i = 0; i < n; i++)
-		json_row(o.f, st, k, i);
+		if (json_row(o.f, st, k, i) == -1)
+			return export_refused(st, &o, &st->win[k], i);
 	fputs(n ? "\n]\n" : "]\n", o.f);
 	if (out_close(st, &o) == -1)
 		return -1;
@@ -814,7 +871,8 @@ write_exports(struct site *st, enum span_kind k)
 		return -1;
 	fputs("rank,key,service,avg,share,prev_rank,change\r\n", o.f);
 	for (i = 0; i < n; i++)
-		csv_row(o.f, st, k, i);
+		if (csv_row(o.f, st, k, i) == -1)
+			return export_refused(st, &o, &st->win[k], i);
 	return out_close(st, &o);
 }
 
@@ -1360,6 +1418,12 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 	st.errlen = errlen;
 	st.last_final = rrdq_last_final(datadir);
 	st.generation = rrdq_generation(datadir);
+	if (st.last_final != INT64_MIN &&
+	    (st.last_final < 0 || st.last_final >= INTERVAL_SEC_LIMIT))
+		return site_fail(&st,
+		    "%s/last_final: not a Unix time "
+		    "(damaged?)",
+		    datadir);
 	if (make_dirs(&st) == 0 && load_windows(&st) == 0) {
 		state_load(&st);
 		if (render_all(&st) == 0 && write_pages(&st) == 0) {

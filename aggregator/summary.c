@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,29 +63,95 @@ bucket_path(const char *dir, const char *kind, int64_t start, char *buf,
 	snprintf(buf, len, "%s/%s/%" PRId64 ".sum", dir, kind, start);
 }
 
-/* Read a bucket file into b (sums added to b->sum, which the caller zeroed). */
+/*
+ * The most intervals of length step that can start in [start, start +
+ * len): intervals are aligned to their length (interval.h), so a bucket
+ * shorter than a step holds at most one.
+ */
+static uint64_t
+bucket_max_intervals(int64_t len, uint32_t step)
+{
+	return ((uint64_t)len + step - 1) / step;
+}
+
+/*
+ * A bucket is derived data that a crash, a full disk or a stray write can
+ * damage; read as it is, a zero interval count divides every sum into inf
+ * and NaN.  So everything is checked against what bucket_write() makes:
+ * the file's own start, whole entries and nothing after them, keys
+ * ascending, sums finite, positive and at most nintervals x 2^64 (an
+ * average never exceeds a 64-bit count).  Returns "" when sane, else
+ * the reason.
+ */
+static const char *
+bucket_check(const struct sum_head *h, const struct sum_entry *e, int64_t start,
+    int64_t len)
+{
+	uint64_t maxn;
+	uint32_t i;
+
+	if (h->start != start)
+		return "start differs from the file name";
+	if (h->step == 0)
+		return "step 0";
+	maxn = bucket_max_intervals(len, h->step);
+	if (h->nintervals == 0 || h->nintervals > maxn)
+		return "impossible interval count";
+	if (h->last < start || h->last >= start + len)
+		return "last interval outside the bucket";
+	if (!isfinite(h->sensors) || h->sensors < 0)
+		return "sensor sum not a non-negative number";
+	for (i = 0; i < h->n; i++) {
+		if (e[i].idx >= KEYIDX_COUNT ||
+		    (i > 0 && e[i].idx <= e[i - 1].idx))
+			return "key indices out of range or order";
+		if (!isfinite(e[i].sum) || e[i].sum <= 0 ||
+		    e[i].sum > (double)h->nintervals * 0x1p64)
+			return "a key's sum is not a possible number";
+	}
+	return "";
+}
+
+/*
+ * Read the bucket [start, start + len) at path into b (sums added to
+ * b->sum, which the caller zeroed).  An absent file is an empty bucket.
+ * Returns 0, or -1 with the reason in why.
+ */
 static int
-bucket_read(const char *path, struct bucket *b)
+bucket_read(const char *path, int64_t start, int64_t len, struct bucket *b,
+    char *why, size_t whylen)
 {
 	struct sum_head h;
 	struct sum_entry *e = NULL;
+	const char *bad = "truncated";
 	FILE *f;
 	uint32_t i;
 	int rc = -1;
 
-	if ((f = fopen(path, "rb")) == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if ((f = fopen(path, "rb")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
 	/* One read for all entries: a year window reads ~20M of them. */
-	if (fread(&h, sizeof(h), 1, f) != 1 ||
-	    memcmp(h.magic, SUM_MAGIC, 4) != 0 || h.version != SUM_VERSION ||
-	    h.n > KEYIDX_COUNT)
+	if (fread(&h, sizeof(h), 1, f) != 1)
+		goto out;
+	bad = "not a summary bucket (bad magic or version)";
+	if (memcmp(h.magic, SUM_MAGIC, 4) != 0 || h.version != SUM_VERSION)
+		goto out;
+	bad = "impossible entry count";
+	if (h.n > KEYIDX_COUNT)
 		goto out;
 	e = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*e));
+	bad = "truncated";
 	if (fread(e, sizeof(*e), h.n, f) != h.n)
 		goto out;
-	for (i = 0; i < h.n; i++)
-		if (e[i].idx >= KEYIDX_COUNT)
-			goto out;
+	bad = "bytes after the last entry";
+	if (fgetc(f) != EOF)
+		goto out;
+	if (*(bad = bucket_check(&h, e, start, len)) != '\0')
+		goto out;
 	for (i = 0; i < h.n; i++)
 		b->sum[e[i].idx] += e[i].sum;
 	b->start = h.start;
@@ -95,7 +162,7 @@ bucket_read(const char *path, struct bucket *b)
 	rc = 0;
 out:
 	if (rc == -1)
-		log_warnx("summary %s: damaged; rebuild to repair it", path);
+		snprintf(why, whylen, "%s", ferror(f) ? strerror(errno) : bad);
 	free(e);
 	fclose(f);
 	return rc;
@@ -201,7 +268,7 @@ bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
     const struct rrd_job *j)
 {
 	int64_t start = j->start - ((j->start % len) + len) % len;
-	char path[4200];
+	char path[4200], why[128];
 	size_t i;
 
 	bucket_path(s->dir, kind, start, path, sizeof(path));
@@ -211,8 +278,11 @@ bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
 		b->sensors = 0;
 		b->last = INT64_MIN;
 		b->start = start;
-		if (bucket_read(path, b) == -1)
+		if (bucket_read(path, start, len, b, why, sizeof(why)) == -1) {
+			log_warnx("summary %s: %s; rebuild to repair it", path,
+			    why);
 			return -1;
+		}
 		if (len == SUMMARY_HOUR)
 			summary_prune(s, start);
 	}
@@ -260,8 +330,8 @@ summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *w, char *err, size_t errlen)
 {
 	struct bucket b;
-	const char *kind;
-	char path[4200], dir[4096];
+	const char *kind, *bad;
+	char path[4200], dir[4096], why[128];
 	int64_t len, t;
 	uint32_t i;
 
@@ -288,8 +358,11 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 	b.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	for (t = start; t < end; t += len) {
 		bucket_path(dir, kind, t, path, sizeof(path));
-		if (bucket_read(path, &b) == -1) {
-			snprintf(err, errlen, "%s: damaged", path);
+		if (bucket_read(path, t, len, &b, why, sizeof(why)) == -1) {
+			snprintf(err, errlen,
+			    "summary bucket %s: %s (teiten-aggregator rebuild "
+			    "makes it again)",
+			    path, why);
 			free(b.sum);
 			return -1;
 		}
@@ -312,7 +385,45 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 	for (i = 0; i < w->n; i++)
 		w->mean[i] = b.sum[w->idx[i]];
 	free(b.sum);
+	/* Checked buckets make a sane window; this only guards the sums. */
+	if ((bad = window_check(w)) != NULL) {
+		snprintf(err, errlen,
+		    "summary %s, window %" PRId64 "-%" PRId64 ": %s", dir,
+		    start, end, bad);
+		window_free(w);
+		return -1;
+	}
 	return 0;
+}
+
+const char *
+window_check(const struct window *w)
+{
+	double sum = 0;
+	size_t i;
+
+	if (w->n > KEYIDX_COUNT || (w->n > 0 && w->nintervals == 0))
+		return "impossible key or interval count";
+	if (!isfinite(w->sensors) || w->sensors < 0 || !isfinite(w->total) ||
+	    w->total < 0)
+		return "sensor count or total not a non-negative number";
+	for (i = 0; i < w->n; i++) {
+		if (w->idx[i] >= KEYIDX_COUNT)
+			return "key index out of range";
+		if (!isfinite(w->mean[i]) || w->mean[i] <= 0)
+			return "a mean is not a positive number";
+		/* Ranked as window_cmp() sorts: no key twice, none lost. */
+		if (i > 0 &&
+		    (w->mean[i] > w->mean[i - 1] ||
+			(w->mean[i] == w->mean[i - 1] &&
+			    w->idx[i] <= w->idx[i - 1])))
+			return "keys out of rank order";
+		sum += w->mean[i];
+	}
+	/* Summed in another order than summary_window() did: rounding only. */
+	if (w->total - sum > 1e-9 * sum || sum - w->total > 1e-9 * sum)
+		return "total differs from the sum of the means";
+	return NULL;
 }
 
 void

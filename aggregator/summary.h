@@ -41,11 +41,18 @@ struct window {
 /*
  * Read the window from hourly buckets when it is at most 15 days long and
  * hour-aligned, else from daily buckets (start and end must be multiples
- * of a day).  Returns 0, or -1 with a reason.
+ * of a day).  Every bucket read is checked (summary.c: bucket_check());
+ * a damaged one is an error whose reason names it.  Returns 0, or -1
+ * with a reason.
  */
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
 void window_free(struct window *);
+/*
+ * NULL if w could have come from summary_window(): counts in range, every
+ * number finite and non-negative, keys in rank order.  Else the reason.
+ */
+const char *window_check(const struct window *);
 /* The mean of one key in a window, 0 if absent. */
 double window_mean(const struct window *, uint32_t idx);
 /* The share of ranked key i in all keys' means, 0 for an empty window. */

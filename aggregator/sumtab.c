@@ -50,7 +50,7 @@ sumtab_grow(struct sumtab *t)
 	free(old.sums);
 }
 
-void
+int
 sumtab_add(struct sumtab *t, uint32_t idx, uint64_t n)
 {
 	size_t i;
@@ -62,7 +62,23 @@ sumtab_add(struct sumtab *t, uint32_t idx, uint64_t n)
 		t->keys[i] = idx + 1;
 		t->n++;
 	}
+	/*
+	 * Two sensors reporting 2^63 packets would wrap to 0: an average
+	 * of 0 for the busiest key.  Saturated, the average is at worst low.
+	 */
+	if (n > UINT64_MAX - t->sums[i]) {
+		t->sums[i] = UINT64_MAX;
+		t->saturated++;
+		return 1;
+	}
 	t->sums[i] += n;
+	return 0;
+}
+
+size_t
+sumtab_saturated(const struct sumtab *t)
+{
+	return t->saturated;
 }
 
 uint64_t

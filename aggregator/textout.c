@@ -1,5 +1,6 @@
 /* Escaping and formatting for teiten-graph's outputs; see textout.h. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -76,15 +77,31 @@ utc_minute(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64, t);
 }
 
-void
+int
+out_number(FILE *f, double v)
+{
+	if (!isfinite(v))
+		return -1;
+	fprintf(f, "%.17g", v);
+	return 0;
+}
+
+int
 top_json_fields(FILE *f, const struct window *w, size_t i)
 {
+	double avg = w->mean[i], share = window_share(w, i);
 	char label[32];
 
+	/* Checked first, so that a refused row writes nothing. */
+	if (!isfinite(avg) || !isfinite(share))
+		return -1;
 	key_label(w->idx[i], label, sizeof(label));
 	fprintf(f, "\"rank\": %zu, \"key\": \"%s\", \"service\": ", i + 1,
 	    label);
 	json_text(f, key_service(w->idx[i]));
-	fprintf(f, ", \"avg\": %.17g, \"share\": %.17g", w->mean[i],
-	    window_share(w, i));
+	fputs(", \"avg\": ", f);
+	(void)out_number(f, avg);
+	fputs(", \"share\": ", f);
+	(void)out_number(f, share);
+	return 0;
 }

@@ -17,7 +17,16 @@ void json_text(FILE *, const char *); /* with its quotes */
 void csv_text(FILE *, const char *); /* quoted only when it must be */
 /* "2023-11-14 00:00" in UTC. */
 void utc_minute(int64_t t, char *buf, size_t len);
-/* "rank": 1, "key": "tcp/445", "service": "...", "avg": ..., "share": ... */
-void top_json_fields(FILE *, const struct window *, size_t i);
+/*
+ * A number for JSON or CSV, %.17g so that it reads back exactly.  JSON
+ * has no inf or NaN and teiten never computes one from sane data: a
+ * non-finite v is refused (-1, nothing written) rather than printed.
+ */
+int out_number(FILE *, double v);
+/*
+ * "rank": 1, "key": "tcp/445", "service": "...", "avg": ..., "share": ...
+ * or -1, nothing written, when avg or share is not finite.
+ */
+int top_json_fields(FILE *, const struct window *, size_t i);
 
 #endif

@@ -1,4 +1,5 @@
 /* Cached window rankings; see wincache.h. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "keyidx.h"
+#include "log.h"
 #include "wincache.h"
 #include "xmalloc.h"
 
@@ -33,40 +35,55 @@ as_of(int64_t last_final, int64_t end)
 	return last_final < end ? last_final : end;
 }
 
+/*
+ * A cache written by another run for other data (an older generation or
+ * final interval) is stale, which is normal and silent.  One that cannot
+ * have been written by cache_write() is damaged: the reason goes to why.
+ * Returns 0 with w filled, -1 when stale or absent, -2 when damaged.
+ */
 static int
-cache_read(const char *path, const struct wc_head *want, struct window *w)
+cache_read(const char *path, const struct wc_head *want, struct window *w,
+    const char **why)
 {
 	struct wc_head h;
 	FILE *f;
-	int ok = 0;
+	int rc = -2;
 
 	if ((f = fopen(path, "rb")) == NULL)
 		return -1;
-	if (fread(&h, sizeof(h), 1, f) == 1 &&
-	    memcmp(h.magic, WC_MAGIC, 4) == 0 && h.start == want->start &&
-	    h.end == want->end && h.generation == want->generation &&
-	    h.asof == want->asof && h.n <= KEYIDX_COUNT) {
-		memset(w, 0, sizeof(*w));
-		w->idx = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*w->idx));
-		w->mean = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*w->mean));
-		ok = fread(w->idx, sizeof(*w->idx), h.n, f) == h.n &&
-		    fread(w->mean, sizeof(*w->mean), h.n, f) == h.n &&
-		    fgetc(f) == EOF;
-		for (uint32_t i = 0; ok && i < h.n; i++)
-			ok = w->idx[i] < KEYIDX_COUNT;
-		if (!ok)
-			window_free(w);
+	memset(w, 0, sizeof(*w));
+	*why = "truncated";
+	if (fread(&h, sizeof(h), 1, f) != 1)
+		goto out;
+	*why = "not a window cache (bad magic, window or key count)";
+	if (memcmp(h.magic, WC_MAGIC, 4) != 0 || h.start != want->start ||
+	    h.end != want->end || h.n > KEYIDX_COUNT)
+		goto out;
+	if (h.generation != want->generation || h.asof != want->asof) {
+		rc = -1;
+		goto out;
 	}
-	fclose(f);
-	if (!ok)
-		return -1;
+	w->idx = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*w->idx));
+	w->mean = xreallocarray(NULL, h.n ? h.n : 1, sizeof(*w->mean));
 	w->start = h.start;
 	w->end = h.end;
 	w->nintervals = h.nintervals;
 	w->sensors = h.sensors;
 	w->total = h.total;
 	w->n = h.n;
-	return 0;
+	*why = "truncated, or bytes after the last entry";
+	if (fread(w->idx, sizeof(*w->idx), h.n, f) != h.n ||
+	    fread(w->mean, sizeof(*w->mean), h.n, f) != h.n || fgetc(f) != EOF)
+		goto out;
+	if ((*why = window_check(w)) == NULL)
+		rc = 0;
+out:
+	if (ferror(f))
+		*why = strerror(errno);
+	fclose(f);
+	if (rc != 0)
+		window_free(w);
+	return rc;
 }
 
 /* Written under a temporary name and renamed: readers see all or none. */
@@ -98,6 +115,7 @@ wincache_window(const char *datadir, const char *cachedir, int64_t generation,
 {
 	struct wc_head h;
 	char path[4200], name[64];
+	const char *why;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, WC_MAGIC, 4);
@@ -107,8 +125,14 @@ wincache_window(const char *datadir, const char *cachedir, int64_t generation,
 	h.asof = as_of(last_final, end);
 	wincache_name(start, end, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", cachedir, name);
-	if (cache_read(path, &h, w) == 0)
+	switch (cache_read(path, &h, w, &why)) {
+	case 0:
 		return 0;
+	case -2:
+		/* Only a cache: the summary gives the window again. */
+		log_warnx("window cache %s: %s; computing it again", path, why);
+		break;
+	}
 	if (summary_window(datadir, start, end, w, err, errlen) == -1)
 		return -1;
 	cache_write(path, &h, w);

@@ -18,7 +18,9 @@
 /*
  * The window [start, end) into w, from cachedir/<start>-<end>.win when it
  * is current, else from the summary (and then cached; a cache that cannot
- * be written is only slower).  Returns 0, or -1 with a reason in err.
+ * be written is only slower).  A cache file that is damaged rather than
+ * stale gets a warning naming it and is made again.  Returns 0, or -1
+ * with a reason in err (from summary_window()).
  */
 int wincache_window(const char *datadir, const char *cachedir,
     int64_t generation, int64_t last_final, int64_t start, int64_t end,

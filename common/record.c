@@ -7,7 +7,8 @@
  *   (key - previous key - 1, packets)   with "previous key" = -1 at first
  *
  * Keys are sorted, so the gaps are small and a typical 2,000-key record
- * takes a few KB.  The keyed totals must equal the sum of their entries.
+ * takes a few KB.  The keyed totals must equal the sum of their entries,
+ * and all totals together must fit in 64 bits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static const char *
 record_decode_head(struct record *r, const uint8_t **pp, const uint8_t *end)
 {
 	const uint8_t *p = *pp;
-	uint64_t v;
+	uint64_t v, sum;
 	size_t idlen;
 	int t;
 
@@ -147,9 +148,17 @@ record_decode_head(struct record *r, const uint8_t **pp, const uint8_t *end)
 		return "interval start not a multiple of its length";
 	if (varint_get(&p, end, &r->naddrs) == -1)
 		return "bad address count";
-	for (t = 0; t < RT_COUNT; t++)
+	/*
+	 * Readers add totals together (packets seen, drops); no sum of them
+	 * may wrap, so all of them together must fit in 64 bits.
+	 */
+	for (t = 0, sum = 0; t < RT_COUNT; t++) {
 		if (varint_get(&p, end, &r->totals[t]) == -1)
 			return "bad totals";
+		if (sum + r->totals[t] < sum)
+			return "totals overflow 64 bits together";
+		sum += r->totals[t];
+	}
 	*pp = p;
 	return NULL;
 }

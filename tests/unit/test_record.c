@@ -261,7 +261,9 @@ test_round_trip_bounds(void **state)
 	    {-((int64_t)1 << 40) + 64, 64},
 	};
 	struct record r;
+	uint64_t sum;
 	size_t i;
+	int t;
 
 	(void)state;
 	for (i = 0; i < NITEMS(iv); i++) {
@@ -269,7 +271,11 @@ test_round_trip_bounds(void **state)
 		r.start = iv[i].start;
 		r.len = iv[i].len;
 		r.naddrs = UINT64_MAX;
-		r.totals[RT_SPOOL_DROPS] = UINT64_MAX;
+		/* The largest total that keeps their sum in 64 bits. */
+		r.totals[RT_SPOOL_DROPS] = 0;
+		for (t = 0, sum = 0; t < RT_COUNT; t++)
+			sum += r.totals[t];
+		r.totals[RT_SPOOL_DROPS] = UINT64_MAX - sum;
 		round_trip(&r);
 		record_clear(&r);
 	}
@@ -597,6 +603,12 @@ test_malformed(void **state)
 	    {"packet sum overflows", "overflow", 1, "s1", 2, ZS, 60,
 		{UINT64_MAX, 0, 0, 0},
 		TAIL(0x02, 0x00, MAX9, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00)},
+	    /* Each total fits, all of them together do not. */
+	    {"tcp and udp totals 2^63 each", "totals overflow", 1, "s1", 2, ZS,
+		60, {(uint64_t)1 << 63, (uint64_t)1 << 63, 0, 0},
+		TAIL(0x01, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		    0x80, 0x01, 0x01, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		    0x80, 0x80, 0x80, 0x01, 0x00, 0x00)},
 	    {"tcp total too large", "add up", 1, "s1", 2, ZS, 60, {5, 0, 0, 0},
 		TAIL(0x01, 0x16, 0x04, 0x00, 0x00, 0x00)},
 	    {"tcp total too small", "add up", 1, "s1", 2, ZS, 60, {3, 0, 0, 0},
@@ -633,6 +645,41 @@ test_built_good(void **state)
 
 	(void)state;
 	check_built(cases, NITEMS(cases));
+}
+
+/*
+ * Totals that are not keyed, hand-encoded: fragment 2^64 - 2 and other 1
+ * add up to UINT64_MAX and are accepted; other 2 would make them wrap.
+ */
+static void
+test_totals_overflow(void **state)
+{
+	uint8_t b[] = {
+	    0x01, 0x02, 's', '1', /* version, id */
+	    0xd0, 0xc4, 0x9f, 0xd5, 0x0c, 0x3c, 0x00, /* start, 60 s, addrs */
+	    0x00, 0x00, 0x00, 0x00, /* tcp udp icmp icmp6 */
+	    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+	    0x01, /* fragment 2^64 - 2, other 1 */
+	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	    0x00, /* nonip ... spooldrops */
+	    0x00, 0x00, 0x00, 0x00, /* no entries */
+	};
+	struct record r;
+	const char *why;
+
+	(void)state;
+	record_init(&r);
+	assert_int_equal(decode_exact(&r, b, sizeof(b), &why), 0);
+	assert_true(r.totals[RT_FRAGMENT] == UINT64_MAX - 1);
+	assert_true(r.totals[RT_OTHER] == 1);
+	b[25] = 0x02; /* other 2: the sum is 2^64 */
+	assert_int_equal(decode_exact(&r, b, sizeof(b), &why), -1);
+	assert_non_null(strstr(why, "totals overflow"));
+	b[25] = 0x01;
+	b[35] = 0x01; /* spooldrops 1 instead */
+	assert_int_equal(decode_exact(&r, b, sizeof(b), &why), -1);
+	assert_non_null(strstr(why, "totals overflow"));
+	record_clear(&r);
 }
 
 /* Every proper prefix of a good record is refused, and says why. */
@@ -727,6 +774,7 @@ main(void)
 	    cmocka_unit_test(test_built_good),
 	    cmocka_unit_test(test_key_bounds),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_totals_overflow),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_patched_fixture),
 	    cmocka_unit_test(test_total_names),
