@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 /* A steady trickle of late records still gets a catch-up this often. */
 #define LATE_MAX_SETTLES 12
 #define LATE_SENSORS_SHOWN 8
+/* A catch-up lets queued jobs through this often (seconds). */
+#define CATCHUP_SLICE 0.5
 
 struct qitem {
 	struct rrd_job *job;
@@ -59,11 +62,13 @@ struct rrdq {
 	struct qitem *head, *tail;
 	size_t n;
 	int stopping;
+	atomic_int abort; /* a catch-up under way gives up: stopping */
 	int64_t written; /* the newest interval all written */
 	/* The head job, or the catch-up, failed: when to try again. */
 	double retry_at;
 	unsigned backoff, attempts;
 	double failing_since;
+	double catchup_at; /* after a failed catch-up, not before */
 	struct lateset late;
 	double late_first, late_last, late_logged;
 };
@@ -276,24 +281,31 @@ late_due(const struct rrdq *q)
 	double cap = q->late_first + (double)LATE_MAX_SETTLES * q->conf.settle;
 	double due = quiet < cap ? quiet : cap;
 
-	return due > q->retry_at ? due : q->retry_at;
+	return due > q->catchup_at ? due : q->catchup_at;
 }
 
-struct derive_ctx {
+/*
+ * A derivation in progress: the archived intervals up to some point
+ * written into w and sum, one interval at a time, so that it can pause
+ * (the writer then writes the jobs queued meanwhile) and go on further.
+ */
+struct deriver {
+	struct archive *a;
 	struct ingest *g;
 	struct rrdw *w;
 	struct summary *sum;
 	struct rrdq_derived *d;
+	int64_t done; /* intervals up to here are derived */
 };
 
 static void
 derive_final(struct rrd_job *j, void *arg)
 {
-	struct derive_ctx *c = arg;
+	struct deriver *dv = arg;
 
-	c->d->failed += rrdw_write(c->w, j);
-	if (summary_add(c->sum, j) == -1)
-		c->d->failed++;
+	dv->d->failed += rrdw_write(dv->w, j);
+	if (summary_add(dv->sum, j) == -1)
+		dv->d->failed++;
 	rrd_job_free(j);
 }
 
@@ -301,47 +313,82 @@ derive_final(struct rrd_job *j, void *arg)
 static void
 derive_one(const uint8_t *rec, size_t len, void *arg)
 {
-	struct derive_ctx *c = arg;
+	struct deriver *dv = arg;
 	struct ingest_verdict v;
 
-	if (ingest_record(c->g, NULL, rec, len, time(NULL), &v) == 0 &&
+	if (ingest_record(dv->g, NULL, rec, len, time(NULL), &v) == 0 &&
 	    v.ack == ACK_STORED)
-		c->d->records++;
+		dv->d->records++;
 	else if (v.ack == ACK_REFUSED)
-		c->d->refused[v.reason]++;
+		dv->d->refused[v.reason]++;
 	else
-		c->d->bad++;
+		dv->d->bad++;
+}
+
+static void
+deriver_init(struct deriver *dv, struct archive *a,
+    const struct rrdq_conf *conf, struct rrdw *w, struct summary *sum,
+    struct rrdq_derived *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->last = INT64_MIN;
+	dv->a = a;
+	dv->w = w;
+	dv->sum = sum;
+	dv->d = d;
+	dv->done = INT64_MIN;
+	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
+	    INT64_MIN, derive_final, dv);
+	ingest_set_skew(dv->g, conf->skew);
+}
+
+/*
+ * Derive the intervals after dv->done up to upto, until until (monotonic
+ * seconds, 0 for no limit) or *stop; returns 1 once all are done.
+ */
+static int
+deriver_run(struct deriver *dv, int64_t upto, double until,
+    const atomic_int *stop)
+{
+	struct ingest_stats st;
+	int64_t *v;
+	size_t n, i;
+	int all = 1;
+
+	v = archive_intervals(dv->a, &n);
+	for (i = 0; i < n && v[i] <= upto; i++) {
+		if (v[i] <= dv->done)
+			continue;
+		if ((until > 0 && mono() > until) ||
+		    (stop != NULL && atomic_load(stop))) {
+			all = 0;
+			break;
+		}
+		if (archive_scan(dv->a, v[i], derive_one, dv) == -1)
+			log_warnx("interval %" PRId64 ": archive unreadable",
+			    v[i]);
+		/* One interval at a time: each is final once read. */
+		ingest_tick(dv->g, 0, 1);
+		dv->done = v[i];
+	}
+	free(v);
+	if (all && upto > dv->done)
+		dv->done = upto;
+	ingest_stats(dv->g, &st);
+	dv->d->intervals = st.finalized;
+	dv->d->last = ingest_last_final(dv->g);
+	return all;
 }
 
 void
 rrdq_derive(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
     struct summary *sum, int64_t upto, struct rrdq_derived *d)
 {
-	struct derive_ctx c;
-	struct ingest_stats st;
-	int64_t *v;
-	size_t n, i;
+	struct deriver dv;
 
-	memset(d, 0, sizeof(*d));
-	c.w = w;
-	c.sum = sum;
-	c.d = d;
-	c.g = ingest_new(conf->len, conf->grace, conf->active, NULL, INT64_MIN,
-	    derive_final, &c);
-	ingest_set_skew(c.g, conf->skew);
-	v = archive_intervals(a, &n);
-	for (i = 0; i < n && v[i] <= upto; i++) {
-		if (archive_scan(a, v[i], derive_one, &c) == -1)
-			log_warnx("interval %" PRId64 ": archive unreadable",
-			    v[i]);
-		/* One interval at a time: each is final once read. */
-		ingest_tick(c.g, 0, 1);
-	}
-	free(v);
-	ingest_stats(c.g, &st);
-	d->intervals = st.finalized;
-	d->last = ingest_last_final(c.g);
-	ingest_free(c.g);
+	deriver_init(&dv, a, conf, w, sum, d);
+	deriver_run(&dv, upto, 0, NULL);
+	ingest_free(dv.g);
 }
 
 static int
@@ -390,15 +437,56 @@ tree_swap(const char *fresh, const char *live)
 	return 0;
 }
 
+static void rrdq_job(struct rrdq *, struct qitem *);
+
 /*
- * Derive DATADIR/rrd and DATADIR/summary again, up to upto, beside the
- * live ones, and swap them in; the writer (this thread) is the only one
- * who writes either, so nothing is written to the old trees meanwhile.
+ * Derive up to the newest interval written, in slices; between slices
+ * the jobs queued meanwhile are written to the live trees (so that
+ * last_final goes on), and the derivation then follows them.  Returns 0,
+ * -1 if files could not be written, -2 if stopping.
  */
 static int
-catchup_build(struct rrdq *q, int64_t upto, struct rrdq_derived *d)
+catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
+{
+	struct qitem *it;
+	int64_t w;
+	int all;
+
+	for (;;) {
+		all = deriver_run(dv, *upto, mono() + CATCHUP_SLICE, &q->abort);
+		if (atomic_load(&q->abort))
+			return -2;
+		if (dv->d->failed > 0)
+			return -1;
+		for (;;) {
+			pthread_mutex_lock(&q->mu);
+			it = q->head != NULL && q->retry_at <= mono() ? q->head
+								      : NULL;
+			pthread_mutex_unlock(&q->mu);
+			if (it == NULL)
+				break;
+			rrdq_job(q, it);
+		}
+		pthread_mutex_lock(&q->mu);
+		w = q->written;
+		pthread_mutex_unlock(&q->mu);
+		if (all && w == *upto)
+			return 0;
+		*upto = w;
+	}
+}
+
+/*
+ * Derive DATADIR/rrd and DATADIR/summary again beside the live ones and
+ * swap them in; the writer (this thread) is the only one who writes
+ * either, and brings the new trees up to what it wrote to the old ones
+ * meanwhile.  *upto: where to start, then where it ended.
+ */
+static int
+catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 {
 	char fresh[4096], path[4200], err[512];
+	struct deriver dv;
 	struct archive *a;
 	struct summary *s;
 	struct rrdw *w;
@@ -414,8 +502,9 @@ catchup_build(struct rrdq *q, int64_t upto, struct rrdq_derived *d)
 	w = rrdw_new(fresh, q->conf.len, NULL, err, sizeof(err));
 	s = w ? summary_open(fresh, err, sizeof(err)) : NULL;
 	if (w != NULL && s != NULL) {
-		rrdq_derive(a, &q->conf, w, s, upto, d);
-		rc = d->failed > 0 ? -1 : 0;
+		deriver_init(&dv, a, &q->conf, w, s, d);
+		rc = catchup_derive(q, &dv, upto);
+		ingest_free(dv.g);
 		if (rc == -1)
 			log_warnx("catch-up: %zu files not written in %s",
 			    d->failed, fresh);
@@ -483,22 +572,24 @@ rrdq_catchup(struct rrdq *q)
 	    took.records, took.n, who, upto);
 	memset(&d, 0, sizeof(d));
 	if (upto != INT64_MIN)
-		rc = catchup_build(q, upto, &d);
+		rc = catchup_build(q, &upto, &d);
 	pthread_mutex_lock(&q->mu);
-	if (rc == -1) {
+	if (rc < 0) {
 		lateset_merge(&q->late, &took, 1, upto);
-		retry_later(q, mono());
-		log_warnx("catch-up failed (attempt %u); tried again in %us",
-		    q->attempts, q->backoff);
+		q->catchup_at = mono() + RETRY_MAX;
+		if (rc == -1)
+			log_warnx("catch-up failed; tried again in %us",
+			    RETRY_MAX);
+		else
+			log_info("catch-up given up: stopping");
 	} else {
 		lateset_merge(&q->late, &took, 0, upto);
 		if (q->late.n == 0 && !q->late.all)
 			(void)rrdq_clear_catchup(q->datadir);
-		retry_done(q);
 		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
-			 "%zu records written again; %zu late intervals "
-			 "still wait",
-		    mono() - t0, d.intervals, d.records, q->late.n);
+			 "%zu records written again, up to interval %" PRId64
+			 "; %zu late intervals still wait",
+		    mono() - t0, d.intervals, d.records, upto, q->late.n);
 	}
 	pthread_mutex_unlock(&q->mu);
 	lateset_free(&took);
@@ -686,6 +777,7 @@ rrdq_stop(struct rrdq *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->stopping = 1;
+	atomic_store(&q->abort, 1);
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
