@@ -23,6 +23,7 @@
 /* Seconds between attempts at a failing job or catch-up, doubling. */
 #define RETRY_MIN 1
 #define RETRY_MAX 30
+#define CATCHUP_RETRY_MAX 600
 /* At most one line per this many seconds as late records arrive. */
 #define LATE_LOG_EVERY 10
 /* A steady trickle of late records still gets a catch-up this often. */
@@ -69,6 +70,7 @@ struct rrdq {
 	unsigned backoff, attempts;
 	double failing_since;
 	double catchup_at; /* after a failed catch-up, not before */
+	unsigned catchup_backoff;
 	struct lateset late;
 	double late_first, late_last, late_logged;
 };
@@ -576,14 +578,21 @@ rrdq_catchup(struct rrdq *q)
 	pthread_mutex_lock(&q->mu);
 	if (rc < 0) {
 		lateset_merge(&q->late, &took, 1, upto);
-		q->catchup_at = mono() + RETRY_MAX;
+		/* Each try derives everything again: back off further. */
+		q->catchup_backoff = q->catchup_backoff == 0
+		    ? RETRY_MAX
+		    : 2 * q->catchup_backoff;
+		if (q->catchup_backoff > CATCHUP_RETRY_MAX)
+			q->catchup_backoff = CATCHUP_RETRY_MAX;
+		q->catchup_at = mono() + q->catchup_backoff;
 		if (rc == -1)
 			log_warnx("catch-up failed; tried again in %us",
-			    RETRY_MAX);
+			    q->catchup_backoff);
 		else
 			log_info("catch-up given up: stopping");
 	} else {
 		lateset_merge(&q->late, &took, 0, upto);
+		q->catchup_backoff = 0;
 		if (q->late.n == 0 && !q->late.all)
 			(void)rrdq_clear_catchup(q->datadir);
 		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
