@@ -40,11 +40,12 @@
 #define GRACE_DEFAULT 120
 #define ACTIVE_DEFAULT 600
 #define AUTH_TIMEOUT_DEFAULT 10
+#define LATE_SETTLE_DEFAULT 10
 
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	uint32_t interval;
-	unsigned grace, active, skew, auth_timeout;
+	unsigned grace, active, skew, auth_timeout, late_settle;
 	int foreground, verbose, rebuild;
 };
 
@@ -60,7 +61,14 @@ struct agg {
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 };
 
-enum { OPT_GRACE = 256, OPT_ACTIVE, OPT_RRDCACHED, OPT_SKEW, OPT_AUTH_TIMEOUT };
+enum {
+	OPT_GRACE = 256,
+	OPT_ACTIVE,
+	OPT_RRDCACHED,
+	OPT_SKEW,
+	OPT_AUTH_TIMEOUT,
+	OPT_LATE_SETTLE
+};
 
 static const struct option long_opts[] = {
     {"active", required_argument, NULL, OPT_ACTIVE},
@@ -72,6 +80,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"interval", required_argument, NULL, 'n'},
     {"keys", required_argument, NULL, 'K'},
+    {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
     {"skew", required_argument, NULL, OPT_SKEW},
@@ -90,8 +99,8 @@ usage(FILE *f)
 	    "                         [-n seconds] [--grace seconds] "
 	    "[--active seconds]\n"
 	    "                         [--skew seconds] [--auth-timeout "
-	    "seconds] "
-	    "[--rrdcached address]\n"
+	    "seconds] [--late-settle seconds]\n"
+	    "                         [--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
 }
@@ -157,6 +166,12 @@ cf_auth_timeout(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
 }
 
+static const char *
+cf_late_settle(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->late_settle, v, 0);
+}
+
 static const struct config_key agg_keys[] = {
     {"aggregator", "listen", cf_listen},
     {"aggregator", "datadir", cf_datadir},
@@ -167,6 +182,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "active", cf_active},
     {"aggregator", "skew", cf_skew},
     {"aggregator", "auth_timeout", cf_auth_timeout},
+    {"aggregator", "late_settle", cf_late_settle},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -216,6 +232,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_AUTH_TIMEOUT:
 		why = cf_auth_timeout(c, optarg);
 		break;
+	case OPT_LATE_SETTLE:
+		why = cf_late_settle(c, optarg);
+		break;
 	case OPT_RRDCACHED:
 		replace(&c->rrdcached, optarg);
 		break;
@@ -241,6 +260,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->active = ACTIVE_DEFAULT;
 	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
 	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
+	c->late_settle = LATE_SETTLE_DEFAULT;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -299,18 +319,37 @@ agg_check_step(const char *datadir, uint32_t step)
 		err(1, "%s", path);
 }
 
+/* Only the writer thread writes RRDs and summaries, failures retried. */
 static void
 agg_final(struct rrd_job *j, void *arg)
 {
 	struct agg *a = arg;
 
-	if (a->rrdq != NULL)
-		rrdq_push(a->rrdq, j);
-	else {
-		rrdw_write(a->rrdw, j);
-		summary_add(a->summary, j);
-		rrd_job_free(j);
-	}
+	if (a->rrdq == NULL)
+		fatalx("interval %" PRId64 " final before the writer started",
+		    j->start);
+	rrdq_push(a->rrdq, j);
+}
+
+/* Late records go to the writer, which derives their intervals again. */
+static void
+agg_late(int64_t start, const char *sensor, void *arg)
+{
+	struct agg *a = arg;
+
+	rrdq_late(a->rrdq, start, sensor);
+}
+
+static void
+agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->datadir = a->conf.datadir;
+	rc->len = a->conf.interval;
+	rc->grace = a->conf.grace;
+	rc->active = a->conf.active;
+	rc->skew = a->conf.skew;
+	rc->settle = a->conf.late_settle;
 }
 
 static void
@@ -413,6 +452,7 @@ static void
 agg_serve(struct agg *a)
 {
 	struct timeval sec = {1, 0};
+	struct rrdq_conf rc;
 	struct keyring *kr;
 	char why[512];
 
@@ -427,7 +467,9 @@ agg_serve(struct agg *a)
 		err(1, "daemon");
 	log_init("teiten-aggregator", a->conf.foreground, a->conf.verbose);
 	event_reinit(a->base);
-	a->rrdq = rrdq_start(a->rrdw, a->summary, a->conf.datadir);
+	agg_rrdq_conf(a, &rc);
+	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
+	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
 	a->tick = event_new(a->base, -1, EV_PERSIST, agg_on_tick, a);
 	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
@@ -488,57 +530,34 @@ agg_clear_rrds(const char *datadir)
 		err(1, "%s", path);
 }
 
-struct rebuild_ctx {
-	struct agg *a;
-	size_t records, bad;
-	size_t refused[REFUSE_REASONS];
-};
-
-/* The same rules as for records arriving now, on this clock. */
-static void
-rebuild_one(const uint8_t *rec, size_t len, void *arg)
-{
-	struct rebuild_ctx *c = arg;
-	struct ingest_verdict v;
-
-	if (ingest_record(c->a->ingest, NULL, rec, len, time(NULL), &v) == 0 &&
-	    v.ack == ACK_STORED)
-		c->records++;
-	else if (v.ack == ACK_REFUSED)
-		c->refused[v.reason]++;
-	else
-		c->bad++;
-}
-
+/* The catch-up's derivation (rrdq_derive), into the cleared trees. */
 static int
 agg_rebuild(struct agg *a)
 {
-	struct rebuild_ctx c;
-	struct ingest_stats st;
-	int64_t *v, last;
-	size_t n, i;
+	struct rrdq_conf rc;
+	struct rrdq_derived d;
 
-	memset(&c, 0, sizeof(c));
-	c.a = a;
-	v = archive_intervals(a->archive, &n);
-	for (i = 0; i < n; i++) {
-		if (archive_scan(a->archive, v[i], rebuild_one, &c) == -1)
-			log_warnx("interval %" PRId64 ": archive unreadable",
-			    v[i]);
-		ingest_tick(a->ingest, 0, 1);
-	}
-	free(v);
-	if ((last = ingest_last_final(a->ingest)) != INT64_MIN)
-		rrdq_save_last_final(a->conf.datadir, last);
-	ingest_stats(a->ingest, &st);
+	agg_rrdq_conf(a, &rc);
+	rrdq_derive(a->archive, &rc, a->rrdw, a->summary, INT64_MAX, &d);
 	log_info("rebuilt %" PRIu64 " intervals from %zu records (%zu not "
 		 "used: duplicate or of another interval length)",
-	    st.finalized, c.records, c.bad);
-	if (c.refused[REFUSE_PAST] + c.refused[REFUSE_FUTURE] > 0)
+	    d.intervals, d.records, d.bad);
+	if (d.refused[REFUSE_PAST] + d.refused[REFUSE_FUTURE] > 0)
 		log_warnx("skipped %zu records dated before 2000-01-01 and %zu "
 			  "starting more than %us after this clock's now",
-		    c.refused[REFUSE_PAST], c.refused[REFUSE_FUTURE],
+		    d.refused[REFUSE_PAST], d.refused[REFUSE_FUTURE],
 		    a->conf.skew);
+	if (d.failed > 0) {
+		log_warnx("%zu RRD files or summary buckets not written",
+		    d.failed);
+		return -1;
+	}
+	/* What it derived includes every late record. */
+	if (rrdq_clear_catchup(a->conf.datadir) == -1)
+		return -1;
+	if (d.last != INT64_MIN &&
+	    rrdq_save_last_final(a->conf.datadir, d.last) == -1)
+		return -1;
 	return 0;
 }
 
@@ -548,6 +567,7 @@ main(int argc, char **argv)
 	struct agg a;
 	char err[512];
 	int64_t last_final;
+	int rc = 0;
 
 	memset(&a, 0, sizeof(a));
 	agg_options(&a.conf, argc, argv);
@@ -587,7 +607,7 @@ main(int argc, char **argv)
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
 	ingest_set_skew(a.ingest, a.conf.skew);
 	if (a.conf.rebuild)
-		agg_rebuild(&a);
+		rc = agg_rebuild(&a) == -1;
 	else {
 		if ((a.base = event_base_new()) == NULL)
 			errx(1, "cannot create an event base");
@@ -602,5 +622,5 @@ main(int argc, char **argv)
 	free(a.conf.datadir);
 	free(a.conf.keys);
 	free(a.conf.rrdcached);
-	return 0;
+	return rc;
 }

@@ -1,25 +1,61 @@
-/* A FIFO of RRD jobs and the thread that writes them; see rrdq.h. */
+/* A FIFO of RRD jobs, the thread that writes them, and catch-ups; see rrdq.h. */
+#define _GNU_SOURCE /* renameat2 */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ingest.h"
 #include "log.h"
+#include "record.h"
 #include "rrdq.h"
 #include "xmalloc.h"
+
+/* Seconds between attempts at a failing job or catch-up, doubling. */
+#define RETRY_MIN 1
+#define RETRY_MAX 30
+#define CATCHUP_RETRY_MAX 600
+/* At most one line per this many seconds as late records arrive. */
+#define LATE_LOG_EVERY 10
+/* A steady trickle of late records still gets a catch-up this often. */
+#define LATE_MAX_SETTLES 12
+#define LATE_SENSORS_SHOWN 8
+/* A catch-up lets queued jobs through this often (seconds). */
+#define CATCHUP_SLICE 0.5
 
 struct qitem {
 	struct rrd_job *job;
 	struct qitem *next;
 };
 
+struct late_count {
+	char id[RECORD_ID_MAX + 1];
+	uint64_t n;
+};
+
+/* Late records waiting for a catch-up. */
+struct lateset {
+	int64_t *start; /* distinct intervals, ascending */
+	size_t n, cap;
+	uint64_t records;
+	struct late_count *sensors;
+	size_t ns, caps;
+	int all; /* DATADIR/catchup found at start: intervals unknown */
+};
+
 struct rrdq {
 	struct rrdw *w;
 	struct summary *sum;
+	struct rrdq_conf conf;
 	char *datadir;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -27,7 +63,26 @@ struct rrdq {
 	struct qitem *head, *tail;
 	size_t n;
 	int stopping;
+	atomic_int abort; /* a catch-up under way gives up: stopping */
+	int64_t written; /* the newest interval all written */
+	/* The head job, or the catch-up, failed: when to try again. */
+	double retry_at;
+	unsigned backoff, attempts;
+	double failing_since;
+	double catchup_at; /* after a failed catch-up, not before */
+	unsigned catchup_backoff;
+	struct lateset late;
+	double late_first, late_last, late_logged;
 };
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* A number in a small file of DATADIR, or dflt if absent. */
 static int64_t
@@ -61,6 +116,8 @@ marker_save(const char *datadir, const char *name, int64_t v)
 	    rename(tmp, path) == 0)
 		rc = 0;
 	close(fd);
+	if (rc == -1)
+		(void)unlink(tmp);
 out:
 	if (rc == -1)
 		log_warn("%s", path);
@@ -91,52 +148,606 @@ rrdq_save_generation(const char *datadir, int64_t v)
 	return marker_save(datadir, "generation", v);
 }
 
+int
+rrdq_clear_catchup(const char *datadir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/catchup", datadir);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lateset_interval(struct lateset *s, int64_t start)
+{
+	size_t lo = 0, hi = s->n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (s->start[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->n && s->start[lo] == start)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->start = xreallocarray(s->start, s->cap, sizeof(*s->start));
+	}
+	memmove(s->start + lo + 1, s->start + lo,
+	    (s->n - lo) * sizeof(*s->start));
+	s->start[lo] = start;
+	s->n++;
+}
+
+static void
+lateset_count(struct lateset *s, const char *id, uint64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < s->ns; i++)
+		if (strcmp(s->sensors[i].id, id) == 0)
+			break;
+	if (i == s->ns) {
+		if (s->ns == s->caps) {
+			s->caps = s->caps ? 2 * s->caps : 16;
+			s->sensors = xreallocarray(s->sensors, s->caps,
+			    sizeof(*s->sensors));
+		}
+		snprintf(s->sensors[i].id, sizeof(s->sensors[i].id), "%s", id);
+		s->sensors[i].n = 0;
+		s->ns++;
+	}
+	s->sensors[i].n += n;
+	s->records += n;
+}
+
+static void
+lateset_free(struct lateset *s)
+{
+	free(s->start);
+	free(s->sensors);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Put back what a catch-up took: after a failure all of it, after a
+ * success the intervals it did not reach (above upto).
+ */
+static void
+lateset_merge(struct lateset *dst, const struct lateset *src, int failed,
+    int64_t upto)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (failed || src->start[i] > upto)
+			lateset_interval(dst, src->start[i]);
+	for (i = 0; failed && i < src->ns; i++)
+		lateset_count(dst, src->sensors[i].id, src->sensors[i].n);
+	dst->all |= failed && src->all;
+}
+
+/* "s2 30, s3 27, and 4 more sensors" */
+static void
+lateset_describe(const struct lateset *s, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->ns && i < LATE_SENSORS_SHOWN && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s %" PRIu64,
+		    i ? ", " : "", s->sensors[i].id, s->sensors[i].n);
+	if (s->ns > LATE_SENSORS_SHOWN && o < len)
+		snprintf(buf + o, len - o, ", and %zu more sensors",
+		    s->ns - LATE_SENSORS_SHOWN);
+	if (s->ns == 0)
+		snprintf(buf, len, "found pending at start");
+}
+
+void
+rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
+{
+	double now = mono();
+
+	pthread_mutex_lock(&q->mu);
+	/* Before the record is acknowledged: a restart catches up too. */
+	if (q->late.n == 0 && !q->late.all) {
+		(void)marker_save(q->datadir, "catchup", start);
+		q->late_first = now;
+	}
+	lateset_interval(&q->late, start);
+	lateset_count(&q->late, sensor, 1);
+	q->late_last = now;
+	if (now - q->late_logged >= LATE_LOG_EVERY) {
+		q->late_logged = now;
+		log_info("late record from %s for interval %" PRId64
+			 " (final already): %" PRIu64 " late records of %zu "
+			 "intervals wait for a catch-up",
+		    sensor, start, q->late.records, q->late.n);
+	}
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* When the pending late records are due for a catch-up (mu held). */
+static double
+late_due(const struct rrdq *q)
+{
+	double quiet = q->late_last + q->conf.settle;
+	double cap = q->late_first + (double)LATE_MAX_SETTLES * q->conf.settle;
+	double due = quiet < cap ? quiet : cap;
+
+	return due > q->catchup_at ? due : q->catchup_at;
+}
+
+/*
+ * A derivation in progress: the archived intervals up to some point
+ * written into w and sum, one interval at a time, so that it can pause
+ * (the writer then writes the jobs queued meanwhile) and go on further.
+ */
+struct deriver {
+	struct archive *a;
+	struct ingest *g;
+	struct rrdw *w;
+	struct summary *sum;
+	struct rrdq_derived *d;
+	int64_t done; /* intervals up to here are derived */
+};
+
+static void
+derive_final(struct rrd_job *j, void *arg)
+{
+	struct deriver *dv = arg;
+
+	dv->d->failed += rrdw_write(dv->w, j);
+	if (summary_add(dv->sum, j) == -1)
+		dv->d->failed++;
+	rrd_job_free(j);
+}
+
+/* The same rules as for records arriving now, on this clock. */
+static void
+derive_one(const uint8_t *rec, size_t len, void *arg)
+{
+	struct deriver *dv = arg;
+	struct ingest_verdict v;
+
+	if (ingest_record(dv->g, NULL, rec, len, time(NULL), &v) == 0 &&
+	    v.ack == ACK_STORED)
+		dv->d->records++;
+	else if (v.ack == ACK_REFUSED)
+		dv->d->refused[v.reason]++;
+	else
+		dv->d->bad++;
+}
+
+static void
+deriver_init(struct deriver *dv, struct archive *a,
+    const struct rrdq_conf *conf, struct rrdw *w, struct summary *sum,
+    struct rrdq_derived *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->last = INT64_MIN;
+	dv->a = a;
+	dv->w = w;
+	dv->sum = sum;
+	dv->d = d;
+	dv->done = INT64_MIN;
+	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
+	    INT64_MIN, derive_final, dv);
+	ingest_set_skew(dv->g, conf->skew);
+}
+
+/*
+ * Derive the intervals after dv->done up to upto, until until (monotonic
+ * seconds, 0 for no limit) or *stop; returns 1 once all are done.
+ */
+static int
+deriver_run(struct deriver *dv, int64_t upto, double until,
+    const atomic_int *stop)
+{
+	struct ingest_stats st;
+	int64_t *v;
+	size_t n, i;
+	int all = 1;
+
+	v = archive_intervals(dv->a, &n);
+	for (i = 0; i < n && v[i] <= upto; i++) {
+		if (v[i] <= dv->done)
+			continue;
+		if ((until > 0 && mono() > until) ||
+		    (stop != NULL && atomic_load(stop))) {
+			all = 0;
+			break;
+		}
+		if (archive_scan(dv->a, v[i], derive_one, dv) == -1)
+			log_warnx("interval %" PRId64 ": archive unreadable",
+			    v[i]);
+		/* One interval at a time: each is final once read. */
+		ingest_tick(dv->g, 0, 1);
+		dv->done = v[i];
+	}
+	free(v);
+	if (all && upto > dv->done)
+		dv->done = upto;
+	ingest_stats(dv->g, &st);
+	dv->d->intervals = st.finalized;
+	dv->d->last = ingest_last_final(dv->g);
+	return all;
+}
+
+void
+rrdq_derive(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
+    struct summary *sum, int64_t upto, struct rrdq_derived *d)
+{
+	struct deriver dv;
+
+	deriver_init(&dv, a, conf, w, sum, d);
+	deriver_run(&dv, upto, 0, NULL);
+	ingest_free(dv.g);
+}
+
+static int
+rmtree_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	if (remove(path) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rmtree(const char *path)
+{
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return 0;
+	return nftw(path, rmtree_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/*
+ * Swap two directory trees in one step, so that readers see the old one
+ * or the new one; afterwards fresh holds the old tree.
+ */
+static int
+tree_swap(const char *fresh, const char *live)
+{
+	char old[4200];
+
+	if (renameat2(AT_FDCWD, fresh, AT_FDCWD, live, RENAME_EXCHANGE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS) {
+		log_warn("catch-up: exchanging %s and %s", fresh, live);
+		return -1;
+	}
+	/* A filesystem that cannot exchange: a moment without the tree. */
+	snprintf(old, sizeof(old), "%s.old", fresh);
+	if (rename(live, old) == -1 || rename(fresh, live) == -1 ||
+	    rename(old, fresh) == -1) {
+		log_warn("catch-up: replacing %s", live);
+		return -1;
+	}
+	return 0;
+}
+
+static void rrdq_job(struct rrdq *, struct qitem *);
+
+/*
+ * Derive up to the newest interval written, in slices; between slices
+ * the jobs queued meanwhile are written to the live trees (so that
+ * last_final goes on), and the derivation then follows them.  Returns 0,
+ * -1 if files could not be written, -2 if stopping.
+ */
+static int
+catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
+{
+	struct qitem *it;
+	int64_t w;
+	int all;
+
+	for (;;) {
+		all = deriver_run(dv, *upto, mono() + CATCHUP_SLICE, &q->abort);
+		if (atomic_load(&q->abort))
+			return -2;
+		if (dv->d->failed > 0)
+			return -1;
+		for (;;) {
+			pthread_mutex_lock(&q->mu);
+			it = q->head != NULL && q->retry_at <= mono() ? q->head
+								      : NULL;
+			pthread_mutex_unlock(&q->mu);
+			if (it == NULL)
+				break;
+			rrdq_job(q, it);
+		}
+		pthread_mutex_lock(&q->mu);
+		w = q->written;
+		pthread_mutex_unlock(&q->mu);
+		if (all && w == *upto)
+			return 0;
+		*upto = w;
+	}
+}
+
+/*
+ * Derive DATADIR/rrd and DATADIR/summary again beside the live ones and
+ * swap them in; the writer (this thread) is the only one who writes
+ * either, and brings the new trees up to what it wrote to the old ones
+ * meanwhile.  *upto: where to start, then where it ended.
+ */
+static int
+catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
+{
+	char fresh[4096], path[4200], err[512];
+	struct deriver dv;
+	struct archive *a;
+	struct summary *s;
+	struct rrdw *w;
+	int rc = -1;
+
+	snprintf(fresh, sizeof(fresh), "%s/catchup.tmp", q->datadir);
+	if (rmtree(fresh) == -1)
+		return -1;
+	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {
+		log_warnx("catch-up: %s", err);
+		return -1;
+	}
+	w = rrdw_new(fresh, q->conf.len, NULL, err, sizeof(err));
+	s = w ? summary_open(fresh, err, sizeof(err)) : NULL;
+	if (w != NULL && s != NULL) {
+		deriver_init(&dv, a, &q->conf, w, s, d);
+		rc = catchup_derive(q, &dv, upto);
+		ingest_free(dv.g);
+		if (rc == -1)
+			log_warnx("catch-up: %zu files not written in %s",
+			    d->failed, fresh);
+	} else
+		log_warnx("catch-up: %s", err);
+	rrdw_free(w);
+	summary_free(s);
+	archive_free(a);
+	if (rc == 0) {
+		rrdw_release(q->w);
+		snprintf(path, sizeof(path), "%s/rrd", fresh);
+		rc = tree_swap(path, rrdw_root(q->w));
+		rrdw_reload(q->w);
+	}
+	if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/summary", fresh);
+		rc = tree_swap(path, summary_dir(q->sum));
+		summary_reload(q->sum);
+	}
+	if (rc == 0)
+		rc = rrdq_save_generation(q->datadir,
+		    rrdq_generation(q->datadir) + 1);
+	(void)rmtree(fresh);
+	return rc;
+}
+
+static void
+retry_later(struct rrdq *q, double now)
+{
+	q->backoff = q->backoff ? 2 * q->backoff : RETRY_MIN;
+	if (q->backoff > RETRY_MAX)
+		q->backoff = RETRY_MAX;
+	q->retry_at = now + q->backoff;
+	if (q->attempts++ == 0)
+		q->failing_since = now;
+}
+
+static void
+retry_done(struct rrdq *q)
+{
+	q->backoff = 0;
+	q->attempts = 0;
+	q->retry_at = 0;
+}
+
+static void
+rrdq_catchup(struct rrdq *q)
+{
+	struct rrdq_derived d;
+	struct lateset took;
+	char who[512];
+	int64_t upto;
+	double t0 = mono();
+	int rc = 0;
+
+	pthread_mutex_lock(&q->mu);
+	took = q->late;
+	memset(&q->late, 0, sizeof(q->late));
+	upto = q->written;
+	pthread_mutex_unlock(&q->mu);
+	lateset_describe(&took, who, sizeof(who));
+	log_info("catch-up: applying %" PRIu64 " late records of %zu "
+		 "intervals (%s): deriving the RRDs and summaries up to "
+		 "interval %" PRId64 " again from the archive",
+	    took.records, took.n, who, upto);
+	memset(&d, 0, sizeof(d));
+	if (upto != INT64_MIN)
+		rc = catchup_build(q, &upto, &d);
+	pthread_mutex_lock(&q->mu);
+	if (rc < 0) {
+		lateset_merge(&q->late, &took, 1, upto);
+		/* Each try derives everything again: back off further. */
+		q->catchup_backoff = q->catchup_backoff == 0
+		    ? RETRY_MAX
+		    : 2 * q->catchup_backoff;
+		if (q->catchup_backoff > CATCHUP_RETRY_MAX)
+			q->catchup_backoff = CATCHUP_RETRY_MAX;
+		q->catchup_at = mono() + q->catchup_backoff;
+		if (rc == -1)
+			log_warnx("catch-up failed; tried again in %us",
+			    q->catchup_backoff);
+		else
+			log_info("catch-up given up: stopping");
+	} else {
+		lateset_merge(&q->late, &took, 0, upto);
+		q->catchup_backoff = 0;
+		if (q->late.n == 0 && !q->late.all)
+			(void)rrdq_clear_catchup(q->datadir);
+		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
+			 "%zu records written again, up to interval %" PRId64
+			 "; %zu late intervals still wait",
+		    mono() - t0, d.intervals, d.records, upto, q->late.n);
+	}
+	pthread_mutex_unlock(&q->mu);
+	lateset_free(&took);
+}
+
+/* Stopping with a job that cannot be written: the archive holds it. */
+static void
+rrdq_drop_queue(struct rrdq *q)
+{
+	struct qitem *it;
+
+	log_warnx("stopping with %zu intervals from %" PRId64 " not in the "
+		  "RRDs: the next start finalizes them again from the archive",
+	    q->n, q->head->job->start);
+	while ((it = q->head) != NULL) {
+		q->head = it->next;
+		rrd_job_free(it->job);
+		free(it);
+	}
+	q->tail = NULL;
+	q->n = 0;
+}
+
+/*
+ * Write the head job: its RRD files, its summary buckets, then
+ * DATADIR/last_final.  If any of these fails, the job stays at the head
+ * and is written again later; the parts that succeeded are skipped then.
+ */
+static void
+rrdq_job(struct rrdq *q, struct qitem *it)
+{
+	const struct rrd_job *j = it->job;
+	size_t failed = rrdw_write(q->w, j);
+	int sumfail = summary_add(q->sum, j) == -1;
+	int lfail = 0;
+
+	if (failed == 0 && !sumfail)
+		lfail = rrdq_save_last_final(q->datadir, j->start) == -1;
+	pthread_mutex_lock(&q->mu);
+	if (failed > 0 || sumfail || lfail) {
+		retry_later(q, mono());
+		if (q->attempts == 1)
+			log_warnx("interval %" PRId64 ": %zu RRD files%s%s not "
+				  "written; retried, last_final stays at "
+				  "%" PRId64 " and later intervals wait",
+			    j->start, failed,
+			    sumfail ? ", the window summary" : "",
+			    lfail ? ", last_final" : "", q->written);
+		if (q->stopping)
+			rrdq_drop_queue(q);
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	if (q->attempts > 0)
+		log_info("interval %" PRId64 ": written after %u attempts in "
+			 "%.0f s; the RRDs caught up",
+		    j->start, q->attempts + 1, mono() - q->failing_since);
+	retry_done(q);
+	q->written = j->start;
+	q->head = it->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	pthread_mutex_unlock(&q->mu);
+	rrd_job_free(it->job);
+	free(it);
+}
+
+enum { DO_JOB, DO_CATCHUP, DO_EXIT };
+
+/*
+ * Wait for work (mu held).  Jobs come first: a catch-up starts once the
+ * queue is empty, so that it covers every final interval.
+ */
+static int
+rrdq_next(struct rrdq *q)
+{
+	struct timespec ts;
+	double now, wake;
+
+	for (;;) {
+		now = mono();
+		wake = -1;
+		if (q->head != NULL) {
+			if (q->stopping || q->retry_at <= now)
+				return DO_JOB;
+			wake = q->retry_at;
+		} else if (q->stopping)
+			return DO_EXIT;
+		else if (q->late.n > 0 || q->late.all) {
+			if ((wake = late_due(q)) <= now)
+				return DO_CATCHUP;
+		}
+		if (wake < 0) {
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
+		}
+		ts.tv_sec = (time_t)wake;
+		ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
+		(void)pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+	}
+}
+
 static void *
 rrdq_main(void *arg)
 {
 	struct rrdq *q = arg;
-	struct qitem *it;
-	size_t failed;
+	int what;
 
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
-		while (q->head == NULL && !q->stopping)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if ((it = q->head) == NULL) {
-			pthread_mutex_unlock(&q->mu);
+		what = rrdq_next(q);
+		pthread_mutex_unlock(&q->mu);
+		if (what == DO_EXIT)
 			return NULL;
-		}
-		pthread_mutex_unlock(&q->mu);
-		if ((failed = rrdw_write(q->w, it->job)) > 0)
-			log_warnx("interval %" PRId64 ": %zu RRD files not "
-				  "updated (rebuild will redo them)",
-			    it->job->start, failed);
-		if (summary_add(q->sum, it->job) == -1)
-			log_warnx("interval %" PRId64 ": window summary not "
-				  "updated (rebuild will redo it)",
-			    it->job->start);
-		rrdq_save_last_final(q->datadir, it->job->start);
-		pthread_mutex_lock(&q->mu);
-		q->head = it->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-		q->n--;
-		pthread_mutex_unlock(&q->mu);
-		rrd_job_free(it->job);
-		free(it);
+		if (what == DO_CATCHUP)
+			rrdq_catchup(q);
+		else
+			rrdq_job(q, q->head); /* only this thread pops */
 	}
 }
 
 struct rrdq *
-rrdq_start(struct rrdw *w, struct summary *sum, const char *datadir)
+rrdq_start(struct rrdw *w, struct summary *sum, const struct rrdq_conf *conf)
 {
 	struct rrdq *q = xcalloc(1, sizeof(*q));
+	pthread_condattr_t ca;
+	char path[4096];
 
 	q->w = w;
 	q->sum = sum;
-	q->datadir = xstrdup(datadir);
+	q->conf = *conf;
+	q->datadir = xstrdup(conf->datadir);
+	q->conf.datadir = q->datadir;
+	q->written = rrdq_last_final(q->datadir);
+	snprintf(path, sizeof(path), "%s/catchup", q->datadir);
+	if (access(path, F_OK) == 0) {
+		log_info("%s: late records of the last run were not applied "
+			 "yet; catching up",
+		    path);
+		q->late.all = 1;
+		q->late_first = q->late_last = mono() - q->conf.settle;
+	}
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&q->cv, &ca) != 0)
+		fatalx("pthread_cond_init");
+	pthread_condattr_destroy(&ca);
 	if ((errno = pthread_create(&q->thread, NULL, rrdq_main, q)) != 0)
 		fatal("pthread_create");
 	return q;
@@ -175,9 +786,15 @@ rrdq_stop(struct rrdq *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->stopping = 1;
+	atomic_store(&q->abort, 1);
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
+	if (q->late.n > 0 || q->late.all)
+		log_info("stopping with %" PRIu64 " late records of %zu "
+			 "intervals not applied yet: the next start catches up",
+		    q->late.records, q->late.n);
+	lateset_free(&q->late);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
 	free(q->datadir);

@@ -1,35 +1,82 @@
 /*
- * The RRD writer thread: final intervals queue up here and are written in
- * order off the network loop, and into the window summary; after each one, DATADIR/last_final records
- * how far the RRDs go, so that a restart re-finalizes only what follows.
+ * The RRD writer thread, the only writer of DATADIR/rrd and
+ * DATADIR/summary: final intervals queue up here and are written in order
+ * off the network loop; a job whose writes fail is retried, with the jobs
+ * after it waiting, and DATADIR/last_final moves past an interval only once
+ * all its writes succeeded.  Late records (for intervals already written)
+ * are applied by a catch-up that derives both trees again from the archive
+ * and swaps them in.
  */
 #ifndef TEITEN_RRDQ_H
 #define TEITEN_RRDQ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "archive.h"
+#include "frame.h"
 #include "rrdw.h"
 #include "summary.h"
 
 struct rrdq;
 
+/* The rules records were taken with, for deriving them again. */
+struct rrdq_conf {
+	const char *datadir;
+	uint32_t len;
+	unsigned grace, active, skew;
+	/* A catch-up starts once no late record came for this many seconds. */
+	unsigned settle;
+};
+
 /* Each job goes to the RRDs, then to the window summary. */
-struct rrdq *rrdq_start(struct rrdw *, struct summary *, const char *datadir);
+struct rrdq *
+rrdq_start(struct rrdw *, struct summary *, const struct rrdq_conf *);
 /* Queue a job (the queue takes ownership). */
 void rrdq_push(struct rrdq *, struct rrd_job *);
-/* Write everything queued, stop the thread, free the queue. */
+/*
+ * A late record of interval start was archived (any thread): logged,
+ * rate-limited, and applied by the next catch-up.
+ */
+void rrdq_late(struct rrdq *, int64_t start, const char *sensor);
+/*
+ * Write everything queued (a job still failing is left to the next start,
+ * which finalizes it again from the archive), stop the thread, free the
+ * queue.  A catch-up not yet done is also left to the next start.
+ */
 void rrdq_stop(struct rrdq *);
 size_t rrdq_pending(struct rrdq *);
+
+/* What a derivation read and wrote. */
+struct rrdq_derived {
+	size_t records, bad;
+	size_t refused[REFUSE_REASONS];
+	uint64_t intervals;
+	int64_t last; /* the newest interval written, INT64_MIN if none */
+	size_t failed; /* RRD files and summary buckets not written */
+};
+
+/*
+ * Write the archived intervals up to upto into w and sum, taking each
+ * record with the rules for one arriving now (the same as `rebuild`).
+ */
+void rrdq_derive(struct archive *, const struct rrdq_conf *, struct rrdw *,
+    struct summary *, int64_t upto, struct rrdq_derived *);
 
 /* DATADIR/last_final, or INT64_MIN if absent. */
 int64_t rrdq_last_final(const char *datadir);
 int rrdq_save_last_final(const char *datadir, int64_t);
 /*
- * DATADIR/generation, 0 if absent: a rebuild increments it, so that what
- * was derived from the RRDs and summaries before (teiten-graph's PNGs and
- * cached windows) is known to be stale.
+ * DATADIR/generation, 0 if absent: a rebuild or a catch-up increments it,
+ * so that what was derived from the RRDs and summaries before
+ * (teiten-graph's PNGs and cached windows) is known to be stale.
  */
 int64_t rrdq_generation(const char *datadir);
 int rrdq_save_generation(const char *datadir, int64_t);
+/*
+ * DATADIR/catchup exists while late records wait to be applied, so that
+ * a restart applies them; a rebuild applies them too.
+ */
+int rrdq_clear_catchup(const char *datadir);
 
 #endif

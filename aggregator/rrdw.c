@@ -48,8 +48,13 @@ struct rrdw {
 	struct lastmap other;
 	char *batch; /* rrdcached BATCH lines of one interval */
 	size_t blen, bcap, nbatch;
+	size_t *bline; /* where each line starts */
+	size_t capbline;
+	int64_t bstart; /* the interval batched */
 	size_t failed;
-	int complained;
+	/* Files whose last write failed: named once, and again on catching up. */
+	char **failing;
+	size_t nfailing, capfailing;
 	/*
 	 * Intervals written in the current row of the longest archive (a
 	 * UTC day when the step divides 86400).  Jobs come in time order.
@@ -248,7 +253,11 @@ rrdw_free(struct rrdw *w)
 		free(w->other.names[i]);
 	free(w->other.names);
 	free(w->other.last);
+	for (i = 0; i < w->nfailing; i++)
+		free(w->failing[i]);
+	free(w->failing);
 	free(w->batch);
+	free(w->bline);
 	free(w->done);
 	free(w->cached);
 	free(w->root);
@@ -293,9 +302,59 @@ rrdw_create(struct rrdw *w, const char *path, const char *const *ds, int nds,
 	}
 	rrd_clear_error();
 	if (rrd_create_r(path, s, (time_t)start, argc, argv) != 0) {
-		log_warnx("rrd %s: %s", path, rrd_get_error());
+		/* A file cut short by a full disk would never read again. */
+		(void)unlink(path);
 		return -1;
 	}
+	return 0;
+}
+
+static ssize_t
+failing_find(const struct rrdw *w, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < w->nfailing; i++)
+		if (strcmp(w->failing[i], path) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * A file not written for interval start: named the first time, so that
+ * an operator sees which files wait (the job is retried; see rrdq.c).
+ */
+static int
+file_failed(struct rrdw *w, const char *path, int64_t start, const char *why)
+{
+	w->failed++;
+	if (failing_find(w, path) != -1) {
+		log_debug("rrd %s: %s (interval %" PRId64 ")", path, why,
+		    start);
+		return -1;
+	}
+	if (w->nfailing == w->capfailing) {
+		w->capfailing = w->capfailing ? 2 * w->capfailing : 16;
+		w->failing = xreallocarray(w->failing, w->capfailing,
+		    sizeof(*w->failing));
+	}
+	w->failing[w->nfailing++] = xstrdup(path);
+	log_warnx("rrd %s: %s (interval %" PRId64 "; retried until written)",
+	    path, why, start);
+	return -1;
+}
+
+static int
+file_ok(struct rrdw *w, const char *path, int64_t start)
+{
+	ssize_t i;
+
+	if (w->nfailing == 0 || (i = failing_find(w, path)) == -1)
+		return 0;
+	log_info("rrd %s: caught up (interval %" PRId64 " written)", path,
+	    start);
+	free(w->failing[i]);
+	w->failing[i] = w->failing[--w->nfailing];
 	return 0;
 }
 
@@ -308,6 +367,12 @@ batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
 		w->bcap = (w->bcap + need) * 2;
 		w->batch = xreallocarray(w->batch, w->bcap, 1);
 	}
+	if (w->nbatch == w->capbline) {
+		w->capbline = w->capbline ? 2 * w->capbline : 256;
+		w->bline =
+		    xreallocarray(w->bline, w->capbline, sizeof(*w->bline));
+	}
+	w->bline[w->nbatch] = w->blen;
 	w->blen += (size_t)snprintf(w->batch + w->blen, w->bcap - w->blen,
 	    "UPDATE %s %s%s%s\n", path, u1, u2 ? " " : "", u2 ? u2 : "");
 	w->nbatch++;
@@ -315,36 +380,40 @@ batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
 
 /*
  * Write "values" (colon-separated, one per DS) for [start, start + step)
- * into path, creating it if *exists is 0.
+ * into path, creating it if *exists is 0.  *last moves only once the
+ * file holds the row, so that a failed write is tried again, and a file
+ * already at or past the row (written before a restart, or by the part
+ * of a failed job that succeeded) is not written twice.
  */
 static void
 rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
     const char *const *ds, int nds, int64_t start, const char *values)
 {
-	char gap[64], upd[256];
+	char gap[64], upd[256], why[256];
 	const char *argv[2];
-	int64_t end = start + w->step;
+	int64_t end = start + w->step, t;
 	int argc = 0, i;
 	size_t o;
 
 	if (!*exists) {
 		if (rrdw_create(w, path, ds, nds, start) == -1) {
-			w->failed++;
+			file_failed(w, path, start, rrd_get_error());
 			return;
 		}
 		*exists = 1;
 		*last = start;
 	} else if (*last == LAST_UNREAD) {
 		rrd_clear_error();
-		*last = (int64_t)rrd_last_r(path);
-		if (*last == -1) {
-			log_warnx("rrd %s: %s", path, rrd_get_error());
-			w->failed++;
+		if ((t = (int64_t)rrd_last_r(path)) == -1) {
+			file_failed(w, path, start, rrd_get_error());
 			return;
 		}
+		*last = t;
 	}
-	if (end <= *last)
-		return; /* written before a restart */
+	if (end <= *last) {
+		file_ok(w, path, start);
+		return;
+	}
 	if (*last < start) {
 		o = (size_t)snprintf(gap, sizeof(gap), "%" PRId64 ":U", start);
 		for (i = 1; i < nds && o < sizeof(gap) - 3; i++)
@@ -353,17 +422,27 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
 	}
 	snprintf(upd, sizeof(upd), "%" PRId64 ":%s", end, values);
 	argv[argc++] = upd;
-	*last = end;
 	if (w->cached != NULL) {
+		/* Errors come back with the batch (rrdw_flush_batch). */
 		batch_add(w, path, argv[0], argc > 1 ? argv[1] : NULL);
+		*last = end;
 		return;
 	}
 	rrd_clear_error();
-	if (rrd_update_r(path, NULL, argc, argv) != 0) {
-		if (w->failed == 0 || log_getverbose())
-			log_warnx("rrd %s: %s", path, rrd_get_error());
-		w->failed++;
+	if (rrd_update_r(path, NULL, argc, argv) == 0) {
+		*last = end;
+		file_ok(w, path, start);
+		return;
 	}
+	snprintf(why, sizeof(why), "%s", rrd_get_error());
+	rrd_clear_error();
+	if ((t = (int64_t)rrd_last_r(path)) >= end) {
+		*last = t; /* there already */
+		file_ok(w, path, start);
+		return;
+	}
+	*last = LAST_UNREAD; /* read back how far it went */
+	file_failed(w, path, start, why);
 }
 
 static size_t
@@ -507,8 +586,8 @@ row_track(struct rrdw *w, int64_t start)
  * appeared, and a campaign starting at 18:00 would show at four times its
  * daily mean.  Costs one value per interval written that day (at most
  * 1,440 at a 60 s step), in one call.  Written directly: rrdw_create made
- * rrdcached forget the file.  Returns 0, -1 if the file could not be
- * created, 1 if it was but not filled.
+ * rrdcached forget the file.  Returns 0, or -1 if the file could not be
+ * created and filled (none is left; rrd_get_error() says why).
  */
 static int
 rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
@@ -539,9 +618,10 @@ rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
 	}
 	rrd_clear_error();
 	if (argc > 0 && rrd_update_r(path, NULL, (int)argc, argv) != 0) {
-		log_warnx("rrd %s: %s", path, rrd_get_error());
-		*last = LAST_UNREAD; /* read back what was written */
-		rc = 1;
+		/* Made again on the retry, zeros included. */
+		(void)unlink(path);
+		*last = LAST_UNREAD;
+		rc = -1;
 	}
 	free(argv);
 	free(buf);
@@ -572,7 +652,7 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 			/* A file not filled is still written from here on. */
 			if (rrdw_create_key(w, path, dsbuf, j->start,
 				&w->last[i]) == -1) {
-				w->failed++;
+				file_failed(w, path, j->start, rrd_get_error());
 				continue;
 			}
 			exists = 1;
@@ -607,12 +687,69 @@ rrdw_health(struct rrdw *w, const struct rrd_job *j)
 	}
 }
 
-/* One BATCH for the interval: fewer round trips than a file each. */
+/* Every file's last update is read again from the file when next needed. */
+static void
+rrdw_forget_lasts(struct rrdw *w)
+{
+	size_t i;
+
+	for (i = 0; i < KEYIDX_COUNT; i++)
+		w->last[i] = LAST_UNREAD;
+	for (i = 0; i < w->other.n; i++)
+		w->other.last[i] = LAST_UNREAD;
+}
+
+/* The file of batch line n (1-based, as rrdcached numbers them). */
+static int
+batch_path(const struct rrdw *w, long n, char *path, size_t len)
+{
+	const char *p, *e;
+
+	if (n < 1 || (size_t)n > w->nbatch)
+		return -1;
+	p = w->batch + w->bline[n - 1] + strlen("UPDATE ");
+	if ((e = strchr(p, ' ')) == NULL || (size_t)(e - p) >= len)
+		return -1;
+	memcpy(path, p, (size_t)(e - p));
+	path[e - p] = '\0';
+	return 0;
+}
+
+static void
+batch_failed(struct rrdw *w, long n, const char *why)
+{
+	char path[4096];
+
+	if (batch_path(w, n, path, sizeof(path)) == 0)
+		file_failed(w, path, w->bstart, why);
+	else
+		w->failed++;
+}
+
+/* A batch without errors: the files that were failing caught up. */
+static void
+batch_ok(struct rrdw *w)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; w->nfailing > 0 && i < w->nbatch; i++)
+		if (batch_path(w, (long)i + 1, path, sizeof(path)) == 0)
+			file_ok(w, path, w->bstart);
+}
+
+/*
+ * One BATCH for the interval: fewer round trips than a file each.  An
+ * update refused as not newer than the file is one rrdcached holds
+ * already (resent on a retry); any other error has every file's last
+ * update read again, so that the retry resends what is missing.
+ */
 static void
 rrdw_flush_batch(struct rrdw *w)
 {
-	char line[512];
-	long n, errors;
+	char line[512], *msg;
+	long n, errors, bad = 0;
+	size_t i;
 
 	if (w->nbatch == 0)
 		return;
@@ -622,19 +759,30 @@ rrdw_flush_batch(struct rrdw *w)
 	    cached_line(w->cfd, line, sizeof(line)) == -1) {
 		log_warnx("rrdcached %s: cannot send %zu updates", w->cached,
 		    w->nbatch);
-		w->failed += w->nbatch;
+		for (i = 0; i < w->nbatch; i++)
+			batch_failed(w, (long)i + 1, "rrdcached unreachable");
+		bad = 1;
 		if (w->cfd != -1)
 			close(w->cfd);
 		w->cfd = -1;
 	} else if ((errors = strtol(line, NULL, 10)) > 0) {
-		w->failed += (size_t)errors;
 		for (n = 0; n < errors; n++) {
-			if (cached_line(w->cfd, line, sizeof(line)) == -1)
+			if (cached_line(w->cfd, line, sizeof(line)) == -1) {
+				w->failed++;
+				bad = 1;
 				break;
-			if (n == 0 || log_getverbose())
-				log_warnx("rrdcached %s: %s", w->cached, line);
+			}
+			if (strstr(line, "illegal attempt to update") != NULL)
+				continue;
+			msg = line;
+			batch_failed(w, strtol(line, &msg, 10), msg);
+			bad = 1;
 		}
 	}
+	if (bad)
+		rrdw_forget_lasts(w);
+	else
+		batch_ok(w);
 	w->blen = 0;
 	w->nbatch = 0;
 }
@@ -651,6 +799,7 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 		return 1;
 	}
 	row_track(w, j->start);
+	w->bstart = j->start;
 	rrdw_keys(w, j);
 	rrdw_health(w, j);
 	if (w->cached != NULL)
@@ -666,4 +815,78 @@ rrd_job_free(struct rrd_job *j)
 	free(j->avg);
 	free(j->health);
 	free(j);
+}
+
+const char *
+rrdw_root(const struct rrdw *w)
+{
+	return w->root;
+}
+
+/* Through rrdcached: write what it holds for path, then forget the file. */
+static void
+cached_release(struct rrdw *w, const char *path)
+{
+	char cmd[4200];
+	int len;
+
+	len = snprintf(cmd, sizeof(cmd), "FLUSH %s\n", path);
+	(void)cached_command(w, cmd, (size_t)len); /* may hold none */
+	len = snprintf(cmd, sizeof(cmd), "FORGET %s\n", path);
+	(void)cached_command(w, cmd, (size_t)len);
+}
+
+static void
+release_dir(struct rrdw *w, const char *dir)
+{
+	char path[4400];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".rrd") != NULL) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			cached_release(w, path);
+		}
+	closedir(d);
+}
+
+/*
+ * Before DATADIR/rrd is replaced by another tree: rrdcached must have
+ * written every update it holds (else they would land in the new files)
+ * and forget the files' last update times; what was known of the files
+ * is forgotten too.
+ */
+void
+rrdw_release(struct rrdw *w)
+{
+	char dir[4096];
+	size_t i;
+	int p;
+
+	if (w->cached != NULL) {
+		release_dir(w, w->root);
+		for (p = 0; p < PROTO_COUNT; p++) {
+			snprintf(dir, sizeof(dir), "%s/%s", w->root,
+			    rrdw_dirs[p]);
+			release_dir(w, dir);
+		}
+		snprintf(dir, sizeof(dir), "%s/sensor", w->root);
+		release_dir(w, dir);
+	}
+	memset(w->state, F_ABSENT, sizeof(w->state));
+	rrdw_forget_lasts(w);
+	for (i = 0; i < w->other.n; i++)
+		free(w->other.names[i]);
+	w->other.n = 0;
+	w->row = LAST_UNREAD;
+	w->ndone = 0;
+}
+
+void
+rrdw_reload(struct rrdw *w)
+{
+	rrdw_scan(w);
 }

@@ -38,8 +38,21 @@ struct rrdw;
 struct rrdw *rrdw_new(const char *datadir, uint32_t step, const char *cached,
     char *err, size_t errlen);
 void rrdw_free(struct rrdw *);
-/* Write one interval; returns the number of files that failed. */
+/*
+ * Write one interval; returns the number of files that failed.  Writing
+ * it again writes only those: a file already at or past the interval is
+ * left as it is.  Each failing file is logged once, and again when it
+ * catches up.
+ */
 size_t rrdw_write(struct rrdw *, const struct rrd_job *);
+/* DATADIR/rrd. */
+const char *rrdw_root(const struct rrdw *);
+/*
+ * Replacing the tree (late records, rrdq.c): rrdw_release before, which
+ * has rrdcached write and forget every file; rrdw_reload after.
+ */
+void rrdw_release(struct rrdw *);
+void rrdw_reload(struct rrdw *);
 void rrd_job_free(struct rrd_job *);
 
 #endif

@@ -34,6 +34,7 @@ struct bucket {
 	double sensors;
 	uint32_t step;
 	double *sum; /* KEYIDX_COUNT */
+	int failing; /* the last write failed */
 };
 
 struct summary {
@@ -287,7 +288,7 @@ bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
 			summary_prune(s, start);
 	}
 	if (j->start <= b->last)
-		return 0; /* added before a restart */
+		return 0; /* added before a restart or a retry */
 	for (i = 0; i < j->nvalues; i++)
 		b->sum[j->idx[i]] += j->avg[i];
 	b->nintervals++;
@@ -295,9 +296,19 @@ bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
 	b->last = j->start;
 	b->step = j->len;
 	if (bucket_write(path, b) == -1) {
-		log_warn("summary %s", path);
+		if (!b->failing)
+			log_warn("summary %s (interval %" PRId64 "; retried "
+				 "until written)",
+			    path, j->start);
+		b->failing = 1;
+		/* Read the file again: the retry must add the interval. */
+		b->start = INT64_MIN;
 		return -1;
 	}
+	if (b->failing)
+		log_info("summary %s: caught up (interval %" PRId64 " written)",
+		    path, j->start);
+	b->failing = 0;
 	return 0;
 }
 
@@ -311,6 +322,18 @@ summary_add(struct summary *s, const struct rrd_job *j)
 	if (bucket_add(s, &s->day, "day", SUMMARY_DAY, j) == -1)
 		rc = -1;
 	return rc;
+}
+
+const char *
+summary_dir(const struct summary *s)
+{
+	return s->dir;
+}
+
+void
+summary_reload(struct summary *s)
+{
+	s->hour.start = s->day.start = INT64_MIN;
 }
 
 static const double *window_means; /* for the sort below */

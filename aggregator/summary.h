@@ -24,8 +24,14 @@ struct summary;
 
 struct summary *summary_open(const char *datadir, char *err, size_t errlen);
 void summary_free(struct summary *);
-/* Add one final interval; an interval already added is skipped. */
+/*
+ * Add one final interval; an interval already added is skipped, so that
+ * a failed add (-1, the file named in the log) can simply be retried.
+ */
 int summary_add(struct summary *, const struct rrd_job *);
+/* DATADIR/summary; after it was replaced by another tree, reload. */
+const char *summary_dir(const struct summary *);
+void summary_reload(struct summary *);
 
 /* A window [start, end), keys ranked by their mean, best first. */
 struct window {

@@ -4,7 +4,9 @@
  * the hourly and daily rows it appears in hold its true mean), unknown in
  * a gap no sensor reported and before the day, and the same after the
  * writer is restarted (the day's intervals are then read back from
- * sensors.rrd).  Files are read back with librrd's rrd_fetch_r.
+ * sensors.rrd); a file that could not be made is made on the retry,
+ * zeros included, while the others are not written twice.  Files are
+ * read back with librrd's rrd_fetch_r.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <rrd.h>
@@ -59,8 +63,8 @@ teardown(void **state)
 }
 
 /* One interval with tcp/22 at 1 and, if campaign > 0, tcp/5168. */
-static void
-write_interval(struct rrdw *w, int64_t start, double campaign)
+static size_t
+try_interval(struct rrdw *w, int64_t start, double campaign)
 {
 	uint32_t idx[2] = {keyidx(PROTO_TCP, 22), keyidx(PROTO_TCP, 5168)};
 	double avg[2] = {1, campaign};
@@ -71,7 +75,13 @@ write_interval(struct rrdw *w, int64_t start, double campaign)
 	    .idx = idx,
 	    .avg = avg};
 
-	assert_int_equal(rrdw_write(w, &j), 0);
+	return rrdw_write(w, &j);
+}
+
+static void
+write_interval(struct rrdw *w, int64_t start, double campaign)
+{
+	assert_int_equal(try_interval(w, start, campaign), 0);
 }
 
 /* The value of the interval [t, t + STEP), NAN when unknown. */
@@ -160,6 +170,31 @@ test_not_filled_across_days(void **state)
 	check_zeros_then(f->dir, day1, day1 + 2 * STEP, -1);
 }
 
+/*
+ * A file that cannot be made (here a directory in its place, as a full
+ * disk would) fails the interval; written again, only that file is
+ * written, with its zeros, and the others are not written twice.
+ */
+static void
+test_failed_file_retried(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	int64_t t;
+
+	for (t = T0; t < T0 + 3 * STEP; t += STEP)
+		write_interval(f->w, t, 0);
+	snprintf(path, sizeof(path), "%s/rrd/tcp/5168.rrd", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(try_interval(f->w, T0 + 3 * STEP, 7), 1);
+	assert_int_equal(try_interval(f->w, T0 + 3 * STEP, 7), 1);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(try_interval(f->w, T0 + 3 * STEP, 7), 0);
+	write_interval(f->w, T0 + 4 * STEP, 7);
+	check_zeros_then(f->dir, T0, T0 + 3 * STEP, -1);
+	assert_true(read_at(f->dir, T0 + 4 * STEP) == 7);
+}
+
 int
 main(void)
 {
@@ -169,6 +204,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_new_key_after_restart, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_not_filled_across_days, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_file_retried, setup,
 		teardown),
 	};
 

@@ -1,0 +1,244 @@
+"""Disk full, on small tmpfs file systems the test mounts (it runs as root).
+
+RRDs: DATADIR/rrd is a tmpfs filled up before two sensors replay their
+captures to a real aggregator.  Their records are archived and
+acknowledged, but no RRD file can be created: the log names the failing
+files, DATADIR/last_final does not move, and no RRD exists.  Once space
+returns, without a rebuild, the writer's retries log each file as caught
+up, and every row of every key's RRD and of sensors.rrd, read back with
+`rrdtool fetch`, equals the averages this test computes from the sensors'
+own --print outputs (contract 4).
+
+Archive: DATADIR/archive is a full tmpfs.  A sensor's records are not
+acknowledged (the aggregator says it cannot archive them), the archive
+stays empty and the sensor's spool keeps them; once space returns the
+sensor exits 0 and every RRD row equals the hand-computed averages."""
+
+import errno
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agglib as A  # noqa: E402
+import teiten_testlib as T  # noqa: E402
+
+T0 = 1699920000 + 5 * 3600 + 23
+STEP = 60
+TIMEOUT = 120  # seconds for one awaited event
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILURES.append(what)
+
+
+def wait_for(what, pred, timeout=TIMEOUT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    check(False, "%s within %d s" % (what, timeout))
+    return False
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs",
+                    path], check=True)
+
+
+def umount(path):
+    if subprocess.run(["umount", path]).returncode != 0:
+        subprocess.run(["umount", "-l", path])
+
+
+def fill(path):
+    """A file taking all the space left on path's file system."""
+    name = os.path.join(path, "filler")
+    with open(name, "wb", buffering=0) as f:
+        for chunk in (1 << 20, 4096, 512, 1):
+            try:
+                while True:
+                    f.write(b"\0" * chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+    return name
+
+
+def gencaps(tmp):
+    caps = {}
+    for sid, n, start, dur, seed in (("s1", 3000, T0, 1800, 21),
+                                     ("s2", 1500, T0 + 300, 1200, 22)):
+        caps[sid] = os.path.join(tmp, sid + ".pcap")
+        A.gencap(caps[sid], n, dur, start, seed, ["-p", "40"])
+    return caps
+
+
+def check_all_rrds(datadir, avgs, reporters, what):
+    """Every key file's rows from its first interval on, and sensors.rrd."""
+    starts = sorted(reporters)
+    first = {}
+    for (s, p, k) in avgs:
+        first[(p, k)] = min(first.get((p, k), s), s)
+    bad = []
+    for (p, k), f0 in sorted(first.items()):
+        path = os.path.join(datadir, "rrd", p, "%d.rrd" % k)
+        try:
+            rows = A.rrd_fetch(path, starts[0], starts[-1] + STEP)
+        except subprocess.CalledProcessError as e:
+            bad.append("%s/%d: %s" % (p, k, e.stderr.strip()))
+            continue
+        for s in starts:
+            if s >= f0 and not A.close(rows.get(s + STEP),
+                                       avgs.get((s, p, k), 0.0)):
+                bad.append("%s/%d at %d: %s, expected %r" %
+                           (p, k, s, rows.get(s + STEP),
+                            avgs.get((s, p, k), 0.0)))
+    try:
+        rows = A.rrd_fetch(os.path.join(datadir, "rrd", "sensors.rrd"),
+                           starts[0], starts[-1] + STEP)
+        bad += ["sensors.rrd at %d: %s, expected %d" %
+                (s, rows.get(s + STEP), reporters[s]) for s in starts
+                if not A.close(rows.get(s + STEP), reporters[s])]
+    except subprocess.CalledProcessError as e:
+        bad.append("sensors.rrd: %s" % e.stderr.strip())
+    for b in bad[:10]:
+        print("    " + b)
+    check(not bad, "%s: every row of %d key files and sensors.rrd over %d "
+          "intervals equals the hand-computed averages" %
+          (what, len(first), len(starts)))
+
+
+def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
+    datadir = os.path.join(tmp, "rrdfull")
+    rrddir = os.path.join(datadir, "rrd")
+    mount_tmpfs(rrddir, "24m")
+    agg = None
+    try:
+        agg = A.Aggregator(tmp, keysfile, datadir).start()
+        filler = fill(rrddir)
+        done = A.replay_all(agg, caps, keys, tmp, STEP)
+        for sid, (rc, err) in sorted(done.items()):
+            check(rc == 0, "rrd full: sensor %s's records are acknowledged "
+                  "(archived) and it exits 0%s" % (sid, err[-300:]
+                                                   if rc else ""))
+        named = lambda: re.findall(  # noqa: E731
+            r"rrd (\S+): .*retried until written", agg.text())
+        wait_for("the log names the RRD files that cannot be made",
+                 lambda: any(n.endswith("/sensors.rrd") for n in named()))
+        wait_for("the first interval waits for a retry", lambda: re.search(
+            r"interval %d: .*not written; retried" % min(reporters),
+            agg.text()) is not None)
+        files = named()
+        check(any("/sensor/s1.rrd" in n for n in files) and
+              any(re.search(r"/rrd/tcp/\d+\.rrd$", n) for n in files),
+              "named: sensors.rrd, sensor/s1.rrd and key files (%d files)" %
+              len(set(files)))
+        check(A.last_final(datadir) is None,
+              "DATADIR/last_final has not moved (%s)" %
+              A.last_final(datadir))
+        os.unlink(filler)
+        agg.wait_final(max(reporters), TIMEOUT)
+        log = agg.text()
+        caught = set(re.findall(r"rrd (\S+): caught up", log))
+        check(set(files) <= caught,
+              "each failing file is logged as caught up (%d of %d)" %
+              (len(set(files) & caught), len(set(files))))
+        check(re.search(r"interval %d: written after \d+ attempts" %
+                        min(reporters), log) is not None,
+              "the log says when the first interval was written")
+        check_all_rrds(datadir, avgs, reporters,
+                       "rrd full, then space again, no rebuild")
+        check(agg.stop() == 0, "the aggregator stops cleanly")
+    except Exception:
+        if agg:
+            print(agg.text()[-3000:])
+        raise
+    finally:
+        if agg:
+            agg.stop()
+        umount(rrddir)
+
+
+def spool_records(spool):
+    n = 0
+    for _, _, names in os.walk(spool):
+        n += sum(1 for f in names if f.endswith(".rec"))
+    return n
+
+
+def archive_case(tmp, caps, keysfile, keys, avgs, reporters):
+    datadir = os.path.join(tmp, "arcfull")
+    arcdir = os.path.join(datadir, "archive")
+    mount_tmpfs(arcdir, "4m")
+    agg = sensor = None
+    spool = os.path.join(tmp, "arc-spool-s1")
+    try:
+        filler = fill(arcdir)
+        agg = A.Aggregator(tmp, keysfile, datadir).start()
+        sensor = subprocess.Popen(
+            [T.sensor_path(), "-r", caps["s1"], "-a", agg.addr, "-s", "s1",
+             "-K", keys["s1"], "--spool", spool, "-n", str(STEP)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_for("the aggregator cannot archive and says so",
+                 lambda: "cannot archive the record" in agg.text())
+        held = spool_records(spool)
+        check(held > 0 and sensor.poll() is None,
+              "archive full: the sensor still holds %d records in its "
+              "spool and goes on" % held)
+        check(A.archive_records(datadir) == [] and
+              A.last_final(datadir) is None,
+              "nothing archived, nothing final")
+        os.unlink(filler)
+        err = sensor.communicate(timeout=TIMEOUT + 60)[1]
+        check(sensor.returncode == 0, "space again: the sensor's records "
+              "are acknowledged and it exits 0%s" %
+              ("" if sensor.returncode == 0 else ": " + err[-300:]))
+        agg.wait_final(max(reporters), TIMEOUT)
+        check(spool_records(spool) == 0, "the spool is empty")
+        check_all_rrds(datadir, avgs, reporters,
+                       "archive full, then space again")
+    except Exception:
+        if agg:
+            print(agg.text()[-3000:])
+        raise
+    finally:
+        if sensor and sensor.poll() is None:
+            sensor.kill()
+            sensor.wait()
+        if agg:
+            agg.stop()
+        umount(arcdir)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("FAIL: mounting tmpfs needs root")
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
+        caps = gencaps(tmp)
+        keysfile, keys = A.make_keys(tmp, ["s1", "s2"])
+        prints = {sid: A.sensor_print(caps[sid]) for sid in caps}
+        avgs, reporters = A.expected_averages(list(prints.values()))
+        rrd_case(tmp, caps, keysfile, keys, avgs, reporters)
+        avg1, rep1 = A.expected_averages([prints["s1"]])
+        archive_case(tmp, caps, keysfile, keys, avg1, rep1)
+    print("%d failures" % len(FAILURES))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    if shutil.which("rrdtool") is None:
+        print("FAIL: rrdtool is not installed")
+        sys.exit(1)
+    sys.exit(main())
