@@ -4,6 +4,12 @@
  * watches its descriptor; a timer of our own closes intervals on the wall
  * clock, SLACK seconds after their end so that packets the kernel still
  * holds (up to the capture timeout) are counted first.
+ *
+ * The timer runs on libevent's monotonic clock and never waits more than
+ * LIVE_TICK_SEC, reading the wall clock afresh each time: a wait computed
+ * from the wall clock before it was set back by hours would silence the
+ * sensor for those hours.  tally_tick() restarts the intervals at the new
+ * time instead, and logs it.
  */
 #include <signal.h>
 #include <string.h>
@@ -18,6 +24,8 @@
 
 /* Bounds one read burst so the timer and signals still get their turn. */
 #define LIVE_MAX_DISPATCH 64
+/* The longest the timer waits before it looks at the wall clock again. */
+#define LIVE_TICK_SEC 1
 
 struct live {
 	struct sensor *s;
@@ -45,19 +53,32 @@ live_drain(struct live *l)
 	}
 }
 
+/* The wall clock, as the kernel stamps packets with it. */
+static struct timespec
+live_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("clock_gettime");
+	return ts;
+}
+
 static void
 live_schedule(struct live *l)
 {
 	struct tally *t = &l->s->tally;
-	struct timeval now, tv = {0, 0};
+	struct timespec now = live_now();
+	struct timeval tv = {LIVE_TICK_SEC, 0};
 	int64_t due = tally_oldest(t) + t->len + LIVE_SLACK_SEC;
 
-	gettimeofday(&now, NULL);
-	if (due > now.tv_sec) {
+	if (due <= now.tv_sec)
+		tv.tv_sec = 0;
+	else if (due - now.tv_sec <= LIVE_TICK_SEC) {
 		tv.tv_sec = due - now.tv_sec;
-		if (now.tv_usec > 0) {
+		if (now.tv_nsec > 0) {
 			tv.tv_sec--;
-			tv.tv_usec = 1000000 - now.tv_usec;
+			tv.tv_usec = 1000000 - now.tv_nsec / 1000;
 		}
 	}
 	evtimer_add(l->ev_timer, &tv);
@@ -75,11 +96,19 @@ static void
 live_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct live *l = arg;
+	struct tally *t = &l->s->tally;
+	int64_t before, now;
 
 	(void)fd;
 	(void)what;
 	live_drain(l);
-	tally_advance(&l->s->tally, (int64_t)time(NULL) - LIVE_SLACK_SEC);
+	before = t->open ? t->cur->start : 0;
+	now = live_now().tv_sec;
+	if (tally_tick(t, now, LIVE_SLACK_SEC))
+		log_warnx("the clock reads %lld, before the open interval "
+			  "%lld: "
+			  "set back; intervals start again from now",
+		    (long long)now, (long long)before);
 	live_schedule(l);
 }
 
@@ -93,7 +122,7 @@ live_on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	live_drain(l);
 	/* Close what ended during the slack, then the interval we are in. */
-	tally_advance(&l->s->tally, (int64_t)time(NULL));
+	tally_advance(&l->s->tally, live_now().tv_sec);
 	tally_finish(&l->s->tally);
 	event_base_loopbreak(l->base);
 }
@@ -144,7 +173,7 @@ live_run(struct sensor *s)
 	    evsignal_add(l.ev_int, NULL) == -1 ||
 	    evsignal_add(l.ev_term, NULL) == -1)
 		fatalx("cannot set up the event loop");
-	tally_begin(&s->tally, (int64_t)time(NULL));
+	tally_begin(&s->tally, live_now().tv_sec);
 	live_schedule(&l);
 	log_info("listening on %s, link-type %s, interval %us", s->conf.iface,
 	    pcap_datalink_val_to_name(pcap_datalink(s->pcap)), s->tally.len);

@@ -13,8 +13,6 @@
 
 #include "privdrop.h"
 
-#define PRIVDROP_DEFAULT_USER "nobody"
-
 /*
  * Capabilities can come without root (file capabilities, systemd's
  * AmbientCapabilities=): clear them all, and forbid gaining new ones.

@@ -7,8 +7,10 @@
 
 #include <stddef.h>
 
+#define PRIVDROP_DEFAULT_USER "teiten"
+
 /*
- * As root, become user (default "nobody").  Not as root, nothing to do
+ * As root, become user (default "teiten", PRIVDROP_DEFAULT_USER).  Not as root, nothing to do
  * unless a user was asked for, which is an error.  Returns 0 or -1 with
  * one line in err.
  */

@@ -42,6 +42,7 @@ struct sensor {
 	struct event_base *base;
 	struct spool *spool; /* NULL without an aggregator */
 	struct sender *sender; /* NULL without an aggregator */
+	uint8_t psk[FRAME_KEY]; /* the key in use, to notice a new one */
 	uint64_t naddrs; /* monitored addresses, 0 if all */
 	int interrupted; /* a signal stopped the send phase */
 	int stats_warned;
