@@ -323,12 +323,17 @@ def test_lock_and_mode(tmp, keys):
     try:
         ok = wait_for(lambda: "retrying" in first.err(), 60,
                       "the first sensor to use its spool")
-        p = subprocess.run(sensor_cmd(pcap, addr, "s2", keys["s2"], spool),
-                           capture_output=True, text=True, timeout=60)
-        check(ok and p.returncode == 1 and
-              "in use by another teiten-sensor" in p.stderr,
+        second = Background(sensor_cmd(pcap, addr, "s2", keys["s2"], spool),
+                            os.path.join(tmp, "lock2.err"))
+        try:
+            second.p.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+        rc = second.stop()
+        check(ok and rc == 1 and
+              "in use by another teiten-sensor" in second.err(),
               "a second process on a spool in use fails at start: %s" %
-              p.stderr.strip())
+              second.err().strip()[-300:])
     finally:
         first.stop()
     open_spool = os.path.join(tmp, "spool-open")
