@@ -42,6 +42,7 @@ struct sender {
 	 */
 	int holding;
 	unsigned wait;
+	int hold_logged; /* on this connection: a warning per connection */
 	struct event *resume;
 	struct sender_stats st;
 	void (*drained)(void *);
@@ -162,7 +163,7 @@ sender_hold(struct sender *s, int64_t start)
 		s->wait = s->wait == 0              ? 1
 		    : s->wait * 2 > SENDER_WAIT_MAX ? SENDER_WAIT_MAX
 						    : s->wait * 2;
-		if (s->wait == 1)
+		if (!s->hold_logged)
 			log_warnx("aggregator %s:%s refused interval %" PRId64
 				  ": %s; sending again in a while",
 			    s->host, s->port, start,
@@ -171,6 +172,7 @@ sender_hold(struct sender *s, int64_t start)
 			log_debug("interval %" PRId64 " refused again: %s; "
 				  "waiting %us",
 			    start, frame_refusal_str(REFUSE_OPEN), s->wait);
+		s->hold_logged = 1;
 	}
 	s->holding = 1;
 	s->st.refused[REFUSE_OPEN]++;
@@ -191,6 +193,7 @@ sender_on_challenge(struct sender *s, const uint8_t *frame,
 		return -1;
 	s->state = S_READY;
 	s->backoff = 0;
+	s->hold_logged = 0;
 	if (s->failing)
 		log_info("aggregator %s:%s: connected again", s->host, s->port);
 	else

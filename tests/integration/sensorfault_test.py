@@ -6,6 +6,9 @@
 - an undecodable record and a record of another sensor in the spool are
   set aside, every other record is stored, and -r exits (status 1, with a
   summary line saying why);
+- records refused for good (dated ahead of the aggregator) are set aside
+  and -r exits 1 saying why; records refused for too many open intervals
+  wait and go again on the same connection, and all are stored;
 - a spool on a full filesystem: -r exits 1 and says how many were lost;
 - three sensors started at once on their default spools store all their
   records; a second process on a spool in use fails at start;
@@ -249,6 +252,43 @@ def test_set_aside(tmp, agg, keys):
     check(not archived(agg, "s2"), "the record of s2 was not sent by s1")
 
 
+def test_refused(tmp, agg, keys):
+    """Records dated ahead of the aggregator's clock are refused for good:
+    set aside, and -r exits 1 saying why.  More intervals than the
+    aggregator keeps open for one sensor: those refused for that wait and
+    go again on the same connection, and all are stored."""
+    future = os.path.join(tmp, "future.pcap")
+    A.gencap(future, 300, 180, (int(time.time()) + 7200) // 60 * 60, 50)
+    spool = os.path.join(tmp, "spool-future")
+    p = subprocess.run(sensor_cmd(future, agg.addr, "s5", keys["s5"],
+                                  spool), capture_output=True, text=True,
+                       timeout=120)
+    n = len(interval_starts(future))
+    aside = glob.glob(os.path.join(spool, "*.rejected"))
+    check(p.returncode == 1 and len(aside) == n and
+          "%d records lost or refused: %d refused: interval in the future"
+          % (n, n) in p.stderr and
+          p.stderr.count("too far ahead of the aggregator's clock") == n,
+          "records from the future are refused, set aside, logged once "
+          "each, and -r exits 1 (%d of %d set aside):\n%s" %
+          (len(aside), n, p.stderr[-500:]))
+
+    many = os.path.join(tmp, "many.pcap")
+    A.gencap(many, 4000, 200 * 60, T0, 51)
+    starts = interval_starts(many)
+    p = subprocess.run(sensor_cmd(many, agg.addr, "s6", keys["s6"],
+                                  os.path.join(tmp, "spool-many")),
+                       capture_output=True, text=True, timeout=280)
+    check(p.returncode == 0 and archived(agg, "s6") == starts,
+          "%d intervals at once, more than the aggregator keeps open: all "
+          "stored, exit %d" % (len(starts), p.returncode))
+    check(p.stderr.count("too many open intervals for this sensor; "
+                         "sending again") == 1 and
+          "retrying" not in p.stderr,
+          "refused for too many open intervals, the sensor waited on the "
+          "same connection, logged once:\n" + p.stderr[-400:])
+
+
 def test_disk_full(tmp, agg, keys):
     mnt = os.path.join(tmp, "small")
     os.mkdir(mnt)
@@ -382,11 +422,12 @@ def main():
         if os.geteuid() != 0:
             print("NOTE: not root; the spool parts are skipped")
             return 1 if FAILURES else 0
-        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4"] + ids)
+        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5", "s6"] + ids)
         agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data"),
                            grace=2).start()
         try:
             test_set_aside(tmp, agg, keys)
+            test_refused(tmp, agg, keys)
             test_disk_full(tmp, agg, keys)
             test_default_spools(tmp, agg, keys, ids)
             test_lock_and_mode(tmp, keys)
