@@ -38,7 +38,7 @@ sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	struct pkt pk;
 
 	s->classify(bytes, h->caplen, &pk);
-	tally_packet(&s->tally, h->ts.tv_sec, &pk);
+	tally_packet(&s->tally, h->ts.tv_sec + s->clock_offset, &pk);
 }
 
 /* Spool one interval's record and, live, hand it to the sender. */

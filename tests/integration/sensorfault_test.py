@@ -15,7 +15,10 @@
 - the spool belongs to the teiten user, and a spool others can write is
   refused;
 - SIGHUP with a changed key file: the sensor connects again with the new
-  key and its records are stored (it used to die)."""
+  key and its records are stored (it used to die);
+- live, in network namespaces (as live_test.py): a clock set back, then
+  forward, by 3 hours does not silence the sensor, and SIGHUP loses no
+  interval."""
 
 import glob
 import os
@@ -414,6 +417,124 @@ def test_sighup(tmp, agg, keys):
           "every record is stored with the new key")
 
 
+# --- Live: a clock stepped by hours, and SIGHUP ----------------------------
+
+LIVE_LEN = 10
+# An interval closes LIVE_SLACK_SEC (2) after its end; the timer looks at
+# the clock at least every second; 2 s more for a loaded machine.
+LIVE_REPORT_WITHIN = LIVE_LEN + 2 + 1 + 2
+
+
+def live_intervals(text):
+    """[(start, packets seen)] from the sensor's per-interval totals."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("interval ") and ": seen " in line:
+            head, rest = line.split(": seen ", 1)
+            out.append((int(head.split()[1]), int(rest.split()[0])))
+    return out
+
+
+def wait_report(sensor, cond, timeout):
+    """Seconds until the sensor reports, from now on, an interval
+    (start, seen) that satisfies cond, or None."""
+    t = time.monotonic()
+    deadline = t + timeout
+    old = len(live_intervals(sensor.err.text()))
+    while time.monotonic() < deadline:
+        if any(cond(st, n) for st, n in
+               live_intervals(sensor.err.text())[old:]):
+            return time.monotonic() - t
+        if sensor.p.poll() is not None:
+            return None
+        time.sleep(0.05)
+    return None
+
+
+def test_live_clock(tmp):
+    """A live sensor whose clock is set back 3 hours, then forward again,
+    reports packets in intervals of the new time within one interval (plus
+    the 2 s close delay) of each step.  The test clock (TEITEN_TEST_CLOCK_FILE)
+    moves the wall clock and packet timestamps of the sensor alone, as a
+    step of the system clock moves both; the system's clock is not
+    touched.  Then SIGHUP: the sensor logs it and goes on counting, the
+    interval open at the signal reported with its packets."""
+    import live_test as L
+    if shutil.which("hping3") is None:
+        check(False, "hping3 is needed for the live clock test")
+        return
+    net = L.Net()
+    clock = os.path.join(tmp, "clock")
+    with open(clock, "w") as f:
+        f.write("0\n")
+    os.chmod(clock, 0o644)
+    procs = []
+    try:
+        try:
+            net.setup()
+        except L.Skip as e:
+            print("NOTE: the live clock part is skipped: %s" % e)
+            return
+        sensor = L.Proc("sensor", net.dark([
+            "env", "TEITEN_TEST_CLOCK_FILE=" + clock, T.sensor_path(), "-i",
+            net.dark_if, "--print", "-n", str(LIVE_LEN)]),
+            marker="listening on")
+        procs.append(sensor)
+        sensor.wait_marker(15)
+        traffic = L.Proc("hping3", net.scan([
+            "hping3", "-q", "-n", "-1", "-i", "u100000",
+            L.DARK_HPING_TARGET]))
+        procs.append(traffic)
+        first = wait_report(sensor, lambda st, n: n > 0,
+                            2 * LIVE_REPORT_WITHIN)
+        check(first is not None, "the live sensor reports packets")
+
+        with open(clock, "w") as f:
+            f.write("-10800\n")
+        back = wait_report(sensor, lambda st, n: n > 0 and
+                           st < time.time() - 10000, 3 * LIVE_REPORT_WITHIN)
+        check(back is not None and back <= LIVE_REPORT_WITHIN,
+              "clock set back 3 hours: packets reported in the new time "
+              "after %s s (at most %d)" % (
+                  "%.1f" % back if back is not None else "never",
+                  LIVE_REPORT_WITHIN))
+        check("set back; intervals start again" in sensor.err.text(),
+              "the step back is logged")
+
+        with open(clock, "w") as f:
+            f.write("0\n")
+        fwd = wait_report(sensor, lambda st, n: n > 0 and
+                          st >= time.time() - 3 * LIVE_LEN,
+                          3 * LIVE_REPORT_WITHIN)
+        check(fwd is not None and fwd <= LIVE_REPORT_WITHIN,
+              "clock set forward 3 hours: packets reported in the new time "
+              "after %s s (at most %d)" % (
+                  "%.1f" % fwd if fwd is not None else "never",
+                  LIVE_REPORT_WITHIN))
+
+        hup = time.time()
+        sensor.p.send_signal(signal.SIGHUP)
+        at = wait_report(sensor, lambda st, n: n > 0 and
+                         st <= hup < st + LIVE_LEN, 2 * LIVE_REPORT_WITHIN)
+        later = None if at is None else wait_report(
+            sensor, lambda st, n: n > 0 and st > hup, 2 * LIVE_REPORT_WITHIN)
+        check(sensor.p.poll() is None and at is not None and
+              later is not None and
+              "SIGHUP: no aggregator, nothing to reload" in
+              sensor.err.text(),
+              "SIGHUP: logged, the open interval reported with its packets, "
+              "counting goes on")
+        traffic.stop(signal.SIGTERM, 15)
+        rc = sensor.stop(signal.SIGTERM, 15)
+        check(rc == 0, "the live sensor exits 0 on SIGTERM (got %d)" % rc)
+    except L.Failure as e:
+        check(False, "live clock test: %s" % e)
+    finally:
+        for p in procs:
+            p.kill()
+        net.cleanup()
+
+
 def main():
     ids = ["sf%d%s" % (os.getpid(), c) for c in "abc"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -432,6 +553,7 @@ def main():
             test_default_spools(tmp, agg, keys, ids)
             test_lock_and_mode(tmp, keys)
             test_sighup(tmp, agg, keys)
+            test_live_clock(tmp)
         finally:
             agg.stop()
             for sid in ids:
