@@ -129,6 +129,9 @@ sensor_open_sending(struct sensor *s, char *err, size_t errlen)
 {
 	struct sensor_conf *c = &s->conf;
 	char host[256], port[8];
+	uid_t uid;
+	gid_t gid;
+	int rc;
 
 	if (keyfile_read(c->key_file, s->psk, err, errlen) == -1)
 		errx(1, "%s", err);
@@ -138,7 +141,8 @@ sensor_open_sending(struct sensor *s, char *err, size_t errlen)
 	if ((s->spool = spool_open(c->spool_dir, c->spool_max, c->spool_full,
 		 err, errlen)) == NULL)
 		errx(1, "%s", err);
-	if (privdrop_chown(c->spool_dir, c->user, err, errlen) == -1)
+	if ((rc = privdrop_ids(c->user, &uid, &gid, err, errlen)) == -1 ||
+	    (rc == 1 && spool_chown(s->spool, uid, gid, err, errlen) == -1))
 		errx(1, "%s", err);
 	if (hostport_split(c->aggregator, host, sizeof(host), port,
 		sizeof(port)) == -1)

@@ -476,6 +476,41 @@ spool_reject(struct spool *s, int64_t start, const char *why)
 	    aside);
 }
 
+static int
+spool_chown_list(struct spool *s, const struct spool_list *l,
+    const char *suffix, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char name[40];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		spool_name(name, sizeof(name), l->v[i].start, suffix);
+		if (fchownat(s->dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) ==
+			-1 &&
+		    errno != ENOENT) {
+			snprintf(err, errlen, "spool %s: %s: chown: %s", s->dir,
+			    name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+spool_chown(struct spool *s, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (fchown(s->dirfd, uid, gid) == -1) {
+		snprintf(err, errlen, "spool %s: chown: %s", s->dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (spool_chown_list(s, &s->recs, "rec", uid, gid, err, errlen) == -1 ||
+	    spool_chown_list(s, &s->aside, "rejected", uid, gid, err, errlen) ==
+		-1)
+		return -1;
+	return 0;
+}
+
 int
 spool_check_private(const struct spool *s, char *err, size_t errlen)
 {

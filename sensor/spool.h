@@ -11,6 +11,8 @@
 #ifndef TEITEN_SPOOL_H
 #define TEITEN_SPOOL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +51,11 @@ int spool_read(struct spool *, int64_t start, uint8_t **buf, size_t *len);
 int spool_remove(struct spool *, int64_t start);
 /* Set a record aside as "<start>.rejected" (unreadable or refused). */
 void spool_reject(struct spool *, int64_t start, const char *why);
+/*
+ * Give the spool and every record in it to uid:gid (a root sensor hands
+ * them to the user it becomes, also those an earlier user left).
+ */
+int spool_chown(struct spool *, uid_t, gid_t, char *err, size_t errlen);
 /* -1 unless the spool belongs to the effective user, writable by it alone. */
 int spool_check_private(const struct spool *, char *err, size_t errlen);
 /* Records lost to the full policy or to write errors, over the run. */

@@ -292,6 +292,26 @@ def test_refused(tmp, agg, keys):
           "same connection, logged once:\n" + p.stderr[-400:])
 
 
+def test_handover(tmp, agg, keys):
+    """Records an earlier user left in a spool (here root's, mode 600) are
+    handed to the sensor's user at start and sent, not set aside."""
+    old = os.path.join(tmp, "old.pcap")
+    A.gencap(old, 200, 120, T0 - 7200, 60)
+    rec = spool_record(tmp, keys, old, "s7")
+    spool = os.path.dirname(rec)
+    for p in [spool] + glob.glob(os.path.join(spool, "*")):
+        os.chown(p, 0, 0)
+    pcap = os.path.join(tmp, "new.pcap")
+    A.gencap(pcap, 200, 120, T0, 61)
+    p = subprocess.run(sensor_cmd(pcap, agg.addr, "s7", keys["s7"], spool),
+                       capture_output=True, text=True, timeout=120)
+    want = sorted(interval_starts(old) + interval_starts(pcap))
+    check(p.returncode == 0 and archived(agg, "s7") == want and
+          not glob.glob(os.path.join(spool, "*.rejected")),
+          "records left by root in the spool are handed over and sent "
+          "(exit %d):\n%s" % (p.returncode, p.stderr[-400:]))
+
+
 def test_disk_full(tmp, agg, keys):
     mnt = os.path.join(tmp, "small")
     os.mkdir(mnt)
@@ -543,12 +563,13 @@ def main():
         if os.geteuid() != 0:
             print("NOTE: not root; the spool parts are skipped")
             return 1 if FAILURES else 0
-        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5", "s6"] + ids)
+        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5", "s6", "s7"] + ids)
         agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data"),
                            grace=2).start()
         try:
             test_set_aside(tmp, agg, keys)
             test_refused(tmp, agg, keys)
+            test_handover(tmp, agg, keys)
             test_disk_full(tmp, agg, keys)
             test_default_spools(tmp, agg, keys, ids)
             test_lock_and_mode(tmp, keys)
