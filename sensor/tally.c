@@ -93,8 +93,23 @@ tally_far(const struct tally *t, int64_t sec)
 }
 
 /*
+ * Close the open intervals and open the one holding sec, reporting nothing
+ * in between: time went back, or the open ones came from a stray first
+ * timestamp.
+ */
+static void
+tally_restart(struct tally *t, int64_t sec)
+{
+	tally_close_prev(t);
+	t->emit(t->cur, t->arg);
+	counts_reset(t->cur, interval_start(sec, t->len), t->len);
+}
+
+/*
  * Decide the held suspect by a later time: near it, the jump was real and
- * the suspect counts where its timestamp puts it; else it is an outlier.
+ * the suspect counts where its timestamp puts it (behind the open
+ * intervals, counting starts again there rather than making every later
+ * packet late); else it is an outlier.
  */
 static void
 tally_decide(struct tally *t, int64_t sec)
@@ -107,11 +122,14 @@ tally_decide(struct tally *t, int64_t sec)
 	t->suspect = 0;
 	tally_fast(t);
 	d = interval_valid(sec) ? sec - t->held_sec : INTERVAL_SEC_LIMIT;
-	if (d <= t->max_gap && -d <= t->max_gap) {
-		c = tally_place(t, t->held_sec);
-		counts_add(c, &t->held);
-	} else
+	if (d > t->max_gap || -d > t->max_gap) {
 		t->cur->t.outliers++;
+		return;
+	}
+	if (t->held_sec < tally_oldest(t))
+		tally_restart(t, t->held_sec);
+	c = tally_place(t, t->held_sec);
+	counts_add(c, &t->held);
 }
 
 void
@@ -156,8 +174,7 @@ tally_tick(struct tally *t, int64_t now, int64_t slack)
 		return 0;
 	tally_decide(t, now);
 	if (t->open && t->cur->start > now + slack) {
-		tally_finish(t);
-		tally_begin(t, now);
+		tally_restart(t, now);
 		return 1;
 	}
 	tally_advance(t, now - slack);

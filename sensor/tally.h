@@ -13,7 +13,8 @@
  * intervals (ahead or behind) is a suspect: the tally holds that one
  * packet, and the next timestamp decides.  If it lies within the gap of
  * the suspect, the jump was real (a capture with a gap, a clock that was
- * set) and the suspect is counted as any packet would be; otherwise the
+ * set) and the suspect is counted as any packet would be (behind, the open
+ * intervals close and counting starts again there); otherwise the
  * suspect was a stray timestamp, an outlier, counted only in the open
  * interval's outlier total: it opens no interval and reports no gap.  So
  * one packet stamped years ahead costs nothing, and only one packet is

@@ -627,6 +627,36 @@ test_tally_outlier_behind(void **state)
 }
 
 /*
+ * A jump far back that the next packet confirms (captures concatenated
+ * out of order, or a stray first packet) starts counting again there,
+ * instead of making every later packet late.
+ */
+static void
+test_tally_outlier_back_confirmed(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000); /* a stray first packet */
+	packet_at(&t, 1000000000);
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 1000000001);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
+	packet_at(&t, 1000000070);
+	tally_finish(&t);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 1, 999999960, 2);
+	assert_int_equal(e.v[1].late, 0);
+	assert_emit(&e, 2, 1000000020, 1);
+	tally_free(&t);
+}
+
+/*
  * The live timer: a wall clock set back by hours restarts the intervals
  * at once instead of waiting for the clock to catch up; a held suspect is
  * decided by the clock.
@@ -836,6 +866,7 @@ main(void)
 	    cmocka_unit_test(test_tally_outlier_ahead),
 	    cmocka_unit_test(test_tally_outlier_confirmed),
 	    cmocka_unit_test(test_tally_outlier_behind),
+	    cmocka_unit_test(test_tally_outlier_back_confirmed),
 	    cmocka_unit_test(test_tally_tick),
 	    cmocka_unit_test(test_tally_negative),
 	    cmocka_unit_test(test_tally_monitored),
