@@ -237,6 +237,20 @@ sensor_on_hup(evutil_socket_t sig, short what, void *arg)
 	sodium_memzero(psk, sizeof(psk));
 }
 
+/* Append "<v> <text>" to a comma-separated list, if v is not 0. */
+static void
+sensor_why(char *buf, size_t size, size_t *n, uint64_t v, const char *text)
+{
+	int len;
+
+	if (v == 0 || *n >= size)
+		return;
+	len = snprintf(buf + *n, size - *n, "%s%" PRIu64 " %s",
+	    *n > 0 ? ", " : "", v, text);
+	if (len > 0)
+		*n += (size_t)len;
+}
+
 /*
  * Records lost or refused over the run, in one line; the count, or 0 when
  * every record was stored.
@@ -259,18 +273,18 @@ sensor_summary(struct sensor *s)
 	if (lost == 0)
 		return 0;
 	why[0] = '\0';
-#define WHY(v, text) \
-	if ((v) > 0 && n < sizeof(why)) \
-	n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%" PRIu64 " %s", \
-	    n ? ", " : "", (uint64_t)(v), text)
-	WHY(dropped, "not spooled (spool full or write error)");
-	WHY(st.refused[REFUSE_FUTURE], "refused: interval in the future");
-	WHY(st.refused[REFUSE_PAST], "refused: interval in the past");
-	WHY(st.refused[0], "refused: unknown reason");
-	WHY(st.rejected, "rejected as invalid");
-	WHY(st.unreadable, "unreadable in the spool");
-	WHY(st.foreign, "of another sensor id");
-#undef WHY
+	sensor_why(why, sizeof(why), &n, dropped,
+	    "not spooled (spool full or write error)");
+	sensor_why(why, sizeof(why), &n, st.refused[REFUSE_FUTURE],
+	    "refused: interval in the future");
+	sensor_why(why, sizeof(why), &n, st.refused[REFUSE_PAST],
+	    "refused: interval in the past");
+	sensor_why(why, sizeof(why), &n, st.refused[0],
+	    "refused: unknown reason");
+	sensor_why(why, sizeof(why), &n, st.rejected, "rejected as invalid");
+	sensor_why(why, sizeof(why), &n, st.unreadable,
+	    "unreadable in the spool");
+	sensor_why(why, sizeof(why), &n, st.foreign, "of another sensor id");
 	log_warnx("%" PRIu64 " records lost or refused: %s", lost, why);
 	return lost;
 }
