@@ -1,7 +1,7 @@
 /*
  * Assigns packets to intervals by their own timestamps (DESIGN.md,
  * contract 2) and hands each closed interval, empty ones included, to an
- * emit callback in time order.  When packets move on to the next interval
+ * emit callback in time order, unless time went back (below).  When packets move on to the next interval
  * the previous one stays open for stragglers (captures merged from several
  * interfaces are slightly out of order) until packets move on again or
  * tally_advance() closes it.  A packet older than that, or with an
