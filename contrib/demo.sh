@@ -9,6 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash contrib/setup-debian.sh --demo
+# As root the sensors drop to the teiten user, which an installed teiten
+# gets from its sysusers file; a build tree has to create it.
+if [ "$(id -u)" = 0 ] && ! getent passwd teiten >/dev/null; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin teiten
+fi
 
 build=build-demo
 out=$PWD/demo-out

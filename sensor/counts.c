@@ -69,6 +69,7 @@ totals_add(struct totals *sum, const struct totals *t)
 		sum->tcpk[i] += t->tcpk[i];
 	sum->late += t->late;
 	sum->drops += t->drops;
+	sum->outliers += t->outliers;
 }
 
 int

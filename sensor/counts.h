@@ -21,6 +21,8 @@ struct totals {
 	uint64_t tcpk[TCPK_COUNT];
 	uint64_t late; /* timestamp before the interval: counted here */
 	uint64_t drops; /* capture drops while the interval was open */
+	/* Stray timestamps set aside while the interval was open (tally.h). */
+	uint64_t outliers;
 };
 
 struct counts {

@@ -4,8 +4,21 @@
  * watches its descriptor; a timer of our own closes intervals on the wall
  * clock, SLACK seconds after their end so that packets the kernel still
  * holds (up to the capture timeout) are counted first.
+ *
+ * The timer runs on libevent's monotonic clock and never waits more than
+ * LIVE_TICK_SEC, reading the wall clock afresh each time: a wait computed
+ * from the wall clock before it was set back by hours would silence the
+ * sensor for those hours.  tally_tick() restarts the intervals at the new
+ * time instead, and logs it.
+ *
+ * Tests step the clock without touching the system's: with
+ * TEITEN_TEST_CLOCK_FILE set, the file holds an offset in seconds, read
+ * again on every tick and added to the wall clock and to every packet's
+ * timestamp, as a step of the system clock would move both.
  */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -18,11 +31,16 @@
 
 /* Bounds one read burst so the timer and signals still get their turn. */
 #define LIVE_MAX_DISPATCH 64
+/* The longest the timer waits before it looks at the wall clock again. */
+#define LIVE_TICK_SEC 1
+
+#define LIVE_TEST_CLOCK_ENV "TEITEN_TEST_CLOCK_FILE"
 
 struct live {
 	struct sensor *s;
 	struct event_base *base;
 	struct event *ev_read, *ev_timer, *ev_int, *ev_term, *ev_stop;
+	const char *test_clock; /* NULL but in tests */
 };
 
 static void
@@ -45,19 +63,52 @@ live_drain(struct live *l)
 	}
 }
 
+/* The test clock's offset; a file that cannot be read changes nothing. */
+static void
+live_test_clock(struct live *l)
+{
+	long long off;
+	FILE *f;
+	int n;
+
+	if (l->test_clock == NULL || (f = fopen(l->test_clock, "r")) == NULL)
+		return;
+	n = fscanf(f, "%lld", &off);
+	fclose(f);
+	if (n != 1 || off <= -INTERVAL_SEC_LIMIT / 2 ||
+	    off >= INTERVAL_SEC_LIMIT / 2 || off == l->s->clock_offset)
+		return;
+	log_info("test clock: %+lld s", off - (long long)l->s->clock_offset);
+	l->s->clock_offset = off;
+}
+
+/* The wall clock, as the kernel stamps packets with it. */
+static struct timespec
+live_now(const struct live *l)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("clock_gettime");
+	ts.tv_sec += l->s->clock_offset;
+	return ts;
+}
+
 static void
 live_schedule(struct live *l)
 {
 	struct tally *t = &l->s->tally;
-	struct timeval now, tv = {0, 0};
+	struct timespec now = live_now(l);
+	struct timeval tv = {LIVE_TICK_SEC, 0};
 	int64_t due = tally_oldest(t) + t->len + LIVE_SLACK_SEC;
 
-	gettimeofday(&now, NULL);
-	if (due > now.tv_sec) {
+	if (due <= now.tv_sec)
+		tv.tv_sec = 0;
+	else if (due - now.tv_sec <= LIVE_TICK_SEC) {
 		tv.tv_sec = due - now.tv_sec;
-		if (now.tv_usec > 0) {
+		if (now.tv_nsec > 0) {
 			tv.tv_sec--;
-			tv.tv_usec = 1000000 - now.tv_usec;
+			tv.tv_usec = 1000000 - now.tv_nsec / 1000;
 		}
 	}
 	evtimer_add(l->ev_timer, &tv);
@@ -75,11 +126,20 @@ static void
 live_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct live *l = arg;
+	struct tally *t = &l->s->tally;
+	int64_t before, now;
 
 	(void)fd;
 	(void)what;
 	live_drain(l);
-	tally_advance(&l->s->tally, (int64_t)time(NULL) - LIVE_SLACK_SEC);
+	live_test_clock(l);
+	before = t->open ? t->cur->start : 0;
+	now = live_now(l).tv_sec;
+	if (tally_tick(t, now, LIVE_SLACK_SEC))
+		log_warnx("the clock reads %lld, before the open interval "
+			  "%lld: "
+			  "set back; intervals start again from now",
+		    (long long)now, (long long)before);
 	live_schedule(l);
 }
 
@@ -93,7 +153,7 @@ live_on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	live_drain(l);
 	/* Close what ended during the slack, then the interval we are in. */
-	tally_advance(&l->s->tally, (int64_t)time(NULL));
+	tally_advance(&l->s->tally, live_now(l).tv_sec);
 	tally_finish(&l->s->tally);
 	event_base_loopbreak(l->base);
 }
@@ -128,7 +188,7 @@ live_libevent_log(int severity, const char *msg)
 int
 live_run(struct sensor *s)
 {
-	struct live l = {.s = s};
+	struct live l = {.s = s, .test_clock = getenv(LIVE_TEST_CLOCK_ENV)};
 
 	event_set_log_callback(live_libevent_log);
 	l.base = s->base;
@@ -144,7 +204,8 @@ live_run(struct sensor *s)
 	    evsignal_add(l.ev_int, NULL) == -1 ||
 	    evsignal_add(l.ev_term, NULL) == -1)
 		fatalx("cannot set up the event loop");
-	tally_begin(&s->tally, (int64_t)time(NULL));
+	live_test_clock(&l);
+	tally_begin(&s->tally, live_now(&l).tv_sec);
 	live_schedule(&l);
 	log_info("listening on %s, link-type %s, interval %us", s->conf.iface,
 	    pcap_datalink_val_to_name(pcap_datalink(s->pcap)), s->tally.len);

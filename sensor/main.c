@@ -4,10 +4,14 @@
  * order matters: options, open the capture (needs root), set its filter,
  * drop root, and only then read a single packet.
  */
+#include <sys/stat.h>
+
 #include <err.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <signal.h>
 
@@ -34,7 +38,7 @@ sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	struct pkt pk;
 
 	s->classify(bytes, h->caplen, &pk);
-	tally_packet(&s->tally, h->ts.tv_sec, &pk);
+	tally_packet(&s->tally, h->ts.tv_sec + s->clock_offset, &pk);
 }
 
 /* Spool one interval's record and, live, hand it to the sender. */
@@ -124,22 +128,27 @@ static void
 sensor_open_sending(struct sensor *s, char *err, size_t errlen)
 {
 	struct sensor_conf *c = &s->conf;
-	uint8_t psk[FRAME_KEY];
 	char host[256], port[8];
+	uid_t uid;
+	gid_t gid;
+	int rc;
 
-	if (keyfile_read(c->key_file, psk, err, errlen) == -1)
+	if (keyfile_read(c->key_file, s->psk, err, errlen) == -1)
 		errx(1, "%s", err);
+	if (c->spool_base != NULL && mkdir(c->spool_base, 0755) == -1 &&
+	    errno != EEXIST)
+		errx(1, "spool %s: %s", c->spool_base, strerror(errno));
 	if ((s->spool = spool_open(c->spool_dir, c->spool_max, c->spool_full,
 		 err, errlen)) == NULL)
 		errx(1, "%s", err);
-	if (privdrop_chown(c->spool_dir, c->user, err, errlen) == -1)
+	if ((rc = privdrop_ids(c->user, &uid, &gid, err, errlen)) == -1 ||
+	    (rc == 1 && spool_chown(s->spool, uid, gid, err, errlen) == -1))
 		errx(1, "%s", err);
 	if (hostport_split(c->aggregator, host, sizeof(host), port,
 		sizeof(port)) == -1)
 		errx(1, "bad aggregator address %s", c->aggregator);
-	s->sender = sender_new(s->base, host, port, c->sensor_id, psk, s->spool,
-	    NULL, s);
-	sodium_memzero(psk, sizeof(psk));
+	s->sender = sender_new(s->base, host, port, c->sensor_id, s->psk,
+	    s->spool, NULL, s);
 	if (c->monitor != NULL)
 		s->naddrs = prefixes_naddrs(c->monitor);
 }
@@ -173,6 +182,10 @@ sensor_open(struct sensor *s)
 		sensor_open_sending(s, err, sizeof(err));
 	if (privdrop(c->user, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
+	/* Records from a spool others can write would go out signed. */
+	if (s->spool != NULL &&
+	    spool_check_private(s->spool, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
 }
 
 static int
@@ -188,6 +201,92 @@ sensor_read_file(struct sensor *s)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * SIGHUP: read the key file again; a new key drops the connection and
+ * connects with it.  Counting goes on, so no interval is lost.
+ */
+static void
+sensor_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct sensor *s = arg;
+	uint8_t psk[FRAME_KEY];
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	if (s->sender == NULL) {
+		log_info("SIGHUP: no aggregator, nothing to reload");
+		return;
+	}
+	if (keyfile_read(s->conf.key_file, psk, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s; keeping the key in use", err);
+		return;
+	}
+	if (sodium_memcmp(psk, s->psk, sizeof(psk)) == 0)
+		log_info("SIGHUP: the key in %s is unchanged",
+		    s->conf.key_file);
+	else {
+		log_info("SIGHUP: the key in %s changed; connecting again "
+			 "with it",
+		    s->conf.key_file);
+		memcpy(s->psk, psk, sizeof(psk));
+		sender_rekey(s->sender, psk);
+	}
+	sodium_memzero(psk, sizeof(psk));
+}
+
+/* Append "<v> <text>" to a comma-separated list, if v is not 0. */
+static void
+sensor_why(char *buf, size_t size, size_t *n, uint64_t v, const char *text)
+{
+	int len;
+
+	if (v == 0 || *n >= size)
+		return;
+	len = snprintf(buf + *n, size - *n, "%s%" PRIu64 " %s",
+	    *n > 0 ? ", " : "", v, text);
+	if (len > 0)
+		*n += (size_t)len;
+}
+
+/*
+ * Records lost or refused over the run, in one line; the count, or 0 when
+ * every record was stored.
+ */
+static uint64_t
+sensor_summary(struct sensor *s)
+{
+	struct sender_stats st;
+	uint64_t dropped, refused, lost;
+	char why[400];
+	size_t n = 0;
+
+	if (s->spool == NULL)
+		return 0;
+	sender_stats(s->sender, &st);
+	dropped = spool_dropped(s->spool);
+	refused =
+	    st.refused[0] + st.refused[REFUSE_FUTURE] + st.refused[REFUSE_PAST];
+	lost = dropped + refused + st.rejected + st.unreadable + st.foreign;
+	if (lost == 0)
+		return 0;
+	why[0] = '\0';
+	sensor_why(why, sizeof(why), &n, dropped,
+	    "not spooled (spool full or write error)");
+	sensor_why(why, sizeof(why), &n, st.refused[REFUSE_FUTURE],
+	    "refused: interval in the future");
+	sensor_why(why, sizeof(why), &n, st.refused[REFUSE_PAST],
+	    "refused: interval in the past");
+	sensor_why(why, sizeof(why), &n, st.refused[0],
+	    "refused: unknown reason");
+	sensor_why(why, sizeof(why), &n, st.rejected, "rejected as invalid");
+	sensor_why(why, sizeof(why), &n, st.unreadable,
+	    "unreadable in the spool");
+	sensor_why(why, sizeof(why), &n, st.foreign, "of another sensor id");
+	log_warnx("%" PRIu64 " records lost or refused: %s", lost, why);
+	return lost;
 }
 
 static void
@@ -218,10 +317,11 @@ static int
 sensor_send_all(struct sensor *s)
 {
 	struct event *ev_int, *ev_term;
-	uint64_t stored, dup, rejected;
+	struct sender_stats st;
+	int rc = 0;
 
 	if (spool_sync(s->spool) == -1)
-		return -1;
+		rc = -1;
 	ev_int = evsignal_new(s->base, SIGINT, sensor_on_stop, s);
 	ev_term = evsignal_new(s->base, SIGTERM, sensor_on_stop, s);
 	if (ev_int == NULL || ev_term == NULL || evsignal_add(ev_int, NULL) ||
@@ -233,22 +333,26 @@ sensor_send_all(struct sensor *s)
 		event_base_dispatch(s->base);
 	event_free(ev_int);
 	event_free(ev_term);
-	sender_stats(s->sender, &stored, &dup, &rejected);
+	sender_stats(s->sender, &st);
 	log_info("aggregator: %" PRIu64 " records stored, %" PRIu64
-		 " already held, %" PRIu64 " rejected; %zu left in the spool",
-	    stored, dup, rejected, spool_count(s->spool));
+		 " already held, %" PRIu64 " rejected, %" PRIu64
+		 " refused; %" PRIu64 " set aside; %zu left in the spool",
+	    st.stored, st.dup, st.rejected,
+	    st.refused[0] + st.refused[REFUSE_FUTURE] + st.refused[REFUSE_PAST],
+	    spool_set_aside(s->spool), spool_count(s->spool));
 	if (spool_count(s->spool) > 0) {
 		log_warnx("%s before every record was acknowledged",
 		    s->interrupted ? "stopped" : "gave up");
-		return -1;
+		rc = -1;
 	}
-	return rejected > 0 ? -1 : 0;
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct sensor s = {0};
+	struct event *ev_hup;
 	char label[64];
 	int rc;
 
@@ -261,12 +365,29 @@ main(int argc, char **argv)
 	sensor_open(&s);
 	tally_init(&s.tally, s.conf.interval, s.conf.monitor, sensor_emit,
 	    sensor_gap, &s);
+	tally_set_max_gap(&s.tally, (int64_t)s.conf.max_gap);
+	/* Caught from now on; run when the event loop runs. */
+	if ((ev_hup = evsignal_new(s.base, SIGHUP, sensor_on_hup, &s)) ==
+		NULL ||
+	    evsignal_add(ev_hup, NULL) == -1)
+		fatalx("cannot set up the SIGHUP event");
 	rc = s.live ? live_run(&s) : sensor_read_file(&s);
 	if (!s.live && s.sender != NULL)
 		rc |= sensor_send_all(&s);
+	/* A replay that lost a record says so in its exit status. */
+	if (sensor_summary(&s) > 0 && !s.live)
+		rc = -1;
+	event_free(ev_hup);
+	sodium_memzero(s.psk, sizeof(s.psk));
 	snprintf(label, sizeof(label), "total over %" PRIu64 " intervals",
 	    s.nintervals);
 	report_totals(stderr, label, &s.sum);
+	if (s.sum.outliers > 0)
+		log_warnx("%" PRIu64
+			  " packets with a stray timestamp (more than "
+			  "%" PRIu64 " s from their neighbours) were outliers, "
+			  "in no interval",
+		    s.sum.outliers, s.conf.max_gap);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	tally_free(&s.tally);

@@ -17,8 +17,9 @@
 /* Enough for Ethernet, two VLAN tags, IPv6 with a few extension headers. */
 #define SNAPLEN_DEFAULT 256
 #define BUFSIZE_DEFAULT (32u << 20)
-#define SPOOL_DIR_DEFAULT "/var/spool/teiten-sensor"
+#define SPOOL_BASE_DEFAULT "/var/spool/teiten-sensor"
 #define SPOOL_MAX_DEFAULT (256ull << 20)
+#define MAX_GAP_DEFAULT 86400
 
 enum {
 	OPT_PRINT = 256,
@@ -27,7 +28,8 @@ enum {
 	OPT_SPOOL,
 	OPT_SPOOL_MAX,
 	OPT_SPOOL_FULL,
-	OPT_DIRECTION
+	OPT_DIRECTION,
+	OPT_MAX_GAP
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +42,7 @@ static const struct option long_opts[] = {
     {"interface", required_argument, NULL, 'i'},
     {"interval", required_argument, NULL, 'n'},
     {"key-file", required_argument, NULL, 'K'},
+    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
     {"monitor", required_argument, NULL, 'm'},
     {"no-promiscuous", no_argument, NULL, 'p'},
     {"print", no_argument, NULL, OPT_PRINT},
@@ -64,7 +67,7 @@ usage(FILE *f)
 	    "[-m prefix[,prefix...]]\n"
 	    "                     [-n seconds] [-u user] [--snaplen bytes] "
 	    "[--direction in|inout]\n"
-	    "                     [--print]\n"
+	    "                     [--max-gap seconds] [--print]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -154,6 +157,15 @@ static const char *
 cf_interval(void *a, const char *v)
 {
 	return set_interval(a, v);
+}
+
+static const char *
+cf_max_gap(void *a, const char *v)
+{
+	if (parse_u64(v, 1, INTERVAL_SEC_LIMIT / 2,
+		&((struct sensor_conf *)a)->max_gap) == -1)
+		return "must be a number of seconds, at least 1";
+	return NULL;
 }
 
 static const char *
@@ -249,6 +261,7 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "file", cf_file},
     {"sensor", "filter", cf_filter},
     {"sensor", "interval", cf_interval},
+    {"sensor", "max_gap", cf_max_gap},
     {"sensor", "monitor", cf_monitor},
     {"sensor", "user", cf_user},
     {"sensor", "snaplen", cf_snaplen},
@@ -326,6 +339,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_DIRECTION:
 		why = cf_direction(c, optarg);
+		break;
+	case OPT_MAX_GAP:
+		why = cf_max_gap(c, optarg);
 		break;
 	case OPT_SPOOL:
 		replace(&c->spool_dir, optarg);
@@ -406,6 +422,7 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 
 	memset(c, 0, sizeof(*c));
 	c->interval = INTERVAL_DEFAULT;
+	c->max_gap = MAX_GAP_DEFAULT;
 	c->snaplen = SNAPLEN_DEFAULT;
 	c->bufsize = BUFSIZE_DEFAULT;
 	c->promisc = 1;
@@ -434,8 +451,21 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 		    c->sensor_id);
 	if (c->aggregator != NULL && c->key_file == NULL)
 		errx(1, "sending to an aggregator needs a key file (-K)");
-	if (c->spool_dir == NULL)
-		c->spool_dir = xstrdup(SPOOL_DIR_DEFAULT);
+	/* One spool per sensor id, so that two sensors never share one. */
+	if (c->spool_dir == NULL && c->sensor_id != NULL) {
+		size_t len =
+		    sizeof(SPOOL_BASE_DEFAULT) + strlen(c->sensor_id) + 1;
+
+		c->spool_dir = xmalloc(len);
+		snprintf(c->spool_dir, len, "%s/%s", SPOOL_BASE_DEFAULT,
+		    c->sensor_id);
+		c->spool_base = xstrdup(SPOOL_BASE_DEFAULT);
+	}
+	if (c->max_gap < c->interval)
+		errx(1,
+		    "the maximum gap (%llu s) must be at least the interval "
+		    "(%u s)",
+		    (unsigned long long)c->max_gap, c->interval);
 }
 
 void
@@ -449,5 +479,6 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->sensor_id);
 	free(c->key_file);
 	free(c->spool_dir);
+	free(c->spool_base);
 	prefixes_free(c->monitor);
 }

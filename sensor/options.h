@@ -17,6 +17,7 @@ struct sensor_conf {
 	char *user;
 	struct prefixes *monitor; /* NULL: every destination */
 	uint32_t interval;
+	uint64_t max_gap; /* seconds; see tally.h */
 	unsigned snaplen;
 	unsigned bufsize;
 	int promisc;
@@ -26,7 +27,8 @@ struct sensor_conf {
 	char *aggregator; /* HOST:PORT, or NULL */
 	char *sensor_id;
 	char *key_file;
-	char *spool_dir;
+	char *spool_dir; /* the spool itself */
+	char *spool_base; /* default spool: the folder of one per sensor id */
 	uint64_t spool_max;
 	int spool_full; /* enum spool_full */
 };

@@ -13,8 +13,6 @@
 
 #include "privdrop.h"
 
-#define PRIVDROP_DEFAULT_USER "nobody"
-
 /*
  * Capabilities can come without root (file capabilities, systemd's
  * AmbientCapabilities=): clear them all, and forbid gaining new ones.
@@ -78,7 +76,7 @@ privdrop(const char *user, char *err, size_t errlen)
 }
 
 int
-privdrop_chown(const char *path, const char *user, char *err, size_t errlen)
+privdrop_ids(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -89,9 +87,7 @@ privdrop_chown(const char *path, const char *user, char *err, size_t errlen)
 		    user ? user : PRIVDROP_DEFAULT_USER);
 		return -1;
 	}
-	if (chown(path, pw->pw_uid, pw->pw_gid) == -1) {
-		snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
 }

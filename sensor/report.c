@@ -75,6 +75,7 @@ report_totals(FILE *out, const char *label, const struct totals *t)
 			    classify_tcpk_name(k), t->tcpk[k]);
 		fputs(")", out);
 	}
-	fprintf(out, " late %" PRIu64 " drops %" PRIu64 "\n", t->late,
-	    t->drops);
+	fprintf(out,
+	    " late %" PRIu64 " drops %" PRIu64 " outliers %" PRIu64 "\n",
+	    t->late, t->drops, t->outliers);
 }

@@ -6,6 +6,8 @@
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "sender.h"
 #include "wire.h"
@@ -14,6 +16,7 @@
 #define SENDER_WINDOW 16
 #define SENDER_BACKOFF_MAX 60
 #define SENDER_TIMEOUT 60 /* seconds to wait for any answer */
+#define SENDER_WAIT_MAX 30 /* most seconds between too-many-open retries */
 
 enum sender_state { S_IDLE, S_CONNECTING, S_HELLO, S_READY };
 
@@ -33,7 +36,15 @@ struct sender {
 	struct event *retry;
 	unsigned backoff;
 	int failing; /* a failure was logged; log the recovery */
-	uint64_t stored, dup, rejected;
+	/*
+	 * Refused for too many open intervals: send nothing more until what
+	 * is in flight is answered and the wait timer has run.
+	 */
+	int holding;
+	unsigned wait;
+	int hold_logged; /* on this connection: a warning per connection */
+	struct event *resume;
+	struct sender_stats st;
 	void (*drained)(void *);
 	void *arg;
 };
@@ -48,6 +59,42 @@ sender_set_timeout(struct sender *s, int waiting)
 	bufferevent_set_timeouts(s->bev, waiting ? &tv : NULL, &tv);
 }
 
+/*
+ * Can the record go?  One that does not decode would be rejected without
+ * its start, and one of another sensor is not ours to send (DESIGN.md:
+ * records are only sent by the sensor whose id they carry).
+ */
+static int
+sender_check(struct sender *s, int64_t start, const uint8_t *buf, size_t len)
+{
+	struct record r;
+	const char *why;
+	char msg[200];
+	int rc = 0;
+
+	record_init(&r);
+	if (record_decode(&r, buf, len, &why) == -1) {
+		s->st.unreadable++;
+		snprintf(msg, sizeof(msg), "cannot be decoded (%s)", why);
+		spool_reject(s->spool, start, msg);
+		rc = -1;
+	} else if (strcmp(r.sensor, s->id) != 0) {
+		s->st.foreign++;
+		snprintf(msg, sizeof(msg),
+		    "a record of sensor \"%s\", not of \"%s\"", r.sensor,
+		    s->id);
+		spool_reject(s->spool, start, msg);
+		rc = -1;
+	} else if (r.start != start) {
+		s->st.unreadable++;
+		snprintf(msg, sizeof(msg), "holds interval %" PRId64, r.start);
+		spool_reject(s->spool, start, msg);
+		rc = -1;
+	}
+	record_clear(&r);
+	return rc;
+}
+
 /* Send records after the last one in flight until the window is full. */
 static void
 sender_pump(struct sender *s)
@@ -56,13 +103,18 @@ sender_pump(struct sender *s)
 	uint8_t *buf;
 	size_t len;
 
-	while (s->ninflight < SENDER_WINDOW) {
+	while (!s->holding && s->ninflight < SENDER_WINDOW) {
 		if (s->ninflight > 0)
 			after = s->inflight[s->ninflight - 1];
 		if (!spool_next(s->spool, after, &start))
 			break;
 		if (spool_read(s->spool, start, &buf, &len) == -1) {
-			spool_reject(s->spool, start);
+			s->st.unreadable++;
+			spool_reject(s->spool, start, "cannot be read");
+			continue;
+		}
+		if (sender_check(s, start, buf, len) == -1) {
+			free(buf);
 			continue;
 		}
 		if (wire_send(&s->ses, bufferevent_get_output(s->bev),
@@ -75,9 +127,55 @@ sender_pump(struct sender *s)
 		s->inflight[s->ninflight++] = start;
 	}
 	sender_set_timeout(s, s->ninflight > 0);
+	if (s->holding && s->ninflight == 0 &&
+	    !evtimer_pending(s->resume, NULL)) {
+		struct timeval tv = {s->wait, 0};
+
+		evtimer_add(s->resume, &tv);
+	}
 	if (s->ninflight == 0 && spool_count(s->spool) == 0 &&
 	    s->drained != NULL)
 		s->drained(s->arg);
+}
+
+/* The wait after a too-many-open refusal is over: resend from the oldest. */
+static void
+sender_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct sender *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->holding = 0;
+	if (s->state == S_READY)
+		sender_pump(s);
+}
+
+/*
+ * The aggregator has too many of our intervals open: they close as its
+ * grace runs out, so wait (longer each time, up to SENDER_WAIT_MAX) and
+ * send again from the oldest record, without dropping the connection.
+ */
+static void
+sender_hold(struct sender *s, int64_t start)
+{
+	if (!s->holding) {
+		s->wait = s->wait == 0              ? 1
+		    : s->wait * 2 > SENDER_WAIT_MAX ? SENDER_WAIT_MAX
+						    : s->wait * 2;
+		if (!s->hold_logged)
+			log_warnx("aggregator %s:%s refused interval %" PRId64
+				  ": %s; sending again in a while",
+			    s->host, s->port, start,
+			    frame_refusal_str(REFUSE_OPEN));
+		else
+			log_debug("interval %" PRId64 " refused again: %s; "
+				  "waiting %us",
+			    start, frame_refusal_str(REFUSE_OPEN), s->wait);
+		s->hold_logged = 1;
+	}
+	s->holding = 1;
+	s->st.refused[REFUSE_OPEN]++;
 }
 
 static int
@@ -95,6 +193,7 @@ sender_on_challenge(struct sender *s, const uint8_t *frame,
 		return -1;
 	s->state = S_READY;
 	s->backoff = 0;
+	s->hold_logged = 0;
 	if (s->failing)
 		log_info("aggregator %s:%s: connected again", s->host, s->port);
 	else
@@ -119,39 +218,48 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 		return -1;
 	if (wire_ack_decode(frame + FRAME_HDR, h->len, &status, &start,
 		&reason) == -1 ||
-	    s->ninflight == 0 || start != s->inflight[0]) {
+	    s->ninflight == 0) {
 		*why = "acknowledgement of a record not sent";
 		return -1;
 	}
-	/* Too many intervals open: the record stays, to go again later. */
-	if (status == ACK_REFUSED && reason == REFUSE_OPEN) {
-		*why = frame_refusal_str(reason);
+	/*
+	 * Answers come in order.  A record the aggregator cannot decode is
+	 * rejected without its start (0): it is the oldest in flight.
+	 */
+	if (status == ACK_REJECTED && start == 0)
+		start = s->inflight[0];
+	if (start != s->inflight[0]) {
+		*why = "acknowledgement of a record not sent";
 		return -1;
 	}
 	memmove(s->inflight, s->inflight + 1,
 	    --s->ninflight * sizeof(s->inflight[0]));
+	/* Too many intervals open: the record stays, to go again later. */
+	if (status == ACK_REFUSED && reason == REFUSE_OPEN) {
+		sender_hold(s, start);
+		return 0;
+	}
 	if (status == ACK_REFUSED) {
-		s->rejected++;
-		log_warnx("aggregator refused the record of interval %" PRId64
-			  ": %s",
-		    start, frame_refusal_str(reason));
-		spool_reject(s->spool, start);
+		s->st.refused[reason > 0 && reason < REFUSE_REASONS ? reason
+								    : 0]++;
+		spool_reject(s->spool, start, frame_refusal_str(reason));
 		return 0;
 	}
 	if (status == ACK_REJECTED) {
-		s->rejected++;
-		log_warnx("aggregator rejected the record of interval %" PRId64,
-		    start);
-		spool_reject(s->spool, start);
+		s->st.rejected++;
+		spool_reject(s->spool, start,
+		    "rejected by the aggregator as invalid");
 		return 0;
 	}
 	if (status == ACK_DUPLICATE) {
-		s->dup++;
+		s->st.dup++;
 		log_info("interval %" PRId64 " was already held by the "
 			 "aggregator",
 		    start);
-	} else
-		s->stored++;
+	} else {
+		s->st.stored++;
+		s->wait = 0;
+	}
 	spool_remove(s->spool, start);
 	return 0;
 }
@@ -233,9 +341,18 @@ sender_connect(struct sender *s)
 static void
 sender_on_retry(evutil_socket_t fd, short what, void *arg)
 {
+	struct sender *s = arg;
+
 	(void)fd;
 	(void)what;
-	sender_connect(arg);
+	/*
+	 * Connect only with a record to send: the aggregator closes a session
+	 * that does not authenticate a record soon.  sender_kick() connects
+	 * when the next record is spooled.
+	 */
+	if (spool_count(s->spool) == 0)
+		return;
+	sender_connect(s);
 }
 
 /*
@@ -259,6 +376,8 @@ sender_fail(struct sender *s, const char *why)
 	s->bev = NULL;
 	s->state = S_IDLE;
 	s->ninflight = 0;
+	s->holding = 0;
+	evtimer_del(s->resume);
 	s->backoff = s->backoff == 0              ? 1
 	    : s->backoff * 2 > SENDER_BACKOFF_MAX ? SENDER_BACKOFF_MAX
 						  : s->backoff * 2;
@@ -284,7 +403,8 @@ sender_new(struct event_base *base, const char *host, const char *port,
 	s->spool = spool;
 	s->drained = drained;
 	s->arg = arg;
-	if ((s->retry = evtimer_new(base, sender_on_retry, s)) == NULL)
+	if ((s->retry = evtimer_new(base, sender_on_retry, s)) == NULL ||
+	    (s->resume = evtimer_new(base, sender_on_resume, s)) == NULL)
 		fatalx("evtimer_new failed");
 	return s;
 }
@@ -297,7 +417,9 @@ sender_free(struct sender *s)
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	event_free(s->retry);
+	event_free(s->resume);
 	evdns_base_free(s->dns, 0);
+	sodium_memzero(s->psk, sizeof(s->psk));
 	free(s);
 }
 
@@ -312,12 +434,26 @@ sender_kick(struct sender *s)
 }
 
 void
-sender_stats(const struct sender *s, uint64_t *stored, uint64_t *dup,
-    uint64_t *rejected)
+sender_stats(const struct sender *s, struct sender_stats *st)
 {
-	*stored = s->stored;
-	*dup = s->dup;
-	*rejected = s->rejected;
+	*st = s->st;
+}
+
+void
+sender_rekey(struct sender *s, const uint8_t psk[FRAME_KEY])
+{
+	memcpy(s->psk, psk, FRAME_KEY);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	s->bev = NULL;
+	s->state = S_IDLE;
+	s->ninflight = 0;
+	s->holding = 0;
+	s->backoff = 0;
+	evtimer_del(s->resume);
+	evtimer_del(s->retry);
+	if (spool_count(s->spool) > 0)
+		sender_connect(s);
 }
 
 void

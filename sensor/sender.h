@@ -3,7 +3,11 @@
  * handshake, then records in interval order with up to a window of them
  * unacknowledged; each leaves the spool only when acknowledged.  On any
  * failure the connection is dropped and retried with backoff, resending
- * from the oldest record.  The sender borrows the spool and event base.
+ * from the oldest record.  A record that cannot be decoded, that carries
+ * another sensor's id, or that the aggregator rejects or refuses for good
+ * is set aside in the spool and the next one goes; one refused because the
+ * sensor has too many intervals open waits, on the same connection, and
+ * goes again.  The sender borrows the spool and event base.
  */
 #ifndef TEITEN_SENDER_H
 #define TEITEN_SENDER_H
@@ -25,8 +29,16 @@ void sender_free(struct sender *);
 void sender_set_drained(struct sender *, void (*drained)(void *), void *);
 /* New records are in the spool: connect or send. */
 void sender_kick(struct sender *);
-/* Records acknowledged as stored, duplicate, rejected. */
-void sender_stats(const struct sender *, uint64_t *stored, uint64_t *dup,
-    uint64_t *rejected);
+struct sender_stats {
+	uint64_t stored, dup; /* acknowledged */
+	uint64_t rejected; /* the aggregator found the record invalid */
+	uint64_t refused[REFUSE_REASONS]; /* by reason; REFUSE_OPEN retried */
+	uint64_t unreadable; /* could not be read or decoded from the spool */
+	uint64_t foreign; /* in the spool, but of another sensor id */
+};
+
+void sender_stats(const struct sender *, struct sender_stats *);
+/* A new key: drop the connection, if any, and connect again with it. */
+void sender_rekey(struct sender *, const uint8_t psk[FRAME_KEY]);
 
 #endif

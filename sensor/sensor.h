@@ -42,8 +42,15 @@ struct sensor {
 	struct event_base *base;
 	struct spool *spool; /* NULL without an aggregator */
 	struct sender *sender; /* NULL without an aggregator */
+	uint8_t psk[FRAME_KEY]; /* the key in use, to notice a new one */
 	uint64_t naddrs; /* monitored addresses, 0 if all */
 	int interrupted; /* a signal stopped the send phase */
+	/*
+	 * Seconds added to the wall clock and to packet timestamps in live
+	 * capture: 0, except under the test clock (live.c), which steps the
+	 * clock of this process alone as a step of the system clock would.
+	 */
+	int64_t clock_offset;
 	int stats_warned;
 };
 

@@ -1,4 +1,5 @@
 /* Durable per-interval record files; see spool.h. */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -22,15 +23,22 @@ struct spool_file {
 	int synced;
 };
 
+/* Files of one kind, sorted by start. */
+struct spool_list {
+	struct spool_file *v;
+	size_t n, cap;
+};
+
 struct spool {
 	int dirfd;
 	char *dir;
-	uint64_t max_bytes, bytes;
+	uint64_t max_bytes, bytes; /* bytes: records and set-aside files */
 	enum spool_full policy;
-	struct spool_file *v; /* sorted by start */
-	size_t n, cap;
+	struct spool_list recs; /* "<start>.rec", waiting to be sent */
+	struct spool_list aside; /* "<start>.rejected" */
 	uint64_t pending_drops; /* not yet reported in a record */
 	uint64_t dropped; /* over the whole run */
+	uint64_t set_aside; /* over the whole run */
 };
 
 static void
@@ -40,14 +48,14 @@ spool_name(char *buf, size_t len, int64_t start, const char *suffix)
 }
 
 static size_t
-spool_find(const struct spool *s, int64_t start)
+spool_find(const struct spool_list *l, int64_t start)
 {
-	size_t lo = 0, hi = s->n;
+	size_t lo = 0, hi = l->n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (s->v[mid].start < start)
+		if (l->v[mid].start < start)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -55,47 +63,59 @@ spool_find(const struct spool *s, int64_t start)
 	return lo;
 }
 
-static void
-spool_index_add(struct spool *s, int64_t start, uint64_t bytes, int synced)
+static int
+spool_has(const struct spool_list *l, int64_t start)
 {
-	size_t i = spool_find(s, start);
+	size_t i = spool_find(l, start);
 
-	if (i < s->n && s->v[i].start == start) {
-		s->bytes -= s->v[i].bytes;
+	return i < l->n && l->v[i].start == start;
+}
+
+static void
+spool_index_add(struct spool *s, struct spool_list *l, int64_t start,
+    uint64_t bytes, int synced)
+{
+	size_t i = spool_find(l, start);
+
+	if (i < l->n && l->v[i].start == start) {
+		s->bytes -= l->v[i].bytes;
 	} else {
-		if (s->n == s->cap) {
-			s->cap = s->cap ? s->cap * 2 : 64;
-			s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 64;
+			l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 		}
-		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
-		s->n++;
+		memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(*l->v));
+		l->n++;
 	}
-	s->v[i].start = start;
-	s->v[i].bytes = bytes;
-	s->v[i].synced = synced;
+	l->v[i].start = start;
+	l->v[i].bytes = bytes;
+	l->v[i].synced = synced;
 	s->bytes += bytes;
 }
 
 static void
-spool_index_del(struct spool *s, int64_t start)
+spool_index_del(struct spool *s, struct spool_list *l, int64_t start)
 {
-	size_t i = spool_find(s, start);
+	size_t i = spool_find(l, start);
 
-	if (i == s->n || s->v[i].start != start)
+	if (i == l->n || l->v[i].start != start)
 		return;
-	s->bytes -= s->v[i].bytes;
-	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
-	s->n--;
+	s->bytes -= l->v[i].bytes;
+	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+	l->n--;
 }
 
-/* Index "<start>.rec" files; delete "<start>.tmp" left by a crash. */
+/*
+ * Index "<start>.rec" and "<start>.rejected" files; delete "<start>.tmp"
+ * left by a crash.
+ */
 static int
 spool_scan(struct spool *s, char *err, size_t errlen)
 {
 	struct dirent *de;
 	struct stat st;
 	long long start;
-	char suffix[8];
+	char suffix[16];
 	DIR *d;
 	int fd;
 
@@ -104,13 +124,18 @@ spool_scan(struct spool *s, char *err, size_t errlen)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (sscanf(de->d_name, "%lld.%7s", &start, suffix) != 2)
+		if (sscanf(de->d_name, "%lld.%15s", &start, suffix) != 2)
 			continue;
 		if (strcmp(suffix, "tmp") == 0)
 			unlinkat(s->dirfd, de->d_name, 0);
 		else if (strcmp(suffix, "rec") == 0 &&
 		    fstatat(s->dirfd, de->d_name, &st, 0) == 0)
-			spool_index_add(s, start, (uint64_t)st.st_size, 1);
+			spool_index_add(s, &s->recs, start,
+			    (uint64_t)st.st_size, 1);
+		else if (strcmp(suffix, "rejected") == 0 &&
+		    fstatat(s->dirfd, de->d_name, &st, 0) == 0)
+			spool_index_add(s, &s->aside, start,
+			    (uint64_t)st.st_size, 1);
 	}
 	closedir(d);
 	return 0;
@@ -127,11 +152,28 @@ spool_open(const char *dir, uint64_t max_bytes, enum spool_full policy,
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->dirfd = -1;
 	s->dir = xstrdup(dir);
 	s->max_bytes = max_bytes;
 	s->policy = policy;
-	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1) {
+	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+		spool_free(s);
+		return NULL;
+	}
+	/*
+	 * Two processes on one spool would send and remove each other's
+	 * records; the lock lives as long as the descriptor.
+	 */
+	if (flock(s->dirfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen,
+			    "spool %s is in use by another teiten-sensor; "
+			    "give each sensor its own spool",
+			    dir);
+		else
+			snprintf(err, errlen, "spool %s: lock: %s", dir,
+			    strerror(errno));
 		spool_free(s);
 		return NULL;
 	}
@@ -139,9 +181,12 @@ spool_open(const char *dir, uint64_t max_bytes, enum spool_full policy,
 		spool_free(s);
 		return NULL;
 	}
-	if (s->n > 0)
+	if (s->recs.n > 0)
 		log_info("spool %s: %zu records waiting from earlier runs", dir,
-		    s->n);
+		    s->recs.n);
+	if (s->aside.n > 0)
+		log_info("spool %s: %zu records set aside by earlier runs", dir,
+		    s->aside.n);
 	return s;
 }
 
@@ -152,7 +197,8 @@ spool_free(struct spool *s)
 		return;
 	if (s->dirfd != -1)
 		close(s->dirfd);
-	free(s->v);
+	free(s->recs.v);
+	free(s->aside.v);
 	free(s->dir);
 	free(s);
 }
@@ -230,17 +276,37 @@ spool_count_drop(struct spool *s, int64_t start)
 	free(buf);
 }
 
+/*
+ * Records set aside count against the limit; dropping the oldest, they go
+ * first, since they were lost already and are kept only to be looked at.
+ */
 static int
 spool_make_room(struct spool *s, uint64_t need)
 {
+	char name[40];
+	int64_t start;
+
 	while (s->bytes + need > s->max_bytes) {
-		if (s->policy == SPOOL_DROP_NEW || s->n == 0)
+		if (s->policy == SPOOL_DROP_NEW ||
+		    (s->recs.n == 0 && s->aside.n == 0))
 			return -1;
+		if (s->aside.n > 0) {
+			start = s->aside.v[0].start;
+			spool_name(name, sizeof(name), start, "rejected");
+			log_warnx("spool %s full: removing %s, set aside "
+				  "earlier",
+			    s->dir, name);
+			spool_index_del(s, &s->aside, start);
+			if (unlinkat(s->dirfd, name, 0) == -1 &&
+			    errno != ENOENT)
+				log_warn("spool %s: removing %s", s->dir, name);
+			continue;
+		}
 		log_warnx("spool %s full: dropping the oldest record, interval "
 			  "%" PRId64,
-		    s->dir, s->v[0].start);
-		spool_count_drop(s, s->v[0].start);
-		spool_remove(s, s->v[0].start);
+		    s->dir, s->recs.v[0].start);
+		spool_count_drop(s, s->recs.v[0].start);
+		spool_remove(s, s->recs.v[0].start);
 	}
 	return 0;
 }
@@ -253,8 +319,7 @@ spool_put(struct spool *s, struct record *r, int merge, int durable)
 	size_t len;
 	int fd, rc = -1;
 
-	if (merge && spool_find(s, r->start) < s->n &&
-	    s->v[spool_find(s, r->start)].start == r->start)
+	if (merge && spool_has(&s->recs, r->start))
 		spool_merge_old(s, r);
 	/* Room for the record and the drop count it will carry (a varint). */
 	buf = xmalloc(record_encoded_max(r));
@@ -294,7 +359,7 @@ spool_put(struct spool *s, struct record *r, int merge, int durable)
 		s->dropped++;
 		return -1;
 	}
-	spool_index_add(s, r->start, len, durable);
+	spool_index_add(s, &s->recs, r->start, len, durable);
 	s->pending_drops = 0;
 	return 1;
 }
@@ -306,16 +371,16 @@ spool_sync(struct spool *s)
 	size_t i;
 	int fd, rc = 0;
 
-	for (i = 0; i < s->n; i++) {
-		if (s->v[i].synced)
+	for (i = 0; i < s->recs.n; i++) {
+		if (s->recs.v[i].synced)
 			continue;
-		spool_name(name, sizeof(name), s->v[i].start, "rec");
+		spool_name(name, sizeof(name), s->recs.v[i].start, "rec");
 		if ((fd = openat(s->dirfd, name, O_RDONLY)) == -1 ||
 		    fsync(fd) == -1) {
 			log_warn("spool %s: fsync %s", s->dir, name);
 			rc = -1;
 		} else
-			s->v[i].synced = 1;
+			s->recs.v[i].synced = 1;
 		if (fd != -1)
 			close(fd);
 	}
@@ -329,19 +394,19 @@ spool_sync(struct spool *s)
 size_t
 spool_count(const struct spool *s)
 {
-	return s->n;
+	return s->recs.n;
 }
 
 int
 spool_next(const struct spool *s, int64_t after, int64_t *start)
 {
-	size_t i = spool_find(s, after);
+	size_t i = spool_find(&s->recs, after);
 
-	if (i < s->n && s->v[i].start == after)
+	if (i < s->recs.n && s->recs.v[i].start == after)
 		i++;
-	if (i == s->n)
+	if (i == s->recs.n)
 		return 0;
-	*start = s->v[i].start;
+	*start = s->recs.v[i].start;
 	return 1;
 }
 
@@ -377,7 +442,7 @@ spool_remove(struct spool *s, int64_t start)
 {
 	char name[40];
 
-	spool_index_del(s, start);
+	spool_index_del(s, &s->recs, start);
 	spool_name(name, sizeof(name), start, "rec");
 	if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT) {
 		log_warn("spool %s: removing %s", s->dir, name);
@@ -387,18 +452,95 @@ spool_remove(struct spool *s, int64_t start)
 }
 
 void
-spool_reject(struct spool *s, int64_t start)
+spool_reject(struct spool *s, int64_t start, const char *why)
 {
 	char name[40], aside[40];
+	size_t i = spool_find(&s->recs, start);
+	uint64_t bytes;
 
-	spool_index_del(s, start);
+	if (i == s->recs.n || s->recs.v[i].start != start)
+		return;
+	bytes = s->recs.v[i].bytes;
+	spool_index_del(s, &s->recs, start);
+	s->set_aside++;
 	spool_name(name, sizeof(name), start, "rec");
 	spool_name(aside, sizeof(aside), start, "rejected");
-	if (renameat(s->dirfd, name, s->dirfd, aside) == -1)
-		log_warn("spool %s: setting %s aside", s->dir, name);
-	else
-		log_warnx("spool %s: record %s set aside as %s", s->dir, name,
-		    aside);
+	if (renameat(s->dirfd, name, s->dirfd, aside) == -1) {
+		/* Kept out of the index all the same: it is never resent. */
+		log_warn("spool %s: %s: %s; setting it aside", s->dir, name,
+		    why);
+		return;
+	}
+	spool_index_add(s, &s->aside, start, bytes, 1);
+	log_warnx("spool %s: %s: %s; set aside as %s", s->dir, name, why,
+	    aside);
+}
+
+static int
+spool_chown_list(struct spool *s, const struct spool_list *l,
+    const char *suffix, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char name[40];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		spool_name(name, sizeof(name), l->v[i].start, suffix);
+		if (fchownat(s->dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) ==
+			-1 &&
+		    errno != ENOENT) {
+			snprintf(err, errlen, "spool %s: %s: chown: %s", s->dir,
+			    name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+spool_chown(struct spool *s, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (fchown(s->dirfd, uid, gid) == -1) {
+		snprintf(err, errlen, "spool %s: chown: %s", s->dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (spool_chown_list(s, &s->recs, "rec", uid, gid, err, errlen) == -1 ||
+	    spool_chown_list(s, &s->aside, "rejected", uid, gid, err, errlen) ==
+		-1)
+		return -1;
+	return 0;
+}
+
+int
+spool_check_private(const struct spool *s, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(s->dirfd, &st) == -1) {
+		snprintf(err, errlen, "spool %s: %s", s->dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+		    "spool %s belongs to uid %u, not to the sensor's user "
+		    "(uid %u)",
+		    s->dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+		    "spool %s is writable by others (mode %03o); only the "
+		    "sensor's user may write there",
+		    s->dir, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+spool_set_aside(const struct spool *s)
+{
+	return s->set_aside;
 }
 
 uint64_t

@@ -4,10 +4,14 @@
  * written to a temporary name, fsynced and renamed, so a crash leaves
  * either the old file or the new one.  The size is bounded; when full the
  * chosen policy drops the oldest record or the new one, logs it and counts
- * it in the next record that is stored.
+ * it in the next record that is stored.  Records that cannot be sent are
+ * set aside as "<start>.rejected"; they count against the size too.  A
+ * spool is locked (flock) while a process has it open.
  */
 #ifndef TEITEN_SPOOL_H
 #define TEITEN_SPOOL_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +25,10 @@ enum spool_full {
 
 struct spool;
 
-/* Opens (creating if needed) dir; removes half-written temporaries. */
+/*
+ * Opens (creating if needed) and locks dir; removes half-written
+ * temporaries.  Fails if another process holds the lock.
+ */
 struct spool *spool_open(const char *dir, uint64_t max_bytes, enum spool_full,
     char *err, size_t errlen);
 void spool_free(struct spool *);
@@ -43,7 +50,17 @@ int spool_read(struct spool *, int64_t start, uint8_t **buf, size_t *len);
 /* Forget an acknowledged interval; a missing file is not an error. */
 int spool_remove(struct spool *, int64_t start);
 /* Set a record aside as "<start>.rejected" (unreadable or refused). */
-void spool_reject(struct spool *, int64_t start);
+void spool_reject(struct spool *, int64_t start, const char *why);
+/*
+ * Give the spool and every record in it to uid:gid (a root sensor hands
+ * them to the user it becomes, also those an earlier user left).
+ */
+int spool_chown(struct spool *, uid_t, gid_t, char *err, size_t errlen);
+/* -1 unless the spool belongs to the effective user, writable by it alone. */
+int spool_check_private(const struct spool *, char *err, size_t errlen);
+/* Records lost to the full policy or to write errors, over the run. */
 uint64_t spool_dropped(const struct spool *);
+/* Records set aside, over the run. */
+uint64_t spool_set_aside(const struct spool *);
 
 #endif

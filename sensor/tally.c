@@ -1,16 +1,19 @@
-/* Interval assignment and closing; see tally.h. */
+/* Interval assignment, closing and outliers; see tally.h. */
+#include <string.h>
+
 #include "interval.h"
 #include "tally.h"
+
+static struct counts *tally_place(struct tally *, int64_t sec);
 
 void
 tally_init(struct tally *t, uint32_t len, const struct prefixes *monitor,
     tally_emit_fn emit, tally_gap_fn gap, void *arg)
 {
+	memset(t, 0, sizeof(*t));
 	t->cur = counts_new();
 	t->prev = counts_new();
 	t->len = len;
-	t->open = 0;
-	t->prev_open = 0;
 	t->monitor = monitor;
 	t->emit = emit;
 	t->gap = gap;
@@ -26,12 +29,26 @@ tally_free(struct tally *t)
 }
 
 void
+tally_set_max_gap(struct tally *t, int64_t gap)
+{
+	t->max_gap = gap > 0 && gap < INTERVAL_SEC_LIMIT ? gap : 0;
+}
+
+/* Packets inside cur skip tally_slow() only while nothing is pending. */
+static void
+tally_fast(struct tally *t)
+{
+	t->fast_len = t->open && !t->suspect ? t->len : 0;
+}
+
+void
 tally_begin(struct tally *t, int64_t sec)
 {
 	if (t->open)
 		return;
 	counts_reset(t->cur, interval_start(sec, t->len), t->len);
 	t->open = 1;
+	tally_fast(t);
 }
 
 static void
@@ -62,6 +79,59 @@ tally_jump(struct tally *t, int64_t target)
 	counts_reset(t->cur, target, t->len);
 }
 
+/*
+ * Does sec lie more than the maximum gap beyond the open intervals?  Ahead
+ * is measured from the end of cur, behind from the start of the oldest.
+ */
+static int
+tally_far(const struct tally *t, int64_t sec)
+{
+	if (t->max_gap == 0 || !t->open || !interval_valid(sec))
+		return 0;
+	return sec - (t->cur->start + t->len) > t->max_gap ||
+	    tally_oldest(t) - sec > t->max_gap;
+}
+
+/*
+ * Close the open intervals and open the one holding sec, reporting nothing
+ * in between: time went back, or the open ones came from a stray first
+ * timestamp.
+ */
+static void
+tally_restart(struct tally *t, int64_t sec)
+{
+	tally_close_prev(t);
+	t->emit(t->cur, t->arg);
+	counts_reset(t->cur, interval_start(sec, t->len), t->len);
+}
+
+/*
+ * Decide the held suspect by a later time: near it, the jump was real and
+ * the suspect counts where its timestamp puts it (behind the open
+ * intervals, counting starts again there rather than making every later
+ * packet late); else it is an outlier.
+ */
+static void
+tally_decide(struct tally *t, int64_t sec)
+{
+	struct counts *c;
+	int64_t d;
+
+	if (!t->suspect)
+		return;
+	t->suspect = 0;
+	tally_fast(t);
+	d = interval_valid(sec) ? sec - t->held_sec : INTERVAL_SEC_LIMIT;
+	if (d > t->max_gap || -d > t->max_gap) {
+		t->cur->t.outliers++;
+		return;
+	}
+	if (t->held_sec < tally_oldest(t))
+		tally_restart(t, t->held_sec);
+	c = tally_place(t, t->held_sec);
+	counts_add(c, &t->held);
+}
+
 void
 tally_advance(struct tally *t, int64_t sec)
 {
@@ -69,6 +139,7 @@ tally_advance(struct tally *t, int64_t sec)
 
 	if (!interval_valid(sec))
 		return;
+	tally_decide(t, sec);
 	target = interval_start(sec, t->len);
 	if (!t->open) {
 		tally_begin(t, sec);
@@ -85,9 +156,29 @@ tally_finish(struct tally *t)
 {
 	if (!t->open)
 		return;
+	/* Nothing came after it to confirm it. */
+	if (t->suspect) {
+		t->suspect = 0;
+		t->cur->t.outliers++;
+	}
 	tally_close_prev(t);
 	t->emit(t->cur, t->arg);
 	t->open = 0;
+	tally_fast(t);
+}
+
+int
+tally_tick(struct tally *t, int64_t now, int64_t slack)
+{
+	if (!interval_valid(now))
+		return 0;
+	tally_decide(t, now);
+	if (t->open && t->cur->start > now + slack) {
+		tally_restart(t, now);
+		return 1;
+	}
+	tally_advance(t, now - slack);
+	return 0;
 }
 
 int64_t
@@ -110,9 +201,9 @@ tally_step(struct tally *t, int64_t target)
 	counts_reset(t->cur, target, t->len);
 }
 
-/* Out of line: first packet, next interval, a straggler, a late packet. */
-struct counts *
-tally_slow(struct tally *t, int64_t sec)
+/* Where a packet at sec counts: first packet, next interval, late. */
+static struct counts *
+tally_place(struct tally *t, int64_t sec)
 {
 	struct counts *oldest;
 	int64_t target;
@@ -130,12 +221,30 @@ tally_slow(struct tally *t, int64_t sec)
 	}
 	if (sec < t->cur->start)
 		return t->prev;
+	if (sec < t->cur->start + t->len)
+		return t->cur;
 	target = interval_start(sec, t->len);
 	if (target == t->cur->start + t->len)
 		tally_step(t, target);
 	else
 		tally_jump(t, target);
 	return t->cur;
+}
+
+/* Out of line: anything but a packet inside cur with nothing held. */
+struct counts *
+tally_slow(struct tally *t, int64_t sec, const struct pkt *pk)
+{
+	tally_decide(t, sec);
+	if (tally_far(t, sec)) {
+		t->suspect = 1;
+		t->held_sec = sec;
+		t->held = *pk;
+		t->held.dst = NULL; /* points into a buffer about to go */
+		tally_fast(t);
+		return NULL;
+	}
+	return tally_place(t, sec);
 }
 
 int

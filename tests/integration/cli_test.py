@@ -61,6 +61,12 @@ def test_errors(tmp, good):
     for bad in ("0", "abc", "86401", "-5", " 60"):
         expect_error(["-r", good, "-n", bad, "--print"], ["interval"],
                      "interval %r" % bad)
+    for bad in ("0", "x", "-1"):
+        expect_error(["-r", good, "--max-gap", bad, "--print"],
+                     ["--max-gap", "seconds"], "max-gap %r" % bad)
+    expect_error(["-r", good, "-n", "3600", "--max-gap", "600", "--print"],
+                 ["maximum gap", "at least the interval"],
+                 "max-gap below the interval")
     expect_error(["-r", good, "-m", "10.0.0.1/8", "--print"],
                  ["host bits", "10.0.0.1/8"], "prefix with host bits")
     expect_error(["-r", good, "-m", ",", "--print"], ["empty prefix list"],

@@ -549,10 +549,14 @@ def test(net, tmp):
     if not sensor_bin or not os.access(sensor_bin, os.X_OK):
         raise Failure("TEITEN_SENSOR is not an executable: %r" % sensor_bin)
     pcaps_dir = os.environ.get("TEITEN_PCAPS", "")
+    # The sensor drops root to the teiten user by default (the sysusers
+    # file creates it when installed; here the test does).
     try:
-        pwd.getpwnam("nobody")
+        pwd.getpwnam("teiten")
     except KeyError:
-        raise Failure("no user nobody for the sensor to drop root to")
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", "teiten"], check=True)
+    teiten_uid = pwd.getpwnam("teiten").pw_uid
 
     net.setup()
     wire = os.path.join(tmp, "wire.pcap")
@@ -576,6 +580,10 @@ def test(net, tmp):
         for s in sensors:
             s.wait_marker(15)
             check_not_root(s, "after start-up")
+            uids = proc_ids(s.pid)[0]
+            if any(u != teiten_uid for u in uids):
+                raise Failure("%s runs as uids %s, not as the teiten user "
+                              "(%d)" % (s.name, uids, teiten_uid))
         started = time.monotonic()
 
         replayed = generate_traffic(net, pcaps_dir)

@@ -8,6 +8,7 @@ import collections
 import functools
 import ipaddress
 import os
+import pwd
 import struct
 import subprocess
 import sys
@@ -18,7 +19,25 @@ KEYED = {"tcp": ("tcp", 0), "udp": ("udp", 1), "icmp": ("icmp", 2),
 PROTO_ORDER = {"tcp": 0, "udp": 1, "icmp": 2, "icmp6": 3}
 
 
+SENSOR_USER = "teiten"
+
+
+@functools.lru_cache(maxsize=None)
+def ensure_sensor_user():
+    """As root, the sensor drops to the teiten user by default (created
+    by contrib/systemd/teiten.sysusers when installed): create it, as a
+    system user without a home or shell, if this machine lacks it."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(SENSOR_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", SENSOR_USER], check=True)
+
+
 def sensor_path():
+    ensure_sensor_user()
     return os.environ["TEITEN_SENSOR"]
 
 

@@ -305,6 +305,7 @@ struct event {
 	uint64_t late;
 	uint64_t tcp445;
 	uint64_t unmonitored;
+	uint64_t outliers;
 };
 
 struct events {
@@ -327,6 +328,7 @@ on_emit(struct counts *c, void *arg)
 	ev->late = c->t.late;
 	ev->tcp445 = c->key[counts_base[PROTO_TCP] + 445];
 	ev->unmonitored = c->t.classes[CLASS_UNMONITORED];
+	ev->outliers = c->t.outliers;
 }
 
 static void
@@ -536,6 +538,174 @@ test_tally_straggler(void **state)
 	tally_free(&t);
 }
 
+/*
+ * One timestamp far ahead among its neighbours is an outlier: no interval
+ * opens for it, no gap is reported, and it counts only as an outlier.
+ */
+static void
+test_tally_outlier_ahead(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 1000000000); /* interval 999999960 */
+	packet_at(&t, 2061000000); /* 2035: held */
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 1000000001); /* back near the old time: an outlier */
+	packet_at(&t, 1000000030); /* next interval as usual */
+	tally_finish(&t);
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 0, 999999960, 2);
+	assert_int_equal(e.v[0].outliers, 1);
+	assert_int_equal(e.v[0].tcp445, 2);
+	assert_emit(&e, 1, 1000000020, 1);
+	assert_int_equal(e.v[1].outliers, 0);
+	tally_free(&t);
+}
+
+/* A jump that the next packet confirms was real: the gap is reported. */
+static void
+test_tally_outlier_confirmed(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 3600);
+	packet_at(&t, 10);
+	packet_at(&t, 10 + 7200); /* held */
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 10 + 7205); /* confirms it */
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 0, 0, 1);
+	assert_gap(&e, 1, 60, 7200 / 60 - 1, 60);
+	tally_finish(&t);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 2, 7200, 2);
+	assert_int_equal(e.v[2].outliers, 0);
+	/* Within the gap, a jump is not even a suspect. */
+	memset(&e, 0, sizeof(e));
+	packet_at(&t, 10);
+	packet_at(&t, 10 + 3600);
+	assert_int_equal(e.n, 2);
+	tally_finish(&t);
+	tally_free(&t);
+}
+
+/*
+ * A timestamp far behind is an outlier too, not a late packet; a held
+ * suspect with nothing after it is one; an outlier after an outlier.
+ */
+static void
+test_tally_outlier_behind(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 1000000000);
+	packet_at(&t, 0); /* 1970 */
+	packet_at(&t, 2061000000); /* decides 1970, and is held itself */
+	packet_at(&t, 1000000001); /* decides 2035 */
+	packet_at(&t, 1000000002);
+	packet_at(&t, 2061000000); /* the last packet: never confirmed */
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 3);
+	assert_int_equal(e.v[0].late, 0);
+	assert_int_equal(e.v[0].outliers, 3);
+	tally_free(&t);
+}
+
+/*
+ * A jump far back that the next packet confirms (captures concatenated
+ * out of order, or a stray first packet) starts counting again there,
+ * instead of making every later packet late.
+ */
+static void
+test_tally_outlier_back_confirmed(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000); /* a stray first packet */
+	packet_at(&t, 1000000000);
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 1000000001);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
+	packet_at(&t, 1000000070);
+	tally_finish(&t);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 1, 999999960, 2);
+	assert_int_equal(e.v[1].late, 0);
+	assert_emit(&e, 2, 1000000020, 1);
+	tally_free(&t);
+}
+
+/*
+ * The live timer: a wall clock set back by hours restarts the intervals
+ * at once instead of waiting for the clock to catch up; a held suspect is
+ * decided by the clock.
+ */
+static void
+test_tally_tick(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	tally_begin(&t, 100000);
+	assert_int_equal(tally_tick(&t, 100001, 2), 0);
+	packet_at(&t, 100010);
+	assert_int_equal(tally_tick(&t, 100081, 2), 0); /* 99960 closes */
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 99960, 1);
+	/* A clock a moment behind the open interval (coarse) is no step. */
+	assert_int_equal(tally_tick(&t, 100019, 2), 0);
+	assert_int_equal(e.n, 1);
+	/* Three hours back: close what is open, restart at now. */
+	assert_int_equal(tally_tick(&t, 100081 - 10800, 2), 1);
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 1, 100020, 0);
+	assert_int_equal(t.cur->start, 89280);
+	packet_at(&t, 89285);
+	assert_int_equal(tally_tick(&t, 89342, 2), 0);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 2, 89280, 1);
+	/* A suspect decided by the clock: stray, then confirmed. */
+	packet_at(&t, 89345 + 200000);
+	assert_int_equal(tally_tick(&t, 89346, 2), 0);
+	assert_int_equal(t.cur->start, 89340);
+	packet_at(&t, 89347 + 200000);
+	assert_int_equal(tally_tick(&t, 89348 + 200000, 2), 0);
+	assert_int_equal(t.cur->start, interval_start(89347 + 200000, 60));
+	tally_finish(&t);
+	/* 89340 (one outlier), the gap, the new interval with its packet. */
+	assert_int_equal(e.n, 6);
+	assert_emit(&e, 3, 89340, 0);
+	assert_int_equal(e.v[3].outliers, 1);
+	assert_true(e.v[4].gap);
+	assert_emit(&e, 5, interval_start(89347 + 200000, 60), 1);
+	tally_free(&t);
+}
+
 static void
 test_interval_start(void **state)
 {
@@ -693,6 +863,11 @@ main(void)
 	    cmocka_unit_test(test_tally_advance_timer),
 	    cmocka_unit_test(test_tally_late),
 	    cmocka_unit_test(test_tally_straggler),
+	    cmocka_unit_test(test_tally_outlier_ahead),
+	    cmocka_unit_test(test_tally_outlier_confirmed),
+	    cmocka_unit_test(test_tally_outlier_behind),
+	    cmocka_unit_test(test_tally_outlier_back_confirmed),
+	    cmocka_unit_test(test_tally_tick),
 	    cmocka_unit_test(test_tally_negative),
 	    cmocka_unit_test(test_tally_monitored),
 	    cmocka_unit_test(test_tally_monitored_family),
