@@ -14,12 +14,6 @@
 
 /* Final intervals whose reporting sensors stay in memory for dedupe. */
 #define FINAL_KEEP 4096
-/*
- * Memory that open intervals may take before sensors over their cap of
- * open intervals are asked to wait: below it, sensors replaying history
- * at different speeds run apart freely.
- */
-#define OPEN_BUDGET (64u << 20)
 
 struct sensor_state {
 	char id[RECORD_ID_MAX + 1];
@@ -69,6 +63,12 @@ struct ingest {
 	size_t nfin, fcap;
 	int replaying; /* archived records: the open cap does not apply */
 	size_t open_bytes; /* memory held by open intervals */
+	/*
+	 * What open intervals may take before sensors over their cap are asked
+	 * to wait: below it, sensors replaying history at different speeds
+	 * run apart freely.
+	 */
+	size_t open_budget;
 	struct ingest_stats st;
 };
 
@@ -139,6 +139,7 @@ ingest_new(uint32_t len, unsigned grace, unsigned active,
 	g->grace = grace;
 	g->active = active;
 	g->skew = len + 60;
+	g->open_budget = INGEST_OPEN_BUDGET;
 	g->archive = archive;
 	g->final_upto = last_final;
 	g->has_final = last_final != INT64_MIN;
@@ -157,6 +158,12 @@ ingest_set_skew(struct ingest *g, unsigned skew)
  * A sensor on time holds open the intervals that have not yet ended or
  * are within grace of their end, and those it may send early (skew).
  */
+void
+ingest_set_open_budget(struct ingest *g, size_t bytes)
+{
+	g->open_budget = bytes;
+}
+
 unsigned
 ingest_open_max(const struct ingest *g)
 {
@@ -425,7 +432,7 @@ ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
 		v->ack = ACK_DUPLICATE;
 		return 0;
 	}
-	if (!g->replaying && g->open_bytes > OPEN_BUDGET &&
+	if (!g->replaying && g->open_bytes >= g->open_budget &&
 	    g->sensors[sidx].nopen >= ingest_open_max(g))
 		return ingest_refuse(g, sidx, v, REFUSE_OPEN);
 	/* Nothing changes unless the record is in the archive. */

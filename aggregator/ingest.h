@@ -54,6 +54,9 @@ void ingest_free(struct ingest *);
  */
 void ingest_set_skew(struct ingest *, unsigned skew);
 unsigned ingest_open_max(const struct ingest *);
+/* The 64 MiB above; 0 applies the cap at all times. */
+void ingest_set_open_budget(struct ingest *, size_t bytes);
+#define INGEST_OPEN_BUDGET ((size_t)64 << 20)
 void ingest_set_late(struct ingest *, ingest_late_fn, void *);
 
 /* What became of one record. */

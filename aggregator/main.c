@@ -46,6 +46,7 @@ struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
+	unsigned open_budget; /* MiB */
 	int foreground, verbose, rebuild;
 };
 
@@ -67,7 +68,8 @@ enum {
 	OPT_RRDCACHED,
 	OPT_SKEW,
 	OPT_AUTH_TIMEOUT,
-	OPT_LATE_SETTLE
+	OPT_LATE_SETTLE,
+	OPT_OPEN_BUDGET
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +83,7 @@ static const struct option long_opts[] = {
     {"interval", required_argument, NULL, 'n'},
     {"keys", required_argument, NULL, 'K'},
     {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
+    {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
     {"skew", required_argument, NULL, OPT_SKEW},
@@ -100,6 +103,7 @@ usage(FILE *f)
 	    "[--active seconds]\n"
 	    "                         [--skew seconds] [--auth-timeout "
 	    "seconds] [--late-settle seconds]\n"
+	    "                         [--open-budget MiB]\n"
 	    "                         [--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
@@ -167,6 +171,17 @@ cf_auth_timeout(void *a, const char *v)
 }
 
 static const char *
+cf_open_budget(void *a, const char *v)
+{
+	uint64_t n;
+
+	if (parse_u64(v, 0, 65536, &n) == -1)
+		return "must be a number of MiB up to 65536";
+	((struct agg_conf *)a)->open_budget = (unsigned)n;
+	return NULL;
+}
+
+static const char *
 cf_late_settle(void *a, const char *v)
 {
 	return set_secs(&((struct agg_conf *)a)->late_settle, v, 0);
@@ -183,6 +198,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "skew", cf_skew},
     {"aggregator", "auth_timeout", cf_auth_timeout},
     {"aggregator", "late_settle", cf_late_settle},
+    {"aggregator", "open_budget", cf_open_budget},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -232,6 +248,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_AUTH_TIMEOUT:
 		why = cf_auth_timeout(c, optarg);
 		break;
+	case OPT_OPEN_BUDGET:
+		why = cf_open_budget(c, optarg);
+		break;
 	case OPT_LATE_SETTLE:
 		why = cf_late_settle(c, optarg);
 		break;
@@ -261,6 +280,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
 	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
 	c->late_settle = LATE_SETTLE_DEFAULT;
+	c->open_budget = INGEST_OPEN_BUDGET >> 20;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -606,6 +626,7 @@ main(int argc, char **argv)
 	a.ingest = ingest_new(a.conf.interval, a.conf.grace, a.conf.active,
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
 	ingest_set_skew(a.ingest, a.conf.skew);
+	ingest_set_open_budget(a.ingest, (size_t)a.conf.open_budget << 20);
 	if (a.conf.rebuild)
 		rc = agg_rebuild(&a) == -1;
 	else {

@@ -24,6 +24,7 @@ import glob
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import struct
@@ -276,13 +277,26 @@ def test_refused(tmp, agg, keys):
           "each, and -r exits 1 (%d of %d set aside):\n%s" %
           (len(aside), n, p.stderr[-500:]))
 
+    # An aggregator that applies its cap of open intervals at all times
+    # (--open-budget 0): (grace 2 + skew 120) / 60 + 2 = 4 per sensor.
     many = os.path.join(tmp, "many.pcap")
-    A.gencap(many, 4000, 200 * 60, T0, 51)
+    A.gencap(many, 1000, 40 * 60, T0, 51)
     starts = interval_starts(many)
-    p = subprocess.run(sensor_cmd(many, agg.addr, "s6", keys["s6"],
-                                  os.path.join(tmp, "spool-many")),
-                       capture_output=True, text=True, timeout=280)
-    check(p.returncode == 0 and archived(agg, "s6") == starts,
+    capped = A.Aggregator(tmp, agg.cmd[agg.cmd.index("-K") + 1],
+                          os.path.join(tmp, "data-capped"), grace=2,
+                          extra=["--open-budget", "0"]).start()
+    try:
+        p = subprocess.run(sensor_cmd(many, capped.addr, "s6", keys["s6"],
+                                      os.path.join(tmp, "spool-many")),
+                           capture_output=True, text=True, timeout=280)
+        stored = archived(capped, "s6")
+    finally:
+        capped.stop()
+    check("over the open interval cap" in capped.text() and
+          not re.search(r"records: .* 0 over the open interval cap",
+                        capped.text()),
+          "the capped aggregator refused records over its cap")
+    check(p.returncode == 0 and stored == starts,
           "%d intervals at once, more than the aggregator keeps open: all "
           "stored, exit %d" % (len(starts), p.returncode))
     check(p.stderr.count("too many open intervals for this sensor; "
