@@ -298,6 +298,8 @@ struct deriver {
 	struct summary *sum;
 	struct rrdq_derived *d;
 	int64_t done; /* intervals up to here are derived */
+	int64_t *v; /* the archive's intervals, listed when needed */
+	size_t n, pos;
 };
 
 static void
@@ -339,9 +341,18 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->sum = sum;
 	dv->d = d;
 	dv->done = INT64_MIN;
+	dv->v = NULL;
+	dv->n = dv->pos = 0;
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
+}
+
+static void
+deriver_free(struct deriver *dv)
+{
+	ingest_free(dv->g);
+	free(dv->v);
 }
 
 /*
@@ -353,27 +364,30 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
     const atomic_int *stop)
 {
 	struct ingest_stats st;
-	int64_t *v;
-	size_t n, i;
+	int64_t t;
 	int all = 1;
 
-	v = archive_intervals(dv->a, &n);
-	for (i = 0; i < n && v[i] <= upto; i++) {
-		if (v[i] <= dv->done)
+	/* Listed again only at its end: a large archive lists slowly. */
+	if (dv->pos == dv->n) {
+		free(dv->v);
+		dv->v = archive_intervals(dv->a, &dv->n);
+		dv->pos = 0;
+	}
+	for (; dv->pos < dv->n && (t = dv->v[dv->pos]) <= upto; dv->pos++) {
+		if (t <= dv->done)
 			continue;
 		if ((until > 0 && mono() > until) ||
 		    (stop != NULL && atomic_load(stop))) {
 			all = 0;
 			break;
 		}
-		if (archive_scan(dv->a, v[i], derive_one, dv) == -1)
+		if (archive_scan(dv->a, t, derive_one, dv) == -1)
 			log_warnx("interval %" PRId64 ": archive unreadable",
-			    v[i]);
+			    t);
 		/* One interval at a time: each is final once read. */
 		ingest_tick(dv->g, 0, 1);
-		dv->done = v[i];
+		dv->done = t;
 	}
-	free(v);
 	if (all && upto > dv->done)
 		dv->done = upto;
 	ingest_stats(dv->g, &st);
@@ -390,7 +404,7 @@ rrdq_derive(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
 
 	deriver_init(&dv, a, conf, w, sum, d);
 	deriver_run(&dv, upto, 0, NULL);
-	ingest_free(dv.g);
+	deriver_free(&dv);
 }
 
 static int
@@ -506,7 +520,7 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	if (w != NULL && s != NULL) {
 		deriver_init(&dv, a, &q->conf, w, s, d);
 		rc = catchup_derive(q, &dv, upto);
-		ingest_free(dv.g);
+		deriver_free(&dv);
 		if (rc == -1)
 			log_warnx("catch-up: %zu files not written in %s",
 			    d->failed, fresh);

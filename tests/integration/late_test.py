@@ -247,6 +247,8 @@ def main():
             check(not os.path.exists(os.path.join(seq.datadir,
                                                   "catchup.tmp")),
                   "no catch-up tree is left behind")
+            check(seq.stop() == 0 and once.stop() == 0,
+                  "both aggregators stop cleanly")
         except Exception:
             print(seq.text()[-3000:])
             raise
