@@ -381,12 +381,14 @@ ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
 	if (g->archive != NULL &&
 	    archive_append(g->archive, v->start, raw, len) == -1)
 		return -1;
+	/* Archived but not held: a resend appends it again, harmlessly. */
+	if (g->late != NULL &&
+	    g->late(v->start, g->sensors[sidx].id, g->late_arg) == -1)
+		return -1;
 	sset_add(seen, sidx);
 	sensor_heard(g, sidx, v->start, now);
 	g->st.late++;
 	g->st.stored++;
-	if (g->late != NULL)
-		g->late(v->start, g->sensors[sidx].id, g->late_arg);
 	v->ack = ACK_STORED;
 	return 0;
 }

@@ -26,8 +26,11 @@ struct ingest;
 
 /* Receives each final interval; takes ownership of the job. */
 typedef void (*ingest_final_fn)(struct rrd_job *, void *);
-/* Told of each late record stored: the final interval it belongs to. */
-typedef void (*ingest_late_fn)(int64_t start, const char *sensor, void *);
+/*
+ * Told of each late record archived, before it counts as stored: the final
+ * interval it belongs to.  -1: the record is not acknowledged.
+ */
+typedef int (*ingest_late_fn)(int64_t start, const char *sensor, void *);
 
 /* The earliest interval start accepted: 2000-01-01T00:00:00Z. */
 #define INGEST_EPOCH 946684800

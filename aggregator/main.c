@@ -352,12 +352,12 @@ agg_final(struct rrd_job *j, void *arg)
 }
 
 /* Late records go to the writer, which derives their intervals again. */
-static void
+static int
 agg_late(int64_t start, const char *sensor, void *arg)
 {
 	struct agg *a = arg;
 
-	rrdq_late(a->rrdq, start, sensor);
+	return rrdq_late(a->rrdq, start, sensor);
 }
 
 static void

@@ -250,15 +250,21 @@ lateset_describe(const struct lateset *s, char *buf, size_t len)
 		snprintf(buf, len, "found pending at start");
 }
 
-void
+int
 rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 {
 	double now = mono();
 
 	pthread_mutex_lock(&q->mu);
-	/* Before the record is acknowledged: a restart catches up too. */
+	/*
+	 * Before the record is acknowledged: a restart catches up too.  If the
+	 * marker cannot be written, the record is not acknowledged.
+	 */
 	if (q->late.n == 0 && !q->late.all) {
-		(void)marker_save(q->datadir, "catchup", start);
+		if (marker_save(q->datadir, "catchup", start) == -1) {
+			pthread_mutex_unlock(&q->mu);
+			return -1;
+		}
 		q->late_first = now;
 	}
 	lateset_interval(&q->late, start);
@@ -273,6 +279,7 @@ rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 	}
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+	return 0;
 }
 
 /* When the pending late records are due for a catch-up (mu held). */
@@ -300,6 +307,8 @@ struct deriver {
 	int64_t done; /* intervals up to here are derived */
 	int64_t *v; /* the archive's intervals, listed when needed */
 	size_t n, pos;
+	int64_t listed; /* upto when v was listed: v has every file to here */
+	uint32_t len;
 };
 
 static void
@@ -343,6 +352,8 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->done = INT64_MIN;
 	dv->v = NULL;
 	dv->n = dv->pos = 0;
+	dv->listed = INT64_MIN;
+	dv->len = conf->len;
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
@@ -353,6 +364,24 @@ deriver_free(struct deriver *dv)
 {
 	ingest_free(dv->g);
 	free(dv->v);
+}
+
+/* Derive interval t (a missing file is an interval without records). */
+static void
+deriver_one(struct deriver *dv, int64_t t)
+{
+	if (archive_scan(dv->a, t, derive_one, dv) == -1)
+		log_warnx("interval %" PRId64 ": archive unreadable", t);
+	/* One interval at a time: each is final once read. */
+	ingest_tick(dv->g, 0, 1);
+	dv->done = t;
+}
+
+static int
+deriver_paused(double until, const atomic_int *stop)
+{
+	return (until > 0 && mono() > until) ||
+	    (stop != NULL && atomic_load(stop));
 }
 
 /*
@@ -368,28 +397,37 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 	int all = 1;
 
 	/* Listed again only at its end: a large archive lists slowly. */
-	if (dv->pos == dv->n) {
+	if (dv->pos == dv->n ||
+	    (dv->listed == INT64_MIN && upto != INT64_MIN)) {
 		free(dv->v);
 		dv->v = archive_intervals(dv->a, &dv->n);
 		dv->pos = 0;
+		dv->listed = upto;
 	}
 	for (; dv->pos < dv->n && (t = dv->v[dv->pos]) <= upto; dv->pos++) {
 		if (t <= dv->done)
 			continue;
-		if ((until > 0 && mono() > until) ||
-		    (stop != NULL && atomic_load(stop))) {
+		if (deriver_paused(until, stop)) {
 			all = 0;
 			break;
 		}
-		if (archive_scan(dv->a, t, derive_one, dv) == -1)
-			log_warnx("interval %" PRId64 ": archive unreadable",
-			    t);
-		/* One interval at a time: each is final once read. */
-		ingest_tick(dv->g, 0, 1);
-		dv->done = t;
+		deriver_one(dv, t);
 	}
-	if (all && upto > dv->done)
-		dv->done = upto;
+	/*
+	 * Intervals written since the listing are not in it; each is one
+	 * length after the one before, so they are looked up by name.
+	 */
+	if (all && dv->listed != INT64_MIN && dv->listed != INT64_MAX) {
+		t = dv->done > dv->listed ? dv->done : dv->listed;
+		while (t <= upto - (int64_t)dv->len) {
+			if (deriver_paused(until, stop)) {
+				all = 0;
+				break;
+			}
+			t += dv->len;
+			deriver_one(dv, t);
+		}
+	}
 	ingest_stats(dv->g, &st);
 	dv->d->intervals = st.finalized;
 	dv->d->last = ingest_last_final(dv->g);
@@ -445,11 +483,20 @@ tree_swap(const char *fresh, const char *live)
 	}
 	/* A filesystem that cannot exchange: a moment without the tree. */
 	snprintf(old, sizeof(old), "%s.old", fresh);
-	if (rename(live, old) == -1 || rename(fresh, live) == -1 ||
-	    rename(old, fresh) == -1) {
+	if (rename(live, old) == -1) {
 		log_warn("catch-up: replacing %s", live);
 		return -1;
 	}
+	if (rename(fresh, live) == -1) {
+		/* The live tree goes back; the caller removes fresh only. */
+		log_warn("catch-up: replacing %s", live);
+		if (rename(old, live) == -1)
+			fatal("catch-up: %s is left at %s", live, old);
+		return -1;
+	}
+	/* Where the caller removes what the catch-up leaves. */
+	if (rename(old, fresh) == -1)
+		log_warn("catch-up: %s left behind", old);
 	return 0;
 }
 
@@ -508,7 +555,7 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	struct rrdw *w;
 	int rc = -1;
 
-	snprintf(fresh, sizeof(fresh), "%s/catchup.tmp", q->datadir);
+	snprintf(fresh, sizeof(fresh), "%s/catchup.d", q->datadir);
 	if (rmtree(fresh) == -1)
 		return -1;
 	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {

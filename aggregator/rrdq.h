@@ -38,7 +38,7 @@ void rrdq_push(struct rrdq *, struct rrd_job *);
  * A late record of interval start was archived (any thread): logged,
  * rate-limited, and applied by the next catch-up.
  */
-void rrdq_late(struct rrdq *, int64_t start, const char *sensor);
+int rrdq_late(struct rrdq *, int64_t start, const char *sensor);
 /*
  * Write everything queued (a job still failing is left to the next start,
  * which finalizes it again from the archive), stop the thread, free the

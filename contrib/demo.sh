@@ -54,8 +54,15 @@ done
 # shellcheck disable=SC2086
 wait $pids
 last=$((start + 3 * 86400 - step))
-for _ in $(seq 600); do
-	[ "$(cat "$out/data/last_final" 2>/dev/null || echo 0)" -ge $last ] && break
+# Until the RRDs hold the last interval and the records of any sensor that
+# came late (after the others had made an interval final) have been
+# applied by a catch-up (DATADIR/catchup gone); at most ten minutes.
+for _ in $(seq 3000); do
+	if [ "$(cat "$out/data/last_final" 2>/dev/null || echo 0)" -ge $last ] &&
+	    [ ! -e "$out/data/catchup" ]; then
+		break
+	fi
+	kill -0 $agg 2>/dev/null || break
 	sleep 0.2
 done
 kill -TERM $agg

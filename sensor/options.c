@@ -453,6 +453,12 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 		errx(1, "sending to an aggregator needs a key file (-K)");
 	/* One spool per sensor id, so that two sensors never share one. */
 	if (c->spool_dir == NULL && c->sensor_id != NULL) {
+		/* Not the spool base nor its parent. */
+		if (c->sensor_id[0] == '.')
+			errx(1,
+			    "sensor id \"%s\" cannot name a spool: it begins "
+			    "with a dot; give --spool",
+			    c->sensor_id);
 		size_t len =
 		    sizeof(SPOOL_BASE_DEFAULT) + strlen(c->sensor_id) + 1;
 

@@ -13,7 +13,7 @@ the moment it is sent; expected values are computed here from what was sent.
       versions wrote) leaves it out, says so, and last_final and every RRD
       end at the real data; a daemon started on a DATADIR whose last_final
       is in the future refuses to start and names rebuild;
-  (c) fast clocks: with 10 s intervals and 4 s grace, three sensors whose
+  (c) fast clocks: with 10 s intervals and 8 s grace, three sensors whose
       clocks run 0.5, 1 and 3 intervals fast send beside two on time, in
       real time; every interval's RRD value equals the mean of the five
       sensors' records and sensors.rrd reads 5: no on-time record is late;
@@ -166,7 +166,7 @@ def rebuild_future(tmp):
 
 def fast_clocks(tmp):
     """Two sensors on time and three fast, sending in real time."""
-    step, grace, nint = 10, 4, 6
+    step, grace, nint = 10, 8, 6
     offsets = {"on1": 0.0, "on2": 0.0, "fast05": 0.5, "fast1": 1.0,
                "fast3": 3.0}
     kf, keys = A.make_keys(tmp, list(offsets))

@@ -245,7 +245,7 @@ def main():
                               if same else ""))
             check_top(seq.datadir, once.datadir, avgs, reporters)
             check(not os.path.exists(os.path.join(seq.datadir,
-                                                  "catchup.tmp")),
+                                                  "catchup.d")),
                   "no catch-up tree is left behind")
             check(seq.stop() == 0 and once.stop() == 0,
                   "both aggregators stop cleanly")
