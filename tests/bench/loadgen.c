@@ -613,6 +613,26 @@ lg_report(struct lg *g)
 	fflush(stdout);
 }
 
+/* Everything main() made, so that LeakSanitizer sees none left. */
+static void
+lg_free(struct lg *g)
+{
+	uint32_t i;
+
+	for (i = 0; i <= g->nsensors; i++)
+		if (g->s[i].bev != NULL)
+			bufferevent_free(g->s[i].bev);
+	for (i = 0; i < g->pool; i++)
+		free(g->tpl[i].e);
+	free(g->tpl);
+	free(g->s);
+	free(g->ring);
+	free(g->lat);
+	free(g->buf);
+	event_free(g->tick);
+	event_base_free(g->base);
+}
+
 static int
 lg_open_log(struct lg *g, const char *path)
 {
@@ -689,7 +709,7 @@ main(int argc, char **argv)
 	char host[256], port[8];
 	const char *addr = NULL, *keysout = NULL, *logout = NULL;
 	uint32_t i;
-	int ch;
+	int ch, rc;
 
 	memset(&g, 0, sizeof(g));
 	g.nsensors = 10000;
@@ -818,9 +838,11 @@ main(int argc, char **argv)
 		lg_connect_more(&g);
 	event_base_dispatch(g.base);
 	lg_report(&g);
+	rc = g.dead > 0 || g.lost > 0 || g.rejected > 0 ? 2 : 0;
 	if (g.log != NULL && fclose(g.log) == EOF) {
 		fprintf(stderr, "loadgen: %s: %s\n", logout, strerror(errno));
-		return 1;
+		rc = 1;
 	}
-	return g.dead > 0 || g.lost > 0 || g.rejected > 0 ? 2 : 0;
+	lg_free(&g);
+	return rc;
 }
