@@ -207,6 +207,15 @@ def rrd_fetch(path, start, end, step=60, daemon=None):
     return rows
 
 
+def vm_hwm(pid):
+    """A process's peak resident memory in bytes (VmHWM), 0 if unknown."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def close(a, b):
     return a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 

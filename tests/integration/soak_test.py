@@ -173,13 +173,6 @@ def read_log(path):
     return templates, acks
 
 
-def vm_hwm(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
 
 def main():
     # Under AddressSanitizer, freed memory waits in a quarantine of up to
@@ -269,7 +262,7 @@ def main():
                 reporters[start] += 1
             last = max(reporters)
             agg.wait_final(last, timeout=120)
-            hwm = vm_hwm(agg.proc.pid)
+            hwm = A.vm_hwm(agg.proc.pid)
             print("aggregator peak RSS %.1f MiB" % (hwm / 1048576))
             check(hwm < 256 << 20, "aggregator peak RSS %.1f MiB < 256 MiB" %
                   (hwm / 1048576))
