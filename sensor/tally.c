@@ -5,6 +5,8 @@
 #include "tally.h"
 
 static struct counts *tally_place(struct tally *, int64_t sec);
+static void tally_first_clock(struct tally *, int64_t sec);
+static void tally_first_settle(struct tally *);
 
 void
 tally_init(struct tally *t, uint32_t len, const struct prefixes *monitor,
@@ -41,14 +43,25 @@ tally_fast(struct tally *t)
 	t->fast_len = t->open && !t->suspect ? t->len : 0;
 }
 
+/* Open the first interval; outliers seen before it are counted there. */
+static void
+tally_open(struct tally *t, int64_t sec)
+{
+	counts_reset(t->cur, interval_start(sec, t->len), t->len);
+	t->cur->t.outliers = t->first_outliers;
+	t->first_outliers = 0;
+	t->open = 1;
+	tally_fast(t);
+}
+
 void
 tally_begin(struct tally *t, int64_t sec)
 {
 	if (t->open)
 		return;
-	counts_reset(t->cur, interval_start(sec, t->len), t->len);
-	t->open = 1;
-	tally_fast(t);
+	tally_first_clock(t, sec);
+	if (!t->open)
+		tally_open(t, sec);
 }
 
 static void
@@ -139,6 +152,7 @@ tally_advance(struct tally *t, int64_t sec)
 
 	if (!interval_valid(sec))
 		return;
+	tally_first_clock(t, sec);
 	tally_decide(t, sec);
 	target = interval_start(sec, t->len);
 	if (!t->open) {
@@ -154,6 +168,7 @@ tally_advance(struct tally *t, int64_t sec)
 void
 tally_finish(struct tally *t)
 {
+	tally_first_settle(t);
 	if (!t->open)
 		return;
 	/* Nothing came after it to confirm it. */
@@ -172,6 +187,7 @@ tally_tick(struct tally *t, int64_t now, int64_t slack)
 {
 	if (!interval_valid(now))
 		return 0;
+	tally_first_clock(t, now);
 	tally_decide(t, now);
 	if (t->open && t->cur->start > now + slack) {
 		tally_restart(t, now);
@@ -209,11 +225,11 @@ tally_place(struct tally *t, int64_t sec)
 	int64_t target;
 
 	if (!t->open && interval_valid(sec)) {
-		tally_begin(t, sec);
+		tally_open(t, sec);
 		return t->cur;
 	}
 	if (!t->open)
-		tally_begin(t, 0);
+		tally_open(t, 0);
 	oldest = t->prev_open ? t->prev : t->cur;
 	if (!interval_valid(sec) || sec < oldest->start) {
 		oldest->t.late++;
@@ -231,10 +247,113 @@ tally_place(struct tally *t, int64_t sec)
 	return t->cur;
 }
 
+static int
+tally_near(int64_t a, int64_t b, int64_t gap)
+{
+	return a - b <= gap && b - a <= gap;
+}
+
+/* Count a packet as tally_packet() does once its class is known. */
+static void
+tally_count(struct tally *t, int64_t sec, const struct pkt *pk)
+{
+	struct counts *c;
+
+	if ((c = tally_slow(t, sec, pk)) != NULL)
+		counts_add(c, pk);
+}
+
+/* The oldest held first packet was an outlier. */
+static void
+tally_first_drop(struct tally *t)
+{
+	t->first_outliers++;
+	t->first_sec[0] = t->first_sec[1];
+	t->first[0] = t->first[1];
+	t->nfirst--;
+}
+
+/*
+ * The oldest held first packet opens the intervals; one held after it goes
+ * the usual way, a suspect if it lies beyond the gap, so that what comes
+ * next decides it as it would any suspect.
+ */
+static void
+tally_first_open(struct tally *t)
+{
+	int n = t->nfirst;
+
+	t->nfirst = 0;
+	counts_add(tally_place(t, t->first_sec[0]), &t->first[0]);
+	if (n == 2)
+		tally_count(t, t->first_sec[1], &t->first[1]);
+}
+
+/* Nothing more will decide: the oldest held packet opens. */
+static void
+tally_first_settle(struct tally *t)
+{
+	if (t->nfirst > 0)
+		tally_first_open(t);
+}
+
+/*
+ * The clock decides the held first packets: the first within the gap of
+ * it opens the intervals, those before it are outliers; if none is, all
+ * are, and the caller opens the interval of the clock.
+ */
+static void
+tally_first_clock(struct tally *t, int64_t sec)
+{
+	while (t->nfirst > 0) {
+		if (tally_near(t->first_sec[0], sec, t->max_gap)) {
+			tally_first_open(t);
+			return;
+		}
+		tally_first_drop(t);
+	}
+}
+
+/*
+ * A packet before any interval is open, with the outlier rule on: which
+ * of the held packets does it confirm?  The oldest held one if it lies
+ * within the gap of it (a second one held goes on as a suspect), else
+ * the second one, the oldest being an outlier; if neither, the oldest is
+ * an outlier and this packet is held in turn.
+ */
+static struct counts *
+tally_first(struct tally *t, int64_t sec, const struct pkt *pk)
+{
+	if (!interval_valid(sec)) {
+		/* An impossible timestamp tells nothing: as at the end. */
+		tally_first_settle(t);
+		tally_decide(t, sec);
+		return tally_place(t, sec);
+	}
+	if (t->nfirst > 0 && tally_near(t->first_sec[0], sec, t->max_gap)) {
+		tally_first_open(t);
+		return tally_slow(t, sec, pk);
+	}
+	if (t->nfirst == 2 && tally_near(t->first_sec[1], sec, t->max_gap)) {
+		tally_first_drop(t);
+		tally_first_open(t);
+		return tally_slow(t, sec, pk);
+	}
+	if (t->nfirst == 2)
+		tally_first_drop(t);
+	t->first_sec[t->nfirst] = sec;
+	t->first[t->nfirst] = *pk;
+	t->first[t->nfirst].dst = NULL; /* points into a buffer about to go */
+	t->nfirst++;
+	return NULL;
+}
+
 /* Out of line: anything but a packet inside cur with nothing held. */
 struct counts *
 tally_slow(struct tally *t, int64_t sec, const struct pkt *pk)
 {
+	if (!t->open && t->max_gap != 0)
+		return tally_first(t, sec, pk);
 	tally_decide(t, sec);
 	if (tally_far(t, sec)) {
 		t->suspect = 1;

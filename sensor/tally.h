@@ -17,8 +17,27 @@
  * intervals close and counting starts again there); otherwise the
  * suspect was a stray timestamp, an outlier, counted only in the open
  * interval's outlier total: it opens no interval and reports no gap.  So
- * one packet stamped years ahead costs nothing, and only one packet is
- * ever held.  With nothing after it, a suspect is an outlier.
+ * one packet stamped years ahead costs nothing.  With nothing after it, a
+ * suspect is an outlier.
+ *
+ * The first packets, before any interval is open, have nothing to be
+ * measured against, so the first interval waits for a packet that the
+ * next one, or the one after it, confirms (lies within the gap of): the
+ * packets before it are outliers, counted in the first interval.  The
+ * tally holds up to two of them: the first, and if the next lies beyond
+ * the gap, that one too.  A third packet near the first opens it, and the
+ * second goes on as a suspect that this third one decides; near the
+ * second only, the first was an outlier and the second opens; near
+ * neither, the first was an outlier and the third is held in its place.
+ * With nothing after them the oldest held packet opens (a capture of one
+ * packet is counted), and the other is a suspect with nothing after it.
+ * So a capture whose first packet is stamped years off counts as without
+ * it, and a real jump that two packets confirm is followed.  Live, the
+ * intervals open on the clock before any packet (tally_begin), so a first
+ * packet is a suspect as any other and the clock decides it on the next
+ * tick; a clock reading decides held first packets too (the first within
+ * the gap of it opens, those before it are outliers).  At most three
+ * packets are ever held.
  */
 #ifndef TEITEN_TALLY_H
 #define TEITEN_TALLY_H
@@ -48,6 +67,11 @@ struct tally {
 	int suspect; /* held is a packet at held_sec, not yet counted */
 	int64_t held_sec;
 	struct pkt held;
+	/* Nothing open yet: up to two first packets wait (see above). */
+	int nfirst;
+	int64_t first_sec[2];
+	struct pkt first[2];
+	uint64_t first_outliers; /* counted when the first interval opens */
 	const struct prefixes *monitor; /* NULL: every address */
 	tally_emit_fn emit;
 	tally_gap_fn gap;
@@ -59,11 +83,17 @@ void tally_init(struct tally *, uint32_t len, const struct prefixes *,
 void tally_free(struct tally *);
 /* Seconds beyond the open intervals that make a timestamp a suspect. */
 void tally_set_max_gap(struct tally *, int64_t gap);
-/* Open the interval containing sec if none is open yet. */
+/*
+ * Open the interval containing sec if none is open yet, after the clock
+ * reading sec decided any first packets held.
+ */
 void tally_begin(struct tally *, int64_t sec);
 /* Close every interval that ends at or before sec; open the one after. */
 void tally_advance(struct tally *, int64_t sec);
-/* Close the open intervals, if any; a suspect still held is an outlier. */
+/*
+ * Close the open intervals, if any; a suspect still held is an outlier,
+ * and of first packets still held the oldest opens.
+ */
 void tally_finish(struct tally *);
 /*
  * The live clock reads now: decide a held suspect by it, and if the open

@@ -579,11 +579,12 @@ test_tally_outlier_confirmed(void **state)
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
 	tally_set_max_gap(&t, 3600);
 	packet_at(&t, 10);
+	packet_at(&t, 11); /* confirms the first packet (test_tally_first) */
 	packet_at(&t, 10 + 7200); /* held */
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 10 + 7205); /* confirms it */
 	assert_int_equal(e.n, 2);
-	assert_emit(&e, 0, 0, 1);
+	assert_emit(&e, 0, 0, 2);
 	assert_gap(&e, 1, 60, 7200 / 60 - 1, 60);
 	tally_finish(&t);
 	assert_int_equal(e.n, 3);
@@ -613,6 +614,7 @@ test_tally_outlier_behind(void **state)
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
 	tally_set_max_gap(&t, 86400);
 	packet_at(&t, 1000000000);
+	packet_at(&t, 1000000000); /* confirms the first packet */
 	packet_at(&t, 0); /* 1970 */
 	packet_at(&t, 2061000000); /* decides 1970, and is held itself */
 	packet_at(&t, 1000000001); /* decides 2035 */
@@ -620,7 +622,7 @@ test_tally_outlier_behind(void **state)
 	packet_at(&t, 2061000000); /* the last packet: never confirmed */
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
-	assert_emit(&e, 0, 999999960, 3);
+	assert_emit(&e, 0, 999999960, 4);
 	assert_int_equal(e.v[0].late, 0);
 	assert_int_equal(e.v[0].outliers, 3);
 	tally_free(&t);
@@ -628,8 +630,8 @@ test_tally_outlier_behind(void **state)
 
 /*
  * A jump far back that the next packet confirms (captures concatenated
- * out of order, or a stray first packet) starts counting again there,
- * instead of making every later packet late.
+ * out of order) starts counting again there, instead of making every
+ * later packet late.
  */
 static void
 test_tally_outlier_back_confirmed(void **state)
@@ -641,18 +643,223 @@ test_tally_outlier_back_confirmed(void **state)
 	memset(&e, 0, sizeof(e));
 	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
 	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000); /* a stray first packet */
-	packet_at(&t, 1000000000);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 2061000001);
+	packet_at(&t, 1000000000); /* held */
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 1000000001);
 	assert_int_equal(e.n, 1);
-	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
 	packet_at(&t, 1000000070);
 	tally_finish(&t);
 	assert_int_equal(e.n, 3);
 	assert_emit(&e, 1, 999999960, 2);
 	assert_int_equal(e.v[1].late, 0);
+	assert_int_equal(e.v[1].outliers, 0);
 	assert_emit(&e, 2, 1000000020, 1);
+	tally_free(&t);
+}
+
+/*
+ * Before any interval is open there is nothing to measure a packet
+ * against: a first packet far from the ones after it (years ahead or
+ * behind) is an outlier, and opens nothing.
+ */
+static void
+test_tally_first(void **state)
+{
+	static const int64_t strays[] = {2061000000, 31536000, 0, -1000000000};
+	struct tally t;
+	struct events e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(strays); i++) {
+		memset(&e, 0, sizeof(e));
+		tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+		tally_set_max_gap(&t, 86400);
+		packet_at(&t, strays[i]);
+		packet_at(&t, 1000000000);
+		assert_int_equal(e.n, 0);
+		packet_at(&t, 1000000001); /* the first was an outlier */
+		packet_at(&t, 1000000030); /* 999999960 stays open */
+		assert_int_equal(e.n, 0);
+		tally_finish(&t);
+		assert_int_equal(e.n, 2);
+		assert_emit(&e, 0, 999999960, 2);
+		assert_int_equal(e.v[0].outliers, 1);
+		assert_int_equal(e.v[0].late, 0);
+		assert_emit(&e, 1, 1000000020, 1);
+		assert_int_equal(e.v[1].outliers, 0);
+		tally_free(&t);
+	}
+
+	/* A stray second packet: the first opens, the stray is an outlier. */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 1000000000);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 1000000001);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 2);
+	assert_int_equal(e.v[0].outliers, 1);
+	tally_free(&t);
+
+	/* Two strays, then the real time: both are outliers. */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 31536000);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 1000000000);
+	assert_int_equal(e.n, 0);
+	packet_at(&t, 1000000001);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 2);
+	assert_int_equal(e.v[0].outliers, 2);
+	tally_free(&t);
+
+	/*
+	 * The first two packets at the same far time, the capture going on
+	 * there: followed, nothing is an outlier.
+	 */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 2061000070);
+	tally_finish(&t);
+	assert_int_equal(e.n, 2);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
+	assert_int_equal(e.v[0].outliers, 0);
+	assert_emit(&e, 1, 2061000060, 1);
+	tally_free(&t);
+
+	/*
+	 * A third packet within the gap of both held ones loses nothing:
+	 * the first opens, the second is confirmed by the third.
+	 */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 3600);
+	packet_at(&t, 0);
+	packet_at(&t, 4000);
+	packet_at(&t, 2000);
+	tally_finish(&t);
+	assert_int_equal(e.n, 3);
+	assert_emit(&e, 0, 0, 1);
+	assert_gap(&e, 1, 60, 3960 / 60 - 1, 60);
+	assert_emit(&e, 2, 3960, 2);
+	assert_int_equal(e.v[2].late, 1);
+	assert_int_equal(e.v[2].outliers, 0);
+	tally_free(&t);
+
+	/*
+	 * With nothing after it, a single packet is counted; of two far
+	 * apart, the first, and the last one is an outlier.
+	 */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
+	assert_int_equal(e.v[0].outliers, 0);
+	memset(&e, 0, sizeof(e));
+	packet_at(&t, 1000000000);
+	packet_at(&t, 2061000000);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 1);
+	assert_int_equal(e.v[0].outliers, 1);
+	tally_free(&t);
+
+	/* An impossible timestamp decides nothing: as at the end, then late. */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 1000000000);
+	packet_at(&t, INT64_MAX);
+	packet_at(&t, 1000000001);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 3);
+	assert_int_equal(e.v[0].late, 1);
+	tally_free(&t);
+
+	/* Without the outlier rule the first packet opens at once. */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 1000000000);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
+	assert_int_equal(e.v[0].late, 1);
+	tally_free(&t);
+}
+
+/*
+ * A clock reading decides held first packets: those far from it are
+ * outliers and the interval of the clock opens; one near it opens.  Live,
+ * the intervals open on the clock before any packet, so a stray first
+ * packet is an ordinary suspect, decided on the next tick, and the
+ * interval closes on time.
+ */
+static void
+test_tally_first_clock(void **state)
+{
+	struct tally t;
+	struct events e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 31536000);
+	tally_advance(&t, 1000000000);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(t.cur->start, 999999960);
+	tally_advance(&t, 1000000020);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 0);
+	assert_int_equal(e.v[0].outliers, 2);
+	tally_free(&t);
+
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	packet_at(&t, 2061000000);
+	packet_at(&t, 1000000000);
+	assert_int_equal(tally_tick(&t, 1000000003, 2), 0);
+	assert_int_equal(t.cur->start, 999999960);
+	tally_finish(&t);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 1);
+	assert_int_equal(e.v[0].outliers, 1);
+	tally_free(&t);
+
+	/* Live: open on the clock, a first packet years ahead or behind. */
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_set_max_gap(&t, 86400);
+	tally_begin(&t, 1000000000);
+	packet_at(&t, 2061000000);
+	assert_int_equal(tally_tick(&t, 1000000001, 2), 0);
+	packet_at(&t, 31536000);
+	packet_at(&t, 1000000002);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(tally_tick(&t, 1000000022, 2), 0);
+	assert_int_equal(e.n, 1);
+	assert_emit(&e, 0, 999999960, 1);
+	assert_int_equal(e.v[0].outliers, 2);
+	tally_finish(&t);
 	tally_free(&t);
 }
 
@@ -867,6 +1074,8 @@ main(void)
 	    cmocka_unit_test(test_tally_outlier_confirmed),
 	    cmocka_unit_test(test_tally_outlier_behind),
 	    cmocka_unit_test(test_tally_outlier_back_confirmed),
+	    cmocka_unit_test(test_tally_first),
+	    cmocka_unit_test(test_tally_first_clock),
 	    cmocka_unit_test(test_tally_tick),
 	    cmocka_unit_test(test_tally_negative),
 	    cmocka_unit_test(test_tally_monitored),
