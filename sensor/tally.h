@@ -32,12 +32,14 @@
  * With nothing after them the oldest held packet opens (a capture of one
  * packet is counted), and the other is a suspect with nothing after it.
  * So a capture whose first packet is stamped years off counts as without
- * it, and a real jump that two packets confirm is followed.  Live, the
+ * it, and a real jump that two packets confirm is followed; a single
+ * first packet before a real jump looks the same as a stray one and is
+ * an outlier too.  Live, the
  * intervals open on the clock before any packet (tally_begin), so a first
  * packet is a suspect as any other and the clock decides it on the next
  * tick; a clock reading decides held first packets too (the first within
- * the gap of it opens, those before it are outliers).  At most three
- * packets are ever held.
+ * the gap of it opens, those before it are outliers).  At most two
+ * packets are ever held, both before the first interval opens, one after.
  */
 #ifndef TEITEN_TALLY_H
 #define TEITEN_TALLY_H

@@ -1,8 +1,12 @@
 """The sensor never wedges (issue 8), with real processes:
-- a day of packets with one packet stamped 2035 in the middle: --print
-  gives exactly the counts of the day without it (computed here from the
-  packets this test wrote), no empty intervals, the outlier counted, and
-  it runs about as fast as the capture without that packet;
+- a day of packets with one packet stamped 2035 in the middle, or first
+  (also stamped 1971), or last (also 1971): --print gives exactly the
+  counts of the day without it (computed here from the packets this test
+  wrote), no empty intervals, the outlier counted, and it runs about as
+  fast as the capture without that packet;
+- a capture that really resumes two days later, or whose first two
+  packets really are years before the rest: every packet counted where
+  it belongs, the empty intervals between reported, no outlier;
 - an undecodable record and a record of another sensor in the spool are
   set aside, every other record is stored, and -r exits (status 1, with a
   summary line saying why);
@@ -40,6 +44,7 @@ import teiten_testlib as T  # noqa: E402
 T0 = 1700000040  # a multiple of 60
 DAY = 86400
 STRAY = 2061000000  # in 2035
+STRAY_PAST = 40000000  # in 1971
 FAILURES = []
 
 
@@ -93,44 +98,83 @@ def timed_print(pcap):
     return p, time.monotonic() - t
 
 
+def count_frames(pkts):
+    expected = {}
+    for sec, proto, port in pkts:
+        k = (sec // 60 * 60, proto, port)
+        expected[k] = expected.get(k, 0) + 1
+    return expected
+
+
 def test_stray(tmp):
+    """One packet stamped years off, in the middle, first or last."""
     pkts = day_packets(8)
     frames = [(sec, ipv4_packet(proto, port, i))
               for i, (sec, proto, port) in enumerate(pkts)]
     clean = os.path.join(tmp, "day.pcap")
     write_pcap(clean, frames)
-    mid = len(frames) // 2
-    stray = os.path.join(tmp, "day-stray.pcap")
-    write_pcap(stray, frames[:mid] + [(STRAY, ipv4_packet("tcp", 4444, 7))] +
-               frames[mid:])
-    expected = {}
-    for sec, proto, port in pkts:
-        k = (sec // 60 * 60, proto, port)
-        expected[k] = expected.get(k, 0) + 1
-
+    expected = count_frames(pkts)
     pc, tclean = timed_print(clean)
-    ps, tstray = timed_print(stray)
-    got = T.parse_print(ps.stdout)
-    diff = T.diff_counts(expected, got)
-    check(not diff, "a day plus one packet stamped 2035: --print gives the "
-          "day's %d packets exactly%s" % (len(pkts), "\n" + "\n".join(diff)
-                                          if diff else ""))
     check(T.parse_print(pc.stdout) == expected,
-          "the capture without it gives the same")
-    check(" empty" not in ps.stderr,
-          "no empty intervals reported for the stray packet")
-    total = [line for line in ps.stderr.splitlines()
-             if line.startswith("total over ")]
-    check(total and total[0].endswith(" outliers 1") and
-          T.total_seen(ps.stderr) == len(pkts) and
-          "1 packets with a stray timestamp" in ps.stderr,
-          "the outlier is counted apart: %s" % (total[-1] if total else
-                                                ps.stderr[-300:]))
+          "the capture without a stray packet gives the day's counts")
     nint = pkts[-1][0] // 60 - pkts[0][0] // 60 + 1
-    check(total and total[0].startswith("total over %d intervals" % nint),
-          "intervals reported: the day's %d only" % nint)
-    check(tstray <= 3 * tclean + 2, "as fast: %.2fs against %.2fs without "
-          "the stray packet" % (tstray, tclean))
+    mid = len(frames) // 2
+    for where, pos, stamp, year in [
+            ("in the middle", mid, STRAY, 2035),
+            ("first", 0, STRAY, 2035),
+            ("first", 0, STRAY_PAST, 1971),
+            ("last", len(frames), STRAY, 2035),
+            ("last", len(frames), STRAY_PAST, 1971)]:
+        what = "a day plus one packet stamped %d, %s" % (year, where)
+        stray = os.path.join(tmp, "day-stray-%d-%d.pcap" % (pos, year))
+        write_pcap(stray, frames[:pos] +
+                   [(stamp, ipv4_packet("tcp", 4444, 7))] + frames[pos:])
+        ps, tstray = timed_print(stray)
+        got = T.parse_print(ps.stdout)
+        diff = T.diff_counts(expected, got)
+        check(not diff, "%s: --print gives the day's %d packets exactly%s"
+              % (what, len(pkts), "\n" + "\n".join(diff) if diff else ""))
+        check(" empty" not in ps.stderr,
+              "%s: no empty intervals reported" % what)
+        total = [line for line in ps.stderr.splitlines()
+                 if line.startswith("total over ")]
+        check(total and total[0].endswith(" outliers 1") and
+              T.total_seen(ps.stderr) == len(pkts) and
+              "1 packets with a stray timestamp" in ps.stderr,
+              "%s: the outlier is counted apart: %s" % (
+                  what, total[-1] if total else ps.stderr[-300:]))
+        check(total and total[0].startswith("total over %d intervals" %
+                                            nint),
+              "%s: intervals reported: the day's %d only" % (what, nint))
+        check(tstray <= 3 * tclean + 2, "%s: as fast: %.2fs against %.2fs "
+              "without the stray packet" % (what, tstray, tclean))
+
+
+def test_jump(tmp):
+    """A capture that really resumes two days later, or really starts
+    years later than its first two packets: followed, nothing is an
+    outlier, the empty intervals between are reported."""
+    half = day_packets(9)[:500]
+    later = [(sec + 2 * DAY, proto, port) for sec, proto, port in half]
+    cases = [("a capture that resumes two days later", half + later),
+             ("a capture whose first two packets are in 1971",
+              [(STRAY_PAST, "tcp", 22), (STRAY_PAST, "udp", 23)] + half)]
+    for what, pkts in cases:
+        path = os.path.join(tmp, "jump-%d.pcap" % len(FAILURES))
+        write_pcap(path, [(sec, ipv4_packet(proto, port, i))
+                          for i, (sec, proto, port) in enumerate(pkts)])
+        p = T.run_sensor(["-r", path, "--print", "-n", "60"])
+        diff = T.diff_counts(count_frames(pkts), T.parse_print(p.stdout))
+        check(not diff, "%s: --print gives all %d packets%s" % (
+            what, len(pkts), "\n" + "\n".join(diff) if diff else ""))
+        total = [line for line in p.stderr.splitlines()
+                 if line.startswith("total over ")]
+        nint = pkts[-1][0] // 60 - pkts[0][0] // 60 + 1
+        check(total and total[0].startswith("total over %d intervals" %
+                                            nint) and
+              total[0].endswith(" outliers 0") and " empty" in p.stderr,
+              "%s: every interval between reported, no outlier: %s" % (
+                  what, total[0] if total else p.stderr[-300:]))
 
 
 # --- With an aggregator ---------------------------------------------------
@@ -574,6 +618,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
         test_stray(tmp)
+        test_jump(tmp)
         if os.geteuid() != 0:
             print("NOTE: not root; the spool parts are skipped")
             return 1 if FAILURES else 0
