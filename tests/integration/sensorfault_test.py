@@ -130,8 +130,10 @@ def test_stray(tmp):
         write_pcap(stray, frames[:pos] +
                    [(stamp, ipv4_packet("tcp", 4444, 7))] + frames[pos:])
         ps, tstray = timed_print(stray)
-        got = T.parse_print(ps.stdout)
-        diff = T.diff_counts(expected, got)
+        try:
+            diff = T.diff_counts(expected, T.parse_print(ps.stdout))
+        except AssertionError as e:  # out of contract-3 order
+            diff = [str(e)]
         check(not diff, "%s: --print gives the day's %d packets exactly%s"
               % (what, len(pkts), "\n" + "\n".join(diff) if diff else ""))
         check(" empty" not in ps.stderr,
@@ -164,7 +166,10 @@ def test_jump(tmp):
         write_pcap(path, [(sec, ipv4_packet(proto, port, i))
                           for i, (sec, proto, port) in enumerate(pkts)])
         p = T.run_sensor(["-r", path, "--print", "-n", "60"])
-        diff = T.diff_counts(count_frames(pkts), T.parse_print(p.stdout))
+        try:
+            diff = T.diff_counts(count_frames(pkts), T.parse_print(p.stdout))
+        except AssertionError as e:  # out of contract-3 order
+            diff = [str(e)]
         check(not diff, "%s: --print gives all %d packets%s" % (
             what, len(pkts), "\n" + "\n".join(diff) if diff else ""))
         total = [line for line in p.stderr.splitlines()
