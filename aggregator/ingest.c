@@ -21,6 +21,8 @@ struct sensor_state {
 	time_t last_seen; /* wall clock of its newest record */
 	uint32_t nopen; /* open intervals it has reported */
 	uint64_t refused[REFUSE_REASONS];
+	struct rrd_fault pending; /* faults not yet in a job */
+	int faulty; /* pending holds a count */
 };
 
 /* A set of sensors by index, growing as sensors appear. */
@@ -62,6 +64,8 @@ struct ingest {
 	struct final_set *fin; /* sorted by start */
 	size_t nfin, fcap;
 	int replaying; /* archived records: the open cap does not apply */
+	int live; /* the record came from a sensor now: faults count */
+	size_t nfaulty; /* sensors with pending faults */
 	size_t open_bytes; /* memory held by open intervals */
 	/*
 	 * What open intervals may take before sensors over their cap are asked
@@ -367,11 +371,30 @@ sensor_heard(struct ingest *g, uint32_t sidx, int64_t start, time_t now)
 	g->sensors[sidx].last_seen = now;
 }
 
+/*
+ * The sensor's faults not yet in a job, for its health series; NULL for
+ * records read back from the archive, which were counted when they came.
+ */
+static struct rrd_fault *
+sensor_faults(struct ingest *g, uint32_t sidx)
+{
+	struct sensor_state *s = &g->sensors[sidx];
+
+	if (!g->live)
+		return NULL;
+	if (!s->faulty) {
+		s->faulty = 1;
+		g->nfaulty++;
+	}
+	return &s->pending;
+}
+
 static int
 ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
     time_t now, struct ingest_verdict *v)
 {
 	struct sset *seen = final_seen(g, v->start);
+	struct rrd_fault *f;
 
 	if (sset_has(seen, sidx)) {
 		g->st.duplicates++;
@@ -387,6 +410,8 @@ ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
 		return -1;
 	sset_add(seen, sidx);
 	sensor_heard(g, sidx, v->start, now);
+	if ((f = sensor_faults(g, sidx)) != NULL)
+		f->late++;
 	g->st.late++;
 	g->st.stored++;
 	v->ack = ACK_STORED;
@@ -397,6 +422,12 @@ static int
 ingest_refuse(struct ingest *g, uint32_t sidx, struct ingest_verdict *v,
     int reason)
 {
+	struct rrd_fault *f = sensor_faults(g, sidx);
+
+	if (f != NULL && reason == REFUSE_OPEN)
+		f->deferred++;
+	else if (f != NULL)
+		f->refused++;
 	g->sensors[sidx].refused[reason]++;
 	g->st.refused[reason]++;
 	v->ack = ACK_REFUSED;
@@ -461,6 +492,7 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 	int rc, reason;
 
 	memset(v, 0, sizeof(*v));
+	g->live = sensor != NULL;
 	record_init(&r);
 	if (record_decode(&r, raw, len, &v->why) == -1)
 		goto reject;
@@ -485,10 +517,40 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 	record_clear(&r);
 	return rc;
 reject:
+	if (sensor != NULL)
+		sensor_faults(g, sensor_index(g, sensor))->rejected++;
 	g->st.rejected++;
 	record_clear(&r);
 	v->ack = ACK_REJECTED;
 	return 0;
+}
+
+struct rrd_job *
+ingest_faults(struct ingest *g, int64_t start)
+{
+	struct rrd_job *j = xcalloc(1, sizeof(*j));
+	struct sensor_state *s;
+	size_t i;
+
+	j->start = start;
+	j->len = g->len;
+	j->faults_only = 1;
+	if (g->nfaulty == 0)
+		return j;
+	j->fault = xcalloc(g->nfaulty, sizeof(*j->fault));
+	for (i = 0; i < g->nsensors && j->nfault < g->nfaulty; i++) {
+		s = &g->sensors[g->by_id[i]]; /* by id, as rrdw wants them */
+		if (!s->faulty)
+			continue;
+		j->fault[j->nfault] = s->pending;
+		snprintf(j->fault[j->nfault].id, sizeof(j->fault[0].id), "%s",
+		    s->id);
+		j->nfault++;
+		memset(&s->pending, 0, sizeof(s->pending));
+		s->faulty = 0;
+	}
+	g->nfaulty = 0;
+	return j;
 }
 
 static struct rrd_job *

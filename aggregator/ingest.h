@@ -79,6 +79,13 @@ int ingest_record(struct ingest *, const char *sensor, const uint8_t *raw,
     size_t len, time_t now, struct ingest_verdict *);
 /* Reload the archived intervals after last_final (start-up after a crash). */
 int ingest_recover(struct ingest *, time_t now);
+/*
+ * The faults of each sensor (late, refused, deferred, rejected records)
+ * counted since the last call, as a job for the interval of the
+ * aggregator's clock that starts at start: they are dated by arrival, as
+ * the records they count may carry any time.
+ */
+struct rrd_job *ingest_faults(struct ingest *, int64_t start);
 /* Finalize what is final at now; with force, everything open. */
 void ingest_tick(struct ingest *, time_t now, int force);
 void ingest_stats(const struct ingest *, struct ingest_stats *);

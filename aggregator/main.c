@@ -47,6 +47,7 @@ struct agg_conf {
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */
+	unsigned queue_budget; /* MiB */
 	int foreground, verbose, rebuild;
 };
 
@@ -60,6 +61,7 @@ struct agg {
 	struct ingest *ingest;
 	struct server *server;
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
+	int64_t faults_at; /* the interval of this clock faults go to */
 };
 
 enum {
@@ -69,7 +71,8 @@ enum {
 	OPT_SKEW,
 	OPT_AUTH_TIMEOUT,
 	OPT_LATE_SETTLE,
-	OPT_OPEN_BUDGET
+	OPT_OPEN_BUDGET,
+	OPT_QUEUE_BUDGET
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +87,7 @@ static const struct option long_opts[] = {
     {"keys", required_argument, NULL, 'K'},
     {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
     {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
+    {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
     {"skew", required_argument, NULL, OPT_SKEW},
@@ -103,7 +107,7 @@ usage(FILE *f)
 	    "[--active seconds]\n"
 	    "                         [--skew seconds] [--auth-timeout "
 	    "seconds] [--late-settle seconds]\n"
-	    "                         [--open-budget MiB]\n"
+	    "                         [--open-budget MiB] [--queue-budget MiB]\n"
 	    "                         [--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
@@ -171,14 +175,26 @@ cf_auth_timeout(void *a, const char *v)
 }
 
 static const char *
-cf_open_budget(void *a, const char *v)
+set_mib(unsigned *dst, const char *v)
 {
 	uint64_t n;
 
 	if (parse_u64(v, 0, 65536, &n) == -1)
 		return "must be a number of MiB up to 65536";
-	((struct agg_conf *)a)->open_budget = (unsigned)n;
+	*dst = (unsigned)n;
 	return NULL;
+}
+
+static const char *
+cf_open_budget(void *a, const char *v)
+{
+	return set_mib(&((struct agg_conf *)a)->open_budget, v);
+}
+
+static const char *
+cf_queue_budget(void *a, const char *v)
+{
+	return set_mib(&((struct agg_conf *)a)->queue_budget, v);
 }
 
 static const char *
@@ -199,6 +215,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "auth_timeout", cf_auth_timeout},
     {"aggregator", "late_settle", cf_late_settle},
     {"aggregator", "open_budget", cf_open_budget},
+    {"aggregator", "queue_budget", cf_queue_budget},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -251,6 +268,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_OPEN_BUDGET:
 		why = cf_open_budget(c, optarg);
 		break;
+	case OPT_QUEUE_BUDGET:
+		why = cf_queue_budget(c, optarg);
+		break;
 	case OPT_LATE_SETTLE:
 		why = cf_late_settle(c, optarg);
 		break;
@@ -281,6 +301,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
 	c->late_settle = LATE_SETTLE_DEFAULT;
 	c->open_budget = INGEST_OPEN_BUDGET >> 20;
+	c->queue_budget = RRDQ_QUEUE_BUDGET >> 20;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -370,6 +391,7 @@ agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
 	rc->active = a->conf.active;
 	rc->skew = a->conf.skew;
 	rc->settle = a->conf.late_settle;
+	rc->queue_budget = (size_t)a->conf.queue_budget << 20;
 }
 
 static void
@@ -377,9 +399,18 @@ agg_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct agg *a = arg;
 
+	time_t now = time(NULL);
+	int64_t cur = (int64_t)now - (int64_t)now % a->conf.interval;
+
 	(void)fd;
 	(void)what;
-	ingest_tick(a->ingest, time(NULL), 0);
+	ingest_tick(a->ingest, now, 0);
+	/* After a pause, the faults of all of it go to the last interval. */
+	if (cur > a->faults_at) {
+		rrdq_push(a->rrdq,
+		    ingest_faults(a->ingest, cur - (int64_t)a->conf.interval));
+		a->faults_at = cur;
+	}
 }
 
 static void
@@ -491,6 +522,8 @@ agg_serve(struct agg *a)
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
 	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
+	a->faults_at = (int64_t)time(NULL) -
+	    (int64_t)time(NULL) % a->conf.interval;
 	a->tick = event_new(a->base, -1, EV_PERSIST, agg_on_tick, a);
 	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
 	a->ev_term = evsignal_new(a->base, SIGTERM, agg_on_stop, a);
@@ -510,6 +543,8 @@ agg_serve(struct agg *a)
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
+	/* The interval under way gets its row now; a restart adds to the next. */
+	rrdq_push(a->rrdq, ingest_faults(a->ingest, a->faults_at));
 	rrdq_stop(a->rrdq);
 	agg_report(a);
 	server_free(a->server);

@@ -34,6 +34,7 @@
 
 struct qitem {
 	struct rrd_job *job;
+	int hollow; /* job has its start only: derive it when written */
 	struct qitem *next;
 };
 
@@ -62,6 +63,8 @@ struct rrdq {
 	pthread_cond_t cv;
 	struct qitem *head, *tail;
 	size_t n;
+	size_t bytes; /* what the jobs queued hold */
+	int hollowing; /* jobs are queued hollow (logged once) */
 	int stopping;
 	atomic_int abort; /* a catch-up under way gives up: stopping */
 	int64_t written; /* the newest interval all written */
@@ -681,6 +684,92 @@ rrdq_drop_queue(struct rrdq *q)
 	}
 	q->tail = NULL;
 	q->n = 0;
+	q->bytes = 0;
+}
+
+static size_t
+job_bytes(const struct rrd_job *j)
+{
+	return sizeof(*j) + j->nvalues * (sizeof(*j->idx) + sizeof(*j->avg)) +
+	    j->nhealth * sizeof(*j->health) + j->nfault * sizeof(*j->fault);
+}
+
+static void
+fill_final(struct rrd_job *j, void *arg)
+{
+	struct rrd_job **out = arg;
+
+	if (*out != NULL)
+		rrd_job_free(*out);
+	*out = j;
+}
+
+static void
+fill_one(const uint8_t *rec, size_t len, void *arg)
+{
+	struct ingest_verdict v;
+
+	(void)ingest_record(arg, NULL, rec, len, time(NULL), &v);
+}
+
+/*
+ * A hollow job gets its averages again from the archive, by the rules of
+ * a catch-up; it then holds what a catch-up would write.  -1 if the
+ * archive cannot be read (tried again later).
+ */
+static int
+rrdq_fill(struct rrdq *q, struct qitem *it)
+{
+	struct rrd_job *out = NULL, *j = it->job;
+	struct archive *a;
+	struct ingest *g;
+	char err[512];
+	int rc = -1;
+
+	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {
+		log_warnx("interval %" PRId64 ": %s", j->start, err);
+		return -1;
+	}
+	g = ingest_new(q->conf.len, q->conf.grace, q->conf.active, NULL,
+	    INT64_MIN, fill_final, &out);
+	ingest_set_skew(g, q->conf.skew);
+	if (archive_scan(a, j->start, fill_one, g) == -1)
+		log_warnx("interval %" PRId64 ": archive unreadable", j->start);
+	else {
+		ingest_tick(g, 0, 1);
+		if (out != NULL && out->start == j->start) {
+			pthread_mutex_lock(&q->mu);
+			it->job = out;
+			it->hollow = 0;
+			q->bytes += job_bytes(out) - job_bytes(j);
+			pthread_mutex_unlock(&q->mu);
+			rrd_job_free(j);
+			out = NULL;
+			rc = 0;
+		} else
+			log_warnx("interval %" PRId64 ": not in the archive",
+			    j->start);
+	}
+	if (out != NULL)
+		rrd_job_free(out);
+	ingest_free(g);
+	archive_free(a);
+	return rc;
+}
+
+/* The head job is done with. */
+static void
+rrdq_pop(struct rrdq *q, struct qitem *it)
+{
+	pthread_mutex_lock(&q->mu);
+	q->bytes -= job_bytes(it->job);
+	q->head = it->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	pthread_mutex_unlock(&q->mu);
+	rrd_job_free(it->job);
+	free(it);
 }
 
 /*
@@ -692,9 +781,26 @@ static void
 rrdq_job(struct rrdq *q, struct qitem *it)
 {
 	const struct rrd_job *j = it->job;
-	size_t failed = rrdw_write(q->w, j);
-	int sumfail = summary_add(q->sum, j) == -1;
-	int lfail = 0;
+	size_t failed;
+	int sumfail, lfail = 0;
+
+	if (j->faults_only) {
+		/* Written once: rrdw keeps what failed for the next row. */
+		(void)rrdw_write(q->w, j);
+		rrdq_pop(q, it);
+		return;
+	}
+	if (it->hollow && rrdq_fill(q, it) == -1) {
+		pthread_mutex_lock(&q->mu);
+		retry_later(q, mono());
+		if (q->stopping)
+			rrdq_drop_queue(q);
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	j = it->job;
+	failed = rrdw_write(q->w, j);
+	sumfail = summary_add(q->sum, j) == -1;
 
 	if (failed == 0 && !sumfail)
 		lfail = rrdq_save_last_final(q->datadir, j->start) == -1;
@@ -719,13 +825,8 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 		    j->start, q->attempts + 1, mono() - q->failing_since);
 	retry_done(q);
 	q->written = j->start;
-	q->head = it->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->n--;
 	pthread_mutex_unlock(&q->mu);
-	rrd_job_free(it->job);
-	free(it);
+	rrdq_pop(q, it);
 }
 
 enum { DO_JOB, DO_CATCHUP, DO_EXIT };
@@ -821,6 +922,25 @@ rrdq_push(struct rrdq *q, struct rrd_job *j)
 
 	it->job = j;
 	pthread_mutex_lock(&q->mu);
+	if (!j->faults_only && q->head != NULL &&
+	    q->bytes + job_bytes(j) > q->conf.queue_budget) {
+		if (!q->hollowing)
+			log_warnx("RRD writer queue over %zu MiB: interval %" PRId64
+				  " and those after it wait as their start "
+				  "only, derived from the archive when written",
+			    q->conf.queue_budget >> 20, j->start);
+		q->hollowing = 1;
+		free(j->idx);
+		free(j->avg);
+		free(j->health);
+		j->idx = NULL;
+		j->avg = NULL;
+		j->health = NULL;
+		j->nvalues = j->nhealth = 0;
+		it->hollow = 1;
+	} else if (q->head == NULL)
+		q->hollowing = 0;
+	q->bytes += job_bytes(j);
 	if (q->tail != NULL)
 		q->tail->next = it;
 	else

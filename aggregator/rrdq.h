@@ -27,7 +27,14 @@ struct rrdq_conf {
 	unsigned grace, active, skew;
 	/* A catch-up starts once no late record came for this many seconds. */
 	unsigned settle;
+	/*
+	 * What the jobs waiting behind a failing one may hold: past it, a job
+	 * keeps only its interval and is derived again from the archive when
+	 * written, so that a file unwritable for days costs no memory.
+	 */
+	size_t queue_budget;
 };
+#define RRDQ_QUEUE_BUDGET ((size_t)32 << 20)
 
 /* Each job goes to the RRDs, then to the window summary. */
 struct rrdq *

@@ -62,6 +62,14 @@ struct rrdw {
 	int64_t row; /* its start, or LAST_UNREAD before the first job */
 	int64_t *done;
 	size_t ndone, capdone;
+	/*
+	 * DATADIR/faults, outside the tree that a catch-up replaces: faults
+	 * are seen as records arrive and cannot be derived from the archive.
+	 * Every sensor with a file there gets a row per interval, 0 included.
+	 */
+	char *faults;
+	struct rrd_fault *fids; /* by id; counts: those not written yet */
+	size_t nfids, capfids;
 };
 
 static const char *const rrdw_dirs[PROTO_COUNT] = {"tcp", "udp", "icmp",
@@ -103,6 +111,55 @@ rrdw_scan(struct rrdw *w)
 				w->state[keyidx(p, key)] = F_PRESENT;
 		closedir(d);
 	}
+}
+
+/* The sensor's entry in w->fids, added if new. */
+static struct rrd_fault *
+fid_get(struct rrdw *w, const char *id)
+{
+	size_t lo = 0, hi = w->nfids, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(w->fids[mid].id, id)) == 0)
+			return &w->fids[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (w->nfids == w->capfids) {
+		w->capfids = w->capfids ? 2 * w->capfids : 16;
+		w->fids = xreallocarray(w->fids, w->capfids, sizeof(*w->fids));
+	}
+	memmove(w->fids + lo + 1, w->fids + lo,
+	    (w->nfids - lo) * sizeof(*w->fids));
+	memset(&w->fids[lo], 0, sizeof(w->fids[lo]));
+	snprintf(w->fids[lo].id, sizeof(w->fids[lo].id), "%s", id);
+	w->nfids++;
+	return &w->fids[lo];
+}
+
+/* The sensors that have a faults file. */
+static void
+faults_scan(struct rrdw *w)
+{
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+
+	if ((d = opendir(w->faults)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (de->d_name[0] != '.' && n > 4 && n - 4 <= RECORD_ID_MAX &&
+		    strcmp(de->d_name + n - 4, ".rrd") == 0) {
+			de->d_name[n - 4] = '\0';
+			(void)fid_get(w, de->d_name);
+		}
+	}
+	closedir(d);
 }
 
 /* One line from rrdcached, without its newline. */
@@ -219,6 +276,9 @@ rrdw_new(const char *datadir, uint32_t step, const char *cached, char *err,
 		w->last[i] = LAST_UNREAD;
 	w->row = LAST_UNREAD;
 	rrdw_scan(w);
+	snprintf(path, sizeof(path), "%s/faults", datadir);
+	w->faults = xstrdup(path);
+	faults_scan(w);
 	if (cached != NULL) {
 		w->cached = xstrdup(cached);
 		/*
@@ -259,6 +319,8 @@ rrdw_free(struct rrdw *w)
 	free(w->batch);
 	free(w->bline);
 	free(w->done);
+	free(w->fids);
+	free(w->faults);
 	free(w->cached);
 	free(w->root);
 	free(w);
@@ -385,7 +447,7 @@ batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
  * already at or past the row (written before a restart, or by the part
  * of a failed job that succeeded) is not written twice.
  */
-static void
+static int
 rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
     const char *const *ds, int nds, int64_t start, const char *values)
 {
@@ -397,23 +459,19 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
 
 	if (!*exists) {
 		if (rrdw_create(w, path, ds, nds, start) == -1) {
-			file_failed(w, path, start, rrd_get_error());
-			return;
+			return file_failed(w, path, start, rrd_get_error());
 		}
 		*exists = 1;
 		*last = start;
 	} else if (*last == LAST_UNREAD) {
 		rrd_clear_error();
 		if ((t = (int64_t)rrd_last_r(path)) == -1) {
-			file_failed(w, path, start, rrd_get_error());
-			return;
+			return file_failed(w, path, start, rrd_get_error());
 		}
 		*last = t;
 	}
-	if (end <= *last) {
-		file_ok(w, path, start);
-		return;
-	}
+	if (end <= *last)
+		return file_ok(w, path, start);
 	if (*last < start) {
 		o = (size_t)snprintf(gap, sizeof(gap), "%" PRId64 ":U", start);
 		for (i = 1; i < nds && o < sizeof(gap) - 3; i++)
@@ -426,23 +484,23 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
 		/* Errors come back with the batch (rrdw_flush_batch). */
 		batch_add(w, path, argv[0], argc > 1 ? argv[1] : NULL);
 		*last = end;
-		return;
+		return 1;
 	}
 	rrd_clear_error();
 	if (rrd_update_r(path, NULL, argc, argv) == 0) {
 		*last = end;
-		file_ok(w, path, start);
-		return;
+		(void)file_ok(w, path, start);
+		return 1;
 	}
 	snprintf(why, sizeof(why), "%s", rrd_get_error());
 	rrd_clear_error();
 	if ((t = (int64_t)rrd_last_r(path)) >= end) {
 		*last = t; /* there already */
-		file_ok(w, path, start);
-		return;
+		(void)file_ok(w, path, start);
+		return 1;
 	}
 	*last = LAST_UNREAD; /* read back how far it went */
-	file_failed(w, path, start, why);
+	return file_failed(w, path, start, why);
 }
 
 static size_t
@@ -466,8 +524,8 @@ lastmap_slot(struct lastmap *m, const char *name, int *found)
 	return lo;
 }
 
-/* A file that is not per key: its last time from the map. */
-static void
+/* A file that is not per key: its last time from the map.  As rrdw_series. */
+static int
 rrdw_other(struct rrdw *w, const char *path, const char *const *ds, int nds,
     int64_t start, const char *values)
 {
@@ -493,7 +551,8 @@ rrdw_other(struct rrdw *w, const char *path, const char *const *ds, int nds,
 		m->n++;
 	}
 	exists = m->last[i] != LAST_UNREAD || stat(path, &st) == 0;
-	rrdw_series(w, path, &exists, &m->last[i], ds, nds, start, values);
+	return rrdw_series(w, path, &exists, &m->last[i], ds, nds, start,
+	    values);
 }
 
 /* Seconds in a row of the longest archive: a day of steps, or one step. */
@@ -674,7 +733,7 @@ rrdw_health(struct rrdw *w, const struct rrd_job *j)
 	    2 * w->step);
 	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
 	snprintf(val, sizeof(val), "%u", j->nsensors);
-	rrdw_other(w, path, dsv, 1, j->start, val);
+	(void)rrdw_other(w, path, dsv, 1, j->start, val);
 	snprintf(ds[0], sizeof(ds[0]), "DS:reported:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[1], sizeof(ds[1]), "DS:packets:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[2], sizeof(ds[2]), "DS:drops:GAUGE:%u:0:U", 2 * w->step);
@@ -683,7 +742,48 @@ rrdw_health(struct rrdw *w, const struct rrd_job *j)
 		    j->health[i].id);
 		snprintf(val, sizeof(val), "1:%" PRIu64 ":%" PRIu64,
 		    j->health[i].packets, j->health[i].drops);
-		rrdw_other(w, path, dsv, 3, j->start, val);
+		(void)rrdw_other(w, path, dsv, 3, j->start, val);
+	}
+}
+
+/*
+ * DATADIR/faults/<id>.rrd of every sensor that ever had a fault, a row
+ * each interval.  Counts not written (a failed file, or a row written
+ * before a restart) are added to the next row: no retry can count them
+ * twice.
+ */
+static void
+rrdw_faults(struct rrdw *w, const struct rrd_job *j)
+{
+	static const char *const names[4] = {"late", "refused", "deferred",
+	    "rejected"};
+	char ds[4][64], path[4096], val[96];
+	const char *dsv[4] = {ds[0], ds[1], ds[2], ds[3]};
+	struct rrd_fault *f;
+	size_t i;
+	int k;
+
+	/* If it cannot be made, each file's failure names the reason. */
+	if (j->nfault > 0)
+		(void)mkdir_p(w->faults);
+	for (i = 0; i < j->nfault; i++) {
+		f = fid_get(w, j->fault[i].id);
+		f->late += j->fault[i].late;
+		f->refused += j->fault[i].refused;
+		f->deferred += j->fault[i].deferred;
+		f->rejected += j->fault[i].rejected;
+	}
+	for (k = 0; k < 4; k++)
+		snprintf(ds[k], sizeof(ds[k]), "DS:%s:GAUGE:%u:0:U", names[k],
+		    2 * w->step);
+	for (i = 0; i < w->nfids; i++) {
+		f = &w->fids[i];
+		snprintf(path, sizeof(path), "%s/%s.rrd", w->faults, f->id);
+		snprintf(val, sizeof(val),
+		    "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64, f->late,
+		    f->refused, f->deferred, f->rejected);
+		if (rrdw_other(w, path, dsv, 4, j->start, val) == 1)
+			f->late = f->refused = f->deferred = f->rejected = 0;
 	}
 }
 
@@ -798,8 +898,14 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 		    j->start, j->len, w->step);
 		return 1;
 	}
-	row_track(w, j->start);
 	w->bstart = j->start;
+	if (j->faults_only) {
+		rrdw_faults(w, j);
+		if (w->cached != NULL)
+			rrdw_flush_batch(w);
+		return w->failed - before;
+	}
+	row_track(w, j->start);
 	rrdw_keys(w, j);
 	rrdw_health(w, j);
 	if (w->cached != NULL)
@@ -814,6 +920,7 @@ rrd_job_free(struct rrd_job *j)
 	free(j->idx);
 	free(j->avg);
 	free(j->health);
+	free(j->fault);
 	free(j);
 }
 

@@ -3,8 +3,10 @@
  * key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg"), written for
  * every final interval from the first one it was seen in, 0 included;
  * DATADIR/rrd/sensors.rrd (DS "reporting"); and per sensor
- * DATADIR/rrd/sensor/<id>.rrd (DS "reported", "packets", "drops").  A
- * row is stamped start + step.  Updates go through librrd directly, or as
+ * DATADIR/rrd/sensor/<id>.rrd (DS "reported", "packets", "drops"); and
+ * DATADIR/faults/<id>.rrd (struct rrd_fault) for every sensor that ever
+ * had one, outside DATADIR/rrd as a catch-up does not derive it.  A row
+ * is stamped start + step.  Updates go through librrd directly, or as
  * one rrdcached BATCH per interval.  Blocking: call it off the network loop.
  */
 #ifndef TEITEN_RRDW_H
@@ -21,8 +23,24 @@ struct rrd_health {
 	uint64_t drops; /* capture and spool drops */
 };
 
-/* One final interval: averages per key index, ascending. */
+/*
+ * A sensor's faults since the job before (DATADIR/faults/<id>.rrd):
+ * records that came late, were refused for their time, were asked to
+ * wait (the open interval cap) and could not be decoded.
+ */
+struct rrd_fault {
+	char id[RECORD_ID_MAX + 1];
+	uint64_t late, refused, deferred, rejected;
+};
+
+/*
+ * One final interval: averages per key index, ascending.  Or, with
+ * faults_only, one interval of the aggregator's clock and the faults
+ * that arrived in it: those files alone are written, once (what cannot
+ * be written is added to the next row).
+ */
 struct rrd_job {
+	int faults_only;
 	int64_t start;
 	uint32_t len;
 	uint32_t nsensors;
@@ -31,6 +49,8 @@ struct rrd_job {
 	double *avg;
 	size_t nhealth;
 	struct rrd_health *health;
+	size_t nfault;
+	struct rrd_fault *fault; /* sorted by id */
 };
 
 struct rrdw;

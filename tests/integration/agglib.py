@@ -207,6 +207,32 @@ def rrd_fetch(path, start, end, step=60, daemon=None):
     return rows
 
 
+def rrd_fetch_ds(path, start, end, step=60):
+    """{DS name: {row time: value or None}} from `rrdtool fetch`."""
+    out = subprocess.run(["rrdtool", "fetch", path, "AVERAGE", "-r",
+                          str(step), "-s", str(start), "-e", str(end)],
+                         check=True, capture_output=True, text=True).stdout
+    lines = out.splitlines()
+    names = lines[0].split()
+    got = {n: {} for n in names}
+    for line in lines[1:]:
+        if ":" not in line:
+            continue
+        t, vals = line.split(":", 1)
+        for n, v in zip(names, vals.split()):
+            got[n][int(t)] = None if "nan" in v.lower() else float(v)
+    return got
+
+
+def fault_totals(datadir, sid, start, end, step=60):
+    """A sensor's DATADIR/faults/<id>.rrd summed over [start, end]: each
+    DS name with its total, unknown rows counting 0."""
+    got = rrd_fetch_ds(os.path.join(datadir, "faults", sid + ".rrd"),
+                       start, end, step)
+    return {n: sum(v for v in rows.values() if v is not None)
+            for n, rows in got.items()}
+
+
 def vm_hwm(pid):
     """A process's peak resident memory in bytes (VmHWM), 0 if unknown."""
     with open("/proc/%d/status" % pid) as f:

@@ -20,7 +20,10 @@ the moment it is sent; expected values are computed here from what was sent.
   (d) open intervals: one sensor sends records holding every port for many
       past intervals while another sensor lags; once they hold 64 MiB,
       records over the per-sensor cap are refused with reason 3 (retry
-      later), and the aggregator's peak RSS stays under 256 MiB."""
+      later), and the aggregator's peak RSS stays under 256 MiB.
+
+Each sensor's refusals, late and deferred records are also read back from
+its DATADIR/faults/<id>.rrd (counted by arrival on the aggregator's clock)."""
 
 import os
 import signal
@@ -91,10 +94,19 @@ def refusals(tmp):
             check(got == (status, start, reason),
                   "(a) %s: ACK (status, start, reason) = %s, expected %s" %
                   (what, got, (status, start, reason)))
+        got = c.send(0, 60, lambda sid, start: b"\x01not a record")
+        check(got[0] == REJECTED, "(a) an undecodable record is rejected: %s"
+              % (got,))
+        # Once the hour-old interval is final, one before it comes late.
+        agg.wait_final(now - 3600)
+        got = c.send(now - 7200, 60, {("tcp", 23): 7})
+        check(got == (STORED, now - 7200, 0), "(a) a record for an interval "
+              "before the final one is stored (late): %s" % (got,))
         c.close()
         arcs = sorted(os.listdir(os.path.join(datadir, "archive")))
-        want = sorted(["%d.arc" % (now - 3600), "%d.arc" % (now + 60)])
-        check(arcs == want, "(a) the archive holds only the two stored "
+        want = sorted(["%d.arc" % (now - 7200), "%d.arc" % (now - 3600),
+                       "%d.arc" % (now + 60)])
+        check(arcs == want, "(a) the archive holds only the stored "
               "records' intervals: %s" % arcs)
         check(agg.stop() == 0, "(a) the aggregator stops on SIGTERM")
     finally:
@@ -111,6 +123,11 @@ def refusals(tmp):
     lf = A.last_final(datadir)
     check(lf is None or lf <= time.time(),
           "(a) last_final %s is not in the future" % lf)
+    # Counted by arrival on the aggregator's clock, the stop's row included.
+    got = A.fault_totals(datadir, "s1", now - 600, int(time.time()) + 600)
+    want = {"late": 1, "refused": 4, "deferred": 0, "rejected": 1}
+    check(got == want, "(a) DATADIR/faults/s1.rrd counts %s, expected %s" %
+          (got, want))
 
 
 def archive_entry(rec):
@@ -289,6 +306,11 @@ def open_cap(tmp):
               "still stored")
         big.close()
         lag.close()
+        check(agg.stop() == 0, "(d) the aggregator stops on SIGTERM")
+        got = A.fault_totals(datadir, "big", base, int(time.time()) + 600)
+        check(got.get("deferred") == len(refused) and got.get("refused") == 0,
+              "(d) DATADIR/faults/big.rrd counts the %d records asked to "
+              "wait as deferred: %s" % (len(refused), got))
     finally:
         agg.stop(signal.SIGKILL)
 

@@ -7,7 +7,9 @@ files, DATADIR/last_final does not move, and no RRD exists.  Once space
 returns, without a rebuild, the writer's retries log each file as caught
 up, and every row of every key's RRD and of sensors.rrd, read back with
 `rrdtool fetch`, equals the averages this test computes from the sensors'
-own --print outputs (contract 4).
+own --print outputs (contract 4).  The aggregator runs with
+--queue-budget 0, so that every interval waiting behind the failing one
+keeps only its start and is derived again from the archive when written.
 
 Archive: DATADIR/archive is a full tmpfs.  A sensor's records are not
 acknowledged (the aggregator says it cannot archive them), the archive
@@ -124,7 +126,8 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
     mount_tmpfs(rrddir, "24m")
     agg = None
     try:
-        agg = A.Aggregator(tmp, keysfile, datadir).start()
+        agg = A.Aggregator(tmp, keysfile, datadir,
+                           extra=["--queue-budget", "0"]).start()
         filler = fill(rrddir)
         done = A.replay_all(agg, caps, keys, tmp, STEP)
         for sid, (rc, err) in sorted(done.items()):
@@ -156,6 +159,10 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
         check(re.search(r"interval %d: written after \d+ attempts" %
                         min(reporters), log) is not None,
               "the log says when the first interval was written")
+        check(re.search(r"RRD writer queue over 0 MiB: interval \d+ and "
+                        r"those after it wait as their start only", log)
+              is not None, "the intervals behind it wait as their start "
+              "only (--queue-budget 0)")
         check_all_rrds(datadir, avgs, reporters,
                        "rrd full, then space again, no rebuild")
         check(agg.stop() == 0, "the aggregator stops cleanly")

@@ -7,7 +7,8 @@ RRD row of several keys, of sensors.rrd and of each sensor's health file
 read back with `rrdtool fetch`, and `teiten-graph top --json` for hour and
 day windows, must equal those of a second aggregator that received the
 three replays at once, and both must equal the averages this test computes
-from the sensors' own --print outputs (contract 4)."""
+from the sensors' own --print outputs (contract 4).  Each sensor's late
+records are counted, by arrival, in its DATADIR/faults/<id>.rrd."""
 
 import collections
 import json
@@ -177,7 +178,36 @@ def replay_one_after_another(tmp, agg, caps, keys, prints):
             agg.wait_final(max(s for s, _, _ in prints[sid]), TIMEOUT)
 
 
+def sensor_intervals(counts):
+    starts = [k[0] for k in counts]
+    return range(min(starts), max(starts) + STEP, STEP)
+
+
+def check_faults(datadir, prints, t_begin):
+    """Each sensor's late records, by arrival, in DATADIR/faults: s1's
+    intervals were final before s2 and s3 started, so their records for
+    those intervals came late; s1 had none."""
+    last1 = max(sensor_intervals(prints["s1"]))
+    want = {"s1": 0,
+            "s2": sum(1 for s in sensor_intervals(prints["s2"])
+                      if s <= last1),
+            "s3": len(sensor_intervals(prints["s3"]))}
+    for sid, n in want.items():
+        path = os.path.join(datadir, "faults", sid + ".rrd")
+        if n == 0:
+            check(not os.path.exists(path), "%s had no fault: no %s" %
+                  (sid, path))
+            continue
+        got = A.fault_totals(datadir, sid, t_begin - 600,
+                             int(time.time()) + 600)
+        check(got == {"late": n, "refused": 0, "deferred": 0,
+                      "rejected": 0},
+              "DATADIR/faults/%s.rrd counts its %d late records: %s" %
+              (sid, n, got))
+
+
 def main():
+    t_begin = int(time.time())
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
         caps = {}
@@ -249,6 +279,7 @@ def main():
                   "no catch-up tree is left behind")
             check(seq.stop() == 0 and once.stop() == 0,
                   "both aggregators stop cleanly")
+            check_faults(seq.datadir, prints, t_begin)
         except Exception:
             print(seq.text()[-3000:])
             raise

@@ -5,8 +5,11 @@
  * a gap no sensor reported and before the day, and the same after the
  * writer is restarted (the day's intervals are then read back from
  * sensors.rrd); a file that could not be made is made on the retry,
- * zeros included, while the others are not written twice.  Files are
- * read back with librrd's rrd_fetch_r.
+ * zeros included, while the others are not written twice.  Fault rows
+ * (DATADIR/faults/<id>.rrd): 0 in intervals without faults, and counts
+ * that could not be written (a file that failed, a row written before a
+ * restart) go to the next row, never twice.  Files are read back with
+ * librrd's rrd_fetch_r.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,29 +87,85 @@ write_interval(struct rrdw *w, int64_t start, double campaign)
 	assert_int_equal(try_interval(w, start, campaign), 0);
 }
 
-/* The value of the interval [t, t + STEP), NAN when unknown. */
+/* DS k of file (under dir) in the interval [t, t + STEP), NAN if unknown. */
 static double
-read_at(const char *dir, int64_t t)
+read_ds(const char *dir, const char *file, unsigned long k, int64_t t)
 {
-	char path[128], **names = NULL;
+	char path[256], **names = NULL;
 	time_t start = (time_t)t, end = (time_t)(t + STEP);
 	unsigned long step = STEP, nds = 0, i;
 	rrd_value_t *data = NULL;
 	double v;
 
-	snprintf(path, sizeof(path), "%s/rrd/tcp/5168.rrd", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	rrd_clear_error();
 	assert_int_equal(rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &nds,
 			     &names, &data),
 	    0);
 	assert_int_equal(step, STEP);
+	assert_true(k < nds);
 	/* Rows are stamped start + (i + 1) * step. */
-	v = data[(t - start) / STEP];
+	v = data[(t - start) / STEP * nds + k];
 	for (i = 0; i < nds; i++)
 		free(names[i]);
 	free(names);
 	free(data);
 	return v;
+}
+
+static double
+read_at(const char *dir, int64_t t)
+{
+	return read_ds(dir, "rrd/tcp/5168.rrd", 0, t);
+}
+
+/* A faults-only job: sensor s1 with late records, s2 with refusals. */
+static size_t
+write_faults(struct rrdw *w, int64_t start, uint64_t late, uint64_t refused)
+{
+	struct rrd_fault fl[2] = {{.id = "s1", .late = late},
+	    {.id = "s2", .refused = refused}};
+	struct rrd_job j = {.faults_only = 1, .start = start, .len = STEP};
+
+	/* Sorted by id; a sensor without faults is not in the job. */
+	j.fault = late > 0 ? fl : fl + 1;
+	j.nfault = (late > 0) + (refused > 0);
+	if (late == 0 && refused == 0)
+		j.fault = NULL;
+	return rrdw_write(w, &j);
+}
+
+static void
+test_fault_rows(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], path[128];
+
+	assert_int_equal(write_faults(f->w, T0, 2, 0), 0);
+	assert_int_equal(write_faults(f->w, T0 + STEP, 0, 3), 0);
+	assert_int_equal(write_faults(f->w, T0 + 2 * STEP, 0, 0), 0);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 0, T0) == 2);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 0, T0 + STEP) == 0);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 1, T0 + STEP) == 0);
+	assert_true(read_ds(f->dir, "faults/s2.rrd", 1, T0 + STEP) == 3);
+	assert_true(read_ds(f->dir, "faults/s2.rrd", 1, T0 + 2 * STEP) == 0);
+	/* Restarted within an interval already written: into the next row. */
+	rrdw_free(f->w);
+	f->w = rrdw_new(f->dir, STEP, NULL, err, sizeof(err));
+	assert_non_null(f->w);
+	assert_int_equal(write_faults(f->w, T0 + 2 * STEP, 5, 0), 0);
+	assert_int_equal(write_faults(f->w, T0 + 3 * STEP, 1, 0), 0);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 0, T0 + 2 * STEP) == 0);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 0, T0 + 3 * STEP) == 6);
+	/* s2 was found on disk after the restart: it gets its 0 too. */
+	assert_true(read_ds(f->dir, "faults/s2.rrd", 1, T0 + 3 * STEP) == 0);
+	/* A file that cannot be written: its counts wait for the next row. */
+	snprintf(path, sizeof(path), "%s/faults/s1.rrd", f->dir);
+	assert_int_equal(truncate(path, 0), 0); /* unreadable as an RRD */
+	assert_int_equal(write_faults(f->w, T0 + 4 * STEP, 4, 0), 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(write_faults(f->w, T0 + 5 * STEP, 1, 0), 0);
+	assert_true(read_ds(f->dir, "faults/s1.rrd", 0, T0 + 5 * STEP) == 5);
 }
 
 static void
@@ -207,6 +266,7 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_file_retried, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_fault_rows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
