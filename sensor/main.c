@@ -141,6 +141,8 @@ sensor_open_sending(struct sensor *s, char *err, size_t errlen)
 	if ((s->spool = spool_open(c->spool_dir, c->spool_max, c->spool_full,
 		 err, errlen)) == NULL)
 		errx(1, "%s", err);
+	if (c->spool_base != NULL)
+		(void)spool_adopt(s->spool, c->spool_base, c->sensor_id);
 	if ((rc = privdrop_ids(c->user, &uid, &gid, err, errlen)) == -1 ||
 	    (rc == 1 && spool_chown(s->spool, uid, gid, err, errlen) == -1))
 		errx(1, "%s", err);

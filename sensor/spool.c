@@ -476,6 +476,83 @@ spool_reject(struct spool *s, int64_t start, const char *why)
 	    aside);
 }
 
+/* One file of base, if it is a record of id: moved into s. */
+static int
+spool_adopt_one(struct spool *s, int basefd, const char *name, const char *id)
+{
+	struct record r;
+	struct stat st;
+	const char *why;
+	uint8_t *buf;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = openat(basefd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return 0; /* taken by its own sensor meanwhile */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > (off_t)(64u << 20)) {
+		close(fd);
+		return 0;
+	}
+	buf = xmalloc((size_t)st.st_size);
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	close(fd);
+	record_init(&r);
+	if (n == st.st_size &&
+	    record_decode(&r, buf, (size_t)n, &why) == 0 &&
+	    strcmp(r.sensor, id) == 0) {
+		/* Stored here first: a crash between the two keeps a copy. */
+		if (spool_put(s, &r, 1, 1) == 1 &&
+		    unlinkat(basefd, name, 0) == 0)
+			rc = 1;
+		else
+			log_warnx("spool %s: cannot move %s here from the old "
+				  "shared spool; it stays there",
+			    s->dir, name);
+	}
+	record_clear(&r);
+	free(buf);
+	return rc;
+}
+
+size_t
+spool_adopt(struct spool *s, const char *base, const char *id)
+{
+	char name[40];
+	struct dirent *de;
+	long long start;
+	size_t moved = 0;
+	int basefd, fd;
+	DIR *d;
+
+	if ((basefd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((fd = dup(basefd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		close(basefd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (sscanf(de->d_name, "%lld.rec", &start) != 1)
+			continue;
+		snprintf(name, sizeof(name), "%lld.rec", start);
+		if (strcmp(name, de->d_name) == 0)
+			moved += spool_adopt_one(s, basefd, name, id);
+	}
+	closedir(d);
+	if (moved > 0) {
+		if (fsync(basefd) == -1)
+			log_warn("spool %s: fsync", base);
+		log_info("spool %s: %zu records of %s moved here from %s, where "
+			 "an older version kept them",
+		    s->dir, moved, id, base);
+	}
+	close(basefd);
+	return moved;
+}
+
 static int
 spool_chown_list(struct spool *s, const struct spool_list *l,
     const char *suffix, uid_t uid, gid_t gid, char *err, size_t errlen)

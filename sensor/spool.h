@@ -56,6 +56,14 @@ void spool_reject(struct spool *, int64_t start, const char *why);
  * them to the user it becomes, also those an earlier user left).
  */
 int spool_chown(struct spool *, uid_t, gid_t, char *err, size_t errlen);
+/*
+ * Records of sensor id left directly in base, where versions before one
+ * spool per id kept them: each is moved into this spool (added into a
+ * record it holds for the same interval), so that an upgrade loses none.
+ * Records of other ids, and files that are not records, stay.  Returns
+ * how many were moved.
+ */
+size_t spool_adopt(struct spool *, const char *base, const char *id);
 /* -1 unless the spool belongs to the effective user, writable by it alone. */
 int spool_check_private(const struct spool *, char *err, size_t errlen);
 /* Records lost to the full policy or to write errors, over the run. */

@@ -414,21 +414,52 @@ def test_default_spools(tmp, agg, keys, ids):
     for i, sid in enumerate(ids):
         caps[sid] = os.path.join(tmp, "%s.pcap" % sid)
         A.gencap(caps[sid], 600, 360, T0, 20 + i)
+    # Left in the spool base by a version that shared one spool: the
+    # first sensor's record moves to its own spool and is sent; another
+    # sensor's stays.
+    base = "/var/spool/teiten-sensor"
+    os.makedirs(base, exist_ok=True)
+    old = {ids[0]: T0 - 3600, "gone%d" % os.getpid(): T0 - 7200}
+    for sid, start in old.items():
+        path = os.path.join(base, "%d.rec" % start)
+        with open(path, "wb") as f:
+            f.write(A.encode_record(sid, start, 60, {("tcp", 4321): 5}))
+        os.chmod(path, 0o600)
+    try:
+        default_spools_run(tmp, agg, keys, ids, caps, old)
+    finally:
+        for start in old.values():
+            try:
+                os.unlink(os.path.join(base, "%d.rec" % start))
+            except FileNotFoundError:
+                pass
+
+
+def default_spools_run(tmp, agg, keys, ids, caps, old):
+    base = "/var/spool/teiten-sensor"
     procs = [(sid, subprocess.Popen(sensor_cmd(caps[sid], agg.addr, sid,
                                                keys[sid]),
                                     stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True))
              for sid in ids]
+    errs = {}
     for sid, p in procs:
-        err = p.communicate(timeout=120)[1]
+        errs[sid] = p.communicate(timeout=120)[1]
         check(p.returncode == 0, "sensor %s on its default spool exits 0%s"
-              % (sid, "" if p.returncode == 0 else ": " + err))
-    total = sum(len(interval_starts(caps[sid])) for sid in ids)
+              % (sid, "" if p.returncode == 0 else ": " + errs[sid]))
+    want = {sid: sorted(interval_starts(caps[sid]) +
+                        ([old[sid]] if sid in old else [])) for sid in ids}
+    total = sum(len(w) for w in want.values())
     stored = sum(len(archived(agg, sid)) for sid in ids)
-    check(all(archived(agg, sid) == interval_starts(caps[sid])
-              for sid in ids),
+    check(all(archived(agg, sid) == want[sid] for sid in ids),
           "three sensors at once on default spools: %d of %d records "
-          "stored" % (stored, total))
+          "stored, the old shared spool's one included" % (stored, total))
+    left = sorted(f for f in os.listdir(base) if f.endswith(".rec"))
+    check(left == ["%d.rec" % (T0 - 7200)],
+          "the old shared spool keeps only the other sensor's record: %s"
+          % left)
+    check("1 records of %s moved here from %s" % (ids[0], base)
+          in errs[ids[0]], "the move is logged:\n" + errs[ids[0]][-400:])
     teiten = pwd.getpwnam(T.SENSOR_USER).pw_uid
     for sid in ids:
         d = "/var/spool/teiten-sensor/" + sid
