@@ -9,10 +9,10 @@
  *   VDEF:a<i>=v<i>,AVERAGE  VDEF:m<i>=w<i>,MAXIMUM
  *   LINE2:v<i>#colour:"tcp/445 microsoft-ds"  GPRINT a<i>, m<i>
  *
- * The stored value is packets per sensor per interval; times UNIT / STEP
- * it is packets per sensor per span->unit seconds.  A key reads unknown
- * before its first interval (contract 5) but nobody scanned it then: where
- * sensors reported, unknown is drawn and averaged as 0, so the legend's
+ * The stored value is packets per sensor per interval; times UNIT / STEP it is
+ * packets per sensor per span->unit seconds.  A key reads unknown before its
+ * first interval (doc/CONTRACTS.md contract 5) but nobody scanned it then:
+ * where sensors reported, unknown is drawn and averaged as 0, so the legend's
  * average is the window mean that summary.h ranks by (sum over reported
  * intervals / their number).  rrd_graph averages rows into pixels (two
  * intervals a pixel on the day window), so the maximum comes from a second

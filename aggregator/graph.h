@@ -1,6 +1,6 @@
 /*
  * PNG graphs rendered with librrd's rrd_graph from the key RRDs of
- * DESIGN.md contract 5: one line per key in the key's own colour
+ * doc/CONTRACTS.md contract 5: one line per key in the key's own colour
  * (keyname.h), y axis in packets per sensor per span->unit seconds (per
  * minute on the day window, per hour otherwise) and said so on the graph,
  * title with the window's UTC dates, legend with "tcp/445 microsoft-ds"

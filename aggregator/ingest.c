@@ -564,7 +564,7 @@ ival_job(const struct ival *iv, uint32_t len)
 	j->nsensors = iv->n;
 	j->idx = sumtab_sorted(&iv->sums, &j->nvalues);
 	j->avg = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->avg));
-	/* Contract 4: divided by the sensors that reported the interval. */
+	/* doc/CONTRACTS.md contract 4: divided by the reporting sensors. */
 	for (i = 0; i < j->nvalues; i++)
 		j->avg[i] =
 		    (double)sumtab_get(&iv->sums, j->idx[i]) / (double)iv->n;

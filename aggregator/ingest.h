@@ -1,15 +1,15 @@
 /*
- * The aggregator's view of intervals: accepts decoded records (at most one
- * per sensor and interval), sums them per key, and decides when an
- * interval is final (DESIGN.md contract 7), on the aggregator's own clock:
- * never before the interval has ended, then as soon as every sensor active
- * in the recent past has reported it or a later one, or once the grace
- * period has passed since the later of its end and its first record.
- * Final intervals leave in time order as RRD jobs with the averages of
- * contract 4.  Records dated too far ahead of the clock, or before 2000,
- * are refused; a sensor may hold only so many intervals open.  Records for
- * an interval already final are archived, counted as late and reported
- * through the late callback, which re-derives that interval.
+ * The aggregator's view of intervals: accepts decoded records (at most one per
+ * sensor and interval), sums them per key, and decides when an interval is
+ * final (doc/CONTRACTS.md contract 7), on the aggregator's own clock: never
+ * before the interval has ended, then as soon as every sensor active in the
+ * recent past has reported it or a later one, or once the grace period has
+ * passed since the later of its end and its first record.  Final intervals
+ * leave in time order as RRD jobs with the averages of doc/CONTRACTS.md
+ * contract 4.  Records dated too far ahead of the clock, or before 2000, are
+ * refused; a sensor may hold only so many intervals open.  Records for an
+ * interval already final are archived, counted as late and reported through
+ * the late callback, which re-derives that interval.
  */
 #ifndef TEITEN_INGEST_H
 #define TEITEN_INGEST_H

@@ -1,13 +1,13 @@
 /*
- * Writes final intervals to the RRDs of DESIGN.md contract 5: one file per
- * key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg"), written for
+ * Writes final intervals to the RRDs of doc/CONTRACTS.md contract 5: one file
+ * per key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg"), written for
  * every final interval from the first one it was seen in, 0 included;
  * DATADIR/rrd/sensors.rrd (DS "reporting"); and per sensor
  * DATADIR/rrd/sensor/<id>.rrd (DS "reported", "packets", "drops"); and
- * DATADIR/faults/<id>.rrd (struct rrd_fault) for every sensor that ever
- * had one, outside DATADIR/rrd as a catch-up does not derive it.  A row
- * is stamped start + step.  Updates go through librrd directly, or as
- * one rrdcached BATCH per interval.  Blocking: call it off the network loop.
+ * DATADIR/faults/<id>.rrd (struct rrd_fault) for every sensor that ever had
+ * one, outside DATADIR/rrd as a catch-up does not derive it.  A row is stamped
+ * start + step.  Updates go through librrd directly, or as one rrdcached BATCH
+ * per interval.  Blocking: call it off the network loop.
  */
 #ifndef TEITEN_RRDW_H
 #define TEITEN_RRDW_H

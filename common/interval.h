@@ -1,7 +1,7 @@
 /*
  * Interval arithmetic.  A timestamp belongs to the interval that starts at
- * floor(sec / len) * len, computed from whole seconds only (DESIGN.md,
- * contract 2), so that negative times also round down.
+ * floor(sec / len) * len, computed from whole seconds only
+ * (doc/CONTRACTS.md contract 2), so that negative times also round down.
  */
 #ifndef TEITEN_INTERVAL_H
 #define TEITEN_INTERVAL_H

@@ -1,7 +1,7 @@
 /*
  * The four keyed protocols and their names.  The enum order is the output
- * order of DESIGN.md contract 3 (tcp, udp, icmp, icmp6); the number of keys
- * per protocol bounds the fixed-size count arrays.
+ * order of doc/CONTRACTS.md contract 3 (tcp, udp, icmp, icmp6); the number
+ * of keys per protocol bounds the fixed-size count arrays.
  */
 #ifndef TEITEN_PROTO_H
 #define TEITEN_PROTO_H

@@ -1,9 +1,9 @@
 /*
  * Classify one captured frame: unwrap the link layer, find the IP header
  * and put the packet in exactly one class, with its destination port or
- * ICMP type as key for the keyed classes (DESIGN.md, contract 1).  Pure
- * and bounded: reads nothing past caplen and allocates nothing.  dst points
- * into the caller's frame.
+ * ICMP type as key for the keyed classes (doc/CONTRACTS.md contract 1).
+ * Pure and bounded: reads nothing past caplen and allocates nothing.  dst
+ * points into the caller's frame.
  */
 #ifndef TEITEN_CLASSIFY_H
 #define TEITEN_CLASSIFY_H

@@ -312,8 +312,8 @@ sensor_on_stop(evutil_socket_t sig, short what, void *arg)
 
 /*
  * After a replay: make the spool durable, then send until every record is
- * acknowledged (DESIGN.md contract 8) or a signal stops us; what is left
- * stays spooled for the next run.
+ * acknowledged (doc/CONTRACTS.md contract 8) or a signal stops us; what is
+ * left stays spooled for the next run.
  */
 static int
 sensor_send_all(struct sensor *s)

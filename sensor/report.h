@@ -1,6 +1,6 @@
 /*
- * Text output of the sensor: the per-key lines of DESIGN.md contract 3 on
- * one stream, and the human-readable totals on another.
+ * Text output of the sensor: the per-key lines of doc/CONTRACTS.md
+ * contract 3 on one stream, and the human-readable totals on another.
  */
 #ifndef TEITEN_REPORT_H
 #define TEITEN_REPORT_H

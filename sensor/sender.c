@@ -61,8 +61,8 @@ sender_set_timeout(struct sender *s, int waiting)
 
 /*
  * Can the record go?  One that does not decode would be rejected without
- * its start, and one of another sensor is not ours to send (DESIGN.md:
- * records are only sent by the sensor whose id they carry).
+ * its start, and one of another sensor is not ours to send (doc/CONTRACTS.md
+ * contract 11: records are only sent by the sensor whose id they carry).
  */
 static int
 sender_check(struct sender *s, int64_t start, const uint8_t *buf, size_t len)

@@ -1,13 +1,13 @@
 /*
- * Assigns packets to intervals by their own timestamps (DESIGN.md,
- * contract 2) and hands each closed interval, empty ones included, to an
- * emit callback in time order, unless time went back (below).  When packets move on to the next interval
- * the previous one stays open for stragglers (captures merged from several
- * interfaces are slightly out of order) until packets move on again or
- * tally_advance() closes it.  A packet older than that, or with an
+ * Assigns packets to intervals by their own timestamps (doc/CONTRACTS.md
+ * contract 2) and hands each closed interval, empty ones included, to an emit
+ * callback in time order, unless time went back (below).  When packets move on
+ * to the next interval the previous one stays open for stragglers (captures
+ * merged from several interfaces are slightly out of order) until packets move
+ * on again or tally_advance() closes it.  A packet older than that, or with an
  * impossible timestamp, is counted in the oldest open interval and marked
- * late, never dropped.  The tally owns its counts; the emit callback may
- * read and annotate them but not keep the pointer.
+ * late, never dropped.  The tally owns its counts; the emit callback may read
+ * and annotate them but not keep the pointer.
  *
  * With a maximum gap set, a timestamp more than that gap beyond the open
  * intervals (ahead or behind) is a suspect: the tally holds that one

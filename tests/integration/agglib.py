@@ -174,9 +174,10 @@ def sensor_print(pcap, interval=60):
 
 
 def expected_averages(prints, interval=60):
-    """Contract 4 from --print outputs: {(start, proto, key): avg} and the
-    number of reporting sensors per interval.  A sensor reports every
-    interval from its first to its last, empty ones included."""
+    """doc/CONTRACTS.md contract 4 from --print outputs:
+    {(start, proto, key): avg} and the number of reporting sensors per
+    interval.  A sensor reports every interval from its first to its last,
+    empty ones included."""
     reporters = collections.Counter()
     sums = collections.Counter()
     for counts in prints:

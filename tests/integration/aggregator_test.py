@@ -1,11 +1,11 @@
 """End to end: sensors replay captures (-r) to a real aggregator over TCP on
 loopback; the RRDs, read back with `rrdtool fetch`, must hold for every
 interval exactly the average the test computes from the sensors' own
---print outputs (contract 4: the divisor counts only sensors that reported
-the interval), 0 where a key had no packets.  The same through a real
-rrdcached.  Then: a resent replay is acknowledged as duplicate and archived
-once; a sensor's records for intervals already final are archived as late,
-leave the RRDs alone, and count after `teiten-aggregator rebuild`."""
+--print outputs (doc/CONTRACTS.md contract 4: the divisor counts only sensors
+that reported the interval), 0 where a key had no packets.  The same through a
+real rrdcached.  Then: a resent replay is acknowledged as duplicate and
+archived once; a sensor's records for intervals already final are archived as
+late, leave the RRDs alone, and count after `teiten-aggregator rebuild`."""
 
 import glob
 import os

@@ -1,4 +1,4 @@
-"""Contract 6 (durability) under crashes.
+"""doc/CONTRACTS.md contract 6 (durability) under crashes.
 
 1. Three sensors replay generated captures (same time range) to an
    aggregator that is killed with SIGKILL and restarted (same port, same
@@ -9,15 +9,16 @@
    reported, each equal to the sensor's own --print counts; and the RRDs
    read back with `rrdtool fetch` equal, row for row, those of an
    uninterrupted run of the same captures into a fresh aggregator, and the
-   averages computed here from the --print outputs (contract 4).
+   averages computed here from the --print outputs (doc/CONTRACTS.md
+   contract 4).
 
    Both runs start the same way: each sensor first replays a one-interval
    capture an hour before the others, one after the other, so that the
    aggregator knows all three sensors before the real data arrive.  With
    --grace 30 (longer than the test runs), an interval then becomes final
-   only when every one of the three sensors has reported it (contract 7),
-   so the uninterrupted run is deterministic, and the crashed one must
-   reach the same RRDs.
+   only when every one of the three sensors has reported it
+   (doc/CONTRACTS.md contract 7), so the uninterrupted run is
+   deterministic, and the crashed one must reach the same RRDs.
 
 2. A fourth sensor is killed with SIGKILL mid-replay (while its records
    stream to the aggregator) and run again with the same spool directory:
@@ -103,7 +104,8 @@ def finish_sensors(procs, what, timeout=120):
 
 def expected_records(prints):
     """{(sensor, start): {(proto, key): packets}}, every interval from the
-    sensor's first to its last, empty ones included (contract 2)."""
+    sensor's first to its last, empty ones included (doc/CONTRACTS.md
+    contract 2)."""
     out = {}
     for sid, counts in prints.items():
         starts = [k[0] for k in counts]
@@ -252,7 +254,8 @@ def reference_run(tmp, caps, keysfile, keys, prime_cap):
 def compare_rrds(ref_dir, crash_dir, keys, starts, avgs, reporters):
     ref = rrd_table(ref_dir, keys, starts)
     crash = rrd_table(crash_dir, keys, starts)
-    # The uninterrupted run against contract 4, computed here.
+    # The uninterrupted run against doc/CONTRACTS.md contract 4, computed
+    # here.
     bad = []
     for p, k in keys:
         name = "%s/%d" % (p, k)
@@ -330,7 +333,8 @@ def sensor_kill(tmp, agg, keys, cap, want, datadir):
 
 
 def lagging_sensor(tmp):
-    """A restart must not forget a sensor active a moment ago (contract 7):
+    """A restart must not forget a sensor active a moment ago
+    (doc/CONTRACTS.md contract 7):
     s1 and s2 report ten intervals, s3 only the first five, which become
     final; the aggregator is killed and restarted; two seconds later (a
     live sensor reports at the end of its next interval) s3 reports the

@@ -7,7 +7,7 @@ files, DATADIR/last_final does not move, and no RRD exists.  Once space
 returns, without a rebuild, the writer's retries log each file as caught
 up, and every row of every key's RRD and of sensors.rrd, read back with
 `rrdtool fetch`, equals the averages this test computes from the sensors'
-own --print outputs (contract 4).  The aggregator runs with
+own --print outputs (doc/CONTRACTS.md contract 4).  The aggregator runs with
 --queue-budget 0, so that every interval waiting behind the failing one
 keeps only its start and is derived again from the archive when written.
 

@@ -1,8 +1,9 @@
 """Graphs (aggregator/graph.c, called through graph_driver) of a datadir
 that a real aggregator built from sensors replaying generated captures
 (one with a TCP 5168 campaign rising half way), and of a datadir made here
-with the rrdtool command line alone, in the layout of contract 5, holding
-a key with a constant 5 packets per sensor per 60 s interval.
+with the rrdtool command line alone, in the layout of doc/CONTRACTS.md
+contract 5, holding a key with a constant 5 packets per sensor per 60 s
+interval.
 
 Every PNG must exist, be a PNG (signature, IHDR) larger than the plot
 area, and keep its size from one rendering to the next.  The numbers are

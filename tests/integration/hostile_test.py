@@ -1,6 +1,6 @@
-"""Contract 9 on the aggregator's port: garbage, forged, altered, replayed,
-truncated, oversized and idle connections are dropped and counted, and the
-daemon keeps serving a good sensor.
+"""doc/CONTRACTS.md contract 9 on the aggregator's port: garbage, forged,
+altered, replayed, truncated, oversized and idle connections are dropped
+and counted, and the daemon keeps serving a good sensor.
 
 Attacks come from Python sockets speaking the protocol of
 man/teiten-protocol.7, written here from scratch (hmac/hashlib): frame =

@@ -7,8 +7,9 @@ RRD row of several keys, of sensors.rrd and of each sensor's health file
 read back with `rrdtool fetch`, and `teiten-graph top --json` for hour and
 day windows, must equal those of a second aggregator that received the
 three replays at once, and both must equal the averages this test computes
-from the sensors' own --print outputs (contract 4).  Each sensor's late
-records are counted, by arrival, in its DATADIR/faults/<id>.rrd."""
+from the sensors' own --print outputs (doc/CONTRACTS.md contract 4).  Each
+sensor's late records are counted, by arrival, in its
+DATADIR/faults/<id>.rrd."""
 
 import collections
 import json

@@ -11,9 +11,9 @@ by side, one with -n 3600 (everything in one or two intervals) and one
 with -n 2 (intervals close on the timer during the traffic).  After SIGTERM
 each sensor must exit 0 having printed, summed over its intervals, exactly
 the per-(proto, key) counts that tshark computes independently from
-tcpdump's file (DESIGN.md, contracts 1-3), classifying each frame by the
-first layer after its outermost IP header (an ICMP error quoting TCP counts
-under the ICMP type).  Also checked: the output's form and order; the
+tcpdump's file (doc/CONTRACTS.md contracts 1-3), classifying each frame by
+the first layer after its outermost IP header (an ICMP error quoting TCP
+counts under the ICMP type).  Also checked: the output's form and order; the
 sensor's totals of frames seen, non-first fragments and non-IP frames
 against the file; every interval from the first to the last reported on
 stderr; frames per interval against their tcpdump timestamps (within
@@ -440,7 +440,8 @@ def tshark_counts(pcap):
 
 def sensor_counts(stdout, length):
     """Sums the --print lines per (proto, key); checks their form and order
-    (contract 3: by interval, then proto tcp udp icmp icmp6, then key)."""
+    (doc/CONTRACTS.md contract 3: by interval, then proto tcp udp icmp
+    icmp6, then key)."""
     counts = collections.Counter()
     intervals = set()
     last = None
@@ -468,8 +469,8 @@ def sensor_counts(stdout, length):
 
 def reported_intervals(stderr, length):
     """{start: frames seen} of the intervals the sensor reported on
-    stderr, checked contiguous (contract 2: every interval from the first
-    to the last, empty ones included)."""
+    stderr, checked contiguous (doc/CONTRACTS.md contract 2: every interval
+    from the first to the last, empty ones included)."""
     starts = []
     seen = {}
     for line in stderr.splitlines():
@@ -499,9 +500,9 @@ NEAR_BOUNDARY = 0.010
 
 
 def check_assignment(s, times):
-    """Frames per interval by their own timestamps (contract 2), as
-    tcpdump stamped them, against the sensor's; only frames within
-    NEAR_BOUNDARY of an interval boundary may land on either side."""
+    """Frames per interval by their own timestamps (doc/CONTRACTS.md
+    contract 2), as tcpdump stamped them, against the sensor's; only frames
+    within NEAR_BOUNDARY of an interval boundary may land on either side."""
     want = collections.Counter()
     near = 0
     for t in times:

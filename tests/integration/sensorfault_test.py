@@ -132,7 +132,7 @@ def test_stray(tmp):
         ps, tstray = timed_print(stray)
         try:
             diff = T.diff_counts(expected, T.parse_print(ps.stdout))
-        except AssertionError as e:  # out of contract-3 order
+        except AssertionError as e:  # not in doc/CONTRACTS.md contract 3 order
             diff = [str(e)]
         check(not diff, "%s: --print gives the day's %d packets exactly%s"
               % (what, len(pkts), "\n" + "\n".join(diff) if diff else ""))
@@ -168,7 +168,7 @@ def test_jump(tmp):
         p = T.run_sensor(["-r", path, "--print", "-n", "60"])
         try:
             diff = T.diff_counts(count_frames(pkts), T.parse_print(p.stdout))
-        except AssertionError as e:  # out of contract-3 order
+        except AssertionError as e:  # not in doc/CONTRACTS.md contract 3 order
             diff = [str(e)]
         check(not diff, "%s: --print gives all %d packets%s" % (
             what, len(pkts), "\n" + "\n".join(diff) if diff else ""))

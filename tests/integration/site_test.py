@@ -4,8 +4,8 @@ real aggregator; then `teiten-graph site` builds the site and:
 
 (a) `teiten-graph top --json` and the site's top-<window>.json rankings
     equal rankings this test computes itself from the sensors' --print
-    outputs (contract 4 per interval, then the mean over the window's
-    reported intervals), for windows by name and by --start/--end; the
+    outputs (doc/CONTRACTS.md contract 4 per interval, then the mean over the
+    window's reported intervals), for windows by name and by --start/--end; the
     rank changes in the exports agree with the previous window's ranking;
 (b) every image a page references is a PNG whose IHDR size matches the
     page's width and height; the pages nest their tags properly;
@@ -85,7 +85,7 @@ def graph(*args):
 
 def check_cli(datadir, tmp):
     """Mistakes on teiten-graph's command line: a non-zero exit and a
-    first line on stderr that names the problem (DESIGN.md contract 9);
+    first line on stderr that names the problem (doc/CONTRACTS.md contract 9);
     only an unknown command or option adds the usage after it."""
     cases = (
         (["bogus"], 'unknown command "bogus"'),

@@ -54,7 +54,8 @@ def pcap_seconds(path):
     """Whole seconds of every record, straight from a classic pcap file.
 
     Read here rather than from tshark because tshark normalises a
-    microsecond field >= 1e6 into the seconds, which contract 2 forbids."""
+    microsecond field >= 1e6 into the seconds, which doc/CONTRACTS.md
+    contract 2 forbids."""
     with open(path, "rb") as f:
         data = f.read()
     magic = data[:4]
@@ -144,7 +145,8 @@ def run_sensor(args, stdin=None, check=True):
 
 
 def parse_print(text):
-    """Sensor --print lines to a Counter, checking the contract-3 order."""
+    """Sensor --print lines to a Counter, checking the order of
+    doc/CONTRACTS.md contract 3."""
     counts = collections.Counter()
     prev = None
     for line in text.splitlines():

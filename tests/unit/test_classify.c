@@ -1,7 +1,7 @@
 /*
  * Unit tests for classify: hand-built frames, byte by byte, for every link
  * type the sensor unwraps, and every truncation of a set of valid frames
- * (DESIGN.md, contract 1).  Each frame is copied into a heap buffer of
+ * (doc/CONTRACTS.md contract 1).  Each frame is copied into a heap buffer of
  * exactly its captured length, so a build with -Db_sanitize=address
  * reports any read past caplen.
  *

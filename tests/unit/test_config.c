@@ -1,7 +1,8 @@
 /*
  * Unit tests for config_load: each key found calls its setter, and every
- * mistake comes back as one line naming the file and the line (DESIGN.md,
- * contract 9).  Config files are written to a temporary directory.
+ * mistake comes back as one line naming the file and the line
+ * (doc/CONTRACTS.md contract 9).  Config files are written to a temporary
+ * directory.
  */
 #include <stdarg.h>
 #include <stddef.h>

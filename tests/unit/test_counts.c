@@ -1,7 +1,7 @@
 /*
- * Unit tests for counts (per-interval counters, output order of DESIGN.md
- * contract 3) and tally (interval assignment and closing, contract 2; the
- * monitored prefix filter of contract 1).
+ * Unit tests for counts (per-interval counters, output order of
+ * doc/CONTRACTS.md contract 3) and tally (interval assignment and closing,
+ * contract 2; the monitored prefix filter of contract 1).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -105,7 +105,10 @@ test_bool(void **state)
 			fail_msg("accepted \"%s\"", bad[i]);
 }
 
-/* Contract 2: a whole number of seconds, at least one, at most a day. */
+/*
+ * doc/CONTRACTS.md contract 2: a whole number of seconds, at least one, at
+ * most a day.
+ */
 static void
 test_interval_parse(void **state)
 {

@@ -1,7 +1,7 @@
 /*
  * Unit tests for prefix: parsing of monitored CIDR blocks, matching at
- * the boundaries of each block, and the address count used to divide
- * packets per address (DESIGN.md, contracts 1 and 4).
+ * the boundaries of each block, and the address count that records carry
+ * (doc/CONTRACTS.md contracts 1 and 4).
  */
 #include <stdarg.h>
 #include <stddef.h>
