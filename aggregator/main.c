@@ -107,7 +107,8 @@ usage(FILE *f)
 	    "[--active seconds]\n"
 	    "                         [--skew seconds] [--auth-timeout "
 	    "seconds] [--late-settle seconds]\n"
-	    "                         [--open-budget MiB] [--queue-budget MiB]\n"
+	    "                         [--open-budget MiB] [--queue-budget "
+	    "MiB]\n"
 	    "                         [--rrdcached address]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
 	    "[--rrdcached address]\n");
@@ -522,8 +523,8 @@ agg_serve(struct agg *a)
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
 	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
-	a->faults_at = (int64_t)time(NULL) -
-	    (int64_t)time(NULL) % a->conf.interval;
+	a->faults_at =
+	    (int64_t)time(NULL) - (int64_t)time(NULL) % a->conf.interval;
 	a->tick = event_new(a->base, -1, EV_PERSIST, agg_on_tick, a);
 	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
 	a->ev_term = evsignal_new(a->base, SIGTERM, agg_on_stop, a);

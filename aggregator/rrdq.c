@@ -925,7 +925,8 @@ rrdq_push(struct rrdq *q, struct rrd_job *j)
 	if (!j->faults_only && q->head != NULL &&
 	    q->bytes + job_bytes(j) > q->conf.queue_budget) {
 		if (!q->hollowing)
-			log_warnx("RRD writer queue over %zu MiB: interval %" PRId64
+			log_warnx("RRD writer queue over %zu MiB: interval "
+				  "%" PRId64
 				  " and those after it wait as their start "
 				  "only, derived from the archive when written",
 			    q->conf.queue_budget >> 20, j->start);

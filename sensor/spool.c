@@ -499,8 +499,7 @@ spool_adopt_one(struct spool *s, int basefd, const char *name, const char *id)
 	n = pread(fd, buf, (size_t)st.st_size, 0);
 	close(fd);
 	record_init(&r);
-	if (n == st.st_size &&
-	    record_decode(&r, buf, (size_t)n, &why) == 0 &&
+	if (n == st.st_size && record_decode(&r, buf, (size_t)n, &why) == 0 &&
 	    strcmp(r.sensor, id) == 0) {
 		/* Stored here first: a crash between the two keeps a copy. */
 		if (spool_put(s, &r, 1, 1) == 1 &&
@@ -545,7 +544,8 @@ spool_adopt(struct spool *s, const char *base, const char *id)
 	if (moved > 0) {
 		if (fsync(basefd) == -1)
 			log_warn("spool %s: fsync", base);
-		log_info("spool %s: %zu records of %s moved here from %s, where "
+		log_info("spool %s: %zu records of %s moved here from %s, "
+			 "where "
 			 "an older version kept them",
 		    s->dir, moved, id, base);
 	}
