@@ -117,8 +117,8 @@ collect(const uint8_t *rec, size_t len, void *arg)
 	s->n++;
 }
 
-static const uint8_t check_entry[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06,
-    0x92, 0x83, '1', '2', '3', '4', '5', '6', '7', '8', '9'};
+static const uint8_t check_entry[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06, 0x92,
+    0x83, '1', '2', '3', '4', '5', '6', '7', '8', '9'};
 
 static void
 test_layout(void **state)
@@ -129,8 +129,8 @@ test_layout(void **state)
 	struct stat st;
 	uint8_t buf[64];
 
-	assert_int_equal(
-	    archive_append(a, 60, (const uint8_t *)"123456789", 9), 0);
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"123456789", 9),
+	    0);
 	assert_int_equal(archive_commit(a), 0);
 	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17);
 	assert_memory_equal(buf, check_entry, 17);
@@ -159,12 +159,12 @@ test_torn_cut(void **state)
 	struct archive *a = open_archive(f);
 	struct seen s = {"", 0};
 	/* Says 9 bytes follow; 4 do. */
-	static const uint8_t torn[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06,
-	    0x92, 0x83, '1', '2', '3', '4'};
+	static const uint8_t torn[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06, 0x92,
+	    0x83, '1', '2', '3', '4'};
 	uint8_t buf[64];
 
-	assert_int_equal(
-	    archive_append(a, 60, (const uint8_t *)"123456789", 9), 0);
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"123456789", 9),
+	    0);
 	archive_free(a);
 	append_raw(f->path, torn, sizeof(torn));
 	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17 + 12);

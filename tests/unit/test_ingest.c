@@ -336,10 +336,8 @@ test_later_one_counts(void **state)
 
 	(void)state;
 	assert_int_equal(send1(g, "a", T, T + 1, NULL), ACK_STORED);
-	assert_int_equal(send1(g, "a", T + LEN, T + LEN - 2, NULL),
-	    ACK_STORED);
-	assert_int_equal(send1(g, "b", T + LEN, T + LEN - 1, NULL),
-	    ACK_STORED);
+	assert_int_equal(send1(g, "a", T + LEN, T + LEN - 2, NULL), ACK_STORED);
+	assert_int_equal(send1(g, "b", T + LEN, T + LEN - 1, NULL), ACK_STORED);
 	ingest_tick(g, T + LEN - 1, 0);
 	assert_int_equal(s.n, 0);
 	ingest_tick(g, T + LEN, 0);
@@ -412,8 +410,9 @@ test_late(void **state)
 		struct rec r;
 
 		make(&r, "c", T, 1, 0, 0, 0, 0, 0);
-		assert_int_equal(
-		    ingest_record(g, "c", r.buf, r.len, T + LEN + 13, &v), -1);
+		assert_int_equal(ingest_record(g, "c", r.buf, r.len,
+				     T + LEN + 13, &v),
+		    -1);
 	}
 	ingest_stats(g, &st);
 	assert_int_equal(st.late, 2);
@@ -598,8 +597,7 @@ test_faults(void **state)
 	assert_int_equal(v.ack, ACK_REFUSED);
 
 	ingest_set_open_budget(g, 0);
-	assert_int_equal(send1(g, "a", T - 3 * LEN, T - 100, NULL),
-	    ACK_STORED);
+	assert_int_equal(send1(g, "a", T - 3 * LEN, T - 100, NULL), ACK_STORED);
 	ingest_tick(g, T - 2 * LEN, 0); /* final: "a" is the only one */
 	assert_int_equal(s.n, 1);
 	assert_int_equal(send1(g, "a", T - 2 * LEN, T, NULL), ACK_STORED);

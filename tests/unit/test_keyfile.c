@@ -23,8 +23,9 @@
 #include "keyfile.h"
 
 /* 00 01 ... 1f, and ff fe ... e0 */
-#define HEX_UP "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define HEX_DOWN                                                               \
+#define HEX_UP \
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define HEX_DOWN \
 	"FFFEFDFCFBFAF9F8F7F6F5F4F3F2F1F0EFEEEDECEBEAE9E8E7E6E5E4E3E2E1E0"
 
 struct fixture {
@@ -237,7 +238,8 @@ test_keyring_bad(void **state)
 	    {"# ok\ns1 " HEX_UP " extra\n", ":2: expected"},
 	    {"s/1 " HEX_UP "\n", ":1: bad sensor id"},
 	    {"s1 " HEX_UP "\ns2 00\n", ":2: key of s2"},
-	    {"s1 " HEX_UP "\ns2 " HEX_UP "\ns1 " HEX_DOWN "\n", "s1 listed twice"},
+	    {"s1 " HEX_UP "\ns2 " HEX_UP "\ns1 " HEX_DOWN "\n",
+		"s1 listed twice"},
 	};
 	struct fixture *f = *state;
 	char err[256];

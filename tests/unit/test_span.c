@@ -65,7 +65,7 @@ test_names(void **state)
 {
 	static const char *const names[SPAN_COUNT] = {"day", "week", "month",
 	    "quarter", "year"};
-	int k;
+	int k, minus1 = -1;
 
 	(void)state;
 	for (k = 0; k < SPAN_COUNT; k++) {
@@ -76,7 +76,7 @@ test_names(void **state)
 	assert_int_equal(span_from_name(""), -1);
 	assert_int_equal(span_from_name("days"), -1);
 	assert_string_equal(span_name(SPAN_COUNT), "?");
-	assert_string_equal(span_name((enum span_kind)-1), "?");
+	assert_string_equal(span_name((enum span_kind)minus1), "?");
 }
 
 int

@@ -280,8 +280,8 @@ test_reopen(void **state)
 	assert_int_equal(put(s, S, 0, 0, 0), 1);
 	assert_int_equal(put(s, S + 60, 0, 0, 0), 1);
 	/* Locked while open. */
-	assert_null(spool_open(f->dir, LIMIT, SPOOL_DROP_NEW, err,
-	    sizeof(err)));
+	assert_null(
+	    spool_open(f->dir, LIMIT, SPOOL_DROP_NEW, err, sizeof(err)));
 	assert_non_null(strstr(err, "in use"));
 	spool_free(s);
 	snprintf(path, sizeof(path), "%s/1700000160.tmp", f->dir);

@@ -238,8 +238,9 @@ test_bad_windows(void **state)
 	    -1);
 	assert_true(err[0] != '\0');
 	err[0] = '\0';
-	assert_int_equal(
-	    summary_window(f->dir, D, D + H + 1, &w, err, sizeof(err)), -1);
+	assert_int_equal(summary_window(f->dir, D, D + H + 1, &w, err,
+			     sizeof(err)),
+	    -1);
 	assert_true(err[0] != '\0');
 	/* Hour-aligned but 16 days long, not day-aligned: neither kind. */
 	err[0] = '\0';
@@ -282,8 +283,8 @@ expect_damaged(const struct fixture *f, const char *why)
 	char err[512] = "", name[64];
 
 	snprintf(name, sizeof(name), "hour/%lld.sum", (long long)D);
-	assert_int_equal(
-	    summary_window(f->dir, D, D + H, &w, err, sizeof(err)), -1);
+	assert_int_equal(summary_window(f->dir, D, D + H, &w, err, sizeof(err)),
+	    -1);
 	if (strstr(err, name) == NULL || strstr(err, why) == NULL)
 		fail_msg("\"%s\" lacks \"%s\" or \"%s\"", err, name, why);
 }

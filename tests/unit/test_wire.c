@@ -151,12 +151,14 @@ test_ack_bytes(void **state)
 	for (i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
 		const struct ack_case *c = &acks[i];
 
-		assert_int_equal(
-		    wire_ack_encode(buf, c->status, c->start, c->reason), c->n);
+		assert_int_equal(wire_ack_encode(buf, c->status, c->start,
+				     c->reason),
+		    c->n);
 		assert_memory_equal(buf, c->bytes, c->n);
 		reason = -1;
-		assert_int_equal(
-		    wire_ack_decode(c->bytes, c->n, &st, &start, &reason), 0);
+		assert_int_equal(wire_ack_decode(c->bytes, c->n, &st, &start,
+				     &reason),
+		    0);
 		assert_int_equal(st, c->status);
 		assert_true(start == c->start);
 		assert_int_equal(reason, c->reason);
@@ -183,7 +185,7 @@ test_ack_malformed(void **state)
 	    {{0x03, 0x00, 0x01, 0x01}, 4}, /* trailing after the reason */
 	    /* Eleven varint bytes: beyond 64 bits. */
 	    {{0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0x01},
+		 0x01},
 		12},
 	};
 	enum frame_ack st;
@@ -197,8 +199,7 @@ test_ack_malformed(void **state)
 		copy = malloc(bad[i].n ? bad[i].n : 1);
 		assert_non_null(copy);
 		memcpy(copy, bad[i].b, bad[i].n);
-		if (wire_ack_decode(copy, bad[i].n, &st, &start, &reason) !=
-		    -1)
+		if (wire_ack_decode(copy, bad[i].n, &st, &start, &reason) != -1)
 			fail_msg("malformed ack %zu accepted", i);
 		free(copy);
 	}
