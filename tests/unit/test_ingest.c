@@ -7,6 +7,10 @@
  * are told apart and counted per sensor.  Every expected value is worked
  * out by hand below.
  */
+#define _XOPEN_SOURCE 700
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -659,6 +663,157 @@ test_last_final_given(void **state)
 	ingest_free(g);
 }
 
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+struct datadir {
+	char path[64];
+	struct archive *a;
+};
+
+/* A data directory with an archive, removed even when a test fails. */
+static int
+datadir_setup(void **state)
+{
+	struct datadir *d = calloc(1, sizeof(*d));
+	char err[256] = "";
+
+	if (d == NULL)
+		return -1;
+	snprintf(d->path, sizeof(d->path), "/tmp/teiten-ingest-XXXXXX");
+	if (mkdtemp(d->path) == NULL)
+		return -1;
+	if ((d->a = archive_open(d->path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "archive_open: %s\n", err);
+		return -1;
+	}
+	*state = d;
+	return 0;
+}
+
+static int
+datadir_teardown(void **state)
+{
+	struct datadir *d = *state;
+	int rc;
+
+	archive_free(d->a);
+	rc = nftw(d->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(d);
+	return rc;
+}
+
+/* Records of one interval in the archive, counted. */
+static void
+count_entry(const uint8_t *rec, size_t len, void *arg)
+{
+	(void)rec;
+	(void)len;
+	(*(size_t *)arg)++;
+}
+
+static size_t
+archived(struct archive *a, int64_t start)
+{
+	size_t n = 0;
+
+	assert_int_equal(archive_scan(a, start, count_entry, &n), 0);
+	return n;
+}
+
+/*
+ * Every stored record is archived, late ones too; duplicates and refused
+ * ones are not.
+ */
+static void
+test_archived(void **state)
+{
+	struct datadir *d = *state;
+	struct sink s;
+	struct ingest *g;
+
+	memset(&s, 0, sizeof(s));
+	g = ingest_new(LEN, GRACE, ACTIVE, d->a, INT64_MIN, on_final, &s);
+	assert_int_equal(send1(g, "a", T, T + 1, NULL), ACK_STORED);
+	assert_int_equal(send1(g, "a", T, T + 2, NULL), ACK_DUPLICATE);
+	assert_int_equal(send1(g, "a", 0, T + 3, NULL), ACK_REFUSED);
+	ingest_tick(g, T + LEN, 0);
+	assert_int_equal(send1(g, "b", T, T + LEN + 1, NULL), ACK_STORED);
+	assert_int_equal(archive_commit(d->a), 0);
+	assert_int_equal(archived(d->a, T), 2);
+	assert_int_equal(archived(d->a, 0), 0);
+	sink_clear(&s);
+	ingest_free(g);
+}
+
+/*
+ * A restart after a crash: T - 60 was final, T open with "a"'s record.
+ * Recovery reopens T, and knows "b" from T - 60, so "a" alone does not
+ * complete T: it waits for grace.  Who reported a final interval comes
+ * back from the archive too: "a" resending T - 60 is a duplicate, "c"
+ * sending it is late.
+ */
+static void
+test_recover(void **state)
+{
+	struct datadir *d = *state;
+	struct sink s;
+	struct ingest *g;
+	struct ingest_stats st;
+	struct rec r;
+	struct ingest_verdict v;
+
+	memset(&s, 0, sizeof(s));
+	g = ingest_new(LEN, GRACE, ACTIVE, d->a, INT64_MIN, on_final, &s);
+	assert_int_equal(send1(g, "a", T - LEN, T - 5, NULL), ACK_STORED);
+	assert_int_equal(send1(g, "b", T - LEN, T - 4, NULL), ACK_STORED);
+	ingest_tick(g, T, 0);
+	assert_int_equal(s.n, 1);
+	make(&r, "a", T, 4, 0, 2, 0, 0, 0);
+	assert_int_equal(ingest_record(g, "a", r.buf, r.len, T + 1, &v), 0);
+	assert_int_equal(v.ack, ACK_STORED);
+	assert_int_equal(archive_commit(d->a), 0);
+	sink_clear(&s);
+	ingest_free(g); /* the crash */
+
+	g = ingest_new(LEN, GRACE, ACTIVE, d->a, T - LEN, on_final, &s);
+	assert_int_equal(ingest_recover(g, T + 61), 0);
+	assert_int_equal(ingest_open_intervals(g), 1);
+	ingest_stats(g, &st);
+	assert_int_equal(st.stored, 0); /* counted when they came */
+	assert_int_equal(send1(g, "a", T, T + 62, NULL), ACK_DUPLICATE);
+	/*
+	 * The archive keeps no arrival times: the recovered record arrived
+	 * at T + 61, after the end, so grace runs until T + 91.
+	 */
+	ingest_tick(g, T + 61 + GRACE - 1, 0);
+	assert_int_equal(s.n, 0);
+	ingest_tick(g, T + 61 + GRACE, 0);
+	assert_int_equal(s.n, 1);
+	assert_true(s.jobs[0]->start == T);
+	assert_int_equal(s.jobs[0]->nsensors, 1);
+	assert_int_equal(s.jobs[0]->nvalues, 2);
+	assert_true(s.jobs[0]->avg[0] == 4.0);
+	assert_true(s.jobs[0]->avg[1] == 2.0);
+	/* Nothing archived twice by the recovery. */
+	assert_int_equal(archived(d->a, T), 1);
+
+	assert_int_equal(send1(g, "a", T - LEN, T + 100, NULL), ACK_DUPLICATE);
+	assert_int_equal(send1(g, "c", T - LEN, T + 100, NULL), ACK_STORED);
+	ingest_stats(g, &st);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.duplicates, 2);
+	assert_int_equal(archived(d->a, T - LEN), 3);
+	sink_clear(&s);
+	ingest_free(g);
+}
+
 int
 main(void)
 {
@@ -680,6 +835,10 @@ main(void)
 	    cmocka_unit_test(test_rejected),
 	    cmocka_unit_test(test_faults),
 	    cmocka_unit_test(test_last_final_given),
+	    cmocka_unit_test_setup_teardown(test_archived, datadir_setup,
+		datadir_teardown),
+	    cmocka_unit_test_setup_teardown(test_recover, datadir_setup,
+		datadir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
