@@ -93,6 +93,9 @@ wire_hello_decode(const uint8_t *p, size_t len, char *id,
 	n = p[0];
 	if (n == 0 || n > RECORD_ID_MAX || len != 1 + n + FRAME_NONCE)
 		return -1;
+	/* A NUL inside would hide bytes from the id check below. */
+	if (memchr(p + 1, '\0', n) != NULL)
+		return -1;
 	memcpy(id, p + 1, n);
 	id[n] = '\0';
 	if (!record_valid_id(id))

@@ -1,7 +1,8 @@
 """Writes the seed corpora, one file per hand-built input: corpus/classify/
 (frames, first byte = index of the link type in fuzz_classify.c's table),
 corpus/record/ (encoded records, per the layout in common/record.c) and
-corpus/frame/ (frames sealed with fuzz_frame.c's key).  Run once; its output
+corpus/frame/ (frames sealed with fuzz_frame.c's key) and corpus/hello/ (HELLO
+payloads, man/teiten-protocol.7).  Run once; its output
 is committed."""
 
 import hashlib
@@ -160,6 +161,21 @@ FRAMES = {
     "too-large": b"TT\x01\x03\xff\xff\xff\xff" + bytes(8),
 }
 
+NONCE = bytes(range(0xa0, 0xb0))
+HELLOS = {
+    "hello": b"\x02s1" + NONCE,
+    "id-64": b"\x40" + b"a" * 64 + NONCE,
+    "id-chars": b"\x0dAz09._-tokyo1" + NONCE,
+    # Refused forms, next to each check.
+    "empty": b"",
+    "id-0": b"\x00" + NONCE,
+    "id-65": b"\x41" + b"a" * 65 + NONCE,
+    "short-nonce": b"\x02s1" + NONCE[:-1],
+    "trailing": b"\x02s1" + NONCE + b"\x00",
+    "nul-in-id": b"\x03a\x00c" + NONCE,
+    "slash-in-id": b"\x03a/c" + NONCE,
+}
+
 
 def write(name, seeds):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus",
@@ -178,3 +194,4 @@ if __name__ == "__main__":
     write("classify", SEEDS)
     write("record", RECORDS)
     write("frame", FRAMES)
+    write("hello", HELLOS)

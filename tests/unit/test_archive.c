@@ -1,0 +1,322 @@
+/*
+ * Unit tests for archive (aggregator/archive.h): each entry is "u32 length
+ * | u32 CRC-32C | record", big-endian, in DATADIR/archive/<start>.arc; a
+ * scan stops at the first damaged entry and counts it; a torn entry at
+ * the end is cut off before the file is appended to again; the intervals
+ * come back sorted.  The CRC-32C of "123456789" is the standard check
+ * value 0xe3069283 (RFC 3720, appendix B.4).
+ */
+#define _XOPEN_SOURCE 700
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "archive.h"
+
+struct fixture {
+	char dir[64];
+	char path[128]; /* the file of interval 60 */
+};
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-archive-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/archive/60.arc", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+	free(f);
+	return rc;
+}
+
+static struct archive *
+open_archive(const struct fixture *f)
+{
+	char err[256] = "";
+	struct archive *a = archive_open(f->dir, err, sizeof(err));
+
+	if (a == NULL)
+		fail_msg("archive_open: %s", err);
+	return a;
+}
+
+/* The whole file, in a buffer of cap bytes; returns its length. */
+static size_t
+slurp(const char *path, uint8_t *buf, size_t cap)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, cap, fp);
+	assert_false(ferror(fp));
+	assert_int_equal(fclose(fp), 0);
+	return n;
+}
+
+static void
+append_raw(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *fp = fopen(path, "ab");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(b, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Entries a scan hands over, concatenated with '|' after each. */
+struct seen {
+	char text[256];
+	size_t n;
+};
+
+static void
+collect(const uint8_t *rec, size_t len, void *arg)
+{
+	struct seen *s = arg;
+	size_t at = strlen(s->text);
+
+	assert_true(at + len + 2 <= sizeof(s->text));
+	memcpy(s->text + at, rec, len);
+	s->text[at + len] = '|';
+	s->text[at + len + 1] = '\0';
+	s->n++;
+}
+
+static const uint8_t check_entry[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06, 0x92,
+    0x83, '1', '2', '3', '4', '5', '6', '7', '8', '9'};
+
+static void
+test_layout(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct seen s = {"", 0};
+	struct stat st;
+	uint8_t buf[64];
+
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"123456789", 9),
+	    0);
+	assert_int_equal(archive_commit(a), 0);
+	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17);
+	assert_memory_equal(buf, check_entry, 17);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"ab", 2), 0);
+	assert_int_equal(archive_commit(a), 0);
+	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17 + 8 + 2);
+	/* Length 2; the CRC is the code's, its check value is above. */
+	assert_memory_equal(buf + 17, "\x00\x00\x00\x02", 4);
+	assert_memory_equal(buf + 25, "ab", 2);
+	assert_int_equal(archive_scan(a, 60, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.text, "123456789|ab|");
+	assert_int_equal(archive_torn(a), 0);
+	/* Nothing or too much is not an entry. */
+	assert_int_equal(archive_append(a, 60, buf, 0), -1);
+	archive_free(a);
+}
+
+/* A crash mid-write left half an entry: cut before the next append. */
+static void
+test_torn_cut(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct seen s = {"", 0};
+	/* Says 9 bytes follow; 4 do. */
+	static const uint8_t torn[] = {0x00, 0x00, 0x00, 0x09, 0xe3, 0x06, 0x92,
+	    0x83, '1', '2', '3', '4'};
+	uint8_t buf[64];
+
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"123456789", 9),
+	    0);
+	archive_free(a);
+	append_raw(f->path, torn, sizeof(torn));
+	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17 + 12);
+
+	a = open_archive(f);
+	assert_int_equal(archive_scan(a, 60, collect, &s), 0);
+	assert_string_equal(s.text, "123456789|");
+	assert_int_equal(archive_torn(a), 1);
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"xyz", 3), 0);
+	assert_int_equal(archive_commit(a), 0);
+	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 17 + 8 + 3);
+	assert_memory_equal(buf, check_entry, 17);
+	assert_memory_equal(buf + 17, "\x00\x00\x00\x03", 4);
+	assert_memory_equal(buf + 25, "xyz", 3);
+	s.text[0] = '\0';
+	s.n = 0;
+	assert_int_equal(archive_scan(a, 60, collect, &s), 0);
+	assert_string_equal(s.text, "123456789|xyz|");
+	archive_free(a);
+
+	/* A torn header alone (5 of 8 bytes) is cut as well. */
+	append_raw(f->path, check_entry, 5);
+	a = open_archive(f);
+	assert_int_equal(archive_append(a, 60, (const uint8_t *)"q", 1), 0);
+	archive_free(a);
+	assert_int_equal(slurp(f->path, buf, sizeof(buf)), 28 + 8 + 1);
+	assert_memory_equal(buf + 28, "\x00\x00\x00\x01", 4);
+	assert_int_equal(buf[36], 'q');
+}
+
+/*
+ * A bad CRC, a zero length and a length past 4 MiB end the scan at that
+ * entry: what follows is not trusted, and each counts as torn.
+ */
+static void
+test_damaged(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a;
+	struct seen s = {"", 0};
+	uint8_t bad[17];
+	static const uint8_t zero[8] = {0};
+	static const uint8_t huge[8] = {0x00, 0x40, 0x00, 0x01};
+	char path[160];
+
+	a = open_archive(f);
+	memcpy(bad, check_entry, 17);
+	bad[16] = 'X'; /* "12345678X" under the CRC of "123456789" */
+	append_raw(f->path, check_entry, 17);
+	append_raw(f->path, bad, 17);
+	append_raw(f->path, check_entry, 17);
+	assert_int_equal(archive_scan(a, 60, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.text, "123456789|");
+	assert_int_equal(archive_torn(a), 1);
+
+	snprintf(path, sizeof(path), "%s/archive/120.arc", f->dir);
+	append_raw(path, zero, 8);
+	append_raw(path, check_entry, 17);
+	s.n = 0;
+	assert_int_equal(archive_scan(a, 120, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(archive_torn(a), 2);
+
+	snprintf(path, sizeof(path), "%s/archive/180.arc", f->dir);
+	append_raw(path, check_entry, 17);
+	append_raw(path, huge, 8); /* 4 MiB + 1 */
+	s.n = 0;
+	assert_int_equal(archive_scan(a, 180, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(archive_torn(a), 3);
+
+	/* A missing interval is empty, not an error. */
+	s.n = 0;
+	assert_int_equal(archive_scan(a, 240, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	archive_free(a);
+}
+
+static void
+test_intervals(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	const uint8_t r[1] = {'r'};
+	int64_t *v;
+	size_t n;
+	char path[160];
+
+	v = archive_intervals(a, &n);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(archive_append(a, 1700000040, r, 1), 0);
+	assert_int_equal(archive_append(a, 0, r, 1), 0);
+	assert_int_equal(archive_append(a, -60, r, 1), 0);
+	assert_int_equal(archive_append(a, 120, r, 1), 0);
+	assert_int_equal(archive_commit(a), 0);
+	/* Other files are not intervals. */
+	snprintf(path, sizeof(path), "%s/archive/notes.txt", f->dir);
+	append_raw(path, r, 1);
+	snprintf(path, sizeof(path), "%s/archive/5.arcx", f->dir);
+	append_raw(path, r, 1);
+	v = archive_intervals(a, &n);
+	assert_int_equal(n, 4);
+	assert_true(v[0] == -60);
+	assert_true(v[1] == 0);
+	assert_true(v[2] == 120);
+	assert_true(v[3] == 1700000040);
+	free(v);
+	archive_free(a);
+}
+
+/* More intervals than open descriptors (32): evicted files stay whole. */
+static void
+test_many_files(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct seen s;
+	uint8_t r[2];
+	int i, round;
+
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 40; i++) {
+			r[0] = (uint8_t)('a' + round);
+			r[1] = (uint8_t)('A' + i); /* no NUL: collect's text */
+			assert_int_equal(archive_append(a, i * 60, r, 2), 0);
+		}
+	assert_int_equal(archive_commit(a), 0);
+	for (i = 0; i < 40; i++) {
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(archive_scan(a, i * 60, collect, &s), 0);
+		assert_int_equal(s.n, 2);
+		assert_int_equal(s.text[0], 'a');
+		assert_int_equal(s.text[1], 'A' + i);
+		assert_int_equal(s.text[3], 'b');
+		assert_int_equal(s.text[4], 'A' + i);
+	}
+	assert_int_equal(archive_torn(a), 0);
+	archive_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_intervals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,347 @@
+/*
+ * Unit tests for spool (sensor/spool.h): the full-spool policies.  Every
+ * record here is sensor "s1", 60 s, no entries, all totals 0 but the spool
+ * drops, which stay below 128: 1 version + 1 id length + 2 id + 5 start
+ * (zigzag of 1700000040 and later) + 1 length + 1 addresses + 16 totals +
+ * 4 entry counts = 31 bytes.  A put needs room for the record and one
+ * varint (10 bytes): 41.  With a limit of 100 bytes, two records fit
+ * (31 + 41 = 72) and a third does not (62 + 41 = 103).
+ */
+#define _XOPEN_SOURCE 700
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+#include "spool.h"
+
+#define S ((int64_t)1700000040)
+#define LIMIT 100
+
+struct fixture {
+	char dir[64];
+};
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-spool-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+	free(f);
+	return rc;
+}
+
+static struct spool *
+open_spool(const struct fixture *f, uint64_t max, enum spool_full policy)
+{
+	char err[256] = "";
+	struct spool *s = spool_open(f->dir, max, policy, err, sizeof(err));
+
+	if (s == NULL)
+		fail_msg("spool_open: %s", err);
+	return s;
+}
+
+/* Store the plain record of start; returns spool_put's verdict. */
+static int
+put(struct spool *s, int64_t start, uint64_t tcp22, uint64_t udp53, int merge)
+{
+	struct record r;
+	int rc;
+
+	record_init(&r);
+	snprintf(r.sensor, sizeof(r.sensor), "s1");
+	r.start = start;
+	r.len = 60;
+	if (tcp22)
+		record_add(&r, PROTO_TCP, 22, tcp22);
+	if (udp53)
+		record_add(&r, PROTO_UDP, 53, udp53);
+	r.totals[RT_TCP] = tcp22;
+	r.totals[RT_UDP] = udp53;
+	rc = spool_put(s, &r, merge, 1);
+	record_clear(&r);
+	return rc;
+}
+
+/* The spooled record of start, decoded. */
+static void
+get(struct spool *s, int64_t start, struct record *r, size_t *len)
+{
+	const char *why;
+	uint8_t *buf;
+
+	assert_int_equal(spool_read(s, start, &buf, len), 0);
+	record_init(r);
+	if (record_decode(r, buf, *len, &why) == -1)
+		fail_msg("spooled record of %lld: %s", (long long)start, why);
+	free(buf);
+}
+
+static uint64_t
+spool_drops_of(struct spool *s, int64_t start)
+{
+	struct record r;
+	uint64_t n;
+	size_t len;
+
+	get(s, start, &r, &len);
+	n = r.totals[RT_SPOOL_DROPS];
+	record_clear(&r);
+	return n;
+}
+
+static int
+exists(const struct fixture *f, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void
+test_size(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, LIMIT, SPOOL_DROP_NEW);
+	struct record r;
+	size_t len;
+	int64_t next;
+
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(len, 31);
+	assert_string_equal(r.sensor, "s1");
+	assert_true(r.start == S);
+	record_clear(&r);
+	assert_true(exists(f, "1700000040.rec"));
+	assert_int_equal(spool_count(s), 1);
+	assert_int_equal(spool_next(s, 0, &next), 1);
+	assert_true(next == S);
+	assert_int_equal(spool_next(s, S, &next), 0);
+	spool_free(s);
+}
+
+/* Drop-new: the third record is lost and counted in the next stored. */
+static void
+test_drop_new(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, LIMIT, SPOOL_DROP_NEW);
+
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 60, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 120, 0, 0, 0), 0);
+	assert_int_equal(put(s, S + 180, 0, 0, 0), 0);
+	assert_int_equal(spool_count(s), 2);
+	assert_int_equal(spool_dropped(s), 2);
+	assert_false(exists(f, "1700000160.rec"));
+	/* The oldest ones stay untouched. */
+	assert_int_equal(spool_drops_of(s, S), 0);
+	assert_int_equal(spool_drops_of(s, S + 60), 0);
+	/* Acknowledged: room again, and the two losses ride along. */
+	assert_int_equal(spool_remove(s, S), 0);
+	assert_false(exists(f, "1700000040.rec"));
+	assert_int_equal(put(s, S + 240, 0, 0, 0), 1);
+	assert_int_equal(spool_drops_of(s, S + 240), 2);
+	/* Reported once: the next record carries none. */
+	assert_int_equal(spool_remove(s, S + 60), 0);
+	assert_int_equal(put(s, S + 300, 0, 0, 0), 1);
+	assert_int_equal(spool_drops_of(s, S + 300), 0);
+	assert_int_equal(spool_dropped(s), 2);
+	spool_free(s);
+}
+
+/*
+ * Drop-oldest: each new record pushes out the oldest, and carries both
+ * that loss and the losses the pushed-out record was carrying.
+ */
+static void
+test_drop_oldest(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, LIMIT, SPOOL_DROP_OLDEST);
+	int64_t next;
+
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 60, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 120, 0, 0, 0), 1); /* S goes */
+	assert_false(exists(f, "1700000040.rec"));
+	assert_int_equal(spool_count(s), 2);
+	assert_int_equal(spool_next(s, 0, &next), 1);
+	assert_true(next == S + 60);
+	assert_int_equal(spool_drops_of(s, S + 120), 1);
+	assert_int_equal(put(s, S + 180, 0, 0, 0), 1); /* S + 60 goes */
+	assert_int_equal(spool_drops_of(s, S + 180), 1);
+	/* S + 120 goes, and the 1 it carried with it: 2. */
+	assert_int_equal(put(s, S + 240, 0, 0, 0), 1);
+	assert_int_equal(spool_drops_of(s, S + 240), 2);
+	assert_int_equal(spool_count(s), 2);
+	assert_int_equal(spool_dropped(s), 3);
+	assert_true(exists(f, "1700000220.rec"));
+	assert_true(exists(f, "1700000280.rec"));
+	spool_free(s);
+}
+
+/* Too small for even one record: dropped under either policy. */
+static void
+test_too_small(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 40, SPOOL_DROP_OLDEST);
+
+	assert_int_equal(put(s, S, 0, 0, 0), 0);
+	assert_int_equal(spool_count(s), 0);
+	assert_int_equal(spool_dropped(s), 1);
+	spool_free(s);
+	s = open_spool(f, 41, SPOOL_DROP_OLDEST);
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	spool_free(s);
+}
+
+/* Records set aside count against the limit and go first. */
+static void
+test_set_aside_first(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, LIMIT, SPOOL_DROP_OLDEST);
+	int64_t next;
+
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 60, 0, 0, 0), 1);
+	spool_reject(s, S + 60, "refused");
+	assert_true(exists(f, "1700000100.rejected"));
+	assert_false(exists(f, "1700000100.rec"));
+	assert_int_equal(spool_count(s), 1);
+	assert_int_equal(spool_set_aside(s), 1);
+	/* Full: the rejected file goes, not the record S. */
+	assert_int_equal(put(s, S + 120, 0, 0, 0), 1);
+	assert_false(exists(f, "1700000100.rejected"));
+	assert_true(exists(f, "1700000040.rec"));
+	assert_int_equal(spool_dropped(s), 0);
+	assert_int_equal(spool_drops_of(s, S + 120), 0);
+	assert_int_equal(spool_next(s, 0, &next), 1);
+	assert_true(next == S);
+	spool_free(s);
+
+	/* Under drop-new a rejected file holds its room. */
+	s = open_spool(f, LIMIT, SPOOL_DROP_NEW);
+	spool_reject(s, S, "refused");
+	assert_int_equal(put(s, S + 180, 0, 0, 0), 0);
+	assert_true(exists(f, "1700000040.rejected"));
+	spool_free(s);
+}
+
+/* Reopened: records and set-aside files count; temporaries go. */
+static void
+test_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, LIMIT, SPOOL_DROP_NEW);
+	char path[128], err[256];
+	FILE *fp;
+
+	assert_int_equal(put(s, S, 0, 0, 0), 1);
+	assert_int_equal(put(s, S + 60, 0, 0, 0), 1);
+	/* Locked while open. */
+	assert_null(
+	    spool_open(f->dir, LIMIT, SPOOL_DROP_NEW, err, sizeof(err)));
+	assert_non_null(strstr(err, "in use"));
+	spool_free(s);
+	snprintf(path, sizeof(path), "%s/1700000160.tmp", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fclose(fp), 0);
+	s = open_spool(f, LIMIT, SPOOL_DROP_NEW);
+	assert_false(exists(f, "1700000160.tmp"));
+	assert_int_equal(spool_count(s), 2);
+	/* 62 bytes in it already: no room for a third. */
+	assert_int_equal(put(s, S + 120, 0, 0, 0), 0);
+	spool_free(s);
+}
+
+/* The same interval: merged (a restart) or replaced (a replay). */
+static void
+test_merge_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 1000, SPOOL_DROP_NEW);
+	struct record r;
+	size_t len;
+
+	assert_int_equal(put(s, S, 3, 0, 0), 1);
+	assert_int_equal(put(s, S, 2, 1, 1), 1);
+	assert_int_equal(spool_count(s), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.nentries, 2);
+	assert_int_equal(r.entries[0].proto, PROTO_TCP);
+	assert_int_equal(r.entries[0].key, 22);
+	assert_int_equal(r.entries[0].packets, 5);
+	assert_int_equal(r.entries[1].proto, PROTO_UDP);
+	assert_int_equal(r.entries[1].key, 53);
+	assert_int_equal(r.entries[1].packets, 1);
+	assert_int_equal(r.totals[RT_TCP], 5);
+	assert_int_equal(r.totals[RT_UDP], 1);
+	record_clear(&r);
+	assert_int_equal(put(s, S, 7, 0, 0), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.nentries, 1);
+	assert_int_equal(r.entries[0].packets, 7);
+	assert_int_equal(r.totals[RT_UDP], 0);
+	record_clear(&r);
+	spool_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_new, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_oldest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_small, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_aside_first, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merge_replace, setup,
+		teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
