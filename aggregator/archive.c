@@ -112,10 +112,19 @@ archive_walk(struct archive *a, int fd, int64_t start, archive_entry_fn fn,
 		if (len == 0 || len > ARCHIVE_ENTRY_MAX)
 			goto torn;
 		buf = xreallocarray(buf, len, 1);
-		if (pread(fd, buf, len, off + 8) != (ssize_t)len ||
-		    crc32c(buf, len) != get_be32(hdr + 4))
+		if ((n = pread(fd, buf, len, off + 8)) != (ssize_t)len)
 			goto torn;
-		if (fn != NULL)
+		if (crc32c(buf, len) != get_be32(hdr + 4)) {
+			/*
+			 * Damaged in place, yet whole: skipped, so that the
+			 * intact entries after it are still read and a
+			 * repair before an append does not cut them off.
+			 */
+			a->torn++;
+			log_warnx("archive %s: interval %" PRId64 ": entry at "
+				  "offset %lld fails its CRC; skipped",
+			    a->dir, start, (long long)off);
+		} else if (fn != NULL)
 			fn(buf, len, arg);
 		off += 8 + (off_t)len;
 	}
