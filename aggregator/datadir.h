@@ -44,25 +44,24 @@ enum datadir_sum { DATADIR_SUM_HOUR, DATADIR_SUM_DAY, DATADIR_SUMS };
 /* "tcp", "udp", "icmp", "icmp6": the directory of each protocol's keys. */
 const char *datadir_proto(enum proto);
 
-void datadir_marker_path(const char *datadir, enum datadir_marker, char *buf,
-    size_t len);
-void datadir_archive_dir(const char *datadir, char *buf, size_t len);
-void datadir_rrd_dir(const char *datadir, char *buf, size_t len);
-void datadir_proto_dir(const char *datadir, enum proto, char *buf, size_t len);
-void datadir_key_rrd(const char *datadir, uint32_t idx, char *buf, size_t len);
-void datadir_sensors_rrd(const char *datadir, char *buf, size_t len);
-void datadir_sensor_dir(const char *datadir, char *buf, size_t len);
-void datadir_sensor_rrd(const char *datadir, const char *id, char *buf,
-    size_t len);
-void datadir_faults_dir(const char *datadir, char *buf, size_t len);
-void datadir_faults_rrd(const char *datadir, const char *id, char *buf,
-    size_t len);
-void datadir_summary_dir(const char *datadir, char *buf, size_t len);
-void datadir_sum_dir(const char *datadir, enum datadir_sum, char *buf,
-    size_t len);
+/* Each path builder writes its path into the buffer given (buf, len). */
+void
+datadir_marker_path(const char *datadir, enum datadir_marker m, char *, size_t);
+void datadir_archive_dir(const char *datadir, char *, size_t);
+void datadir_rrd_dir(const char *datadir, char *, size_t);
+void datadir_proto_dir(const char *datadir, enum proto, char *, size_t);
+/* idx as keyidx.h makes it: DATADIR/rrd/<proto>/<key>.rrd */
+void datadir_key_rrd(const char *datadir, uint32_t idx, char *, size_t);
+void datadir_sensors_rrd(const char *datadir, char *, size_t);
+void datadir_sensor_dir(const char *datadir, char *, size_t);
+void datadir_sensor_rrd(const char *datadir, const char *id, char *, size_t);
+void datadir_faults_dir(const char *datadir, char *, size_t);
+void datadir_faults_rrd(const char *datadir, const char *id, char *, size_t);
+void datadir_summary_dir(const char *datadir, char *, size_t);
+void datadir_sum_dir(const char *datadir, enum datadir_sum, char *, size_t);
 void datadir_sum_bucket(const char *datadir, enum datadir_sum, int64_t start,
-    char *buf, size_t len);
-void datadir_catchup_tree(const char *datadir, char *buf, size_t len);
+    char *, size_t);
+void datadir_catchup_tree(const char *datadir, char *, size_t);
 
 /* DATADIR/last_final, or INT64_MIN if absent. */
 int64_t datadir_last_final(const char *datadir);
