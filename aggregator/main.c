@@ -23,8 +23,8 @@
 #include <sodium.h>
 
 #include "archive.h"
-#include "datadir.h"
 #include "config.h"
+#include "datadir.h"
 #include "ingest.h"
 #include "interval.h"
 #include "keyfile.h"
