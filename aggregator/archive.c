@@ -14,6 +14,7 @@
 #include "bytes.h"
 #include "archive.h"
 #include "crc32c.h"
+#include "datadir.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -51,7 +52,7 @@ archive_open(const char *datadir, char *err, size_t errlen)
 	char path[4096];
 	int i;
 
-	snprintf(path, sizeof(path), "%s/archive", datadir);
+	datadir_archive_dir(datadir, path, sizeof(path));
 	if (mkdir(datadir, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", datadir, strerror(errno));
 		goto fail;

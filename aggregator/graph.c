@@ -44,6 +44,7 @@
 #define RRD_EXPORT_DEPRECATED
 #include <rrd.h>
 
+#include "datadir.h"
 #include "graph.h"
 #include "keyname.h"
 #include "textout.h"
@@ -181,7 +182,7 @@ add_key(struct args *a, const char *datadir, uint32_t step,
 	char d[32], x[32], zd[128], zx[128];
 
 	key_text(idx, text, sizeof(text));
-	key_rrd_path(datadir, idx, path, sizeof(path));
+	datadir_key_rrd(datadir, idx, path, sizeof(path));
 	if (!exists(path)) {
 		args_add(a, "COMMENT:  %-*s", LABEL_MAX, text);
 		args_add(a, "COMMENT:%10s\\l", "never seen");
@@ -380,7 +381,7 @@ keys_sane(const char *datadir, uint32_t step, const uint32_t *idx, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		key_rrd_path(datadir, idx[i], path, sizeof(path));
+		datadir_key_rrd(datadir, idx[i], path, sizeof(path));
 		if (exists(path) && rrd_sane(path, step, err, errlen) == -1)
 			return -1;
 	}
@@ -399,7 +400,7 @@ blame(const char *datadir, const uint32_t *idx, size_t n, char *err,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		key_rrd_path(datadir, idx[i], path, sizeof(path));
+		datadir_key_rrd(datadir, idx[i], path, sizeof(path));
 		if (!exists(path))
 			continue;
 		rrd_clear_error();
@@ -450,7 +451,7 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
 	}
 	if (keys_sane(datadir, step, idx, n, err, errlen) == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	datadir_sensors_rrd(datadir, path, sizeof(path));
 	if ((gate = exists(path)) && rrd_sane(path, step, err, errlen) == -1)
 		return -1;
 	snprintf(vlabel, sizeof(vlabel), "packets / sensor / %s",
@@ -486,7 +487,7 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	int rc;
 
 	/* A count of sensors needs no rescaling: step is for the check. */
-	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	datadir_sensors_rrd(datadir, path, sizeof(path));
 	if (rrd_sane(path, step, err, errlen) == -1)
 		return -1;
 	escape(path, epath, sizeof(epath));

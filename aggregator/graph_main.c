@@ -7,6 +7,7 @@
  *   teiten-graph site -d DATADIR -o DIR [--end E]
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -16,13 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "graph.h"
 #include "interval.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
 #include "parse.h"
-#include "rrdq.h"
 #include "site.h"
 #include "span.h"
 #include "summary.h"
@@ -202,10 +203,10 @@ options(struct gconf *c, int argc, char **argv)
 static int64_t
 default_end(const struct gconf *c, uint32_t step)
 {
-	int64_t last = rrdq_last_final(c->datadir);
-	char path[4096];
+	int64_t last = datadir_last_final(c->datadir);
+	char path[DATADIR_PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/last_final", c->datadir);
+	datadir_marker_path(c->datadir, DATADIR_LAST_FINAL, path, sizeof(path));
 	if (last == INT64_MIN && access(path, F_OK) == -1)
 		errx(1, "%s: no final interval yet (no %s)", c->datadir, path);
 	/* Damaged, it would make windows no graph or table can show. */
@@ -218,20 +219,16 @@ default_end(const struct gconf *c, uint32_t step)
 static uint32_t
 data_step(const struct gconf *c)
 {
-	char path[4096], buf[32];
-	uint64_t step;
-	FILE *f;
+	char path[DATADIR_PATH_MAX];
+	uint32_t step;
 
-	snprintf(path, sizeof(path), "%s/step", c->datadir);
-	if ((f = fopen(path, "r")) == NULL)
+	datadir_marker_path(c->datadir, DATADIR_STEP, path, sizeof(path));
+	if (datadir_step(c->datadir, &step) == -1) {
+		if (errno == EINVAL)
+			errx(1, "%s: not a step in seconds", path);
 		err(1, "%s", path);
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	if (parse_u64(buf, 1, INTERVAL_MAX, &step) == -1)
-		errx(1, "%s: not a step in seconds", path);
-	return (uint32_t)step;
+	}
+	return step;
 }
 
 static void

@@ -137,10 +137,3 @@ key_palette(unsigned slot)
 {
 	return palette[slot % KEY_PALETTE];
 }
-
-void
-key_rrd_path(const char *datadir, uint32_t idx, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/rrd/%s/%u.rrd", datadir,
-	    proto_name(keyidx_proto(idx)), keyidx_key(idx));
-}

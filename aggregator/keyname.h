@@ -23,7 +23,5 @@ const char *key_service(uint32_t idx);
 #define KEY_PALETTE 12
 unsigned key_colour_slot(uint32_t idx);
 const char *key_palette(unsigned slot); /* "#RRGGBB" */
-/* Path of the key's RRD under datadir. */
-void key_rrd_path(const char *datadir, uint32_t idx, char *buf, size_t len);
 
 #endif

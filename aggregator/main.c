@@ -24,6 +24,7 @@
 
 #include "archive.h"
 #include "config.h"
+#include "datadir.h"
 #include "ingest.h"
 #include "interval.h"
 #include "keyfile.h"
@@ -341,24 +342,21 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 static void
 agg_check_step(const char *datadir, uint32_t step)
 {
-	char path[4096], tmp[4200];
-	unsigned long have;
-	FILE *f;
+	uint32_t have;
 
-	snprintf(path, sizeof(path), "%s/step", datadir);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fscanf(f, "%lu", &have) == 1 && have != step)
+	if (datadir_step(datadir, &have) == 0) {
+		if (have != step)
 			errx(1,
-			    "%s was written with an interval of %lus; use "
-			    "-n %lu",
+			    "%s was written with an interval of %us; use "
+			    "-n %u",
 			    datadir, have, have);
-		fclose(f);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%u\n", step) < 0 ||
-	    fclose(f) == EOF || rename(tmp, path) == -1)
-		err(1, "%s", path);
+	/* As before: a step file that holds no step is left alone. */
+	if (errno == EINVAL)
+		return;
+	if (datadir_save_step(datadir, step) == -1)
+		errx(1, "%s: cannot write the step", datadir);
 }
 
 /* Only the writer thread writes RRDs and summaries, failures retried. */
@@ -560,15 +558,20 @@ agg_serve(struct agg *a)
 static void
 agg_clear_rrds(const char *datadir)
 {
-	static const char *const dirs[] = {"rrd/tcp", "rrd/udp", "rrd/icmp",
-	    "rrd/icmp6", "rrd/sensor", "summary/hour", "summary/day"};
-	char path[4096], file[4400];
+	char path[DATADIR_PATH_MAX], file[DATADIR_PATH_MAX + 300];
 	struct dirent *de;
-	size_t i;
+	int i;
 	DIR *d;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", datadir, dirs[i]);
+	/* Each protocol's keys, the sensors' health, both summary kinds. */
+	for (i = 0; i < PROTO_COUNT + 1 + DATADIR_SUMS; i++) {
+		if (i < PROTO_COUNT)
+			datadir_proto_dir(datadir, i, path, sizeof(path));
+		else if (i == PROTO_COUNT)
+			datadir_sensor_dir(datadir, path, sizeof(path));
+		else
+			datadir_sum_dir(datadir, i - PROTO_COUNT - 1, path,
+			    sizeof(path));
 		if ((d = opendir(path)) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL) {
@@ -581,7 +584,7 @@ agg_clear_rrds(const char *datadir)
 		}
 		closedir(d);
 	}
-	snprintf(path, sizeof(path), "%s/rrd/sensors.rrd", datadir);
+	datadir_sensors_rrd(datadir, path, sizeof(path));
 	if (unlink(path) == -1 && errno != ENOENT)
 		err(1, "%s", path);
 }
@@ -609,10 +612,10 @@ agg_rebuild(struct agg *a)
 		return -1;
 	}
 	/* What it derived includes every late record. */
-	if (rrdq_clear_catchup(a->conf.datadir) == -1)
+	if (datadir_clear_catchup(a->conf.datadir) == -1)
 		return -1;
 	if (d.last != INT64_MIN &&
-	    rrdq_save_last_final(a->conf.datadir, d.last) == -1)
+	    datadir_save_last_final(a->conf.datadir, d.last) == -1)
 		return -1;
 	return 0;
 }
@@ -621,7 +624,7 @@ int
 main(int argc, char **argv)
 {
 	struct agg a;
-	char err[512];
+	char err[512], path[DATADIR_PATH_MAX];
 	int64_t last_final;
 	int rc = 0;
 
@@ -637,8 +640,8 @@ main(int argc, char **argv)
 	agg_check_step(a.conf.datadir, a.conf.interval);
 	if (a.conf.rebuild) {
 		/* First: whatever happens next, old derived data is stale. */
-		if (rrdq_save_generation(a.conf.datadir,
-			rrdq_generation(a.conf.datadir) + 1) == -1)
+		if (datadir_save_generation(a.conf.datadir,
+			datadir_generation(a.conf.datadir) + 1) == -1)
 			errx(1, "%s: cannot write the generation",
 			    a.conf.datadir);
 		agg_clear_rrds(a.conf.datadir);
@@ -650,15 +653,18 @@ main(int argc, char **argv)
 	    NULL)
 		errx(1, "%s", err);
 	last_final =
-	    a.conf.rebuild ? INT64_MIN : rrdq_last_final(a.conf.datadir);
+	    a.conf.rebuild ? INT64_MIN : datadir_last_final(a.conf.datadir);
 	/* What an older version let in from a fast clock: rebuild repairs. */
 	if (last_final != INT64_MIN &&
-	    last_final > (int64_t)time(NULL) + a.conf.skew)
+	    last_final > (int64_t)time(NULL) + a.conf.skew) {
+		datadir_marker_path(a.conf.datadir, DATADIR_LAST_FINAL, path,
+		    sizeof(path));
 		errx(1,
-		    "%s/last_final (%" PRId64 ") is in the future: the RRDs "
-		    "hold a record dated ahead of this clock; run "
-		    "\"teiten-aggregator rebuild\", which leaves it out",
-		    a.conf.datadir, last_final);
+		    "%s (%" PRId64 ") is in the future: the RRDs hold a "
+		    "record dated ahead of this clock; run \"teiten-aggregator "
+		    "rebuild\", which leaves it out",
+		    path, last_final);
+	}
 	a.ingest = ingest_new(a.conf.interval, a.conf.grace, a.conf.active,
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
 	ingest_set_skew(a.ingest, a.conf.skew);

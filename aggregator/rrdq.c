@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "ingest.h"
 #include "log.h"
 #include "record.h"
@@ -85,83 +86,6 @@ mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A number in a small file of DATADIR, or dflt if absent. */
-static int64_t
-marker_read(const char *datadir, const char *name, int64_t dflt)
-{
-	char path[4096];
-	long long v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", datadir, name);
-	if ((f = fopen(path, "r")) == NULL)
-		return dflt;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return (int64_t)v;
-}
-
-static int
-marker_save(const char *datadir, const char *name, int64_t v)
-{
-	char path[4096], tmp[4200], buf[32];
-	int fd, n, rc = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", datadir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
-		goto out;
-	if (write(fd, buf, (size_t)n) == n && fsync(fd) == 0 &&
-	    rename(tmp, path) == 0)
-		rc = 0;
-	close(fd);
-	if (rc == -1)
-		(void)unlink(tmp);
-out:
-	if (rc == -1)
-		log_warn("%s", path);
-	return rc;
-}
-
-int64_t
-rrdq_last_final(const char *datadir)
-{
-	return marker_read(datadir, "last_final", INT64_MIN);
-}
-
-int
-rrdq_save_last_final(const char *datadir, int64_t v)
-{
-	return marker_save(datadir, "last_final", v);
-}
-
-int64_t
-rrdq_generation(const char *datadir)
-{
-	return marker_read(datadir, "generation", 0);
-}
-
-int
-rrdq_save_generation(const char *datadir, int64_t v)
-{
-	return marker_save(datadir, "generation", v);
-}
-
-int
-rrdq_clear_catchup(const char *datadir)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/catchup", datadir);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("%s", path);
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -264,7 +188,7 @@ rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 	 * marker cannot be written, the record is not acknowledged.
 	 */
 	if (q->late.n == 0 && !q->late.all) {
-		if (marker_save(q->datadir, "catchup", start) == -1) {
+		if (datadir_save_catchup(q->datadir, start) == -1) {
 			pthread_mutex_unlock(&q->mu);
 			return -1;
 		}
@@ -551,14 +475,14 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 static int
 catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 {
-	char fresh[4096], path[4200], err[512];
+	char fresh[DATADIR_PATH_MAX], path[DATADIR_PATH_MAX], err[512];
 	struct deriver dv;
 	struct archive *a;
 	struct summary *s;
 	struct rrdw *w;
 	int rc = -1;
 
-	snprintf(fresh, sizeof(fresh), "%s/catchup.d", q->datadir);
+	datadir_catchup_tree(q->datadir, fresh, sizeof(fresh));
 	if (rmtree(fresh) == -1)
 		return -1;
 	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {
@@ -581,18 +505,18 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	archive_free(a);
 	if (rc == 0) {
 		rrdw_release(q->w);
-		snprintf(path, sizeof(path), "%s/rrd", fresh);
+		datadir_rrd_dir(fresh, path, sizeof(path));
 		rc = tree_swap(path, rrdw_root(q->w));
 		rrdw_reload(q->w);
 	}
 	if (rc == 0) {
-		snprintf(path, sizeof(path), "%s/summary", fresh);
+		datadir_summary_dir(fresh, path, sizeof(path));
 		rc = tree_swap(path, summary_dir(q->sum));
 		summary_reload(q->sum);
 	}
 	if (rc == 0)
-		rc = rrdq_save_generation(q->datadir,
-		    rrdq_generation(q->datadir) + 1);
+		rc = datadir_save_generation(q->datadir,
+		    datadir_generation(q->datadir) + 1);
 	(void)rmtree(fresh);
 	return rc;
 }
@@ -658,7 +582,7 @@ rrdq_catchup(struct rrdq *q)
 		lateset_merge(&q->late, &took, 0, upto);
 		q->catchup_backoff = 0;
 		if (q->late.n == 0 && !q->late.all)
-			(void)rrdq_clear_catchup(q->datadir);
+			(void)datadir_clear_catchup(q->datadir);
 		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
 			 "%zu records written again, up to interval %" PRId64
 			 "; %zu late intervals still wait",
@@ -803,7 +727,7 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 	sumfail = summary_add(q->sum, j) == -1;
 
 	if (failed == 0 && !sumfail)
-		lfail = rrdq_save_last_final(q->datadir, j->start) == -1;
+		lfail = datadir_save_last_final(q->datadir, j->start) == -1;
 	pthread_mutex_lock(&q->mu);
 	if (failed > 0 || sumfail || lfail) {
 		retry_later(q, mono());
@@ -888,16 +812,17 @@ rrdq_start(struct rrdw *w, struct summary *sum, const struct rrdq_conf *conf)
 {
 	struct rrdq *q = xcalloc(1, sizeof(*q));
 	pthread_condattr_t ca;
-	char path[4096];
+	char path[DATADIR_PATH_MAX];
 
 	q->w = w;
 	q->sum = sum;
 	q->conf = *conf;
 	q->datadir = xstrdup(conf->datadir);
 	q->conf.datadir = q->datadir;
-	q->written = rrdq_last_final(q->datadir);
-	snprintf(path, sizeof(path), "%s/catchup", q->datadir);
-	if (access(path, F_OK) == 0) {
+	q->written = datadir_last_final(q->datadir);
+	if (datadir_has_catchup(q->datadir)) {
+		datadir_marker_path(q->datadir, DATADIR_CATCHUP, path,
+		    sizeof(path));
 		log_info("%s: late records of the last run were not applied "
 			 "yet; catching up",
 		    path);

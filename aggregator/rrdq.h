@@ -70,20 +70,4 @@ struct rrdq_derived {
 void rrdq_derive(struct archive *, const struct rrdq_conf *, struct rrdw *,
     struct summary *, int64_t upto, struct rrdq_derived *);
 
-/* DATADIR/last_final, or INT64_MIN if absent. */
-int64_t rrdq_last_final(const char *datadir);
-int rrdq_save_last_final(const char *datadir, int64_t);
-/*
- * DATADIR/generation, 0 if absent: a rebuild or a catch-up increments it,
- * so that what was derived from the RRDs and summaries before
- * (teiten-graph's PNGs and cached windows) is known to be stale.
- */
-int64_t rrdq_generation(const char *datadir);
-int rrdq_save_generation(const char *datadir, int64_t);
-/*
- * DATADIR/catchup exists while late records wait to be applied, so that
- * a restart applies them; a rebuild applies them too.
- */
-int rrdq_clear_catchup(const char *datadir);
-
 #endif

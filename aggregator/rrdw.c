@@ -21,6 +21,7 @@
 #include <rrd.h>
 
 #include "bytes.h"
+#include "datadir.h"
 #include "hostport.h"
 #include "keyidx.h"
 #include "log.h"
@@ -39,6 +40,7 @@ struct lastmap {
 };
 
 struct rrdw {
+	char *datadir;
 	char *root; /* DATADIR/rrd */
 	uint32_t step;
 	char *cached; /* rrdcached address, or NULL */
@@ -72,9 +74,6 @@ struct rrdw {
 	size_t nfids, capfids;
 };
 
-static const char *const rrdw_dirs[PROTO_COUNT] = {"tcp", "udp", "icmp",
-    "icmp6"};
-
 static int
 mkdir_p(const char *path)
 {
@@ -86,15 +85,14 @@ mkdir_p(const char *path)
 static void
 key_path(const struct rrdw *w, uint32_t idx, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%u.rrd", w->root,
-	    rrdw_dirs[keyidx_proto(idx)], keyidx_key(idx));
+	datadir_key_rrd(w->datadir, idx, buf, len);
 }
 
 /* Mark the key files that exist; their last update is read when needed. */
 static void
 rrdw_scan(struct rrdw *w)
 {
-	char dir[4096];
+	char dir[DATADIR_PATH_MAX];
 	struct dirent *de;
 	unsigned key;
 	char tail[8];
@@ -102,7 +100,7 @@ rrdw_scan(struct rrdw *w)
 	int p;
 
 	for (p = 0; p < PROTO_COUNT; p++) {
-		snprintf(dir, sizeof(dir), "%s/%s", w->root, rrdw_dirs[p]);
+		datadir_proto_dir(w->datadir, p, dir, sizeof(dir));
 		if ((d = opendir(dir)) == NULL)
 			continue;
 		while ((de = readdir(d)) != NULL)
@@ -254,29 +252,30 @@ rrdw_new(const char *datadir, uint32_t step, const char *cached, char *err,
     size_t errlen)
 {
 	struct rrdw *w = xcalloc(1, sizeof(*w));
-	char path[4096];
+	char path[DATADIR_PATH_MAX];
 	size_t i;
 	int p;
 
-	snprintf(path, sizeof(path), "%s/rrd", datadir);
+	w->datadir = xstrdup(datadir);
+	datadir_rrd_dir(datadir, path, sizeof(path));
 	w->root = xstrdup(path);
 	w->step = step;
 	w->cfd = -1;
 	if (mkdir_p(datadir) == -1 || mkdir_p(w->root) == -1)
 		goto fail;
 	for (p = 0; p < PROTO_COUNT; p++) {
-		snprintf(path, sizeof(path), "%s/%s", w->root, rrdw_dirs[p]);
+		datadir_proto_dir(datadir, p, path, sizeof(path));
 		if (mkdir_p(path) == -1)
 			goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/sensor", w->root);
+	datadir_sensor_dir(datadir, path, sizeof(path));
 	if (mkdir_p(path) == -1)
 		goto fail;
 	for (i = 0; i < KEYIDX_COUNT; i++)
 		w->last[i] = LAST_UNREAD;
 	w->row = LAST_UNREAD;
 	rrdw_scan(w);
-	snprintf(path, sizeof(path), "%s/faults", datadir);
+	datadir_faults_dir(datadir, path, sizeof(path));
 	w->faults = xstrdup(path);
 	faults_scan(w);
 	if (cached != NULL) {
@@ -322,6 +321,7 @@ rrdw_free(struct rrdw *w)
 	free(w->fids);
 	free(w->faults);
 	free(w->cached);
+	free(w->datadir);
 	free(w->root);
 	free(w);
 }
@@ -588,7 +588,7 @@ done_load(struct rrdw *w, int64_t before)
 	unsigned long step = w->step, nds = 0, i, n;
 	rrd_value_t *data = NULL;
 
-	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
+	datadir_sensors_rrd(w->datadir, path, sizeof(path));
 	if (before <= w->row || access(path, F_OK) == -1)
 		return;
 	if (w->cached != NULL) {
@@ -731,15 +731,15 @@ rrdw_health(struct rrdw *w, const struct rrd_job *j)
 
 	snprintf(ds[0], sizeof(ds[0]), "DS:reporting:GAUGE:%u:0:U",
 	    2 * w->step);
-	snprintf(path, sizeof(path), "%s/sensors.rrd", w->root);
+	datadir_sensors_rrd(w->datadir, path, sizeof(path));
 	snprintf(val, sizeof(val), "%u", j->nsensors);
 	(void)rrdw_other(w, path, dsv, 1, j->start, val);
 	snprintf(ds[0], sizeof(ds[0]), "DS:reported:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[1], sizeof(ds[1]), "DS:packets:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[2], sizeof(ds[2]), "DS:drops:GAUGE:%u:0:U", 2 * w->step);
 	for (i = 0; i < j->nhealth; i++) {
-		snprintf(path, sizeof(path), "%s/sensor/%s.rrd", w->root,
-		    j->health[i].id);
+		datadir_sensor_rrd(w->datadir, j->health[i].id, path,
+		    sizeof(path));
 		snprintf(val, sizeof(val), "1:%" PRIu64 ":%" PRIu64,
 		    j->health[i].packets, j->health[i].drops);
 		(void)rrdw_other(w, path, dsv, 3, j->start, val);
@@ -778,7 +778,7 @@ rrdw_faults(struct rrdw *w, const struct rrd_job *j)
 		    2 * w->step);
 	for (i = 0; i < w->nfids; i++) {
 		f = &w->fids[i];
-		snprintf(path, sizeof(path), "%s/%s.rrd", w->faults, f->id);
+		datadir_faults_rrd(w->datadir, f->id, path, sizeof(path));
 		snprintf(val, sizeof(val),
 		    "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64, f->late,
 		    f->refused, f->deferred, f->rejected);
@@ -969,18 +969,17 @@ release_dir(struct rrdw *w, const char *dir)
 void
 rrdw_release(struct rrdw *w)
 {
-	char dir[4096];
+	char dir[DATADIR_PATH_MAX];
 	size_t i;
 	int p;
 
 	if (w->cached != NULL) {
 		release_dir(w, w->root);
 		for (p = 0; p < PROTO_COUNT; p++) {
-			snprintf(dir, sizeof(dir), "%s/%s", w->root,
-			    rrdw_dirs[p]);
+			datadir_proto_dir(w->datadir, p, dir, sizeof(dir));
 			release_dir(w, dir);
 		}
-		snprintf(dir, sizeof(dir), "%s/sensor", w->root);
+		datadir_sensor_dir(w->datadir, dir, sizeof(dir));
 		release_dir(w, dir);
 	}
 	memset(w->state, F_ABSENT, sizeof(w->state));

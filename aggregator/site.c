@@ -37,12 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "graph.h"
 #include "interval.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
-#include "rrdq.h"
 #include "site.h"
 #include "span.h"
 #include "summary.h"
@@ -1406,6 +1406,7 @@ int
 site_generate(const char *datadir, uint32_t step, int64_t end,
     const char *outdir, char *err, size_t errlen)
 {
+	char path[DATADIR_PATH_MAX];
 	struct site st;
 	int rc = -1;
 
@@ -1416,14 +1417,14 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 	st.end = end;
 	st.err = err;
 	st.errlen = errlen;
-	st.last_final = rrdq_last_final(datadir);
-	st.generation = rrdq_generation(datadir);
+	st.last_final = datadir_last_final(datadir);
+	st.generation = datadir_generation(datadir);
 	if (st.last_final != INT64_MIN &&
-	    (st.last_final < 0 || st.last_final >= INTERVAL_SEC_LIMIT))
-		return site_fail(&st,
-		    "%s/last_final: not a Unix time "
-		    "(damaged?)",
-		    datadir);
+	    (st.last_final < 0 || st.last_final >= INTERVAL_SEC_LIMIT)) {
+		datadir_marker_path(datadir, DATADIR_LAST_FINAL, path,
+		    sizeof(path));
+		return site_fail(&st, "%s: not a Unix time (damaged?)", path);
+	}
 	if (make_dirs(&st) == 0 && load_windows(&st) == 0) {
 		state_load(&st);
 		if (render_all(&st) == 0 && write_pages(&st) == 0) {

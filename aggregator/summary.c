@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "keyidx.h"
 #include "log.h"
 #include "summary.h"
@@ -38,7 +39,8 @@ struct bucket {
 };
 
 struct summary {
-	char *dir;
+	char *datadir;
+	char *dir; /* DATADIR/summary */
 	struct bucket hour, day;
 };
 
@@ -56,13 +58,6 @@ struct sum_entry {
 	uint32_t pad;
 	double sum;
 };
-
-static void
-bucket_path(const char *dir, const char *kind, int64_t start, char *buf,
-    size_t len)
-{
-	snprintf(buf, len, "%s/%s/%" PRId64 ".sum", dir, kind, start);
-}
 
 /*
  * The most intervals of length step that can start in [start, start +
@@ -212,14 +207,16 @@ struct summary *
 summary_open(const char *datadir, char *err, size_t errlen)
 {
 	struct summary *s = xcalloc(1, sizeof(*s));
-	char path[4096];
-	const char *sub[] = {"", "/hour", "/day"};
-	size_t i;
+	char path[DATADIR_PATH_MAX];
+	int i;
 
-	snprintf(path, sizeof(path), "%s/summary", datadir);
+	s->datadir = xstrdup(datadir);
+	datadir_summary_dir(datadir, path, sizeof(path));
 	s->dir = xstrdup(path);
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s%s", s->dir, sub[i]);
+	/* The summary directory, then each kind's. */
+	for (i = -1; i < DATADIR_SUMS; i++) {
+		if (i >= 0)
+			datadir_sum_dir(datadir, i, path, sizeof(path));
 		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			summary_free(s);
@@ -239,6 +236,7 @@ summary_free(struct summary *s)
 		return;
 	free(s->hour.sum);
 	free(s->day.sum);
+	free(s->datadir);
 	free(s->dir);
 	free(s);
 }
@@ -247,12 +245,12 @@ summary_free(struct summary *s)
 static void
 summary_prune(struct summary *s, int64_t now_hour)
 {
-	char path[4400], sub[4096];
+	char path[DATADIR_PATH_MAX + 300], sub[DATADIR_PATH_MAX];
 	struct dirent *de;
 	long long start;
 	DIR *d;
 
-	snprintf(sub, sizeof(sub), "%s/hour", s->dir);
+	datadir_sum_dir(s->datadir, DATADIR_SUM_HOUR, sub, sizeof(sub));
 	if ((d = opendir(sub)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
@@ -265,14 +263,14 @@ summary_prune(struct summary *s, int64_t now_hour)
 }
 
 static int
-bucket_add(struct summary *s, struct bucket *b, const char *kind, int64_t len,
-    const struct rrd_job *j)
+bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
+    int64_t len, const struct rrd_job *j)
 {
 	int64_t start = j->start - ((j->start % len) + len) % len;
 	char path[4200], why[128];
 	size_t i;
 
-	bucket_path(s->dir, kind, start, path, sizeof(path));
+	datadir_sum_bucket(s->datadir, kind, start, path, sizeof(path));
 	if (b->start != start) {
 		memset(b->sum, 0, KEYIDX_COUNT * sizeof(double));
 		b->nintervals = 0;
@@ -317,9 +315,9 @@ summary_add(struct summary *s, const struct rrd_job *j)
 {
 	int rc = 0;
 
-	if (bucket_add(s, &s->hour, "hour", SUMMARY_HOUR, j) == -1)
+	if (bucket_add(s, &s->hour, DATADIR_SUM_HOUR, SUMMARY_HOUR, j) == -1)
 		rc = -1;
-	if (bucket_add(s, &s->day, "day", SUMMARY_DAY, j) == -1)
+	if (bucket_add(s, &s->day, DATADIR_SUM_DAY, SUMMARY_DAY, j) == -1)
 		rc = -1;
 	return rc;
 }
@@ -353,8 +351,9 @@ summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *w, char *err, size_t errlen)
 {
 	struct bucket b;
-	const char *kind, *bad;
-	char path[4200], dir[4096], why[128];
+	enum datadir_sum kind;
+	const char *bad;
+	char path[DATADIR_PATH_MAX], dir[DATADIR_PATH_MAX], why[128];
 	int64_t len, t;
 	uint32_t i;
 
@@ -365,10 +364,10 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 	}
 	if (end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
 	    start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0) {
-		kind = "hour";
+		kind = DATADIR_SUM_HOUR;
 		len = SUMMARY_HOUR;
 	} else if (start % SUMMARY_DAY == 0 && end % SUMMARY_DAY == 0) {
-		kind = "day";
+		kind = DATADIR_SUM_DAY;
 		len = SUMMARY_DAY;
 	} else {
 		snprintf(err, errlen,
@@ -376,11 +375,11 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 		    "days long) or whole UTC days");
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s/summary", datadir);
+	datadir_summary_dir(datadir, dir, sizeof(dir));
 	memset(&b, 0, sizeof(b));
 	b.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	for (t = start; t < end; t += len) {
-		bucket_path(dir, kind, t, path, sizeof(path));
+		datadir_sum_bucket(datadir, kind, t, path, sizeof(path));
 		if (bucket_read(path, t, len, &b, why, sizeof(why)) == -1) {
 			snprintf(err, errlen,
 			    "summary bucket %s: %s (teiten-aggregator rebuild "

@@ -50,10 +50,10 @@
 
 #include <rrd.h>
 
+#include "datadir.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
-#include "rrdq.h"
 #include "rrdw.h"
 #include "summary.h"
 #include "xmalloc.h"
@@ -305,14 +305,8 @@ job_fill(const struct gen *g, int64_t start, int all, struct rrd_job *j)
 static void
 write_step(const struct gen *g)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/step", g->datadir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL || fprintf(f, "%u\n", g->step) < 0 ||
-	    fclose(f) == EOF || rename(tmp, path) == -1)
-		fatal("%s", path);
+	if (datadir_save_step(g->datadir, g->step) == -1)
+		fatalx("%s: cannot write the step", g->datadir);
 }
 
 /*
@@ -323,13 +317,17 @@ write_step(const struct gen *g)
 static void
 series_path(const struct gen *g, size_t s, char *buf, size_t len)
 {
+	char id[32];
+
 	if (s < g->nkeys)
-		key_rrd_path(g->datadir, g->keys[s].idx, buf, len);
+		datadir_key_rrd(g->datadir, g->keys[s].idx, buf, len);
 	else if (s == g->nkeys)
-		snprintf(buf, len, "%s/rrd/sensors.rrd", g->datadir);
-	else
-		snprintf(buf, len, "%s/rrd/sensor/" SENSOR_FMT ".rrd",
-		    g->datadir, (unsigned)(s - g->nkeys - 1));
+		datadir_sensors_rrd(g->datadir, buf, len);
+	else {
+		snprintf(id, sizeof(id), SENSOR_FMT,
+		    (unsigned)(s - g->nkeys - 1));
+		datadir_sensor_rrd(g->datadir, id, buf, len);
+	}
 }
 
 static int
@@ -477,7 +475,7 @@ generate(const struct gen *g, unsigned nthreads)
 	double t0 = now_mono(), t, rrd = 0;
 	unsigned i;
 
-	if (rrdq_last_final(g->datadir) != INT64_MIN)
+	if (datadir_last_final(g->datadir) != INT64_MIN)
 		fatalx("%s already holds data (last_final)", g->datadir);
 	if ((w = rrdw_new(g->datadir, g->step, NULL, err, sizeof(err))) ==
 		NULL ||
@@ -507,7 +505,7 @@ generate(const struct gen *g, unsigned nthreads)
 	bad = check_last(g);
 	printf("check wall %.3f bad %zu\n", now_mono() - t, bad);
 	if (failed == 0 && bad == 0 &&
-	    rrdq_save_last_final(g->datadir, g->end - g->step) == -1)
+	    datadir_save_last_final(g->datadir, g->end - g->step) == -1)
 		failed++;
 	printf("generate wall %.3f\n", now_mono() - t0);
 	rrdw_free(w);
@@ -526,7 +524,7 @@ append(const struct gen *g)
 	struct summary *sum;
 	struct rrdw *w;
 	char err[512];
-	int64_t last = rrdq_last_final(g->datadir);
+	int64_t last = datadir_last_final(g->datadir);
 	size_t failed;
 	double t, trrd;
 	int rc = 0;
@@ -547,7 +545,7 @@ append(const struct gen *g)
 	trrd = now_mono() - t;
 	t = now_mono();
 	if (summary_add(sum, j) == -1 ||
-	    rrdq_save_last_final(g->datadir, j->start) == -1)
+	    datadir_save_last_final(g->datadir, j->start) == -1)
 		rc = 1;
 	printf("append %" PRId64 " rrdw wall %.3f summary wall %.3f keys %zu\n",
 	    j->start, trrd, now_mono() - t, j->nvalues);

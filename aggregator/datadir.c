@@ -1,0 +1,252 @@
+/* The data directory's layout and its markers; see datadir.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "datadir.h"
+#include "interval.h"
+#include "keyidx.h"
+#include "log.h"
+#include "parse.h"
+
+/*
+ * Part of the layout, not proto_name(): renaming a protocol's label must
+ * not move its files.
+ */
+static const char *const proto_dirs[PROTO_COUNT] = {
+    [PROTO_TCP] = "tcp",
+    [PROTO_UDP] = "udp",
+    [PROTO_ICMP] = "icmp",
+    [PROTO_ICMP6] = "icmp6",
+};
+
+static const char *const marker_names[DATADIR_MARKERS] = {
+    [DATADIR_STEP] = "step",
+    [DATADIR_LAST_FINAL] = "last_final",
+    [DATADIR_GENERATION] = "generation",
+    [DATADIR_CATCHUP] = "catchup",
+};
+
+static const char *const sum_names[DATADIR_SUMS] = {
+    [DATADIR_SUM_HOUR] = "hour",
+    [DATADIR_SUM_DAY] = "day",
+};
+
+const char *
+datadir_proto(enum proto p)
+{
+	if ((unsigned)p >= PROTO_COUNT)
+		return "?";
+	return proto_dirs[p];
+}
+
+void
+datadir_marker_path(const char *datadir, enum datadir_marker m, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s/%s", datadir, marker_names[m]);
+}
+
+void
+datadir_archive_dir(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/archive", datadir);
+}
+
+void
+datadir_rrd_dir(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd", datadir);
+}
+
+void
+datadir_proto_dir(const char *datadir, enum proto p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd/%s", datadir, datadir_proto(p));
+}
+
+void
+datadir_key_rrd(const char *datadir, uint32_t idx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd/%s/%u.rrd", datadir,
+	    datadir_proto(keyidx_proto(idx)), keyidx_key(idx));
+}
+
+void
+datadir_sensors_rrd(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd/sensors.rrd", datadir);
+}
+
+void
+datadir_sensor_dir(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd/sensor", datadir);
+}
+
+void
+datadir_sensor_rrd(const char *datadir, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/rrd/sensor/%s.rrd", datadir, id);
+}
+
+void
+datadir_faults_dir(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/faults", datadir);
+}
+
+void
+datadir_faults_rrd(const char *datadir, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/faults/%s.rrd", datadir, id);
+}
+
+void
+datadir_summary_dir(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/summary", datadir);
+}
+
+void
+datadir_sum_dir(const char *datadir, enum datadir_sum k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/summary/%s", datadir, sum_names[k]);
+}
+
+void
+datadir_sum_bucket(const char *datadir, enum datadir_sum k, int64_t start,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/summary/%s/%" PRId64 ".sum", datadir,
+	    sum_names[k], start);
+}
+
+void
+datadir_catchup_tree(const char *datadir, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/catchup.d", datadir);
+}
+
+/* A marker's number, or dflt if absent or holding none. */
+static int64_t
+marker_read(const char *datadir, enum datadir_marker m, int64_t dflt)
+{
+	char path[DATADIR_PATH_MAX];
+	long long v;
+	FILE *f;
+
+	datadir_marker_path(datadir, m, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return dflt;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = dflt;
+	fclose(f);
+	return (int64_t)v;
+}
+
+static int
+marker_save(const char *datadir, enum datadir_marker m, int64_t v)
+{
+	char path[DATADIR_PATH_MAX], tmp[DATADIR_PATH_MAX + 8], buf[32];
+	int fd, n, rc = -1;
+
+	datadir_marker_path(datadir, m, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
+		goto out;
+	if (write(fd, buf, (size_t)n) == n && fsync(fd) == 0 &&
+	    rename(tmp, path) == 0)
+		rc = 0;
+	close(fd);
+	if (rc == -1)
+		(void)unlink(tmp);
+out:
+	if (rc == -1)
+		log_warn("%s", path);
+	return rc;
+}
+
+int64_t
+datadir_last_final(const char *datadir)
+{
+	return marker_read(datadir, DATADIR_LAST_FINAL, INT64_MIN);
+}
+
+int
+datadir_save_last_final(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, DATADIR_LAST_FINAL, v);
+}
+
+int64_t
+datadir_generation(const char *datadir)
+{
+	return marker_read(datadir, DATADIR_GENERATION, 0);
+}
+
+int
+datadir_save_generation(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, DATADIR_GENERATION, v);
+}
+
+int
+datadir_has_catchup(const char *datadir)
+{
+	char path[DATADIR_PATH_MAX];
+
+	datadir_marker_path(datadir, DATADIR_CATCHUP, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+int
+datadir_save_catchup(const char *datadir, int64_t start)
+{
+	return marker_save(datadir, DATADIR_CATCHUP, start);
+}
+
+int
+datadir_clear_catchup(const char *datadir)
+{
+	char path[DATADIR_PATH_MAX];
+
+	datadir_marker_path(datadir, DATADIR_CATCHUP, path, sizeof(path));
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+datadir_step(const char *datadir, uint32_t *step)
+{
+	char path[DATADIR_PATH_MAX], buf[32];
+	uint64_t v;
+	FILE *f;
+
+	datadir_marker_path(datadir, DATADIR_STEP, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (parse_u64(buf, 1, INTERVAL_MAX, &v) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	*step = (uint32_t)v;
+	return 0;
+}
+
+int
+datadir_save_step(const char *datadir, uint32_t step)
+{
+	return marker_save(datadir, DATADIR_STEP, step);
+}
