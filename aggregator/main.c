@@ -352,9 +352,12 @@ agg_check_step(const char *datadir, uint32_t step)
 			    datadir, have, have);
 		return;
 	}
-	/* As before: a step file that holds no step is left alone. */
+	/* Guessing could write RRDs of another step: the operator decides. */
 	if (errno == EINVAL)
-		return;
+		errx(1,
+		    "%s/step is damaged (no interval length in it); write the "
+		    "interval the RRDs were made with into it",
+		    datadir);
 	if (datadir_save_step(datadir, step) == -1)
 		errx(1, "%s: cannot write the step", datadir);
 }

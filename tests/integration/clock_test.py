@@ -146,6 +146,16 @@ def rebuild_future(tmp):
         with open(os.path.join(datadir, "archive", "%d.arc" % start),
                   "wb") as f:
             f.write(archive_entry(A.encode_record("s1", start, 60, counts)))
+    # DATADIR/step: another interval, or a damaged file, is refused.
+    for text, words in (("120\n", "use -n 120"), ("120junk\n", "damaged")):
+        with open(os.path.join(datadir, "step"), "w") as f:
+            f.write(text)
+        p = subprocess.run([A.aggregator_path(), "-f", "-l", "127.0.0.1:%d"
+                            % A.free_port(), "-d", datadir, "-K", kf],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 1 and words in p.stderr,
+              "(b) DATADIR/step %r is refused (%r): exit %d, %r" %
+              (text, words, p.returncode, p.stderr.strip()))
     with open(os.path.join(datadir, "step"), "w") as f:
         f.write("60\n")
     with open(os.path.join(datadir, "last_final"), "w") as f:
