@@ -1,19 +1,34 @@
-"""Soak (issue 8): 1,000 simulated sensors (tests/bench/loadgen, one record
-per sensor per 10 s interval) feed a real aggregator for SOAK_SECONDS
-(default 90) while misbehaving clients strike, each at a random moment:
+"""Soak (issue 8): SOAK_SENSORS (default 1,000) simulated sensors
+(tests/bench/loadgen, one record per sensor per 10 s interval) feed a real
+aggregator for SOAK_SECONDS (default 90) while misbehaving clients and
+disk faults strike, each at a random moment (SOAK_SEED):
 
   - a sensor whose clock says 2035, one that sends start 0 and -10;
   - a sensor three intervals fast (its records are good and count);
   - a client that sends records without ever reading its acknowledgements;
   - 2,000 connections replaying one captured HELLO;
   - garbage bytes, a frame with a bad MAC, an undecodable record;
-  - a sensor whose key is removed (SIGHUP) while it is connected.
+  - a sensor whose key is removed (SIGHUP) while it is connected;
+  - DATADIR (a tmpfs: this needs root) full for 6 to 12 s, then space
+    again: records cannot be archived, so none is acknowledged and the
+    sensors reconnect and resend; RRD, summary and last_final writes are
+    retried;
+  - fsync failing for 2 to 6 s (the failsync shim): the aggregator must
+    stop, acknowledging nothing; it is started again on the same DATADIR
+    while fsync still fails (and must stop again) and once it works.
 
-Afterwards, for every interval of the run, the RRDs of 40 keys and
-sensors.rrd must equal what this test computes from what was sent and
-acknowledged as stored: loadgen logs each template's counts and each
-acknowledgement, the Python clients keep their own.  The aggregator's peak
-RSS and loadgen's acknowledgement latency are printed."""
+loadgen --reconnect resends, after a backoff, each record whose
+acknowledgement it did not get, as a sensor resends from its spool.
+Afterwards, without `rebuild`, the RRDs of 40 keys and sensors.rrd must
+equal, for every interval of the run, what this test computes from what
+was acknowledged as stored (or as a duplicate of an earlier send): loadgen
+logs each template's counts and each acknowledgement, the Python clients
+keep their own.  The aggregator's peak RSS (highest of all its processes)
+and the well-behaved sensors' acknowledgement latency (p99 under 1 s,
+from the send that was acknowledged; from the first send is printed too)
+are checked.  SOAK_DISK=0 leaves out the disk faults (and the need for
+root); SOAK_SENSORS=10000 is the issue's 10,000-sensor run, by hand or
+`meson test --benchmark soak10k`."""
 
 import collections
 import errno
@@ -34,7 +49,6 @@ import agglib as A  # noqa: E402
 import hostile_test as H  # noqa: E402
 
 STEP = 10
-TMPFS_SIZE = "4g"  # DATADIR's tmpfs; it only takes what is written
 PROTOS = ["tcp", "udp", "icmp", "icmp6"]
 check = H.check
 Y2035 = 2051222400
@@ -274,7 +288,7 @@ class Disk:
             if left > 0:
                 self.stop.wait(left)  # the fault's length, chosen at random
             os.unlink(filler)
-            subprocess.run(["mount", "-o", "remount,size=%s" % TMPFS_SIZE,
+            subprocess.run(["mount", "-o", "remount,size=%s" % tmpfs_size(),
                             datadir], check=True)
             text = self.log_from(off)
             self.notes.append(
@@ -411,14 +425,22 @@ def read_log(path):
 
 
 
+def tmpfs_size():
+    """DATADIR's tmpfs, which takes only what is written: at 10 s
+    intervals a sensor's health RRD takes 0.4 MiB, a key's 0.14 MiB."""
+    return "%dm" % (2048 + int(os.environ.get("SOAK_SENSORS", "1000")))
+
+
 def umount(path):
     if subprocess.run(["umount", path]).returncode != 0:
         subprocess.run(["umount", "-l", path])
 
 
 def main():
-    if os.geteuid() != 0:
-        print("FAIL: the disk-full fault mounts a tmpfs, which needs root")
+    diskfaults = os.environ.get("SOAK_DISK", "1") != "0"
+    if diskfaults and os.geteuid() != 0:
+        print("FAIL: the disk-full fault mounts a tmpfs, which needs root "
+              "(SOAK_DISK=0 leaves out the disk faults)")
         return 1
     # Under AddressSanitizer, freed memory waits in a quarantine of up to
     # 256 MiB, which would count as the aggregator's: none here.  The
@@ -446,7 +468,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         datadir = os.path.join(tmp, "data")
         os.makedirs(datadir)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE,
+        if not diskfaults:
+            return soak(tmp, datadir, sensors, seconds, rng, loadgen, None)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + tmpfs_size(),
                         "tmpfs", datadir], check=True)
         try:
             return soak(tmp, datadir, sensors, seconds, rng, loadgen, shim)
@@ -470,8 +494,10 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
                        extra=["-n", str(STEP), "--active", "30",
                               "--auth-timeout", "60"])
     trigger = os.path.join(tmp, "fail-fsync")
-    disk = Disk(agg, dict(os.environ, LD_PRELOAD=shim,
-                          TEITEN_FAILSYNC=trigger), trigger)
+    env = dict(os.environ)
+    if shim is not None:
+        env.update(LD_PRELOAD=shim, TEITEN_FAILSYNC=trigger)
+    disk = Disk(agg, env, trigger)
     disk.start_agg()
     sampler = threading.Thread(target=disk.sample_rss)
     sampler.start()
@@ -507,6 +533,8 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
                   rng.uniform(6, 12)),
                  (rng.uniform(0.15, 0.6) * seconds, disk.fsync,
                   rng.uniform(2, 6))]
+        if shim is None:
+            dplan = []  # SOAK_DISK=0
         print("disk faults: %s" % ", ".join(
             "%s at %.1f s for %.1f s" % (fn.__name__, at, hold)
             for at, fn, hold in sorted(dplan, key=lambda p: p[0])))
@@ -532,10 +560,15 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
                res["deliver_p99_ms"], res["deliver_max_ms"]))
         check(not disk.errors, "disk faults struck as planned: %s" %
               disk.errors)
-        check(len(disk.notes) == 2 and res["reconnects"] > 0 and
-              res["resent"] > 0,
-              "loadgen's sensors were cut off and resent (%d reconnects, "
-              "%d records resent)" % (res["reconnects"], res["resent"]))
+        if dplan:
+            check(len(disk.notes) == 2 and res["reconnects"] > 0 and
+                  res["resent"] > 0,
+                  "loadgen's sensors were cut off and resent (%d "
+                  "reconnects, %d records resent)" %
+                  (res["reconnects"], res["resent"]))
+        else:
+            check(res["reconnects"] == 0, "without disk faults no sensor "
+                  "was cut off (%d reconnects)" % res["reconnects"])
         check(lg.returncode == 0 and res["dead"] == 0 and
               res["lost"] == 0 and res["rejected"] == 0 and
               res["unacked"] == 0,
