@@ -26,9 +26,10 @@
  *
  * With --log FILE, it writes every template's entries ("T template proto
  * key packets", proto 0-3 for tcp udp icmp icmp6) and then one line per
- * acknowledgement ("A sensor start status template") and per resend ("R
- * sensor start"), so that a test can compute what the aggregator must
- * hold from what was sent.  A record acknowledged as a duplicate was held
+ * acknowledgement ("A sensor start status template secs ms": seconds since
+ * the timed phase began, and the latency) and per resend ("R sensor
+ * start"), so that a test can compute what the aggregator must hold from
+ * what was sent.  A record acknowledged as a duplicate was held
  * already: sent before, it was archived but its acknowledgement was lost.
  *
  * Latency is measured from the send on the connection that was
@@ -441,10 +442,10 @@ sensor_send(struct lsensor *s)
 		sensor_dead(s, "cannot encode or queue a record");
 		return;
 	}
-	g->bytes += FRAME_HDR + len + FRAME_MAC;
 	s->sent_at = now_mono();
 	if (s->busy) {
 		g->resent++;
+		g->bytes += FRAME_HDR + len + FRAME_MAC;
 		if (g->log != NULL)
 			fprintf(g->log, "R %s %" PRId64 "\n", s->id, s->inflight);
 		return;
@@ -456,6 +457,7 @@ sensor_send(struct lsensor *s)
 		return;
 	s->next++;
 	g->sent++;
+	g->bytes += FRAME_HDR + len + FRAME_MAC;
 }
 
 static void
@@ -473,8 +475,9 @@ lg_on_ack(struct lsensor *s, enum frame_ack st)
 	}
 	g->acked++;
 	if (g->log != NULL)
-		fprintf(g->log, "A %s %" PRId64 " %d %u\n", s->id, s->inflight,
-		    (int)st, (s->idx * 7 + s->next - 1) % g->pool);
+		fprintf(g->log, "A %s %" PRId64 " %d %u %.3f %.1f\n", s->id,
+		    s->inflight, (int)st, (s->idx * 7 + s->next - 1) % g->pool,
+		    t - g->t_go, 1e3 * (t - s->sent_at));
 	if (st == ACK_STORED) {
 		g->stored++;
 		g->keys_acked += g->tpl[(s->idx * 7 + s->next - 1) % g->pool].n;

@@ -9,10 +9,10 @@ disk faults strike, each at a random moment (SOAK_SEED):
   - 2,000 connections replaying one captured HELLO;
   - garbage bytes, a frame with a bad MAC, an undecodable record;
   - a sensor whose key is removed (SIGHUP) while it is connected;
-  - DATADIR (a tmpfs: this needs root) full for 6 to 12 s, then space
-    again: records cannot be archived, so none is acknowledged and the
-    sensors reconnect and resend; RRD, summary and last_final writes are
-    retried;
+  - DATADIR (a tmpfs: this needs root) full for 6 to 12 s (up to 15 s
+    more, until an interval's RRD job fails too), then space again:
+    records cannot be archived, so none is acknowledged and the sensors
+    reconnect and resend; RRD, summary and last_final writes are retried;
   - fsync failing for 2 to 6 s (the failsync shim): the aggregator must
     stop, acknowledging nothing; it is started again on the same DATADIR
     while fsync still fails (and must stop again) and once it works.
@@ -28,7 +28,8 @@ and the well-behaved sensors' acknowledgement latency (p99 under 1 s,
 from the send that was acknowledged; from the first send is printed too)
 are checked.  SOAK_DISK=0 leaves out the disk faults (and the need for
 root); SOAK_SENSORS=10000 is the issue's 10,000-sensor run, by hand or
-`meson test --benchmark soak10k`."""
+`meson test --benchmark soak10k`; SOAK_KEEP=DIR keeps the aggregator's and
+loadgen's logs there."""
 
 import collections
 import errno
@@ -36,6 +37,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -287,6 +289,10 @@ class Disk:
             left = hold - (time.time() - t0)
             if left > 0:
                 self.stop.wait(left)  # the fault's length, chosen at random
+            # An interval every sensor had reported may end meanwhile: its
+            # RRD job then fails too.  Up to 15 s more for that.
+            wait_for(lambda: "not written; retried" in self.log_from(off),
+                     15)
             os.unlink(filler)
             subprocess.run(["mount", "-o", "remount,size=%s" % tmpfs_size(),
                             datadir], check=True)
@@ -644,6 +650,11 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
           lf <= time.time(),
           "refusals are logged and last_final (%s) is not in the "
           "future" % lf)
+    keep = os.environ.get("SOAK_KEEP")
+    if keep:  # for a look afterwards
+        os.makedirs(keep, exist_ok=True)
+        shutil.copy(agg.log, os.path.join(keep, "aggregator.log"))
+        shutil.copy(log, os.path.join(keep, "loadgen.log"))
     print("DATADIR holds %.1f MiB" % (sum(
         os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(datadir)
         for f in fs) / 1048576))
