@@ -36,6 +36,7 @@ import errno
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -326,9 +327,9 @@ class Disk:
                 if time.time() - t0 >= hold:
                     break
                 # Started while fsync still fails: it must stop again.
+                starts += 1
                 try:
                     self.start_agg()
-                    starts += 1
                 except AssertionError:
                     pass  # it stopped before it listened
             os.unlink(self.trigger)
@@ -336,7 +337,7 @@ class Disk:
             text = self.log_from(off)
             self.notes.append(
                 "fsync failed for %.1f s: the aggregator stopped %d times "
-                "(exit %s), %d of them after a start while fsync failed, "
+                "(exit %s), started %d times while fsync failed, "
                 "\"archive commit failed\" logged %d times" %
                 (time.time() - t0, len(self.exits), sorted(set(self.exits)),
                  starts, text.count("archive commit failed")))
@@ -645,6 +646,11 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
     check(not bad, "40 keys over %d intervals hold the averages of the "
           "stored records (%d values differ: %s)" %
           (len(reporters), len(bad), bad[:4]))
+    text = agg.text()
+    if "not written; retried" in text:
+        check(re.search(r"written after \d+ attempts", text) is not None,
+              "the intervals whose RRD jobs failed while DATADIR was full "
+              "were written once space returned")
     lf = A.last_final(datadir)
     check("refused" in agg.text() and lf is not None and
           lf <= time.time(),
