@@ -380,8 +380,9 @@ sensor_dead(struct lsensor *s, const char *why)
 	if (s->idx != g->nsensors && g->reconnect && g->phase >= 2 &&
 	    g->phase < 4) {
 		if (g->aways++ < 10)
-			fprintf(stderr, "loadgen: sensor %s: %s; reconnecting\n",
-			    s->id, why);
+			fprintf(stderr,
+			    "loadgen: sensor %s: %s; reconnecting\n", s->id,
+			    why);
 		sensor_away(s);
 		return;
 	}
@@ -447,7 +448,8 @@ sensor_send(struct lsensor *s)
 		g->resent++;
 		g->bytes += FRAME_HDR + len + FRAME_MAC;
 		if (g->log != NULL)
-			fprintf(g->log, "R %s %" PRId64 "\n", s->id, s->inflight);
+			fprintf(g->log, "R %s %" PRId64 "\n", s->id,
+			    s->inflight);
 		return;
 	}
 	s->busy = 1;
