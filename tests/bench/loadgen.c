@@ -1,5 +1,6 @@
 /*
- * loadgen: many simulated sensors in one process, for bench_ingest.py.
+ * loadgen: many simulated sensors in one process, for bench_ingest.py and
+ * the soak test (tests/integration/soak_test.py).
  *
  * Opens N authenticated connections to a teiten-aggregator (sensor ids
  * lg00000, lg00001, ...; keys derived from --seed, so that
