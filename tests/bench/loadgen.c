@@ -1,5 +1,6 @@
 /*
- * loadgen: many simulated sensors in one process, for bench_ingest.py.
+ * loadgen: many simulated sensors in one process, for bench_ingest.py and
+ * the soak test (tests/integration/soak_test.py).
  *
  * Opens N authenticated connections to a teiten-aggregator (sensor ids
  * lg00000, lg00001, ...; keys derived from --seed, so that
@@ -18,10 +19,23 @@
  * verify, decode, sum, archive and fsync alone.  --no-hold lets intervals
  * finalize as they complete.
  *
+ * With --reconnect, a sensor whose connection fails or is closed once the
+ * timed phase has begun (the aggregator stopped, or could not archive)
+ * connects again after a backoff (0.1 s doubling to 2 s, jittered) and
+ * sends its unacknowledged record again, as a real sensor resends from its
+ * spool; without it such a sensor is dead and its record lost.
+ *
  * With --log FILE, it writes every template's entries ("T template proto
  * key packets", proto 0-3 for tcp udp icmp icmp6) and then one line per
- * acknowledgement ("A sensor start status template"), so that a test can
- * compute what the aggregator must hold from what was sent.
+ * acknowledgement ("A sensor start status template secs ms": seconds since
+ * the timed phase began, and the latency) and per resend ("R sensor
+ * start"), so that a test can compute what the aggregator must hold from
+ * what was sent.  A record acknowledged as a duplicate was held
+ * already: sent before, it was archived but its acknowledgement was lost.
+ *
+ * Latency is measured from the send on the connection that was
+ * acknowledged ("lat_*"), and from the record's first send ("deliver_*"),
+ * which includes the time the aggregator was away.
  *
  * stdout, for the driver: "ready N SECS" once every sensor has connected,
  * "go" when the timed phase starts, "done" when it ends (every record
@@ -54,7 +68,7 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-enum lstate { L_IDLE, L_CONNECTING, L_HELLO, L_READY, L_DEAD };
+enum lstate { L_IDLE, L_CONNECTING, L_HELLO, L_READY, L_DEAD, L_AWAY };
 
 struct lsensor {
 	struct lg *lg;
@@ -66,8 +80,11 @@ struct lsensor {
 	struct bufferevent *bev;
 	enum lstate state;
 	int busy; /* a record in flight */
+	int queued; /* on the ring */
 	int64_t inflight;
-	double sent_at;
+	double sent_at, first_at;
+	double backoff; /* seconds before the next reconnect (L_AWAY) */
+	struct event *retry;
 	uint32_t next; /* records sent so far: the next interval index */
 };
 
@@ -85,7 +102,7 @@ struct lg {
 	/* options */
 	uint32_t nsensors, keys, pool, window, parallel, len, seed;
 	double rate, duration, drain;
-	int hold;
+	int hold, reconnect;
 	int64_t start;
 	/* state */
 	struct lsensor *s; /* nsensors, then the hold sensor */
@@ -96,8 +113,8 @@ struct lg {
 	int phase; /* 0 connecting, 1 hold, 2 timed, 3 draining, 4 over */
 	double t0, t_go, t_stop, t_done;
 	uint64_t sent, acked, stored, dup, rejected, keys_acked, bytes;
-	uint64_t lost, stalls, slots;
-	double *lat;
+	uint64_t lost, stalls, slots, reconnects, resent, aways;
+	double *lat, *dlat;
 	size_t nlat, latcap;
 	struct event *tick;
 	uint8_t *buf;
@@ -274,17 +291,102 @@ ring_pop(struct lg *g)
 
 	g->rhead = (g->rhead + 1) % g->rcap;
 	g->rcount--;
+	g->s[i].queued = 0;
 	return i;
+}
+
+/*
+ * The next ready sensor on the ring, or NULL: one that went away while
+ * queued is dropped here and queued again once it is back.
+ */
+static struct lsensor *
+ring_next(struct lg *g)
+{
+	struct lsensor *s;
+
+	while (g->rcount > 0) {
+		s = &g->s[ring_pop(g)];
+		if (s->state == L_READY && !s->busy)
+			return s;
+	}
+	return NULL;
 }
 
 static void lg_connect_more(struct lg *);
 static void lg_pump(struct lg *);
+static void sensor_connect(struct lg *, struct lsensor *);
+static void sensor_send(struct lsensor *);
+
+static void
+sensor_queue(struct lg *g, struct lsensor *s)
+{
+	if (s->queued)
+		return;
+	s->queued = 1;
+	ring_push(g, s->idx);
+}
+
+static void
+sensor_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct lsensor *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->lg->reconnects++;
+	sensor_connect(s->lg, s);
+}
+
+/*
+ * The aggregator went away or closed the connection: connect again later
+ * and resend the record in flight, which stays busy (not lost).
+ */
+static void
+sensor_away(struct lsensor *s)
+{
+	struct lg *g = s->lg;
+	struct timeval tv;
+	double d;
+
+	if (s->state == L_CONNECTING || s->state == L_HELLO)
+		g->connecting--;
+	if (s->state == L_READY)
+		g->ready--;
+	s->state = L_AWAY;
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	s->bev = NULL;
+	if (s->retry == NULL &&
+	    (s->retry = evtimer_new(g->base, sensor_on_retry, s)) == NULL) {
+		fprintf(stderr, "loadgen: cannot make a timer\n");
+		exit(1);
+	}
+	s->backoff = s->backoff == 0 ? 0.1 : s->backoff * 2;
+	if (s->backoff > 2)
+		s->backoff = 2;
+	d = s->backoff * (0.5 + rng_unit());
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
+	if (evtimer_add(s->retry, &tv) == -1) {
+		fprintf(stderr, "loadgen: cannot arm a timer\n");
+		exit(1);
+	}
+}
 
 static void
 sensor_dead(struct lsensor *s, const char *why)
 {
 	struct lg *g = s->lg;
 
+	if (s->idx != g->nsensors && g->reconnect && g->phase >= 2 &&
+	    g->phase < 4) {
+		if (g->aways++ < 10)
+			fprintf(stderr,
+			    "loadgen: sensor %s: %s; reconnecting\n", s->id,
+			    why);
+		sensor_away(s);
+		return;
+	}
 	if (g->dead < 10)
 		fprintf(stderr, "loadgen: sensor %s: %s\n", s->id, why);
 	if (s->idx == g->nsensors) {
@@ -314,6 +416,7 @@ sensor_send(struct lsensor *s)
 	struct template *tp;
 	struct record r;
 	size_t len;
+	uint32_t k = s->busy ? s->next - 1 : s->next; /* busy: a resend */
 
 	record_init(&r);
 	snprintf(r.sensor, sizeof(r.sensor), "%s", s->id);
@@ -323,8 +426,8 @@ sensor_send(struct lsensor *s)
 		/* The hold sensor: an empty record for the interval before. */
 		r.start = g->start - (int64_t)g->len;
 	} else {
-		tp = &g->tpl[(s->idx * 7 + s->next) % g->pool];
-		r.start = g->start + (int64_t)s->next * g->len;
+		tp = &g->tpl[(s->idx * 7 + k) % g->pool];
+		r.start = g->start + (int64_t)k * g->len;
 		r.entries = tp->e;
 		r.nentries = r.cap = tp->n;
 		memcpy(r.totals, tp->totals, sizeof(r.totals));
@@ -341,9 +444,18 @@ sensor_send(struct lsensor *s)
 		sensor_dead(s, "cannot encode or queue a record");
 		return;
 	}
+	s->sent_at = now_mono();
+	if (s->busy) {
+		g->resent++;
+		g->bytes += FRAME_HDR + len + FRAME_MAC;
+		if (g->log != NULL)
+			fprintf(g->log, "R %s %" PRId64 "\n", s->id,
+			    s->inflight);
+		return;
+	}
 	s->busy = 1;
 	s->inflight = r.start;
-	s->sent_at = now_mono();
+	s->first_at = s->sent_at;
 	if (s->idx == g->nsensors)
 		return;
 	s->next++;
@@ -366,8 +478,9 @@ lg_on_ack(struct lsensor *s, enum frame_ack st)
 	}
 	g->acked++;
 	if (g->log != NULL)
-		fprintf(g->log, "A %s %" PRId64 " %d %u\n", s->id, s->inflight,
-		    (int)st, (s->idx * 7 + s->next - 1) % g->pool);
+		fprintf(g->log, "A %s %" PRId64 " %d %u %.3f %.1f\n", s->id,
+		    s->inflight, (int)st, (s->idx * 7 + s->next - 1) % g->pool,
+		    t - g->t_go, 1e3 * (t - s->sent_at));
 	if (st == ACK_STORED) {
 		g->stored++;
 		g->keys_acked += g->tpl[(s->idx * 7 + s->next - 1) % g->pool].n;
@@ -378,9 +491,11 @@ lg_on_ack(struct lsensor *s, enum frame_ack st)
 	if (g->nlat == g->latcap) {
 		g->latcap = g->latcap ? g->latcap * 2 : 65536;
 		g->lat = xreallocarray(g->lat, g->latcap, sizeof(*g->lat));
+		g->dlat = xreallocarray(g->dlat, g->latcap, sizeof(*g->dlat));
 	}
+	g->dlat[g->nlat] = t - s->first_at;
 	g->lat[g->nlat++] = t - s->sent_at;
-	ring_push(g, s->idx);
+	sensor_queue(g, s);
 	if (g->phase == 2 && g->rate <= 0)
 		lg_pump(g);
 }
@@ -420,8 +535,15 @@ sensor_on_read(struct bufferevent *bev, void *arg)
 			if (s->idx == g->nsensors) {
 				g->phase = 1;
 				sensor_send(s);
+			} else if (s->busy) {
+				/* Back after a reconnect: resend. */
+				s->backoff = 0;
+				sensor_send(s);
+				if (s->bev == NULL)
+					return; /* failed: away again */
 			} else {
-				ring_push(g, s->idx);
+				s->backoff = 0;
+				sensor_queue(g, s);
 				lg_connect_more(g);
 			}
 			continue;
@@ -507,25 +629,26 @@ lg_pump(struct lg *g)
 	double el = now_mono() - g->t_go;
 	uint64_t inflight = g->sent - g->acked - g->lost;
 	uint64_t due;
+	struct lsensor *s;
 
 	if (g->phase != 2)
 		return;
 	if (g->rate > 0) {
 		due = (uint64_t)(g->rate * el);
 		while (g->slots < due) {
-			if (g->rcount == 0) {
+			if ((s = ring_next(g)) == NULL) {
 				/* Every sensor waits for an ACK: skipped. */
 				g->stalls += due - g->slots;
 				g->slots = due;
 				break;
 			}
-			sensor_send(&g->s[ring_pop(g)]);
+			sensor_send(s);
 			g->slots++;
 		}
 		return;
 	}
-	while (inflight < g->window && g->rcount > 0) {
-		sensor_send(&g->s[ring_pop(g)]);
+	while (inflight < g->window && (s = ring_next(g)) != NULL) {
+		sensor_send(s);
 		inflight++;
 	}
 }
@@ -587,6 +710,7 @@ lg_report(struct lg *g)
 		avgkeys += (double)g->tpl[i].n;
 	avgkeys /= g->pool;
 	qsort(g->lat, g->nlat, sizeof(*g->lat), cmp_double);
+	qsort(g->dlat, g->nlat, sizeof(*g->dlat), cmp_double);
 	for (i = 0; i < g->nlat; i++)
 		sum += g->lat[i];
 	getrusage(RUSAGE_SELF, &ru);
@@ -600,7 +724,10 @@ lg_report(struct lg *g)
 	       ", \"bytes\": %" PRIu64 ", \"avg_keys\": %.1f, "
 	       "\"lat_p50_ms\": %.3f, \"lat_p90_ms\": %.3f, "
 	       "\"lat_p99_ms\": %.3f, \"lat_max_ms\": %.3f, "
-	       "\"lat_mean_ms\": %.3f, \"loadgen_cpu_s\": %.3f}\n",
+	       "\"lat_mean_ms\": %.3f, \"deliver_p99_ms\": %.3f, "
+	       "\"deliver_max_ms\": %.3f, \"reconnects\": %" PRIu64
+	       ", \"resent\": %" PRIu64 ", \"unacked\": %" PRIu64 ", "
+	       "\"loadgen_cpu_s\": %.3f}\n",
 	    g->nsensors, g->ready, g->dead, g->rate, secs,
 	    g->t_done - g->t_stop, g->sent, g->acked, g->stored, g->dup,
 	    g->rejected, g->lost, g->stalls, g->keys_acked, g->bytes, avgkeys,
@@ -608,6 +735,9 @@ lg_report(struct lg *g)
 	    1e3 * pct(g->lat, g->nlat, 0.99),
 	    1e3 * (g->nlat ? g->lat[g->nlat - 1] : 0),
 	    g->nlat ? 1e3 * sum / (double)g->nlat : 0,
+	    1e3 * pct(g->dlat, g->nlat, 0.99),
+	    1e3 * (g->nlat ? g->dlat[g->nlat - 1] : 0), g->reconnects,
+	    g->resent, g->sent - g->acked - g->lost,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	fflush(stdout);
@@ -619,15 +749,19 @@ lg_free(struct lg *g)
 {
 	uint32_t i;
 
-	for (i = 0; i <= g->nsensors; i++)
+	for (i = 0; i <= g->nsensors; i++) {
 		if (g->s[i].bev != NULL)
 			bufferevent_free(g->s[i].bev);
+		if (g->s[i].retry != NULL)
+			event_free(g->s[i].retry);
+	}
 	for (i = 0; i < g->pool; i++)
 		free(g->tpl[i].e);
 	free(g->tpl);
 	free(g->s);
 	free(g->ring);
 	free(g->lat);
+	free(g->dlat);
 	free(g->buf);
 	event_free(g->tick);
 	event_base_free(g->base);
@@ -664,7 +798,8 @@ usage(void)
 	    "[--duration S] [--keys K]\n"
 	    "               [--pool P] [--window W] [--parallel C] "
 	    "[--interval LEN] [--start T]\n"
-	    "               [--seed N] [--drain S] [--no-hold] [--log FILE]\n");
+	    "               [--seed N] [--drain S] [--no-hold] [--reconnect] "
+	    "[--log FILE]\n");
 	exit(1);
 }
 
@@ -700,6 +835,7 @@ main(int argc, char **argv)
 	    {"no-hold", no_argument, NULL, 'H'},
 	    {"write-keys", required_argument, NULL, 'W'},
 	    {"log", required_argument, NULL, 'L'},
+	    {"reconnect", no_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct lg g;
@@ -770,6 +906,9 @@ main(int argc, char **argv)
 		case 'L':
 			logout = optarg;
 			break;
+		case 'R':
+			g.reconnect = 1;
+			break;
 		default:
 			usage();
 		}
@@ -838,7 +977,8 @@ main(int argc, char **argv)
 		lg_connect_more(&g);
 	event_base_dispatch(g.base);
 	lg_report(&g);
-	rc = g.dead > 0 || g.lost > 0 || g.rejected > 0 ? 2 : 0;
+	rc = g.dead > 0 || g.lost > 0 || g.rejected > 0 ||
+	    g.sent != g.acked + g.lost ? 2 : 0;
 	if (g.log != NULL && fclose(g.log) == EOF) {
 		fprintf(stderr, "loadgen: %s: %s\n", logout, strerror(errno));
 		rc = 1;
