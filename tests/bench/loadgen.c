@@ -978,7 +978,9 @@ main(int argc, char **argv)
 	event_base_dispatch(g.base);
 	lg_report(&g);
 	rc = g.dead > 0 || g.lost > 0 || g.rejected > 0 ||
-	    g.sent != g.acked + g.lost ? 2 : 0;
+		g.sent != g.acked + g.lost
+	    ? 2
+	    : 0;
 	if (g.log != NULL && fclose(g.log) == EOF) {
 		fprintf(stderr, "loadgen: %s: %s\n", logout, strerror(errno));
 		rc = 1;
