@@ -6,20 +6,12 @@ here, by the test, byte by byte."""
 
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import teiten_testlib as T  # noqa: E402
-
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 
 def pcap_file(path, records, linktype=1):

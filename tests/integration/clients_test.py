@@ -46,6 +46,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import hostile_test as H  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1700000000 // 60 * 60  # an interval start
 STEP = 60
@@ -57,15 +58,6 @@ REPLAYS = 16384  # SERVER_MAX_CONNS in server.c
 AUTH_TIMEOUT = 90  # this test's teiten.conf: room to open the replays
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 WAIT = 120  # generous deadline for events that must come
-FAILURES = []
-H.FAILURES = FAILURES  # its checks count here
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 def wait_for(pred, timeout, step=0.05):

@@ -19,16 +19,10 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
-FAILURES = []
 SRC = os.environ["TEITEN_SRCDIR"]
 T0 = 1700006400
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 def check_units(tmp):

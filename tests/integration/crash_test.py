@@ -38,6 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1700000000
 STEP = 60
@@ -46,14 +47,6 @@ KILLS = 5
 GRACE = 30
 LAG_GRACE = 300
 SENSORS = ("s1", "s2", "s3")
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 def archive_count(datadir):

@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import hostile_test as H  # noqa: E402  (the protocol, from the man page)
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 STEP = 3600
 DAY = 86400
@@ -58,15 +59,7 @@ PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
 HEAD = struct.Struct("=4sIqqQdII")  # aggregator/summary.c, native order
 ENTRY = struct.Struct("=IId")
 WC_HEAD = struct.Struct("=4sIqqqqQdd")  # aggregator/wincache.c
-FAILURES = []
 GRAPH_ENV = dict(os.environ)
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 def no_constant(name):

@@ -28,17 +28,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1699920000 + 5 * 3600 + 23
 STEP = 60
 TIMEOUT = 120  # seconds for one awaited event
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 def wait_for(what, pred, timeout=TIMEOUT):

@@ -25,6 +25,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1699999200  # 2023-11-14 22:00 UTC, hour-aligned
 END = T0 + 7200  # 2023-11-15 00:00 UTC
@@ -32,13 +33,6 @@ STEP = 60
 PLOT = (720, 240)  # GRAPH_WIDTH, GRAPH_HEIGHT
 SPANS = ("day", "week", "month", "quarter", "year")
 UNIT = {"day": 60}  # seconds per y unit; 3600 for the others
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 DRIVER_ENV = dict(os.environ)

@@ -46,6 +46,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1700000000
 STEP = 60
@@ -54,14 +55,6 @@ HELLO_TIMEOUT = 10  # --auth-timeout's default
 FRAME_TIMEOUT = 30  # server.c
 IDLE = 1000
 HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 # --- The protocol, from the man page -------------------------------------

@@ -23,20 +23,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 DAY0 = 1699920000  # a UTC midnight
 T0 = DAY0 + 10 * 3600 + 17  # not aligned: the sensor aligns
 STEP = 60
 SETTLE = 1  # --late-settle: catch up once late records pause this long
 TIMEOUT = 120  # seconds without progress before giving up
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 def wait_for(what, pred, timeout=TIMEOUT):

@@ -40,18 +40,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 T0 = 1700000040  # a multiple of 60
 DAY = 86400
 STRAY = 2061000000  # in 2035
 STRAY_PAST = 40000000  # in 1971
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 # --- Captures written here, so that the expected counts are known ----------

@@ -47,6 +47,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
 STEP = 3600
 DAY = 86400
@@ -58,13 +59,6 @@ WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
            "year": (365 * DAY, DAY)}
 PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
 TOP = 20
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 def graph_path():

@@ -2,7 +2,8 @@
 tshark, raw pcap timestamps read without libpcap, and running the sensor.
 
 Nothing here reuses teiten code: the expected counts come from tshark's
-dissection and from the capture file's own record headers."""
+dissection and from the capture file's own record headers.  check()
+and FAILURES are every test's way to report an assertion."""
 
 import collections
 import functools
@@ -20,6 +21,17 @@ PROTO_ORDER = {"tcp": 0, "udp": 1, "icmp": 2, "icmp6": 3}
 
 
 SENSOR_USER = "teiten"
+
+FAILURES = []  # every check() that failed, in this process
+
+
+def check(cond, what):
+    """Print the outcome of one assertion; failures are collected in
+    FAILURES, which a test's main() turns into its exit status."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+    return cond
 
 
 @functools.lru_cache(maxsize=None)
