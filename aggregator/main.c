@@ -445,15 +445,6 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
-agg_libevent_log(int severity, const char *msg)
-{
-	if (severity >= EVENT_LOG_WARN)
-		log_warnx("libevent: %s", msg);
-	else
-		log_debug("libevent: %s", msg);
-}
-
-static void
 agg_report(struct agg *a)
 {
 	struct ingest_stats is;
@@ -636,7 +627,7 @@ main(int argc, char **argv)
 	log_init("teiten-aggregator", 1, a.conf.verbose);
 	if (sodium_init() < 0)
 		errx(1, "libsodium cannot initialise");
-	event_set_log_callback(agg_libevent_log);
+	log_libevent();
 	if ((a.archive = archive_open(a.conf.datadir, err, sizeof(err))) ==
 	    NULL)
 		errx(1, "%s", err);

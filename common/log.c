@@ -6,6 +6,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "log.h"
 
 static const char *log_name = "teiten";
@@ -118,4 +120,19 @@ fatalx(const char *fmt, ...)
 	log_vwrite(LOG_CRIT, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
+}
+
+static void
+log_from_libevent(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+void
+log_libevent(void)
+{
+	event_set_log_callback(log_from_libevent);
 }

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 
 void log_init(const char *progname, int foreground, int verbose);
+/* libevent's own messages go here too: warnings and errors as warnings. */
+void log_libevent(void);
 void log_setverbose(int verbose);
 int log_getverbose(void);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -176,21 +176,11 @@ live_on_signal(evutil_socket_t sig, short what, void *arg)
 	evtimer_add(l->ev_stop, &tv);
 }
 
-static void
-live_libevent_log(int severity, const char *msg)
-{
-	if (severity >= EVENT_LOG_WARN)
-		log_warnx("libevent: %s", msg);
-	else
-		log_debug("libevent: %s", msg);
-}
-
 int
 live_run(struct sensor *s)
 {
 	struct live l = {.s = s, .test_clock = getenv(LIVE_TEST_CLOCK_ENV)};
 
-	event_set_log_callback(live_libevent_log);
 	l.base = s->base;
 	l.ev_read = event_new(l.base, pcap_get_selectable_fd(s->pcap),
 	    EV_READ | EV_PERSIST, live_on_read, &l);

@@ -360,6 +360,7 @@ main(int argc, char **argv)
 
 	sensor_options(&s.conf, argc, argv);
 	log_init("teiten-sensor", 1, s.conf.verbose);
+	log_libevent();
 	if (sodium_init() < 0)
 		errx(1, "libsodium cannot initialise");
 	if ((s.base = event_base_new()) == NULL)

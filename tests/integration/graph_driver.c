@@ -1,6 +1,7 @@
 /*
  * Calls graph_keys or graph_sensors (aggregator/graph.h) from the command
- * line, for graph_test.py, until teiten-graph renders the site itself:
+ * line, for graph_test.py: the drawing code alone, apart from the
+ * planning of teiten-graph site that picks the keys and windows:
  *
  *   graph_driver keys DATADIR STEP SPAN END OUT TITLE KEY...
  *   graph_driver sensors DATADIR STEP SPAN END OUT
