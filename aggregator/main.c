@@ -115,13 +115,6 @@ usage(FILE *f)
 	    "[--rrdcached address]\n");
 }
 
-static void
-replace(char **slot, const char *v)
-{
-	free(*slot);
-	*slot = xstrdup(v);
-}
-
 static const char *
 set_secs(unsigned *slot, const char *v, uint64_t min)
 {
@@ -133,12 +126,7 @@ set_secs(unsigned *slot, const char *v, uint64_t min)
 	return NULL;
 }
 
-#define CF_STRING(name, field) \
-	static const char *cf_##name(void *a, const char *v) \
-	{ \
-		replace(&((struct agg_conf *)a)->field, v); \
-		return NULL; \
-	}
+#define CF_STRING(name, field) CONFIG_STRING(name, struct agg_conf, field)
 CF_STRING(listen, listen)
 CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
@@ -232,7 +220,7 @@ agg_option(struct agg_conf *c, int ch)
 	case 'c':
 		break;
 	case 'd':
-		replace(&c->datadir, optarg);
+		config_replace(&c->datadir, optarg);
 		break;
 	case 'f':
 		c->foreground = 1;
@@ -241,10 +229,10 @@ agg_option(struct agg_conf *c, int ch)
 		usage(stdout);
 		exit(0);
 	case 'K':
-		replace(&c->keys, optarg);
+		config_replace(&c->keys, optarg);
 		break;
 	case 'l':
-		replace(&c->listen, optarg);
+		config_replace(&c->listen, optarg);
 		break;
 	case 'n':
 		why = cf_interval(c, optarg);
@@ -277,7 +265,7 @@ agg_option(struct agg_conf *c, int ch)
 		why = cf_late_settle(c, optarg);
 		break;
 	case OPT_RRDCACHED:
-		replace(&c->rrdcached, optarg);
+		config_replace(&c->rrdcached, optarg);
 		break;
 	default:
 		usage(stderr);
@@ -310,13 +298,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
-		if (ch == 'c')
-			config = optarg;
-	opterr = 1;
-	optind = 0;
+	config = config_option(argc, argv, short_opts, long_opts, 'c');
 	if (config != NULL &&
 	    config_load(config, agg_keys, c, err, sizeof(err)) == -1)
 		errx(1, "%s", err);

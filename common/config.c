@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "xmalloc.h"
 
 /*
  * Debian's inih reads lines into a fixed 200-byte buffer and silently
@@ -120,4 +122,27 @@ config_load(const char *path, const struct config_key *table, void *arg,
 	else
 		snprintf(err, errlen, "%s: cannot parse", path);
 	return -1;
+}
+
+void
+config_replace(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = xstrdup(value);
+}
+
+const char *
+config_option(int argc, char **argv, const char *shortopts,
+    const struct option *longopts, int opt)
+{
+	const char *path = NULL;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (ch == opt)
+			path = optarg;
+	opterr = 1;
+	optind = 0; /* glibc: scan from scratch, initialisation included */
+	return path;
 }

@@ -27,4 +27,23 @@ struct config_key {
 int config_load(const char *path, const struct config_key *table, void *arg,
     char *err, size_t errlen);
 
+/* *slot (freed first) becomes a copy of value. */
+void config_replace(char **slot, const char *value);
+/* A setter cf_NAME storing the value as a string in field of a TYPE. */
+#define CONFIG_STRING(name, type, field) \
+	static const char *cf_##name(void *a, const char *v) \
+	{ \
+		config_replace(&((type *)a)->field, v); \
+		return NULL; \
+	}
+
+struct option;
+/*
+ * The argument of option opt (-c FILE) if given, found before the other
+ * options are parsed so that each of them can override the file; getopt
+ * is then reset to scan argv from the start.  NULL if absent.
+ */
+const char *config_option(int argc, char **argv, const char *shortopts,
+    const struct option *longopts, int opt);
+
 #endif

@@ -91,13 +91,6 @@ option_name(int ch)
 	return buf;
 }
 
-static void
-replace(char **slot, const char *value)
-{
-	free(*slot);
-	*slot = xstrdup(value);
-}
-
 static const char *
 set_uint(unsigned *slot, const char *v, uint64_t min, uint64_t max)
 {
@@ -139,12 +132,7 @@ set_monitor(struct sensor_conf *c, const char *v)
 }
 
 /* Config setters of plain string settings. */
-#define CF_STRING(name, field) \
-	static const char *cf_##name(void *a, const char *v) \
-	{ \
-		replace(&((struct sensor_conf *)a)->field, v); \
-		return NULL; \
-	}
+#define CF_STRING(name, field) CONFIG_STRING(name, struct sensor_conf, field)
 CF_STRING(interface, iface)
 CF_STRING(file, file)
 CF_STRING(filter, filter)
@@ -214,7 +202,7 @@ cf_aggregator(void *a, const char *v)
 
 	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
 		return "must be HOST:PORT or [IPV6]:PORT";
-	replace(&((struct sensor_conf *)a)->aggregator, v);
+	config_replace(&((struct sensor_conf *)a)->aggregator, v);
 	return NULL;
 }
 
@@ -283,17 +271,10 @@ static const struct config_key sensor_keys[] = {
 static void
 load_config_first(struct sensor_conf *c, int argc, char **argv)
 {
+	const char *path =
+	    config_option(argc, argv, short_opts, long_opts, 'c');
 	char err[512];
-	const char *path = NULL;
-	int ch;
 
-	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
-		if (ch == 'c')
-			path = optarg;
-	opterr = 1;
-	optind = 0; /* glibc: restart scanning from scratch */
 	if (path != NULL &&
 	    config_load(path, sensor_keys, c, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
@@ -332,10 +313,10 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		why = cf_aggregator(c, optarg);
 		break;
 	case 'K':
-		replace(&c->key_file, optarg);
+		config_replace(&c->key_file, optarg);
 		break;
 	case 's':
-		replace(&c->sensor_id, optarg);
+		config_replace(&c->sensor_id, optarg);
 		break;
 	case OPT_DIRECTION:
 		why = cf_direction(c, optarg);
@@ -344,7 +325,7 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		why = cf_max_gap(c, optarg);
 		break;
 	case OPT_SPOOL:
-		replace(&c->spool_dir, optarg);
+		config_replace(&c->spool_dir, optarg);
 		break;
 	case OPT_SPOOL_MAX:
 		why = cf_spool_max(c, optarg);
@@ -362,7 +343,7 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		exit(0);
 	case 'i':
 		/* The command line's source replaces the config file's. */
-		replace(&c->iface, optarg);
+		config_replace(&c->iface, optarg);
 		free(c->file);
 		c->file = NULL;
 		seen->iface = 1;
@@ -383,13 +364,13 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		c->promisc = 0;
 		break;
 	case 'r':
-		replace(&c->file, optarg);
+		config_replace(&c->file, optarg);
 		free(c->iface);
 		c->iface = NULL;
 		seen->file = 1;
 		break;
 	case 'u':
-		replace(&c->user, optarg);
+		config_replace(&c->user, optarg);
 		break;
 	case 'v':
 		c->verbose++;
@@ -404,7 +385,7 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		why = cf_snaplen(c, optarg);
 		break;
 	case OPT_FILTER:
-		replace(&c->filter, optarg);
+		config_replace(&c->filter, optarg);
 		break;
 	default:
 		usage(stderr);
