@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,20 +22,12 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char dir[64];
 	char path[128]; /* the file of interval 60 */
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -45,8 +36,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-archive-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "archive") == -1)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/archive/60.arc", f->dir);
 	*state = f;
@@ -57,7 +47,7 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = tmpdir_remove(f->dir);
 
 	free(f);
 	return rc;

@@ -10,7 +10,6 @@
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +24,7 @@
 #include "ingest.h"
 #include "record.h"
 #include "rrdw.h"
+#include "tmpdir.h"
 
 #define LEN 60
 #define GRACE 30
@@ -663,15 +663,6 @@ test_last_final_given(void **state)
 	ingest_free(g);
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 struct datadir {
 	char path[64];
 	struct archive *a;
@@ -686,8 +677,7 @@ datadir_setup(void **state)
 
 	if (d == NULL)
 		return -1;
-	snprintf(d->path, sizeof(d->path), "/tmp/teiten-ingest-XXXXXX");
-	if (mkdtemp(d->path) == NULL)
+	if (tmpdir_make(d->path, sizeof(d->path), "ingest") == -1)
 		return -1;
 	if ((d->a = archive_open(d->path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "archive_open: %s\n", err);
@@ -704,7 +694,7 @@ datadir_teardown(void **state)
 	int rc;
 
 	archive_free(d->a);
-	rc = nftw(d->path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rc = tmpdir_remove(d->path);
 	free(d);
 	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "frame.h"
 #include "keyfile.h"
+#include "tmpdir.h"
 
 /* 00 01 ... 1f, and ff fe ... e0 */
 #define HEX_UP \
@@ -40,8 +41,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-keyfile-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "keyfile") == -1)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/key", f->dir);
 	*state = f;

@@ -27,6 +27,7 @@
 
 #include "keyidx.h"
 #include "rrdw.h"
+#include "tmpdir.h"
 
 #define STEP 60
 #define DAY0 1700006400 /* 2023-11-15 00:00 UTC */
@@ -44,8 +45,7 @@ setup(void **state)
 	char err[256];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-rrdw-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tmpdir_make(f->dir, sizeof(f->dir), "rrdw"), 0);
 	f->w = rrdw_new(f->dir, STEP, NULL, err, sizeof(err));
 	assert_non_null(f->w);
 	*state = f;
@@ -56,11 +56,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	rrdw_free(f->w);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +24,7 @@
 
 #include "record.h"
 #include "spool.h"
+#include "tmpdir.h"
 
 #define S ((int64_t)1700000040)
 #define LIMIT 100
@@ -34,23 +34,13 @@ struct fixture {
 };
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-spool-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "spool") == -1)
 		return -1;
 	*state = f;
 	return 0;
@@ -60,7 +50,7 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = tmpdir_remove(f->dir);
 
 	free(f);
 	return rc;

@@ -9,7 +9,6 @@
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,6 +23,7 @@
 #include "keyidx.h"
 #include "rrdw.h"
 #include "summary.h"
+#include "tmpdir.h"
 
 #define D ((int64_t)1704067200)
 #define H 3600
@@ -39,15 +39,6 @@ struct fixture {
 };
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -55,8 +46,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-summary-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "summary") == -1)
 		return -1;
 	if ((f->s = summary_open(f->dir, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "summary_open: %s\n", err);
@@ -73,7 +63,7 @@ teardown(void **state)
 	int rc;
 
 	summary_free(f->s);
-	rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rc = tmpdir_remove(f->dir);
 	free(f);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,6 +23,7 @@
 #include "rrdw.h"
 #include "summary.h"
 #include "wincache.h"
+#include "tmpdir.h"
 
 #define D ((int64_t)1704067200)
 #define H 3600
@@ -34,15 +34,6 @@ struct fixture {
 	char dir[64], cache[96], file[160];
 	struct summary *s;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 add(struct summary *s, int64_t start, uint32_t idx, double avg)
@@ -67,8 +58,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/teiten-wincache-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (tmpdir_make(f->dir, sizeof(f->dir), "wincache") == -1)
 		return -1;
 	snprintf(f->cache, sizeof(f->cache), "%s/cache", f->dir);
 	if (mkdir(f->cache, 0700) == -1)
@@ -89,7 +79,7 @@ teardown(void **state)
 	int rc;
 
 	summary_free(f->s);
-	rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rc = tmpdir_remove(f->dir);
 	free(f);
 	return rc;
 }
