@@ -3,6 +3,7 @@ and stopping teiten-aggregator and rrdcached, waiting for finality, and
 reading RRDs back with the rrdtool command line (never with librrd)."""
 
 import collections
+import errno
 import glob
 import math
 import os
@@ -259,6 +260,31 @@ def fault_totals(datadir, sid, start, end, step=60):
                        start, end, step)
     return {n: sum(v for v in rows.values() if v is not None)
             for n, rows in got.items()}
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs",
+                    path], check=True)
+
+
+def umount(path):
+    if subprocess.run(["umount", path]).returncode != 0:
+        subprocess.run(["umount", "-l", path])
+
+
+def fill(path):
+    """A file taking all the space left on path's file system."""
+    name = os.path.join(path, "filler")
+    with open(name, "wb", buffering=0) as f:
+        for chunk in (1 << 20, 4096, 512, 1):
+            try:
+                while True:
+                    f.write(b"\0" * chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+    return name
 
 
 def vm_hwm(pid):

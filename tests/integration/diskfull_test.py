@@ -16,7 +16,6 @@ acknowledged (the aggregator says it cannot archive them), the archive
 stays empty and the sensor's spool keeps them; once space returns the
 sensor exits 0 and every RRD row equals the hand-computed averages."""
 
-import errno
 import os
 import re
 import shutil
@@ -43,31 +42,6 @@ def wait_for(what, pred, timeout=TIMEOUT):
         time.sleep(0.2)
     check(False, "%s within %d s" % (what, timeout))
     return False
-
-
-def mount_tmpfs(path, size):
-    os.makedirs(path, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs",
-                    path], check=True)
-
-
-def umount(path):
-    if subprocess.run(["umount", path]).returncode != 0:
-        subprocess.run(["umount", "-l", path])
-
-
-def fill(path):
-    """A file taking all the space left on path's file system."""
-    name = os.path.join(path, "filler")
-    with open(name, "wb", buffering=0) as f:
-        for chunk in (1 << 20, 4096, 512, 1):
-            try:
-                while True:
-                    f.write(b"\0" * chunk)
-            except OSError as e:
-                if e.errno != errno.ENOSPC:
-                    raise
-    return name
 
 
 def gencaps(tmp):
@@ -117,12 +91,12 @@ def check_all_rrds(datadir, avgs, reporters, what):
 def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
     datadir = os.path.join(tmp, "rrdfull")
     rrddir = os.path.join(datadir, "rrd")
-    mount_tmpfs(rrddir, "24m")
+    A.mount_tmpfs(rrddir, "24m")
     agg = None
     try:
         agg = A.Aggregator(tmp, keysfile, datadir,
                            extra=["--queue-budget", "0"]).start()
-        filler = fill(rrddir)
+        filler = A.fill(rrddir)
         done = A.replay_all(agg, caps, keys, tmp, STEP)
         for sid, (rc, err) in sorted(done.items()):
             check(rc == 0, "rrd full: sensor %s's records are acknowledged "
@@ -167,7 +141,7 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
     finally:
         if agg:
             agg.stop()
-        umount(rrddir)
+        A.umount(rrddir)
 
 
 def spool_records(spool):
@@ -180,11 +154,11 @@ def spool_records(spool):
 def archive_case(tmp, caps, keysfile, keys, avgs, reporters):
     datadir = os.path.join(tmp, "arcfull")
     arcdir = os.path.join(datadir, "archive")
-    mount_tmpfs(arcdir, "4m")
+    A.mount_tmpfs(arcdir, "4m")
     agg = sensor = None
     spool = os.path.join(tmp, "arc-spool-s1")
     try:
-        filler = fill(arcdir)
+        filler = A.fill(arcdir)
         agg = A.Aggregator(tmp, keysfile, datadir).start()
         sensor = subprocess.Popen(
             [T.sensor_path(), "-r", caps["s1"], "-a", agg.addr, "-s", "s1",
@@ -218,7 +192,7 @@ def archive_case(tmp, caps, keysfile, keys, avgs, reporters):
             sensor.wait()
         if agg:
             agg.stop()
-        umount(arcdir)
+        A.umount(arcdir)
 
 
 def main():

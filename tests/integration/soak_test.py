@@ -32,7 +32,6 @@ root); SOAK_SENSORS=10000 is the issue's 10,000-sensor run, by hand or
 loadgen's logs there."""
 
 import collections
-import errno
 import json
 import os
 import random
@@ -282,7 +281,7 @@ class Disk:
             else:
                 self.errors.append("cannot shrink the tmpfs of DATADIR")
                 return
-            filler = fill(datadir)
+            filler = A.fill(datadir)
             if not wait_for(lambda: "cannot archive the record" in
                             self.log_from(off), 60):
                 self.errors.append("disk full: the aggregator never said it "
@@ -374,20 +373,6 @@ def wait_for(pred, timeout):
     return False
 
 
-def fill(path):
-    """A file taking all the space left on path's file system."""
-    name = os.path.join(path, "filler")
-    with open(name, "wb", buffering=0) as f:
-        for chunk in (1 << 20, 4096, 512, 1):
-            try:
-                while True:
-                    f.write(b"\0" * chunk)
-            except OSError as e:
-                if e.errno != errno.ENOSPC:
-                    raise
-    return name
-
-
 class Client:
     def __init__(self, agg, sid, psk):
         self.sid = sid
@@ -406,15 +391,6 @@ class Client:
 
     def close(self):
         self.sock.close()
-
-
-def caught_up(agg):
-    """No late record waits: DATADIR/catchup is gone (it is written before
-    a late record is acknowledged) and the last catch-up line says done."""
-    if os.path.exists(os.path.join(agg.datadir, "catchup")):
-        return False
-    lines = [ln for ln in agg.text().splitlines() if "catch-up" in ln]
-    return not lines or "catch-up done" in lines[-1]
 
 
 def read_log(path):
@@ -436,11 +412,6 @@ def tmpfs_size():
     """DATADIR's tmpfs, which takes only what is written: at 10 s
     intervals a sensor's health RRD takes 0.4 MiB, a key's 0.14 MiB."""
     return "%dm" % (2048 + int(os.environ.get("SOAK_SENSORS", "1000")))
-
-
-def umount(path):
-    if subprocess.run(["umount", path]).returncode != 0:
-        subprocess.run(["umount", "-l", path])
 
 
 def main():
@@ -477,12 +448,11 @@ def main():
         os.makedirs(datadir)
         if not diskfaults:
             return soak(tmp, datadir, sensors, seconds, rng, loadgen, None)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + tmpfs_size(),
-                        "tmpfs", datadir], check=True)
+        A.mount_tmpfs(datadir, tmpfs_size())
         try:
             return soak(tmp, datadir, sensors, seconds, rng, loadgen, shim)
         finally:
-            umount(datadir)
+            A.umount(datadir)
 
 
 def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
@@ -603,7 +573,7 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
             reporters[start] += 1
         last = max(reporters)
         agg.wait_final(last, timeout=120)
-        check(wait_for(lambda: caught_up(agg), 300),
+        check(wait_for(lambda: agg.caught_up(), 300),
               "no late record waits for a catch-up")
         disk.stop.set()
         sampler.join()
