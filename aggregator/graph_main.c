@@ -303,10 +303,7 @@ cmd_png(const struct gconf *c)
 	if (key_parse(c->key, &idx) == -1)
 		errx(1, "option --key: \"%s\" is not like tcp/445", c->key);
 	span_make(c->window, c->has_end ? c->end : default_end(c, step), &s);
-	key_label(idx, title, sizeof(title));
-	if (*key_service(idx) != '\0')
-		snprintf(title + strlen(title), sizeof(title) - strlen(title),
-		    " %s", key_service(idx));
+	key_title(idx, title, sizeof(title));
 	if (graph_keys(c->datadir, step, &s, &idx, NULL, 1, title, c->out, why,
 		sizeof(why)) == -1)
 		errx(1, "%s", why); /* names the file */

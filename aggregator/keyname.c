@@ -137,3 +137,13 @@ key_palette(unsigned slot)
 {
 	return palette[slot % KEY_PALETTE];
 }
+
+void
+key_title(uint32_t idx, char *buf, size_t len)
+{
+	char label[32];
+	const char *svc = key_service(idx);
+
+	key_label(idx, label, sizeof(label));
+	snprintf(buf, len, "%s%s%s", label, *svc ? " " : "", svc);
+}

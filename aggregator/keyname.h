@@ -15,6 +15,8 @@ void key_label(uint32_t idx, char *buf, size_t len);
 int key_parse(const char *s, uint32_t *idx);
 /* "microsoft-ds", an ICMP type name, or "" when unknown. */
 const char *key_service(uint32_t idx);
+/* A graph's title for one key: "tcp/445 microsoft-ds", or the label. */
+void key_title(uint32_t idx, char *buf, size_t len);
 /*
  * Colours come from a palette of KEY_PALETTE; each key has a default slot
  * (fixed for the usual hot keys, hashed for the rest).  A caller drawing

@@ -638,16 +638,6 @@ key_slug(uint32_t idx, char *buf, size_t len)
 	    keyidx_key(idx));
 }
 
-static void
-key_title(uint32_t idx, char *buf, size_t len)
-{
-	char label[32];
-	const char *svc = key_service(idx);
-
-	key_label(idx, label, sizeof(label));
-	snprintf(buf, len, "%s%s%s", label, *svc ? " " : "", svc);
-}
-
 static int
 render_key(struct site *st, uint32_t idx)
 {
