@@ -140,3 +140,30 @@ wire_ack_decode(const uint8_t *p, size_t len, enum frame_ack *status,
 	*start = zigzag_decode(v);
 	return 0;
 }
+
+int
+wire_hello_send(struct evbuffer *out, const char *id,
+    const uint8_t psk[FRAME_KEY], uint8_t nonce[FRAME_NONCE])
+{
+	uint8_t hello[WIRE_HELLO_MAX];
+	size_t len;
+
+	frame_random(nonce, FRAME_NONCE);
+	len = wire_hello_encode(hello, id, nonce);
+	return wire_write(out, FRAME_HELLO, 0, hello, len, psk);
+}
+
+int
+wire_challenge(struct wire_session *s, const uint8_t psk[FRAME_KEY],
+    const uint8_t nonce[FRAME_NONCE], const uint8_t *frame,
+    const struct frame_hdr *h, const char **why)
+{
+	if (h->type != FRAME_CHALLENGE || h->len != FRAME_NONCE) {
+		*why = "expected a challenge";
+		return -1;
+	}
+	frame_session_key(psk, nonce, frame + FRAME_HDR, s->key);
+	s->recv_seq = 0;
+	s->send_seq = 1; /* the HELLO was frame 0 */
+	return wire_check(s, frame, h, why);
+}

@@ -42,6 +42,18 @@ size_t wire_hello_encode(uint8_t *buf, const char *id,
 int wire_hello_decode(const uint8_t *p, size_t len, char *id,
     uint8_t nonce[FRAME_NONCE]);
 /*
+ * The client's side of the handshake.  wire_hello_send: a fresh nonce in
+ * nonce and the HELLO (frame 0, sealed with the pre-shared key) on out.
+ * wire_challenge: the server's answer keys session s (the next frame sent
+ * is 1); -1 with why if it is not a valid CHALLENGE for that nonce.
+ */
+int wire_hello_send(struct evbuffer *out, const char *id,
+    const uint8_t psk[FRAME_KEY], uint8_t nonce[FRAME_NONCE]);
+int wire_challenge(struct wire_session *s, const uint8_t psk[FRAME_KEY],
+    const uint8_t nonce[FRAME_NONCE], const uint8_t *frame,
+    const struct frame_hdr *h, const char **why);
+
+/*
  * ACK: u8 status | zigzag varint interval start | u8 reason, the last only
  * with ACK_REFUSED.  reason is ignored (encode) or set to 0 (decode) for
  * the other statuses.

@@ -182,14 +182,7 @@ static int
 sender_on_challenge(struct sender *s, const uint8_t *frame,
     const struct frame_hdr *h, const char **why)
 {
-	if (h->type != FRAME_CHALLENGE || h->len != FRAME_NONCE) {
-		*why = "expected a challenge";
-		return -1;
-	}
-	frame_session_key(s->psk, s->nonce, frame + FRAME_HDR, s->ses.key);
-	s->ses.recv_seq = 0;
-	s->ses.send_seq = 1; /* the HELLO was frame 0 */
-	if (wire_check(&s->ses, frame, h, why) == -1)
+	if (wire_challenge(&s->ses, s->psk, s->nonce, frame, h, why) == -1)
 		return -1;
 	s->state = S_READY;
 	s->backoff = 0;
@@ -294,15 +287,11 @@ static void
 sender_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct sender *s = arg;
-	uint8_t hello[WIRE_HELLO_MAX];
-	size_t len;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		frame_random(s->nonce, sizeof(s->nonce));
-		len = wire_hello_encode(hello, s->id, s->nonce);
-		if (wire_write(bufferevent_get_output(s->bev), FRAME_HELLO, 0,
-			hello, len, s->psk) == -1) {
+		if (wire_hello_send(bufferevent_get_output(s->bev), s->id,
+			s->psk, s->nonce) == -1) {
 			sender_fail(s, "cannot queue the hello");
 			return;
 		}

@@ -516,15 +516,8 @@ sensor_on_read(struct bufferevent *bev, void *arg)
 
 	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
 		if (s->state == L_HELLO) {
-			if (h.type != FRAME_CHALLENGE || h.len != FRAME_NONCE) {
-				sensor_dead(s, "expected a challenge");
-				return;
-			}
-			frame_session_key(s->psk, s->nonce, frame + FRAME_HDR,
-			    s->ses.key);
-			s->ses.recv_seq = 0;
-			s->ses.send_seq = 1;
-			if (wire_check(&s->ses, frame, &h, &why) == -1) {
+			if (wire_challenge(&s->ses, s->psk, s->nonce, frame, &h,
+				&why) == -1) {
 				sensor_dead(s, why);
 				return;
 			}
@@ -567,15 +560,11 @@ static void
 sensor_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct lsensor *s = arg;
-	uint8_t hello[WIRE_HELLO_MAX];
-	size_t len;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		frame_random(s->nonce, sizeof(s->nonce));
-		len = wire_hello_encode(hello, s->id, s->nonce);
-		if (wire_write(bufferevent_get_output(s->bev), FRAME_HELLO, 0,
-			hello, len, s->psk) == -1) {
+		if (wire_hello_send(bufferevent_get_output(s->bev), s->id,
+			s->psk, s->nonce) == -1) {
 			sensor_dead(s, "cannot queue the hello");
 			return;
 		}
