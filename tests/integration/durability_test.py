@@ -65,11 +65,19 @@ def main():
         env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                                ":verify_asan_link_order=0").lstrip(":")
         agg = A.Aggregator(tmp, kf, datadir)
+        # Failing from the start: DATADIR/step cannot be made durable.
+        p = subprocess.run(agg.cmd, capture_output=True, text=True, env=env,
+                           timeout=60)
+        check(p.returncode == 1 and "cannot write the step" in p.stderr,
+              "with fsync failing, the aggregator refuses to start: exit "
+              "%d, %r" % (p.returncode, p.stderr.strip()[-200:]))
+        os.unlink(trigger)
         logf = open(agg.log, "a")
         agg.proc = subprocess.Popen(agg.cmd, stdout=logf, stderr=logf,
                                     env=env)
         logf.close()
         A.wait_listen(agg.port, agg.proc)
+        open(trigger, "w").close()  # and now while it serves
         sensors = {sid: subprocess.Popen(
             [T.sensor_path(), "-r", caps[sid], "-a", agg.addr, "-s", sid,
              "-K", keys[sid], "--spool", os.path.join(tmp, "spool-" + sid),
