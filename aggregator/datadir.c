@@ -148,39 +148,10 @@ marker_read(const char *datadir, enum datadir_marker m, int64_t dflt)
 	return (int64_t)v;
 }
 
-static int
-marker_save(const char *datadir, enum datadir_marker m, int64_t v)
-{
-	char path[DATADIR_PATH_MAX], tmp[DATADIR_PATH_MAX + 8], buf[32];
-	int fd, n, rc = -1;
-
-	datadir_marker_path(datadir, m, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
-		goto out;
-	if (write(fd, buf, (size_t)n) == n && fsync(fd) == 0 &&
-	    rename(tmp, path) == 0)
-		rc = 0;
-	close(fd);
-	if (rc == -1)
-		(void)unlink(tmp);
-out:
-	if (rc == -1)
-		log_warn("%s", path);
-	return rc;
-}
-
 int64_t
 datadir_last_final(const char *datadir)
 {
 	return marker_read(datadir, DATADIR_LAST_FINAL, INT64_MIN);
-}
-
-int
-datadir_save_last_final(const char *datadir, int64_t v)
-{
-	return marker_save(datadir, DATADIR_LAST_FINAL, v);
 }
 
 int64_t
@@ -190,37 +161,12 @@ datadir_generation(const char *datadir)
 }
 
 int
-datadir_save_generation(const char *datadir, int64_t v)
-{
-	return marker_save(datadir, DATADIR_GENERATION, v);
-}
-
-int
 datadir_has_catchup(const char *datadir)
 {
 	char path[DATADIR_PATH_MAX];
 
 	datadir_marker_path(datadir, DATADIR_CATCHUP, path, sizeof(path));
 	return access(path, F_OK) == 0;
-}
-
-int
-datadir_save_catchup(const char *datadir, int64_t start)
-{
-	return marker_save(datadir, DATADIR_CATCHUP, start);
-}
-
-int
-datadir_clear_catchup(const char *datadir)
-{
-	char path[DATADIR_PATH_MAX];
-
-	datadir_marker_path(datadir, DATADIR_CATCHUP, path, sizeof(path));
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("%s", path);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -243,10 +189,4 @@ datadir_step(const char *datadir, uint32_t *step)
 	}
 	*step = (uint32_t)v;
 	return 0;
-}
-
-int
-datadir_save_step(const char *datadir, uint32_t step)
-{
-	return marker_save(datadir, DATADIR_STEP, step);
 }

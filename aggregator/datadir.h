@@ -7,7 +7,7 @@
  *   DATADIR/rrd/sensor/<id>.rrd            each sensor's health
  *   DATADIR/faults/<id>.rrd                each sensor's faults: outside rrd/,
  *                                          which a catch-up replaces
- *   DATADIR/summary/{hour,day}/<start>.sum window sums (summary.c)
+ *   DATADIR/summary/{hour,day}/<start>.sum window sums (bucket.h)
  *   DATADIR/catchup.d/                     a catch-up's fresh rrd/ and
  *                                          summary/, swapped in when done
  *   DATADIR/step, last_final, generation, catchup   markers
@@ -18,7 +18,9 @@
  * under a DATADIR shorter than 3800 bytes.  A marker holds one decimal
  * number; it is written to <marker>.tmp, fsync'd and renamed over, so a
  * reader sees the old number or the new one, never part of one.  Failed
- * writes are logged with the path.
+ * writes are logged with the path.  The writes (datadir_save_*,
+ * datadir_clear_catchup) are in datadir_save.c, which only the daemon
+ * links; teiten-graph gets the layout and the reads.
  */
 #ifndef TEITEN_DATADIR_H
 #define TEITEN_DATADIR_H

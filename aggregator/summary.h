@@ -1,11 +1,7 @@
 /*
- * Window sums beside the RRDs, so that ranking ports over a day or a year
- * reads a few hundred small files instead of 131,072 RRDs.  For every
- * final interval the RRD writer adds each key's average into an hourly
- * and a daily bucket (DATADIR/summary/{hour,day}/<start>.sum) and counts
- * the interval.  A window's mean for a key is then exact: the sum of its
- * per-interval averages over the window's reported intervals divided by
- * their number, 0 for intervals without the key.
+ * The write side of the window sums (bucket.h, window.h): for every final
+ * interval the RRD writer adds each key's average into an hourly and a
+ * daily bucket and counts the interval.  Only the daemon links this.
  */
 #ifndef TEITEN_SUMMARY_H
 #define TEITEN_SUMMARY_H
@@ -13,12 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bucket.h"
 #include "rrdw.h"
-
-#define SUMMARY_HOUR 3600
-#define SUMMARY_DAY 86400
-/* Hourly buckets older than this are removed; daily ones are kept. */
-#define SUMMARY_HOUR_KEEP (16 * SUMMARY_DAY)
 
 struct summary;
 
@@ -32,38 +24,5 @@ int summary_add(struct summary *, const struct rrd_job *);
 /* DATADIR/summary; after it was replaced by another tree, reload. */
 const char *summary_dir(const struct summary *);
 void summary_reload(struct summary *);
-
-/* A window [start, end), keys ranked by their mean, best first. */
-struct window {
-	int64_t start, end;
-	uint64_t nintervals; /* intervals that sensors reported */
-	double sensors; /* mean number of reporting sensors */
-	size_t n;
-	uint32_t *idx; /* key indices (keyidx.h) */
-	double *mean; /* packets per sensor per interval */
-	double total; /* sum of all keys' means */
-};
-
-/*
- * Read the window from hourly buckets when it is at most 15 days long and
- * hour-aligned, else from daily buckets (start and end must be multiples
- * of a day).  Every bucket read is checked (summary.c: bucket_check());
- * a damaged one is an error whose reason names it.  Returns 0, or -1
- * with a reason.
- */
-int summary_window(const char *datadir, int64_t start, int64_t end,
-    struct window *, char *err, size_t errlen);
-void window_free(struct window *);
-/*
- * NULL if w could have come from summary_window(): counts in range, every
- * number finite and non-negative, keys in rank order.  Else the reason.
- */
-const char *window_check(const struct window *);
-/* The mean of one key in a window, 0 if absent. */
-double window_mean(const struct window *, uint32_t idx);
-/* The share of ranked key i in all keys' means, 0 for an empty window. */
-double window_share(const struct window *, size_t i);
-/* Rank (1-based) of a key in a window, or 0 if absent. */
-size_t window_rank(const struct window *, uint32_t idx);
 
 #endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every header of common/, sensor/ and aggregator/ must compile alone, so
+# Every header of common/, sensor/, aggregator/ and graph/ must compile alone, so
 # that it includes what it uses (as darkstat's test_headers.sh checks), and
 # twice in a row, which fails when a guardless header defines anything.  Fails naming each header that
 # does not.  Usage: headers_test.sh SOURCE_ROOT CC [CC ARGS...]
@@ -13,11 +13,12 @@ cflags=$(pkg-config --cflags libpcap libevent librrd libsodium inih) || {
 }
 bad=0
 n=0
-for h in "$root"/common/*.h "$root"/sensor/*.h "$root"/aggregator/*.h; do
+for h in "$root"/common/*.h "$root"/sensor/*.h "$root"/aggregator/*.h \
+    "$root"/graph/*.h; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086 # cflags is a list of words
 	if ! out=$("$@" -std=gnu11 -Wall -Wextra -Werror -fsyntax-only \
-	    -I"$root"/common -I"$root"/sensor -I"$root"/aggregator $cflags \
+	    -I"$root"/common -I"$root"/sensor -I"$root"/aggregator -I"$root"/graph $cflags \
 	    -include "$h" -include "$h" -x c /dev/null 2>&1); then
 		echo "FAIL: ${h#"$root"/} does not compile alone:"
 		printf '%s\n' "$out" | head -n 20

@@ -57,7 +57,7 @@ DATA_VERSION = 1
 WINDOWS = ("day", "week", "month", "quarter", "year")
 LONG_WINDOWS = ("month", "quarter", "year")
 PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
-# aggregator/summary.c's bucket file, native byte order.
+# aggregator/bucket.h's bucket file, native byte order.
 SUM_HEAD = struct.Struct("=4sIqqQdII")
 SUM_ENTRY = struct.Struct("=IId")
 

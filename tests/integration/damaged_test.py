@@ -56,9 +56,9 @@ WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
            "month": (30 * DAY, DAY), "quarter": (91 * DAY, DAY),
            "year": (365 * DAY, DAY)}
 PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
-HEAD = struct.Struct("=4sIqqQdII")  # aggregator/summary.c, native order
+HEAD = struct.Struct("=4sIqqQdII")  # aggregator/bucket.h, native order
 ENTRY = struct.Struct("=IId")
-WC_HEAD = struct.Struct("=4sIqqqqQdd")  # aggregator/wincache.c
+WC_HEAD = struct.Struct("=4sIqqqqQdd")  # graph/wincache.c
 GRAPH_ENV = dict(os.environ)
 
 

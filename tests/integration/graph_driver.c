@@ -1,5 +1,5 @@
 /*
- * Calls graph_keys or graph_sensors (aggregator/graph.h) from the command
+ * Calls graph_keys or graph_sensors (graph/graph.h) from the command
  * line, for graph_test.py: the drawing code alone, apart from the
  * planning of teiten-graph site that picks the keys and windows:
  *

@@ -1,4 +1,4 @@
-"""Graphs (aggregator/graph.c, called through graph_driver) of a datadir
+"""Graphs (graph/graph.c, called through graph_driver) of a datadir
 that a real aggregator built from sensors replaying generated captures
 (one with a TCP 5168 campaign rising half way), and of a datadir made here
 with the rrdtool command line alone, in the layout of doc/CONTRACTS.md

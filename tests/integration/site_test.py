@@ -53,7 +53,7 @@ STEP = 3600
 DAY = 86400
 T0 = 1699920000 + 2 * 3600  # two hours into a UTC day
 DURATION = 3 * DAY
-# name: (length, align) as aggregator/span.c has them
+# name: (length, align) as graph/span.c has them
 WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
            "month": (30 * DAY, DAY), "quarter": (91 * DAY, DAY),
            "year": (365 * DAY, DAY)}

@@ -1,5 +1,5 @@
 /*
- * Unit tests for span (aggregator/span.h): each window's length, its end
+ * Unit tests for span (graph/span.h): each window's length, its end
  * rounded down to the hour (day, week) or the UTC day (month, quarter,
  * year), also before 1970, the window before it, and names both ways.
  * 1704067200 is 2024-01-01T00:00:00Z.

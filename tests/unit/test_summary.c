@@ -1,5 +1,5 @@
 /*
- * Unit tests for summary (aggregator/summary.h): a window's mean for a key
+ * Unit tests for summary (aggregator/summary.h, window.h): a window's mean for a key
  * is the sum of its per-interval averages over the window's reported
  * intervals divided by their number; an interval added twice (a retry, a
  * restart) counts once; hourly buckets older than 16 days go; damaged
@@ -23,6 +23,7 @@
 #include "keyidx.h"
 #include "rrdw.h"
 #include "summary.h"
+#include "window.h"
 #include "tmpdir.h"
 
 #define D ((int64_t)1704067200)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for wincache (aggregator/wincache.h): a cached window is used
+ * Unit tests for wincache (graph/wincache.h): a cached window is used
  * while the generation and the newest final interval inside the window are
  * those it was computed from, and computed again from the summary when
  * either changes or the file is damaged.  To tell a hit from a fresh
@@ -22,6 +22,7 @@
 
 #include "rrdw.h"
 #include "summary.h"
+#include "window.h"
 #include "wincache.h"
 #include "tmpdir.h"
 

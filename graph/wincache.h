@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "summary.h"
+#include "window.h"
 
 /*
  * The window [start, end) into w, from cachedir/<start>-<end>.win when it

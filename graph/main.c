@@ -26,7 +26,7 @@
 #include "parse.h"
 #include "site.h"
 #include "span.h"
-#include "summary.h"
+#include "window.h"
 #include "textout.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"

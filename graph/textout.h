@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "summary.h"
+#include "window.h"
 
 void html_text(FILE *, const char *);
 void json_text(FILE *, const char *); /* with its quotes */

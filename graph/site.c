@@ -45,7 +45,7 @@
 #include "log.h"
 #include "site.h"
 #include "span.h"
-#include "summary.h"
+#include "window.h"
 #include "textout.h"
 #include "wincache.h"
 #include "xmalloc.h"

@@ -13,7 +13,7 @@
  * packets per sensor per span->unit seconds.  A key reads unknown before its
  * first interval (doc/CONTRACTS.md contract 5) but nobody scanned it then:
  * where sensors reported, unknown is drawn and averaged as 0, so the legend's
- * average is the window mean that summary.h ranks by (sum over reported
+ * average is the window mean that window.h ranks by (sum over reported
  * intervals / their number).  rrd_graph averages rows into pixels (two
  * intervals a pixel on the day window), so the maximum comes from a second
  * DEF reduced with MAX: the busiest interval, or the busiest row of the

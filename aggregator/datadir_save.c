@@ -1,0 +1,73 @@
+/*
+ * The writes of DATADIR's markers (datadir.h), apart from the layout and
+ * the reads so that only the daemon links them: teiten-graph reads
+ * DATADIR and the linker holds it to that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "datadir.h"
+#include "log.h"
+
+static int
+marker_save(const char *datadir, enum datadir_marker m, int64_t v)
+{
+	char path[DATADIR_PATH_MAX], tmp[DATADIR_PATH_MAX + 8], buf[32];
+	int fd, n, rc = -1;
+
+	datadir_marker_path(datadir, m, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
+		goto out;
+	if (write(fd, buf, (size_t)n) == n && fsync(fd) == 0 &&
+	    rename(tmp, path) == 0)
+		rc = 0;
+	close(fd);
+	if (rc == -1)
+		(void)unlink(tmp);
+out:
+	if (rc == -1)
+		log_warn("%s", path);
+	return rc;
+}
+
+int
+datadir_save_last_final(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, DATADIR_LAST_FINAL, v);
+}
+
+int
+datadir_save_generation(const char *datadir, int64_t v)
+{
+	return marker_save(datadir, DATADIR_GENERATION, v);
+}
+
+int
+datadir_save_catchup(const char *datadir, int64_t start)
+{
+	return marker_save(datadir, DATADIR_CATCHUP, start);
+}
+
+int
+datadir_clear_catchup(const char *datadir)
+{
+	char path[DATADIR_PATH_MAX];
+
+	datadir_marker_path(datadir, DATADIR_CATCHUP, path, sizeof(path));
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+datadir_save_step(const char *datadir, uint32_t step)
+{
+	return marker_save(datadir, DATADIR_STEP, step);
+}

@@ -1,0 +1,50 @@
+/*
+ * A window's ranking, read from the summary buckets (bucket.h) that the
+ * aggregator keeps beside the RRDs, so that ranking ports over a day or a
+ * year reads a few hundred small files instead of 131,072 RRDs.  A
+ * window's mean for a key is exact (CONTRACTS.md contract 4): the sum of
+ * its per-interval averages over the window's reported intervals divided
+ * by their number, 0 for intervals without the key.  Nothing here writes.
+ */
+#ifndef TEITEN_WINDOW_H
+#define TEITEN_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bucket.h"
+
+/* A window [start, end), keys ranked by their mean, best first. */
+struct window {
+	int64_t start, end;
+	uint64_t nintervals; /* intervals that sensors reported */
+	double sensors; /* mean number of reporting sensors */
+	size_t n;
+	uint32_t *idx; /* key indices (keyidx.h) */
+	double *mean; /* packets per sensor per interval */
+	double total; /* sum of all keys' means */
+};
+
+/*
+ * Read the window from hourly buckets when it is at most 15 days long and
+ * hour-aligned, else from daily buckets (start and end must be multiples
+ * of a day).  Every bucket read is checked (bucket.h);
+ * a damaged one is an error whose reason names it.  Returns 0, or -1
+ * with a reason.
+ */
+int summary_window(const char *datadir, int64_t start, int64_t end,
+    struct window *, char *err, size_t errlen);
+void window_free(struct window *);
+/*
+ * NULL if w could have come from summary_window(): counts in range, every
+ * number finite and non-negative, keys in rank order.  Else the reason.
+ */
+const char *window_check(const struct window *);
+/* The mean of one key in a window, 0 if absent. */
+double window_mean(const struct window *, uint32_t idx);
+/* The share of ranked key i in all keys' means, 0 for an empty window. */
+double window_share(const struct window *, size_t i);
+/* Rank (1-based) of a key in a window, or 0 if absent. */
+size_t window_rank(const struct window *, uint32_t idx);
+
+#endif
