@@ -10,14 +10,14 @@
 #include "xmalloc.h"
 
 /*
- * The most intervals of length step that can start in [start, start +
- * len): intervals are aligned to their length (interval.h), so a bucket
- * shorter than a step holds at most one.
+ * The most intervals of length step that can start in [start, end):
+ * intervals are aligned to their length (interval.h), so a bucket shorter
+ * than a step holds at most one.
  */
 static uint64_t
-bucket_max_intervals(int64_t len, uint32_t step)
+bucket_max_intervals(int64_t start, int64_t end, uint32_t step)
 {
-	return ((uint64_t)len + step - 1) / step;
+	return ((uint64_t)(end - start) + step - 1) / step;
 }
 
 /*
@@ -31,7 +31,7 @@ bucket_max_intervals(int64_t len, uint32_t step)
  */
 static const char *
 bucket_check(const struct sum_head *h, const struct sum_entry *e, int64_t start,
-    int64_t len)
+    int64_t end)
 {
 	uint64_t maxn;
 	uint32_t i;
@@ -40,10 +40,10 @@ bucket_check(const struct sum_head *h, const struct sum_entry *e, int64_t start,
 		return "start differs from the file name";
 	if (h->step == 0)
 		return "step 0";
-	maxn = bucket_max_intervals(len, h->step);
+	maxn = bucket_max_intervals(start, end, h->step);
 	if (h->nintervals == 0 || h->nintervals > maxn)
 		return "impossible interval count";
-	if (h->last < start || h->last >= start + len)
+	if (h->last < start || h->last >= end)
 		return "last interval outside the bucket";
 	if (!isfinite(h->sensors) || h->sensors < 0)
 		return "sensor sum not a non-negative number";
@@ -59,7 +59,7 @@ bucket_check(const struct sum_head *h, const struct sum_entry *e, int64_t start,
 }
 
 int
-bucket_read(const char *path, int64_t start, int64_t len, struct bucket *b,
+bucket_read(const char *path, int64_t start, int64_t end, struct bucket *b,
     char *why, size_t whylen)
 {
 	struct sum_head h;
@@ -91,7 +91,7 @@ bucket_read(const char *path, int64_t start, int64_t len, struct bucket *b,
 	bad = "bytes after the last entry";
 	if (fgetc(f) != EOF)
 		goto out;
-	if (*(bad = bucket_check(&h, e, start, len)) != '\0')
+	if (*(bad = bucket_check(&h, e, start, end)) != '\0')
 		goto out;
 	for (i = 0; i < h.n; i++)
 		b->sum[e[i].idx] += e[i].sum;

@@ -1,8 +1,10 @@
 /*
  * A summary bucket: one file DATADIR/summary/{hour,day}/<start>.sum that
- * holds, for the final intervals starting in [start, start + len), how
+ * holds, for the final intervals starting in [start, end), how
  * many there were, the sum of their reporting sensors and each key's sum
- * of averages (CONTRACTS.md contract 4).  The writer is summary.c (the
+ * of averages (CONTRACTS.md contract 4).  Hourly buckets are UTC hours;
+ * daily ones run from one midnight to the next in DATADIR's zone
+ * (datadir_zone()), 23 or 25 hours around a change of clocks.  The writer is summary.c (the
  * daemon's); the reader, window.c, is all teiten-graph links.  A file is,
  * in native byte order:
  *
@@ -53,13 +55,13 @@ struct bucket {
 };
 
 /*
- * Read the bucket [start, start + len) at path into b: its sums, interval
+ * Read the bucket [start, end) at path into b: its sums, interval
  * and sensor counts are added to b's (so that a window adds up buckets),
  * its start, last and step replace b's.  An absent file is an empty
  * bucket.  Every file is checked against what the writer makes; returns
  * 0, or -1 with the reason in why.
  */
-int bucket_read(const char *path, int64_t start, int64_t len, struct bucket *b,
+int bucket_read(const char *path, int64_t start, int64_t end, struct bucket *b,
     char *why, size_t whylen);
 
 #endif

@@ -28,6 +28,7 @@ static const char *const marker_names[DATADIR_MARKERS] = {
     [DATADIR_LAST_FINAL] = "last_final",
     [DATADIR_GENERATION] = "generation",
     [DATADIR_CATCHUP] = "catchup",
+    [DATADIR_TIMEZONE] = "timezone",
 };
 
 static const char *const sum_names[DATADIR_SUMS] = {
@@ -188,5 +189,36 @@ datadir_step(const char *datadir, uint32_t *step)
 		return -1;
 	}
 	*step = (uint32_t)v;
+	return 0;
+}
+
+int
+datadir_zone(const char *datadir, char *buf, size_t len)
+{
+	char path[DATADIR_PATH_MAX], line[128];
+	size_t n;
+	FILE *f;
+
+	datadir_marker_path(datadir, DATADIR_TIMEZONE, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		snprintf(buf, len, "UTC");
+		return 0;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	if (n == 0 || n >= len ||
+	    line[strspn(line,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz"
+		"0123456789/_+-.")] != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(buf, len, "%s", line);
 	return 0;
 }

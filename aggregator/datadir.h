@@ -10,7 +10,7 @@
  *   DATADIR/summary/{hour,day}/<start>.sum window sums (bucket.h)
  *   DATADIR/catchup.d/                     a catch-up's fresh rrd/ and
  *                                          summary/, swapped in when done
- *   DATADIR/step, last_final, generation, catchup   markers
+ *   DATADIR/step, last_final, generation, catchup, timezone   markers
  *
  * What a caller may rely on: the path builders only format (no file is
  * touched) and work on any root with this layout, catchup.d included; a
@@ -37,6 +37,7 @@ enum datadir_marker {
 	DATADIR_LAST_FINAL, /* the newest interval in the RRDs and summaries */
 	DATADIR_GENERATION, /* bumped as derived data is rewritten */
 	DATADIR_CATCHUP, /* present while late records wait */
+	DATADIR_TIMEZONE, /* the zone whose midnights cut the daily buckets */
 	DATADIR_MARKERS
 };
 
@@ -90,5 +91,13 @@ int datadir_clear_catchup(const char *datadir);
  */
 int datadir_step(const char *datadir, uint32_t *step);
 int datadir_save_step(const char *datadir, uint32_t);
+/*
+ * DATADIR/timezone: the IANA name of the zone whose midnights cut the
+ * daily summary buckets, "UTC" if absent (as every DATADIR was before).
+ * 0, or -1 with errno EINVAL if it holds no name, or what reading failed
+ * with.
+ */
+int datadir_zone(const char *datadir, char *buf, size_t len);
+int datadir_save_zone(const char *datadir, const char *zone);
 
 #endif

@@ -12,15 +12,20 @@
 #include "datadir.h"
 #include "log.h"
 
+/* One line of text, replacing the marker's whole file durably. */
 static int
-marker_save(const char *datadir, enum datadir_marker m, int64_t v)
+marker_save_text(const char *datadir, enum datadir_marker m, const char *text)
 {
-	char path[DATADIR_PATH_MAX], tmp[DATADIR_PATH_MAX + 8], buf[32];
+	char path[DATADIR_PATH_MAX], tmp[DATADIR_PATH_MAX + 8], buf[128];
 	int fd, n, rc = -1;
 
 	datadir_marker_path(datadir, m, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", v);
+	n = snprintf(buf, sizeof(buf), "%s\n", text);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
 		goto out;
 	if (write(fd, buf, (size_t)n) == n && fsync(fd) == 0 &&
@@ -33,6 +38,21 @@ out:
 	if (rc == -1)
 		log_warn("%s", path);
 	return rc;
+}
+
+static int
+marker_save(const char *datadir, enum datadir_marker m, int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return marker_save_text(datadir, m, buf);
+}
+
+int
+datadir_save_zone(const char *datadir, const char *zone)
+{
+	return marker_save_text(datadir, DATADIR_TIMEZONE, zone);
 }
 
 int

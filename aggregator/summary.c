@@ -15,10 +15,12 @@
 
 #include "bucket.h"
 #include "datadir.h"
+#include "interval.h"
 #include "keyidx.h"
 #include "log.h"
 #include "summary.h"
 #include "xmalloc.h"
+#include "zone.h"
 
 struct summary {
 	char *datadir;
@@ -125,13 +127,35 @@ summary_prune(struct summary *s, int64_t now_hour)
 	closedir(d);
 }
 
+/*
+ * The bucket of kind holding the interval that starts at t: its UTC hour,
+ * or its day from midnight to midnight in the zone in use (zone.h), which
+ * the daemon set to DATADIR's.
+ */
+static void
+bucket_bounds(enum datadir_sum kind, int64_t t, int64_t *start, int64_t *end)
+{
+	struct civil c;
+
+	if (kind == DATADIR_SUM_HOUR) {
+		*start = interval_start(t, SUMMARY_HOUR);
+		*end = *start + SUMMARY_HOUR;
+		return;
+	}
+	c = zone_date(t, NULL);
+	*start = zone_day_start(c);
+	*end = zone_day_start(civil_add_days(c, 1));
+}
+
 static int
 bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
-    int64_t len, const struct rrd_job *j)
+    const struct rrd_job *j)
 {
-	int64_t start = j->start - ((j->start % len) + len) % len;
+	int64_t start, end;
 	char path[4200], why[128];
 	size_t i;
+
+	bucket_bounds(kind, j->start, &start, &end);
 
 	datadir_sum_bucket(s->datadir, kind, start, path, sizeof(path));
 	if (b->start != start) {
@@ -140,12 +164,12 @@ bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
 		b->sensors = 0;
 		b->last = INT64_MIN;
 		b->start = start;
-		if (bucket_read(path, start, len, b, why, sizeof(why)) == -1) {
+		if (bucket_read(path, start, end, b, why, sizeof(why)) == -1) {
 			log_warnx("summary %s: %s; rebuild to repair it", path,
 			    why);
 			return -1;
 		}
-		if (len == SUMMARY_HOUR)
+		if (kind == DATADIR_SUM_HOUR)
 			summary_prune(s, start);
 	}
 	if (j->start <= b->last)
@@ -178,9 +202,9 @@ summary_add(struct summary *s, const struct rrd_job *j)
 {
 	int rc = 0;
 
-	if (bucket_add(s, &s->hour, DATADIR_SUM_HOUR, SUMMARY_HOUR, j) == -1)
+	if (bucket_add(s, &s->hour, DATADIR_SUM_HOUR, j) == -1)
 		rc = -1;
-	if (bucket_add(s, &s->day, DATADIR_SUM_DAY, SUMMARY_DAY, j) == -1)
+	if (bucket_add(s, &s->day, DATADIR_SUM_DAY, j) == -1)
 		rc = -1;
 	return rc;
 }

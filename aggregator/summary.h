@@ -2,6 +2,8 @@
  * The write side of the window sums (bucket.h, window.h): for every final
  * interval the RRD writer adds each key's average into an hourly and a
  * daily bucket and counts the interval.  Only the daemon links this.
+ * Daily buckets are cut at the midnights of the zone in use (zone.h),
+ * which the daemon sets to DATADIR's (datadir_zone()) before opening.
  */
 #ifndef TEITEN_SUMMARY_H
 #define TEITEN_SUMMARY_H

@@ -2,6 +2,7 @@
  * Windows read from the summary buckets; see window.h.  This is the read
  * side: teiten-graph links it, never the writer (summary.c).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,9 +11,11 @@
 
 #include "bucket.h"
 #include "datadir.h"
+#include "interval.h"
 #include "keyidx.h"
 #include "window.h"
 #include "xmalloc.h"
+#include "zone.h"
 
 static const double *window_means; /* for the sort below */
 
@@ -26,6 +29,83 @@ window_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* 1 if t is the first instant of a day in the zone in use. */
+static int
+is_day_start(int64_t t)
+{
+	return zone_day_start(zone_date(t, NULL)) == t;
+}
+
+/*
+ * Hourly buckets are pruned SUMMARY_HOUR_KEEP behind the newest one added
+ * (summary.c), which is never after DATADIR/last_final's hour; a day's
+ * margin keeps clear of the edge.  Without final intervals nothing was
+ * pruned.
+ */
+static int
+hours_kept(const char *datadir, int64_t start)
+{
+	int64_t last = datadir_last_final(datadir);
+
+	return last == INT64_MIN ||
+	    start >= interval_start(last, SUMMARY_HOUR) - SUMMARY_HOUR_KEEP +
+		SUMMARY_DAY;
+}
+
+/*
+ * Which buckets answer [start, end) exactly: hourly ones when it is on
+ * whole hours, at most 15 days long and not yet pruned; else daily ones
+ * when it runs from midnight to midnight in DATADIR's zone, which must be
+ * the zone in use.  -1 with the reason otherwise.
+ */
+static int
+window_kind(const char *datadir, int64_t start, int64_t end,
+    enum datadir_sum *kind, char *err, size_t errlen)
+{
+	char zone[ZONE_NAME_MAX];
+	int hours;
+
+	hours = start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0;
+	if (hours && end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
+	    hours_kept(datadir, start)) {
+		*kind = DATADIR_SUM_HOUR;
+		return 0;
+	}
+	if (datadir_zone(datadir, zone, sizeof(zone)) == -1) {
+		snprintf(err, errlen, "%s/timezone: %s", datadir,
+		    strerror(errno));
+		return -1;
+	}
+	if (strcmp(zone, zone_name()) != 0) {
+		snprintf(err, errlen,
+		    "%s: the daily summaries are cut at %s midnights, not %s "
+		    "(set timezone = %s and run teiten-aggregator rebuild)%s",
+		    datadir, zone, zone_name(), zone_name(),
+		    hours ? "; the hourly ones no longer reach back so far"
+			  : "");
+		return -1;
+	}
+	if (!is_day_start(start) || !is_day_start(end)) {
+		snprintf(err, errlen,
+		    "window must start and end on whole days in %s%s", zone,
+		    hours ? " (the hourly summaries no longer reach back so "
+			    "far, or it is longer than 15 days)"
+			  : ", or on whole hours");
+		return -1;
+	}
+	*kind = DATADIR_SUM_DAY;
+	return 0;
+}
+
+/* The bucket of kind after the one starting at t. */
+static int64_t
+bucket_next(enum datadir_sum kind, int64_t t)
+{
+	if (kind == DATADIR_SUM_HOUR)
+		return t + SUMMARY_HOUR;
+	return zone_day_start(civil_add_days(zone_date(t, NULL), 1));
+}
+
 int
 summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *w, char *err, size_t errlen)
@@ -34,7 +114,7 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 	enum datadir_sum kind;
 	const char *bad;
 	char path[DATADIR_PATH_MAX], dir[DATADIR_PATH_MAX], why[128];
-	int64_t len, t;
+	int64_t t, next;
 	uint32_t i;
 
 	memset(w, 0, sizeof(*w));
@@ -42,25 +122,15 @@ summary_window(const char *datadir, int64_t start, int64_t end,
 		snprintf(err, errlen, "empty window");
 		return -1;
 	}
-	if (end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
-	    start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0) {
-		kind = DATADIR_SUM_HOUR;
-		len = SUMMARY_HOUR;
-	} else if (start % SUMMARY_DAY == 0 && end % SUMMARY_DAY == 0) {
-		kind = DATADIR_SUM_DAY;
-		len = SUMMARY_DAY;
-	} else {
-		snprintf(err, errlen,
-		    "window must start and end on whole hours (up to 15 "
-		    "days long) or whole UTC days");
+	if (window_kind(datadir, start, end, &kind, err, errlen) == -1)
 		return -1;
-	}
 	datadir_summary_dir(datadir, dir, sizeof(dir));
 	memset(&b, 0, sizeof(b));
 	b.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
-	for (t = start; t < end; t += len) {
+	for (t = start; t < end; t = next) {
+		next = bucket_next(kind, t);
 		datadir_sum_bucket(datadir, kind, t, path, sizeof(path));
-		if (bucket_read(path, t, len, &b, why, sizeof(why)) == -1) {
+		if (bucket_read(path, t, next, &b, why, sizeof(why)) == -1) {
 			snprintf(err, errlen,
 			    "summary bucket %s: %s (teiten-aggregator rebuild "
 			    "makes it again)",

@@ -26,11 +26,13 @@ struct window {
 };
 
 /*
- * Read the window from hourly buckets when it is at most 15 days long and
- * hour-aligned, else from daily buckets (start and end must be multiples
- * of a day).  Every bucket read is checked (bucket.h);
- * a damaged one is an error whose reason names it.  Returns 0, or -1
- * with a reason.
+ * Read the window [start, end) from hourly buckets when it is on whole
+ * hours, at most 15 days long and its buckets not yet pruned; else from
+ * daily buckets, when it runs from midnight to midnight in DATADIR's
+ * zone, which must be the zone in use (zone.h).  A window that neither
+ * answers exactly is refused with the reason.  Every bucket read is
+ * checked (bucket.h); a damaged one is an error whose reason names it.
+ * Returns 0, or -1 with a reason.
  */
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);

@@ -4,7 +4,9 @@
  * intervals divided by their number; an interval added twice (a retry, a
  * restart) counts once; hourly buckets older than 16 days go; damaged
  * buckets are errors naming the file; window_check() refuses impossible
- * windows.  D is 2024-01-01T00:00:00Z; intervals are 60 s.
+ * windows; daily buckets follow DATADIR's zone, and a window is read from
+ * buckets that still hold it or refused with the reason.  D is
+ * 2024-01-01T00:00:00Z; intervals are 60 s.
  */
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
@@ -20,11 +22,14 @@
 
 #include <cmocka.h>
 
+#include "bucket.h"
+#include "datadir.h"
 #include "keyidx.h"
 #include "rrdw.h"
 #include "summary.h"
 #include "window.h"
 #include "tmpdir.h"
+#include "zone.h"
 
 #define D ((int64_t)1704067200)
 #define H 3600
@@ -341,6 +346,107 @@ test_prune(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+/*
+ * Daily buckets are cut at the midnights of DATADIR's zone.  In Asia/Tokyo
+ * 2024-01-01 starts at D - 9 h, so the interval a minute before (tcp/22
+ * 5.0) is in 2023-12-31's bucket, not in the 16-day window from then:
+ * 2 intervals, tcp/22 1 / 2, tcp/80 (2 + 4) / 2.  In UTC both would share
+ * 2023-12-31's bucket.  Asked in UTC, the daily buckets cannot answer.
+ */
+static void
+test_zone_days(void **state)
+{
+	static const uint32_t i1[] = {TCP22}, i2[] = {TCP22, TCP80},
+			      i3[] = {TCP80};
+	static const double a1[] = {5.0}, a2[] = {1.0, 2.0}, a3[] = {4.0};
+	const int64_t jd = D - 9 * H; /* 2024-01-01T00:00+09:00 */
+	struct fixture *f = *state;
+	struct window w;
+	char err[512] = "";
+
+	assert_int_equal(zone_use("Asia/Tokyo", err, sizeof(err)), 0);
+	assert_int_equal(datadir_save_zone(f->dir, "Asia/Tokyo"), 0);
+	assert_int_equal(add(f->s, jd - 60, 2, 1, i1, a1), 0);
+	assert_int_equal(add(f->s, jd, 2, 2, i2, a2), 0);
+	assert_int_equal(add(f->s, jd + DAY - 60, 2, 1, i3, a3), 0);
+	w = window(f, jd, jd + 16 * DAY);
+	assert_true(w.nintervals == 2);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.idx[0], TCP80);
+	assert_true(close_to(w.mean[0], 3.0));
+	assert_true(close_to(window_mean(&w, TCP22), 0.5));
+	window_free(&w);
+	assert_int_equal(zone_use("UTC", err, sizeof(err)), 0);
+	assert_int_equal(summary_window(f->dir, D, D + 16 * DAY, &w, err,
+			     sizeof(err)),
+	    -1);
+	if (strstr(err, "Asia/Tokyo") == NULL || strstr(err, "rebuild") == NULL)
+		fail_msg("\"%s\" does not say why", err);
+}
+
+/*
+ * America/New_York's 2023-11-05 has 25 hours: its bucket holds the
+ * intervals from 04:00Z to 05:00Z the next day, the last one 23:59 EST,
+ * which a UTC day would put in 2023-11-06.
+ */
+static void
+test_long_day(void **state)
+{
+	static const uint32_t i[] = {TCP22};
+	static const double a1[] = {1.0}, a2[] = {3.0}, a3[] = {100.0};
+	const int64_t start = 1699156800, end = 1699246800;
+	struct fixture *f = *state;
+	struct bucket b;
+	char err[256] = "", path[160];
+
+	assert_int_equal(zone_use("America/New_York", err, sizeof(err)), 0);
+	assert_int_equal(add(f->s, start, 1, 1, i, a1), 0);
+	assert_int_equal(add(f->s, end - 60, 1, 1, i, a2), 0);
+	assert_int_equal(add(f->s, end, 1, 1, i, a3), 0);
+	memset(&b, 0, sizeof(b));
+	b.sum = calloc(KEYIDX_COUNT, sizeof(double));
+	assert_non_null(b.sum);
+	snprintf(path, sizeof(path), "%s/summary/day/%lld.sum", f->dir,
+	    (long long)start);
+	if (bucket_read(path, start, end, &b, err, sizeof(err)) == -1)
+		fail_msg("%s: %s", path, err);
+	assert_true(b.nintervals == 2);
+	assert_true(close_to(b.sum[TCP22], 4.0));
+	free(b.sum);
+	assert_int_equal(zone_use("UTC", err, sizeof(err)), 0);
+}
+
+/*
+ * A past day whose hourly buckets were pruned is read from its daily
+ * bucket, not answered as empty; a past hour cannot be, and says so.
+ */
+static void
+test_pruned_day(void **state)
+{
+	static const uint32_t i[] = {TCP22};
+	static const double a1[] = {2.0}, a2[] = {7.0};
+	struct fixture *f = *state;
+	struct window w;
+	char err[512] = "";
+
+	assert_int_equal(add(f->s, D + H, 1, 1, i, a1), 0);
+	assert_int_equal(add(f->s, D + 20 * DAY, 1, 1, i, a2), 0);
+	assert_int_equal(datadir_save_last_final(f->dir, D + 20 * DAY), 0);
+	w = window(f, D, D + DAY);
+	assert_true(w.nintervals == 1);
+	assert_true(close_to(window_mean(&w, TCP22), 2.0));
+	window_free(&w);
+	assert_int_equal(summary_window(f->dir, D + H, D + 2 * H, &w, err,
+			     sizeof(err)),
+	    -1);
+	if (strstr(err, "hourly") == NULL)
+		fail_msg("\"%s\" does not say why", err);
+	/* The last 15 days are still read by the hour. */
+	w = window(f, D + 20 * DAY - 14 * DAY, D + 20 * DAY + H);
+	assert_true(w.nintervals == 1);
+	window_free(&w);
+}
+
 static void
 test_window_check(void **state)
 {
@@ -394,6 +500,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zone_days, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_day, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pruned_day, setup, teardown),
 	    cmocka_unit_test(test_window_check),
 	};
 
