@@ -78,9 +78,9 @@ window_kind(const char *datadir, int64_t start, int64_t end,
 	}
 	if (strcmp(zone, zone_name()) != 0) {
 		snprintf(err, errlen,
-		    "%s: the daily summaries are cut at %s midnights, not %s "
+		    "the daily summaries are cut at %s midnights, not %s "
 		    "(set timezone = %s and run teiten-aggregator rebuild)%s",
-		    datadir, zone, zone_name(), zone_name(),
+		    zone, zone_name(), zone_name(),
 		    hours ? "; the hourly ones no longer reach back so far"
 			  : "");
 		return -1;

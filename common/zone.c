@@ -8,6 +8,7 @@
 #include "zone.h"
 
 static char current[ZONE_NAME_MAX] = "UTC";
+static int chosen; /* zone_use() succeeded: local time is that zone */
 
 /*
  * A name from tzdata: letters, digits and "/_+-", no "." at the start of
@@ -76,6 +77,7 @@ zone_use(const char *name, char *err, size_t errlen)
 	}
 	tzset();
 	snprintf(current, sizeof(current), "%s", name);
+	chosen = 1;
 	return 0;
 }
 
@@ -90,7 +92,8 @@ zone_tm(int64_t t, struct tm *tm)
 {
 	time_t tt = (time_t)t;
 
-	if (localtime_r(&tt, tm) == NULL)
+	/* Until a zone is chosen, UTC, whatever the host's local time. */
+	if ((chosen ? localtime_r(&tt, tm) : gmtime_r(&tt, tm)) == NULL)
 		memset(tm, 0, sizeof(*tm));
 }
 
@@ -137,6 +140,16 @@ zone_day_start(struct civil c)
 			lo = mid + 1;
 	}
 	return lo;
+}
+
+void
+zone_minute(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	zone_tm(t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
 void

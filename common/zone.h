@@ -27,6 +27,8 @@ int64_t zone_day_start(struct civil c);
 struct civil zone_date(int64_t t, int *secs);
 /* The zone's offset from UTC at t, in seconds east. */
 long zone_offset(int64_t t);
+/* t as people read it in titles: "2008-01-01 00:00" in the zone. */
+void zone_minute(int64_t t, char *buf, size_t len);
 /* t as ISO 8601 with the offset: 2008-01-01T00:00:00+09:00. */
 void zone_iso(int64_t t, char *buf, size_t len);
 

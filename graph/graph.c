@@ -25,10 +25,9 @@
  * on the year window), the legend prints nan.  librrd honours
  * RRDCACHED_ADDRESS, flushing the files it reads through rrdcached.
  *
- * rrd_graph formats axis labels in local time; TZ is set to UTC around
- * the call and restored after it, so labels and grid lines are UTC
- * without changing the environment for the rest of the process.  Neither
- * that nor rrd_graph is thread-safe: render from one thread.
+ * Titles, axis labels and grid lines are in the zone in use (zone.h),
+ * which is the process's local time.  rrd_graph is not thread-safe:
+ * render from one thread.
  */
 #include <sys/stat.h>
 
@@ -49,6 +48,7 @@
 #include "keyname.h"
 #include "textout.h"
 #include "xmalloc.h"
+#include "zone.h"
 
 #define LABEL_MAX 30 /* legend text before the numbers, in characters */
 #define SENSORS_COLOUR "#1F5FA8"
@@ -126,8 +126,8 @@ add_frame(struct args *a, const struct span *sp, const char *title,
 {
 	char from[32], to[32];
 
-	utc_minute(sp->start, from, sizeof(from));
-	utc_minute(sp->end, to, sizeof(to));
+	zone_minute(sp->start, from, sizeof(from));
+	zone_minute(sp->end, to, sizeof(to));
 	args_add(a, "graphv");
 	args_add(a, "%s", out);
 	args_add(a, "--imgformat=PNG");
@@ -135,7 +135,7 @@ add_frame(struct args *a, const struct span *sp, const char *title,
 	args_add(a, "--height=%d", GRAPH_HEIGHT);
 	args_add(a, "--start=%" PRId64, sp->start);
 	args_add(a, "--end=%" PRId64, sp->end);
-	args_add(a, "--title=%s, %s - %s UTC", title, from, to);
+	args_add(a, "--title=%s, %s - %s %s", title, from, to, zone_name());
 	args_add(a, "--vertical-label=%s", vlabel);
 	args_add(a, "--lower-limit=0");
 	args_add(a, "--font=DEFAULT:9:");
@@ -211,23 +211,15 @@ unit_name(const struct span *sp)
 }
 
 /*
- * Run rrd_graph_v in UTC.  TZ is put back as it was, unset included, so
- * the process environment is unchanged afterwards.
+ * rrd_graph_v labels the time axis in local time: the zone in use
+ * (zone.h), which teiten-graph sets before it draws.
  */
 static int
 render(struct args *a, const char *out, char *err, size_t errlen)
 {
-	const char *tz = getenv("TZ");
-	char *saved = tz != NULL ? xstrdup(tz) : NULL;
 	rrd_info_t *info;
 	int rc = 0;
 
-	if (setenv("TZ", "UTC", 1) == -1) {
-		snprintf(err, errlen, "setenv TZ: %s", strerror(errno));
-		free(saved);
-		return -1;
-	}
-	tzset();
 	rrd_clear_error();
 	info = rrd_graph_v((int)a->n, a->v);
 	if (info == NULL || rrd_test_error()) {
@@ -236,13 +228,6 @@ render(struct args *a, const char *out, char *err, size_t errlen)
 		rc = -1;
 	}
 	rrd_info_free(info);
-	if ((saved != NULL ? setenv("TZ", saved, 1) : unsetenv("TZ")) == -1 &&
-	    rc == 0) {
-		snprintf(err, errlen, "restoring TZ: %s", strerror(errno));
-		rc = -1;
-	}
-	tzset();
-	free(saved);
 	return rc;
 }
 

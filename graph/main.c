@@ -2,9 +2,14 @@
  * teiten-graph: rankings, PNG graphs and the static site from the
  * aggregator's data directory.
  *
- *   teiten-graph top  -d DATADIR --window W | --start S --end E [-n N] [--json]
- *   teiten-graph png  -d DATADIR --window W --key tcp/5168 [--end E] -o FILE
+ *   teiten-graph top  -d DATADIR --window W | --period P | --start S --end E
+ *                     [-n N] [--json]
+ *   teiten-graph png  -d DATADIR --window W | --period P --key tcp/5168
+ *                     [--end E] -o FILE
  *   teiten-graph site -d DATADIR -o DIR [--end E]
+ *
+ * Dates are read and written in --tz, else in DATADIR's zone (the one its
+ * daily summaries are cut at), else UTC.
  */
 #include <err.h>
 #include <errno.h>
@@ -24,31 +29,46 @@
 #include "keyname.h"
 #include "log.h"
 #include "parse.h"
+#include "period.h"
 #include "site.h"
 #include "span.h"
 #include "window.h"
 #include "textout.h"
+#include "zone.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
 
 struct gconf {
-	const char *cmd, *datadir, *out, *key;
+	const char *cmd, *datadir, *out, *key, *tz, *period;
+	int fy_month;
 	int window; /* enum span_kind, or -1 */
 	int64_t start, end;
 	int has_start, has_end, json;
 	uint64_t n;
 };
 
-enum { OPT_WINDOW = 256, OPT_START, OPT_END, OPT_JSON, OPT_KEY };
+enum {
+	OPT_WINDOW = 256,
+	OPT_START,
+	OPT_END,
+	OPT_JSON,
+	OPT_KEY,
+	OPT_TZ,
+	OPT_PERIOD,
+	OPT_FY
+};
 
 static const struct option long_opts[] = {
     {"datadir", required_argument, NULL, 'd'},
     {"end", required_argument, NULL, OPT_END},
+    {"fiscal-start", required_argument, NULL, OPT_FY},
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, OPT_JSON},
     {"key", required_argument, NULL, OPT_KEY},
     {"output", required_argument, NULL, 'o'},
+    {"period", required_argument, NULL, OPT_PERIOD},
     {"start", required_argument, NULL, OPT_START},
+    {"tz", required_argument, NULL, OPT_TZ},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -58,14 +78,21 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: teiten-graph top [-d datadir] (--window "
+	    "usage: teiten-graph top [-d datadir] [--tz zone] (--window "
 	    "day|week|month|quarter|year [--end time] |\n"
+	    "                        --period period [--fiscal-start month] "
+	    "|\n"
 	    "                        --start time --end time) [-n count] "
 	    "[--json]\n"
-	    "       teiten-graph png [-d datadir] --window window --key "
-	    "proto/key [--end time] -o file.png\n"
-	    "       teiten-graph site [-d datadir] [--end time] -o dir\n"
-	    "       teiten-graph -h | -V\n");
+	    "       teiten-graph png [-d datadir] [--tz zone] (--window "
+	    "window [--end time] |\n"
+	    "                        --period period [--fiscal-start month]) "
+	    "--key proto/key -o file.png\n"
+	    "       teiten-graph site [-d datadir] [--tz zone] [--end time] "
+	    "-o dir\n"
+	    "       teiten-graph -h | -V\n"
+	    "period: 2008, 2008-03, 2008Q1, FY2007, 2008-03-31 or "
+	    "2006-11-01..2008-03-31\n");
 }
 
 /* Options given, as bits; and which each command takes. */
@@ -77,19 +104,22 @@ enum {
 	O_END = 1 << 4,
 	O_JSON = 1 << 5,
 	O_KEY = 1 << 6,
+	O_TZ = 1 << 7,
+	O_PERIOD = 1 << 8,
+	O_FY = 1 << 9,
 };
 
 static const struct {
 	const char *name;
 	unsigned takes;
 } commands[] = {
-    {"top", O_N | O_WINDOW | O_START | O_END | O_JSON},
-    {"png", O_OUT | O_WINDOW | O_END | O_KEY},
-    {"site", O_OUT | O_END},
+    {"top", O_N | O_WINDOW | O_START | O_END | O_JSON | O_TZ | O_PERIOD | O_FY},
+    {"png", O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY},
+    {"site", O_OUT | O_END | O_TZ},
 };
 
 static const char *const option_names[] = {"-n", "-o", "--window", "--start",
-    "--end", "--json", "--key"};
+    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start"};
 
 static int64_t
 parse_time(const char *opt, const char *v)
@@ -105,12 +135,14 @@ static void
 options(struct gconf *c, int argc, char **argv)
 {
 	unsigned given = 0, i, cmd;
+	uint64_t v;
 	int ch;
 
 	memset(c, 0, sizeof(*c));
 	c->datadir = DATADIR_DEFAULT;
 	c->window = -1;
 	c->n = 10;
+	c->fy_month = PERIOD_FY_MONTH;
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
 		printf("teiten-graph %s\n", TEITEN_VERSION);
@@ -184,6 +216,22 @@ options(struct gconf *c, int argc, char **argv)
 			c->key = optarg;
 			given |= O_KEY;
 			break;
+		case OPT_TZ:
+			c->tz = optarg;
+			given |= O_TZ;
+			break;
+		case OPT_PERIOD:
+			c->period = optarg;
+			given |= O_PERIOD;
+			break;
+		case OPT_FY:
+			if (parse_u64(optarg, 1, 12, &v) == -1)
+				errx(1,
+				    "option --fiscal-start: a month, 1 "
+				    "to 12");
+			c->fy_month = (int)v;
+			given |= O_FY;
+			break;
 		default:
 			usage(stderr);
 			exit(1);
@@ -197,6 +245,12 @@ options(struct gconf *c, int argc, char **argv)
 			    option_names[i], c->cmd);
 	if ((given & O_WINDOW) && (given & O_START))
 		errx(1, "option --start: give it or --window, not both");
+	if ((given & O_PERIOD) && (given & (O_WINDOW | O_START | O_END)))
+		errx(1,
+		    "option --period: give it or --window, --start and "
+		    "--end, not both");
+	if ((given & O_FY) && !(given & O_PERIOD))
+		errx(1, "option --fiscal-start applies to --period");
 }
 
 /* Without --end: the end of the newest interval in the RRDs. */
@@ -229,6 +283,55 @@ data_step(const struct gconf *c)
 		err(1, "%s", path);
 	}
 	return step;
+}
+
+/*
+ * --tz, else the zone DATADIR's daily summaries are cut at: rankings over
+ * whole days are then exact, and dates read as the operator set them.
+ */
+static void
+use_zone(const struct gconf *c)
+{
+	char zone[ZONE_NAME_MAX], why[256];
+	const char *name = c->tz;
+
+	if (name == NULL) {
+		if (datadir_zone(c->datadir, zone, sizeof(zone)) == -1) {
+			if (errno == EINVAL)
+				errx(1, "%s/timezone: not a time zone name",
+				    c->datadir);
+			err(1, "%s/timezone", c->datadir);
+		}
+		name = zone;
+	}
+	if (zone_use(name, why, sizeof(why)) == -1)
+		errx(1, "%s%s", c->tz != NULL ? "option --tz: " : "", why);
+}
+
+/*
+ * The period's bounds in the zone in use.  One that runs past the newest
+ * final interval (newest, its end) is drawn and ranked up to it, and *cut
+ * says so; its ranking is the same either way, as later buckets are empty.
+ */
+static void
+period_window(const struct gconf *c, int64_t newest, struct span *s, char *name,
+    size_t namelen, int *cut)
+{
+	struct period p;
+	char why[256];
+
+	if (period_parse(c->period, c->fy_month, &p, why, sizeof(why)) == -1)
+		errx(1, "option --period: %s", why);
+	period_name(&p, name, namelen);
+	memset(s, 0, sizeof(*s));
+	s->kind = p.kind == PERIOD_DAY ? SPAN_DAY : SPAN_YEAR;
+	s->name = name;
+	s->unit = p.kind == PERIOD_DAY ? 60 : 3600;
+	period_bounds(&p, &s->start, &s->end);
+	*cut = s->end > newest;
+	if (s->start >= newest)
+		errx(1, "period %s (%s) starts after the newest final interval",
+		    name, zone_name());
 }
 
 static void
@@ -264,26 +367,40 @@ cmd_top(const struct gconf *c)
 {
 	struct window w;
 	struct span s;
-	char why[512];
+	char why[512], pname[PERIOD_NAME_MAX] = "", from[40], to[40];
+	char upto[40];
 	uint32_t step = data_step(c);
+	int cut = 0;
 
-	if (c->window >= 0)
+	if (c->period != NULL)
+		period_window(c, default_end(c, step), &s, pname, sizeof(pname),
+		    &cut);
+	else if (c->window >= 0)
 		span_make(c->window, c->has_end ? c->end : default_end(c, step),
 		    &s);
 	else if (c->has_start && c->has_end) {
 		s.start = c->start;
 		s.end = c->end;
 	} else
-		errx(1, "top: give --window, or --start and --end");
+		errx(1, "top: give --window, --period, or --start and --end");
 	if (summary_window(c->datadir, s.start, s.end, &w, why, sizeof(why)) ==
 	    -1)
 		errx(1, "%s: %s", c->datadir, why);
-	if (!c->json)
-		printf("# %" PRId64 " to %" PRId64 ": %" PRIu64
-		       " intervals, %.2f sensors reporting on average\n"
-		       "# rank key          service               avg/sensor/"
-		       "interval  share\n",
-		    w.start, w.end, w.nintervals, w.sensors);
+	if (!c->json) {
+		zone_iso(s.start, from, sizeof(from));
+		zone_iso(s.end, to, sizeof(to));
+		printf("# %s%s%s to %s (%s): %" PRIu64
+		       " intervals, %.2f sensors reporting on average\n",
+		    pname, *pname ? ", " : "", from, to, zone_name(),
+		    w.nintervals, w.sensors);
+		if (cut) {
+			zone_iso(default_end(c, step), upto, sizeof(upto));
+			printf("# the period is not over: data up to %s\n",
+			    upto);
+		}
+		printf("# rank key          service               avg/sensor/"
+		       "interval  share\n");
+	}
 	print_top(c, &w);
 	window_free(&w);
 	if (fflush(stdout) == EOF || ferror(stdout))
@@ -295,15 +412,28 @@ static int
 cmd_png(const struct gconf *c)
 {
 	uint32_t step = data_step(c), idx;
-	char why[512], title[64];
+	char why[512], title[96], pname[PERIOD_NAME_MAX];
 	struct span s;
+	int64_t newest;
+	int cut;
 
-	if (c->window < 0 || c->key == NULL || c->out == NULL)
-		errx(1, "png: give --window, --key and -o");
+	if ((c->window < 0 && c->period == NULL) || c->key == NULL ||
+	    c->out == NULL)
+		errx(1, "png: give --window or --period, --key and -o");
 	if (key_parse(c->key, &idx) == -1)
 		errx(1, "option --key: \"%s\" is not like tcp/445", c->key);
-	span_make(c->window, c->has_end ? c->end : default_end(c, step), &s);
 	key_title(idx, title, sizeof(title));
+	if (c->period != NULL) {
+		newest = default_end(c, step);
+		period_window(c, newest, &s, pname, sizeof(pname), &cut);
+		/* A period under way is drawn up to its newest data. */
+		if (cut)
+			s.end = newest;
+		snprintf(title + strlen(title), sizeof(title) - strlen(title),
+		    ", %s%s", pname, cut ? " so far" : "");
+	} else
+		span_make(c->window, c->has_end ? c->end : default_end(c, step),
+		    &s);
 	if (graph_keys(c->datadir, step, &s, &idx, NULL, 1, title, c->out, why,
 		sizeof(why)) == -1)
 		errx(1, "%s", why); /* names the file */
@@ -332,9 +462,7 @@ main(int argc, char **argv)
 
 	log_init("teiten-graph", 1, 0);
 	options(&c, argc, argv);
-	/* Graph titles and axes are in UTC, whatever the host's zone. */
-	setenv("TZ", "UTC", 1);
-	tzset();
+	use_zone(&c);
 	if (strcmp(c.cmd, "top") == 0)
 		return cmd_top(&c);
 	if (strcmp(c.cmd, "png") == 0)

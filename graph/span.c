@@ -1,18 +1,21 @@
 /* Graph and ranking windows; see span.h. */
 #include <string.h>
 
+#include "civil.h"
 #include "span.h"
+#include "zone.h"
 
+/* Hour-aligned windows are 24-hour days; day-aligned ones the zone's. */
 static const struct {
 	const char *name;
-	int64_t len, align;
+	int days, by_day;
 	unsigned unit;
 } spans[SPAN_COUNT] = {
-    [SPAN_DAY] = {"day", 86400, 3600, 60},
-    [SPAN_WEEK] = {"week", 7 * 86400, 3600, 3600},
-    [SPAN_MONTH] = {"month", 30 * 86400, 86400, 3600},
-    [SPAN_QUARTER] = {"quarter", 91 * 86400, 86400, 3600},
-    [SPAN_YEAR] = {"year", 365 * 86400, 86400, 3600},
+    [SPAN_DAY] = {"day", 1, 0, 60},
+    [SPAN_WEEK] = {"week", 7, 0, 3600},
+    [SPAN_MONTH] = {"month", 30, 1, 3600},
+    [SPAN_QUARTER] = {"quarter", 91, 1, 3600},
+    [SPAN_YEAR] = {"year", 365, 1, 3600},
 };
 
 static int64_t
@@ -30,9 +33,15 @@ span_make(enum span_kind k, int64_t end, struct span *s)
 {
 	s->kind = k;
 	s->name = spans[k].name;
-	s->end = floor_to(end, spans[k].align);
-	s->start = s->end - spans[k].len;
 	s->unit = spans[k].unit;
+	if (!spans[k].by_day) {
+		s->end = floor_to(end, 3600);
+		s->start = s->end - (int64_t)spans[k].days * 86400;
+		return;
+	}
+	s->end = zone_day_start(zone_date(end, NULL));
+	s->start = zone_day_start(
+	    civil_add_days(zone_date(s->end, NULL), -spans[k].days));
 }
 
 void
@@ -40,7 +49,12 @@ span_previous(const struct span *s, struct span *prev)
 {
 	*prev = *s;
 	prev->end = s->start;
-	prev->start = s->start - (s->end - s->start);
+	if (!spans[s->kind].by_day)
+		prev->start = s->start - (s->end - s->start);
+	else
+		prev->start =
+		    zone_day_start(civil_add_days(zone_date(s->start, NULL),
+			-spans[s->kind].days));
 }
 
 int

@@ -1,8 +1,9 @@
 /*
  * The windows the graphs and rankings use: day, week, month (30 days),
  * quarter (91 days), year (365 days), ending at a given time rounded down
- * to the hour (day, week) or to the UTC day (longer windows), so that a
- * window is made of whole summary buckets.
+ * to the UTC hour (day, week: 24 hours a day) or to midnight in the zone
+ * in use (longer windows: the zone's days, 23 or 25 hours around a change
+ * of clocks), so that a window is made of whole summary buckets.
  */
 #ifndef TEITEN_SPAN_H
 #define TEITEN_SPAN_H

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "span.h"
+#include "zone.h"
 
 #define JAN1 ((int64_t)1704067200)
 /* 2024-01-01T05:59:59Z */
@@ -60,6 +61,34 @@ test_make(void **state)
 	check(SPAN_DAY, -3600, -3600, 86400, 60, "day");
 }
 
+/*
+ * Day-aligned windows end at midnight in the zone in use and are made of
+ * its days: in America/New_York the month before 2023-11-20 has an hour
+ * more (the clocks went back on 11-05).  Instants from Python's zoneinfo.
+ */
+static void
+test_zones(void **state)
+{
+	struct span s, p;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(zone_use("Asia/Tokyo", err, sizeof(err)), 0);
+	span_make(SPAN_MONTH, LATE, &s); /* 2024-01-01 14:59 JST */
+	assert_true(s.end == 1704034800);
+	assert_true(s.start == 1701442800);
+	span_make(SPAN_DAY, LATE, &s); /* hour-aligned: as in UTC */
+	assert_true(s.end == JAN1 + 5 * 3600);
+	assert_int_equal(zone_use("America/New_York", err, sizeof(err)), 0);
+	span_make(SPAN_MONTH, 1700499600, &s); /* 2023-11-20 12:00 EST */
+	assert_true(s.end == 1700456400);
+	assert_true(s.start == 1697860800);
+	span_previous(&s, &p);
+	assert_true(p.end == s.start);
+	assert_true(p.start == 1695268800);
+	assert_int_equal(zone_use("UTC", err, sizeof(err)), 0);
+}
+
 static void
 test_names(void **state)
 {
@@ -84,6 +113,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_make),
+	    cmocka_unit_test(test_zones),
 	    cmocka_unit_test(test_names),
 	};
 
