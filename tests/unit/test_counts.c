@@ -14,6 +14,7 @@
 
 #include "counts.h"
 #include "interval.h"
+#include "keyidx.h"
 #include "prefix.h"
 #include "tally.h"
 
@@ -211,9 +212,9 @@ test_counts_reset(void **state)
 	assert_int_equal(c->t.late, 0);
 	assert_int_equal(c->t.drops, 0);
 	assert_int_equal(c->t.tcpk[TCPK_OTHER], 0);
-	for (i = 0; i < COUNTS_NKEYS; i++)
+	for (i = 0; i < KEYIDX_COUNT; i++)
 		assert_int_equal(c->key[i], 0);
-	for (i = 0; i < COUNTS_NKEYS / 64; i++)
+	for (i = 0; i < KEYIDX_COUNT / 64; i++)
 		assert_int_equal(c->touched[i], 0);
 	memset(&l, 0, sizeof(l));
 	counts_foreach(c, seen_add, &l);
@@ -235,7 +236,7 @@ static void
 test_counts_reset_touched_only(void **state)
 {
 	struct counts *c;
-	uint32_t planted = counts_base[PROTO_UDP] + 9999;
+	uint32_t planted = keyidx(PROTO_UDP, 9999);
 
 	(void)state;
 	c = counts_new();
@@ -243,7 +244,7 @@ test_counts_reset_touched_only(void **state)
 	add(c, CLASS_TCP, 22);
 	c->key[planted] = 7;
 	counts_reset(c, 60, 60);
-	assert_int_equal(c->key[counts_base[PROTO_TCP] + 22], 0);
+	assert_int_equal(c->key[keyidx(PROTO_TCP, 22)], 0);
 	assert_int_equal(c->key[planted], 7);
 	/* With no keyed packet at all the key array is not walked either. */
 	add(c, CLASS_OTHER, 0);
@@ -326,7 +327,7 @@ on_emit(struct counts *c, void *arg)
 	ev->len = c->len;
 	ev->n = counts_seen(&c->t);
 	ev->late = c->t.late;
-	ev->tcp445 = c->key[counts_base[PROTO_TCP] + 445];
+	ev->tcp445 = c->key[keyidx(PROTO_TCP, 445)];
 	ev->unmonitored = c->t.classes[CLASS_UNMONITORED];
 	ev->outliers = c->t.outliers;
 }
