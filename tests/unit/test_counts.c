@@ -367,6 +367,19 @@ assert_gap(const struct events *e, size_t i, int64_t start, uint64_t n,
 	assert_int_equal(e->v[i].len, len);
 }
 
+/*
+ * A tally of len-second intervals, with the outlier rule at max_gap (0:
+ * none), whose closed intervals and gaps go to e, emptied first.
+ */
+static void
+tally_start(struct tally *t, struct events *e, uint32_t len, int64_t max_gap)
+{
+	memset(e, 0, sizeof(*e));
+	tally_init(t, len, NULL, on_emit, on_gap, e);
+	tally_set_max_gap(t, max_gap);
+}
+
+/* One TCP SYN to port 445 at sec. */
 static void
 packet_at(struct tally *t, int64_t sec)
 {
@@ -376,17 +389,28 @@ packet_at(struct tally *t, int64_t sec)
 }
 
 static void
+packets_at(struct tally *t, const int64_t *secs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		packet_at(t, secs[i]);
+}
+
+/* PACKETS(t, sec, ...): one packet at each sec, in order. */
+#define PACKETS(t, ...) \
+	packets_at((t), (const int64_t[]){__VA_ARGS__}, \
+	    NITEMS(((const int64_t[]){__VA_ARGS__})))
+
+static void
 test_tally_same_interval(void **state)
 {
 	struct tally t;
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 100);
-	packet_at(&t, 60);
-	packet_at(&t, 119);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 100, 60, 119);
 	assert_int_equal(e.n, 0);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
@@ -407,8 +431,7 @@ test_tally_advance(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 1000000000); /* interval 999999960 */
 	packet_at(&t, 1000000019);
 	packet_at(&t, 1000000020); /* interval 1000000020 */
@@ -435,8 +458,7 @@ test_tally_gap(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 10);
 	packet_at(&t, 250); /* 60, 120, 180 were empty */
 	assert_int_equal(e.n, 2);
@@ -463,8 +485,7 @@ test_tally_advance_timer(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 300, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 300, 0);
 	tally_advance(&t, 1234); /* opens 1200 */
 	assert_int_equal(e.n, 0);
 	assert_int_equal(t.cur->start, 1200);
@@ -492,8 +513,7 @@ test_tally_late(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 130); /* opens 120 */
 	packet_at(&t, 10); /* late: an interval already gone */
 	packet_at(&t, 119); /* late by one second */
@@ -522,14 +542,11 @@ test_tally_straggler(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 119);
-	packet_at(&t, 120);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 119, 120);
 	packet_at(&t, 119); /* straggler of interval 60 */
 	packet_at(&t, 59); /* older than any open interval: late */
-	packet_at(&t, INT64_MAX);
-	packet_at(&t, INT64_MIN);
+	PACKETS(&t, INT64_MAX, INT64_MIN);
 	tally_finish(&t);
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, 60, 5);
@@ -550,9 +567,7 @@ test_tally_outlier_ahead(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 1000000000); /* interval 999999960 */
 	packet_at(&t, 2061000000); /* 2035: held */
 	assert_int_equal(e.n, 0);
@@ -576,9 +591,7 @@ test_tally_outlier_confirmed(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 3600);
+	tally_start(&t, &e, 60, 3600);
 	packet_at(&t, 10);
 	packet_at(&t, 11); /* confirms the first packet (test_tally_first) */
 	packet_at(&t, 10 + 7200); /* held */
@@ -593,8 +606,7 @@ test_tally_outlier_confirmed(void **state)
 	assert_int_equal(e.v[2].outliers, 0);
 	/* Within the gap, a jump is not even a suspect. */
 	memset(&e, 0, sizeof(e));
-	packet_at(&t, 10);
-	packet_at(&t, 10 + 3600);
+	PACKETS(&t, 10, 10 + 3600);
 	assert_int_equal(e.n, 2);
 	tally_finish(&t);
 	tally_free(&t);
@@ -611,9 +623,7 @@ test_tally_outlier_behind(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 1000000000);
 	packet_at(&t, 1000000000); /* confirms the first packet */
 	packet_at(&t, 0); /* 1970 */
@@ -641,11 +651,8 @@ test_tally_outlier_back_confirmed(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 2061000001);
 	packet_at(&t, 1000000000); /* held */
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 1000000001);
@@ -676,11 +683,8 @@ test_tally_first(void **state)
 
 	(void)state;
 	for (i = 0; i < NITEMS(strays); i++) {
-		memset(&e, 0, sizeof(e));
-		tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-		tally_set_max_gap(&t, 86400);
-		packet_at(&t, strays[i]);
-		packet_at(&t, 1000000000);
+		tally_start(&t, &e, 60, 86400);
+		PACKETS(&t, strays[i], 1000000000);
 		assert_int_equal(e.n, 0);
 		packet_at(&t, 1000000001); /* the first was an outlier */
 		packet_at(&t, 1000000030); /* 999999960 stays open */
@@ -696,12 +700,8 @@ test_tally_first(void **state)
 	}
 
 	/* A stray second packet: the first opens, the stray is an outlier. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 1000000000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 1000000000, 2061000000, 1000000001);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 2);
@@ -709,12 +709,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* Two strays, then the real time: both are outliers. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 31536000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 31536000, 2061000000, 1000000000);
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 1000000001);
 	tally_finish(&t);
@@ -727,12 +723,8 @@ test_tally_first(void **state)
 	 * The first two packets at the same far time, the capture going on
 	 * there: followed, nothing is an outlier.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000070);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 2061000000, 2061000070);
 	tally_finish(&t);
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
@@ -744,12 +736,8 @@ test_tally_first(void **state)
 	 * A third packet within the gap of both held ones loses nothing:
 	 * the first opens, the second is confirmed by the third.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 3600);
-	packet_at(&t, 0);
-	packet_at(&t, 4000);
-	packet_at(&t, 2000);
+	tally_start(&t, &e, 60, 3600);
+	PACKETS(&t, 0, 4000, 2000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 3);
 	assert_emit(&e, 0, 0, 1);
@@ -763,17 +751,14 @@ test_tally_first(void **state)
 	 * With nothing after it, a single packet is counted; of two far
 	 * apart, the first, and the last one is an outlier.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 2061000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
 	assert_int_equal(e.v[0].outliers, 0);
 	memset(&e, 0, sizeof(e));
-	packet_at(&t, 1000000000);
-	packet_at(&t, 2061000000);
+	PACKETS(&t, 1000000000, 2061000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 1);
@@ -781,12 +766,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* An impossible timestamp decides nothing: as at the end, then late. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 1000000000);
-	packet_at(&t, INT64_MAX);
-	packet_at(&t, 1000000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 1000000000, INT64_MAX, 1000000001);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 3);
@@ -794,10 +775,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* Without the outlier rule the first packet opens at once. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 2061000000, 1000000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
@@ -819,11 +798,8 @@ test_tally_first_clock(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 31536000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 31536000);
 	tally_advance(&t, 1000000000);
 	assert_int_equal(e.n, 0);
 	assert_int_equal(t.cur->start, 999999960);
@@ -833,11 +809,8 @@ test_tally_first_clock(void **state)
 	assert_int_equal(e.v[0].outliers, 2);
 	tally_free(&t);
 
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 1000000000);
 	assert_int_equal(tally_tick(&t, 1000000003, 2), 0);
 	assert_int_equal(t.cur->start, 999999960);
 	tally_finish(&t);
@@ -847,14 +820,11 @@ test_tally_first_clock(void **state)
 	tally_free(&t);
 
 	/* Live: open on the clock, a first packet years ahead or behind. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	tally_begin(&t, 1000000000);
 	packet_at(&t, 2061000000);
 	assert_int_equal(tally_tick(&t, 1000000001, 2), 0);
-	packet_at(&t, 31536000);
-	packet_at(&t, 1000000002);
+	PACKETS(&t, 31536000, 1000000002);
 	assert_int_equal(e.n, 0);
 	assert_int_equal(tally_tick(&t, 1000000022, 2), 0);
 	assert_int_equal(e.n, 1);
@@ -876,9 +846,7 @@ test_tally_tick(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	tally_begin(&t, 100000);
 	assert_int_equal(tally_tick(&t, 100001, 2), 0);
 	packet_at(&t, 100010);
@@ -941,8 +909,7 @@ test_tally_negative(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, -61); /* opens -120 */
 	assert_int_equal(t.cur->start, -120);
 	packet_at(&t, -60); /* opens -60 */
@@ -958,8 +925,7 @@ test_tally_negative(void **state)
 	assert_emit(&e, 4, 120, 1);
 	tally_free(&t);
 
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, -1);
 	packet_at(&t, -301); /* late */
 	packet_at(&t, 59); /* opens 0 */
