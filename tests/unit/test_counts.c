@@ -228,6 +228,38 @@ test_counts_reset(void **state)
 }
 
 /*
+ * The key space of common/keyidx.h that key[] is indexed by: tcp ports
+ * from 0, udp ports from 65536, icmp types from 131072, icmp6 types from
+ * 131328, 131584 keys in all, each index naming one (proto, key).
+ */
+static void
+test_counts_keyidx(void **state)
+{
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(KEYIDX_COUNT, 131584);
+	assert_int_equal(keyidx(PROTO_TCP, 0), 0);
+	assert_int_equal(keyidx(PROTO_TCP, 65535), 65535);
+	assert_int_equal(keyidx(PROTO_UDP, 0), 65536);
+	assert_int_equal(keyidx(PROTO_UDP, 65535), 131071);
+	assert_int_equal(keyidx(PROTO_ICMP, 0), 131072);
+	assert_int_equal(keyidx(PROTO_ICMP, 255), 131327);
+	assert_int_equal(keyidx(PROTO_ICMP6, 0), 131328);
+	assert_int_equal(keyidx(PROTO_ICMP6, 255), 131583);
+	for (i = 0; i < KEYIDX_COUNT; i++) {
+		assert_true(keyidx_key(i) < proto_nkeys(keyidx_proto(i)));
+		assert_int_equal(keyidx(keyidx_proto(i), keyidx_key(i)), i);
+	}
+	assert_int_equal(keyidx_proto(65535), PROTO_TCP);
+	assert_int_equal(keyidx_proto(65536), PROTO_UDP);
+	assert_int_equal(keyidx_proto(131072), PROTO_ICMP);
+	assert_int_equal(keyidx_proto(131328), PROTO_ICMP6);
+	assert_int_equal(sizeof(((struct counts *)0)->key) / sizeof(uint64_t),
+	    131584);
+}
+
+/*
  * Closing an interval must cost what was seen, not a memset of 1 MiB:
  * reset visits only the keys marked touched.  A count planted without
  * its bit shows that nothing else was written.
@@ -1028,6 +1060,7 @@ main(void)
 	    cmocka_unit_test(test_counts_classes),
 	    cmocka_unit_test(test_counts_reset),
 	    cmocka_unit_test(test_counts_reset_touched_only),
+	    cmocka_unit_test(test_counts_keyidx),
 	    cmocka_unit_test(test_totals_add),
 	    cmocka_unit_test(test_counts_empty_drops),
 	    cmocka_unit_test(test_interval_start),
