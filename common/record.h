@@ -16,8 +16,6 @@
 
 #define RECORD_VERSION 1
 #define RECORD_ID_MAX 64
-/* Every tcp and udp port and every icmp and icmp6 type. */
-#define RECORD_MAX_ENTRIES (65536 * 2 + 256 * 2)
 
 /* Totals carried by every record, in encoding order. */
 enum record_total {
@@ -52,7 +50,8 @@ struct record {
 	uint32_t len;
 	uint64_t naddrs; /* monitored addresses; 0 if unknown */
 	uint64_t totals[RT_COUNT];
-	struct record_entry *entries; /* sorted by proto, then key */
+	/* Sorted by proto, then key: at most KEYIDX_COUNT (keyidx.h). */
+	struct record_entry *entries;
 	size_t nentries, cap;
 };
 

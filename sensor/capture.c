@@ -104,6 +104,36 @@ capture_set_filter(pcap_t *p, const char *expr, char *err, size_t errlen)
 	return 0;
 }
 
+/* What capture_read() hands to its pcap callback. */
+struct capture_sink {
+	classify_fn classify;
+	struct tally *tally;
+	int64_t offset;
+};
+
+static void
+capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	const struct capture_sink *k = (const struct capture_sink *)user;
+	struct pkt pk;
+
+	k->classify(bytes, h->caplen, &pk);
+	tally_packet(k->tally, h->ts.tv_sec + k->offset, &pk);
+}
+
+/*
+ * For a file, one pcap_dispatch() with no count reads to the end, as
+ * pcap_loop() would; live, it reads one buffer and returns 0 when nothing
+ * is ready.
+ */
+int
+capture_read(pcap_t *p, classify_fn classify, struct tally *t, int64_t offset)
+{
+	struct capture_sink k = {classify, t, offset};
+
+	return pcap_dispatch(p, -1, capture_packet, (u_char *)&k);
+}
+
 int
 capture_drops(pcap_t *p, struct capture_drops *last, uint64_t *drops)
 {

@@ -3,6 +3,11 @@
  * its timer decide when intervals close) or a pcap/pcapng file ("-" is
  * standard input), then its BPF filter.  Errors come back as one line in
  * err; the caller owns the returned handle and closes it with pcap_close().
+ *
+ * Reading it: capture_read() owns the pcap callback and hands each frame
+ * straight to the classifier and the tally, as pflogd's loop hands packets
+ * to its dumper; the two loops that read (the file's in main.c, the live
+ * one in live.c) call down into it, and nothing calls back into main.c.
  */
 #ifndef TEITEN_CAPTURE_H
 #define TEITEN_CAPTURE_H
@@ -11,6 +16,9 @@
 #include <stdint.h>
 
 #include <pcap/pcap.h>
+
+#include "classify.h"
+#include "tally.h"
 
 /* libpcap's cumulative 32-bit drop counters. */
 struct capture_drops {
@@ -29,6 +37,12 @@ struct capture_opts {
 pcap_t *capture_open_live(const struct capture_opts *, char *err, size_t);
 pcap_t *capture_open_file(const char *path, char *err, size_t);
 int capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
+/*
+ * Classify every frame ready to be read (live) or the whole file, and
+ * count it in the tally at its timestamp plus offset seconds (the test
+ * clock, live.c).  Returns the frames read, or PCAP_ERROR.
+ */
+int capture_read(pcap_t *, classify_fn, struct tally *, int64_t offset);
 /*
  * Packets dropped since *last, which is updated; the counters are 32-bit
  * and wrap, so the difference is taken in 32 bits.  -1 if unavailable.

@@ -5,13 +5,6 @@
 #include "counts.h"
 #include "xmalloc.h"
 
-const uint32_t counts_base[PROTO_COUNT] = {
-    [PROTO_TCP] = 0,
-    [PROTO_UDP] = 65536,
-    [PROTO_ICMP] = 131072,
-    [PROTO_ICMP6] = 131328,
-};
-
 struct counts *
 counts_new(void)
 {
@@ -30,7 +23,7 @@ counts_reset(struct counts *c, int64_t start, uint32_t len)
 	size_t w;
 	uint64_t bits;
 
-	for (w = 0; counts_keyed(&c->t) != 0 && w < COUNTS_NKEYS / 64; w++) {
+	for (w = 0; counts_keyed(&c->t) != 0 && w < KEYIDX_COUNT / 64; w++) {
 		for (bits = c->touched[w]; bits != 0; bits &= bits - 1)
 			c->key[w * 64 + (unsigned)__builtin_ctzll(bits)] = 0;
 		c->touched[w] = 0;
@@ -78,16 +71,6 @@ counts_empty(const struct counts *c)
 	return counts_seen(&c->t) == 0 && c->t.drops == 0;
 }
 
-static enum proto
-counts_proto_of(uint32_t i)
-{
-	enum proto p = PROTO_ICMP6;
-
-	while (p > PROTO_TCP && i < counts_base[p])
-		p--;
-	return p;
-}
-
 void
 counts_foreach(const struct counts *c,
     void (*fn)(enum proto, unsigned, uint64_t, void *), void *arg)
@@ -95,14 +78,12 @@ counts_foreach(const struct counts *c,
 	size_t w;
 	uint64_t bits;
 	uint32_t i;
-	enum proto p;
 
-	for (w = 0; w < COUNTS_NKEYS / 64; w++) {
+	for (w = 0; w < KEYIDX_COUNT / 64; w++) {
 		for (bits = c->touched[w]; bits != 0; bits &= bits - 1) {
 			i = (uint32_t)(w * 64 +
 			    (unsigned)__builtin_ctzll(bits));
-			p = counts_proto_of(i);
-			fn(p, i - counts_base[p], c->key[i], arg);
+			fn(keyidx_proto(i), keyidx_key(i), c->key[i], arg);
 		}
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * Packet counts of one interval: per class, per TCP flag kind, and per key
- * in fixed arrays (65,536 ports for tcp and udp, 256 types for icmp and
- * icmp6) laid out in output order.  The struct is public because
- * counts_add() runs once per packet and must inline.  Owned by the caller;
- * counts_free() accepts NULL.
+ * in one fixed array indexed as common/keyidx.h lays the keys out (65,536
+ * ports for tcp and udp, 256 types for icmp and icmp6), in output order.
+ * The struct is public because counts_add() runs once per packet and must
+ * inline.  Owned by the caller; counts_free() accepts NULL.
  */
 #ifndef TEITEN_COUNTS_H
 #define TEITEN_COUNTS_H
@@ -11,10 +11,9 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "keyidx.h"
 #include "proto.h"
 #include "record.h"
-
-#define COUNTS_NKEYS (65536 * 2 + 256 * 2)
 
 struct totals {
 	uint64_t classes[CLASS_COUNT];
@@ -29,13 +28,11 @@ struct counts {
 	int64_t start;
 	uint32_t len;
 	struct totals t;
-	uint64_t key[COUNTS_NKEYS];
+	uint64_t key[KEYIDX_COUNT];
 	/* One bit per key that is non-zero, so closing costs what was seen. */
-	uint64_t touched[COUNTS_NKEYS / 64];
+	uint64_t touched[KEYIDX_COUNT / 64];
 };
-
-/* Offset of each protocol's first key in key[]. */
-extern const uint32_t counts_base[PROTO_COUNT];
+_Static_assert(KEYIDX_COUNT % 64 == 0, "touched[] has a bit for every key");
 
 struct counts *counts_new(void);
 void counts_free(struct counts *);
@@ -61,7 +58,7 @@ counts_add(struct counts *c, const struct pkt *pk)
 	c->t.classes[pk->cls]++;
 	if (pk->cls > CLASS_ICMP6)
 		return;
-	i = counts_base[pk->cls] + pk->key;
+	i = keyidx((enum proto)pk->cls, pk->key);
 	if (c->key[i]++ == 0)
 		c->touched[i / 64] |= (uint64_t)1 << (i % 64);
 	if (pk->cls == CLASS_TCP)

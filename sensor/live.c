@@ -49,8 +49,8 @@ live_drain(struct live *l)
 	int i, n;
 
 	for (i = 0; i < LIVE_MAX_DISPATCH; i++) {
-		n = pcap_dispatch(l->s->pcap, -1, sensor_packet,
-		    (u_char *)l->s);
+		n = capture_read(l->s->pcap, l->s->classify, &l->s->tally,
+		    l->s->clock_offset);
 		if (n == 0)
 			return;
 		if (n == PCAP_ERROR) {

@@ -31,16 +31,6 @@
  */
 #define GAP_SPOOL_MAX 10080
 
-void
-sensor_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct sensor *s = (struct sensor *)user;
-	struct pkt pk;
-
-	s->classify(bytes, h->caplen, &pk);
-	tally_packet(&s->tally, h->ts.tv_sec + s->clock_offset, &pk);
-}
-
 /* Spool one interval's record and, live, hand it to the sender. */
 static void
 sensor_spool(struct sensor *s, const struct counts *c)
@@ -195,7 +185,7 @@ sensor_read_file(struct sensor *s)
 {
 	int rc;
 
-	rc = pcap_loop(s->pcap, -1, sensor_packet, (u_char *)s);
+	rc = capture_read(s->pcap, s->classify, &s->tally, s->clock_offset);
 	tally_finish(&s->tally);
 	if (rc == PCAP_ERROR) {
 		/* What was read is reported above; the rest is lost. */

@@ -54,8 +54,6 @@ struct sensor {
 	int stats_warned;
 };
 
-/* The pcap callback: classify one frame and count it. */
-void sensor_packet(u_char *, const struct pcap_pkthdr *, const u_char *);
 /* Run a live capture until SIGINT or SIGTERM; 0 on a clean stop. */
 int live_run(struct sensor *);
 

@@ -14,6 +14,7 @@
 
 #include "counts.h"
 #include "interval.h"
+#include "keyidx.h"
 #include "prefix.h"
 #include "tally.h"
 
@@ -211,9 +212,9 @@ test_counts_reset(void **state)
 	assert_int_equal(c->t.late, 0);
 	assert_int_equal(c->t.drops, 0);
 	assert_int_equal(c->t.tcpk[TCPK_OTHER], 0);
-	for (i = 0; i < COUNTS_NKEYS; i++)
+	for (i = 0; i < KEYIDX_COUNT; i++)
 		assert_int_equal(c->key[i], 0);
-	for (i = 0; i < COUNTS_NKEYS / 64; i++)
+	for (i = 0; i < KEYIDX_COUNT / 64; i++)
 		assert_int_equal(c->touched[i], 0);
 	memset(&l, 0, sizeof(l));
 	counts_foreach(c, seen_add, &l);
@@ -227,6 +228,38 @@ test_counts_reset(void **state)
 }
 
 /*
+ * The key space of common/keyidx.h that key[] is indexed by: tcp ports
+ * from 0, udp ports from 65536, icmp types from 131072, icmp6 types from
+ * 131328, 131584 keys in all, each index naming one (proto, key).
+ */
+static void
+test_counts_keyidx(void **state)
+{
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(KEYIDX_COUNT, 131584);
+	assert_int_equal(keyidx(PROTO_TCP, 0), 0);
+	assert_int_equal(keyidx(PROTO_TCP, 65535), 65535);
+	assert_int_equal(keyidx(PROTO_UDP, 0), 65536);
+	assert_int_equal(keyidx(PROTO_UDP, 65535), 131071);
+	assert_int_equal(keyidx(PROTO_ICMP, 0), 131072);
+	assert_int_equal(keyidx(PROTO_ICMP, 255), 131327);
+	assert_int_equal(keyidx(PROTO_ICMP6, 0), 131328);
+	assert_int_equal(keyidx(PROTO_ICMP6, 255), 131583);
+	for (i = 0; i < KEYIDX_COUNT; i++) {
+		assert_true(keyidx_key(i) < proto_nkeys(keyidx_proto(i)));
+		assert_int_equal(keyidx(keyidx_proto(i), keyidx_key(i)), i);
+	}
+	assert_int_equal(keyidx_proto(65535), PROTO_TCP);
+	assert_int_equal(keyidx_proto(65536), PROTO_UDP);
+	assert_int_equal(keyidx_proto(131072), PROTO_ICMP);
+	assert_int_equal(keyidx_proto(131328), PROTO_ICMP6);
+	assert_int_equal(sizeof(((struct counts *)0)->key) / sizeof(uint64_t),
+	    131584);
+}
+
+/*
  * Closing an interval must cost what was seen, not a memset of 1 MiB:
  * reset visits only the keys marked touched.  A count planted without
  * its bit shows that nothing else was written.
@@ -235,7 +268,7 @@ static void
 test_counts_reset_touched_only(void **state)
 {
 	struct counts *c;
-	uint32_t planted = counts_base[PROTO_UDP] + 9999;
+	uint32_t planted = keyidx(PROTO_UDP, 9999);
 
 	(void)state;
 	c = counts_new();
@@ -243,7 +276,7 @@ test_counts_reset_touched_only(void **state)
 	add(c, CLASS_TCP, 22);
 	c->key[planted] = 7;
 	counts_reset(c, 60, 60);
-	assert_int_equal(c->key[counts_base[PROTO_TCP] + 22], 0);
+	assert_int_equal(c->key[keyidx(PROTO_TCP, 22)], 0);
 	assert_int_equal(c->key[planted], 7);
 	/* With no keyed packet at all the key array is not walked either. */
 	add(c, CLASS_OTHER, 0);
@@ -326,7 +359,7 @@ on_emit(struct counts *c, void *arg)
 	ev->len = c->len;
 	ev->n = counts_seen(&c->t);
 	ev->late = c->t.late;
-	ev->tcp445 = c->key[counts_base[PROTO_TCP] + 445];
+	ev->tcp445 = c->key[keyidx(PROTO_TCP, 445)];
 	ev->unmonitored = c->t.classes[CLASS_UNMONITORED];
 	ev->outliers = c->t.outliers;
 }
@@ -366,6 +399,19 @@ assert_gap(const struct events *e, size_t i, int64_t start, uint64_t n,
 	assert_int_equal(e->v[i].len, len);
 }
 
+/*
+ * A tally of len-second intervals, with the outlier rule at max_gap (0:
+ * none), whose closed intervals and gaps go to e, emptied first.
+ */
+static void
+tally_start(struct tally *t, struct events *e, uint32_t len, int64_t max_gap)
+{
+	memset(e, 0, sizeof(*e));
+	tally_init(t, len, NULL, on_emit, on_gap, e);
+	tally_set_max_gap(t, max_gap);
+}
+
+/* One TCP SYN to port 445 at sec. */
 static void
 packet_at(struct tally *t, int64_t sec)
 {
@@ -375,17 +421,28 @@ packet_at(struct tally *t, int64_t sec)
 }
 
 static void
+packets_at(struct tally *t, const int64_t *secs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		packet_at(t, secs[i]);
+}
+
+/* PACKETS(t, sec, ...): one packet at each sec, in order. */
+#define PACKETS(t, ...) \
+	packets_at((t), (const int64_t[]){__VA_ARGS__}, \
+	    NITEMS(((const int64_t[]){__VA_ARGS__})))
+
+static void
 test_tally_same_interval(void **state)
 {
 	struct tally t;
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 100);
-	packet_at(&t, 60);
-	packet_at(&t, 119);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 100, 60, 119);
 	assert_int_equal(e.n, 0);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
@@ -406,8 +463,7 @@ test_tally_advance(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 1000000000); /* interval 999999960 */
 	packet_at(&t, 1000000019);
 	packet_at(&t, 1000000020); /* interval 1000000020 */
@@ -434,8 +490,7 @@ test_tally_gap(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 10);
 	packet_at(&t, 250); /* 60, 120, 180 were empty */
 	assert_int_equal(e.n, 2);
@@ -462,8 +517,7 @@ test_tally_advance_timer(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 300, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 300, 0);
 	tally_advance(&t, 1234); /* opens 1200 */
 	assert_int_equal(e.n, 0);
 	assert_int_equal(t.cur->start, 1200);
@@ -491,8 +545,7 @@ test_tally_late(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, 130); /* opens 120 */
 	packet_at(&t, 10); /* late: an interval already gone */
 	packet_at(&t, 119); /* late by one second */
@@ -521,14 +574,11 @@ test_tally_straggler(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 119);
-	packet_at(&t, 120);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 119, 120);
 	packet_at(&t, 119); /* straggler of interval 60 */
 	packet_at(&t, 59); /* older than any open interval: late */
-	packet_at(&t, INT64_MAX);
-	packet_at(&t, INT64_MIN);
+	PACKETS(&t, INT64_MAX, INT64_MIN);
 	tally_finish(&t);
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, 60, 5);
@@ -549,9 +599,7 @@ test_tally_outlier_ahead(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 1000000000); /* interval 999999960 */
 	packet_at(&t, 2061000000); /* 2035: held */
 	assert_int_equal(e.n, 0);
@@ -575,9 +623,7 @@ test_tally_outlier_confirmed(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 3600);
+	tally_start(&t, &e, 60, 3600);
 	packet_at(&t, 10);
 	packet_at(&t, 11); /* confirms the first packet (test_tally_first) */
 	packet_at(&t, 10 + 7200); /* held */
@@ -592,8 +638,7 @@ test_tally_outlier_confirmed(void **state)
 	assert_int_equal(e.v[2].outliers, 0);
 	/* Within the gap, a jump is not even a suspect. */
 	memset(&e, 0, sizeof(e));
-	packet_at(&t, 10);
-	packet_at(&t, 10 + 3600);
+	PACKETS(&t, 10, 10 + 3600);
 	assert_int_equal(e.n, 2);
 	tally_finish(&t);
 	tally_free(&t);
@@ -610,9 +655,7 @@ test_tally_outlier_behind(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 1000000000);
 	packet_at(&t, 1000000000); /* confirms the first packet */
 	packet_at(&t, 0); /* 1970 */
@@ -640,11 +683,8 @@ test_tally_outlier_back_confirmed(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 2061000001);
 	packet_at(&t, 1000000000); /* held */
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 1000000001);
@@ -675,11 +715,8 @@ test_tally_first(void **state)
 
 	(void)state;
 	for (i = 0; i < NITEMS(strays); i++) {
-		memset(&e, 0, sizeof(e));
-		tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-		tally_set_max_gap(&t, 86400);
-		packet_at(&t, strays[i]);
-		packet_at(&t, 1000000000);
+		tally_start(&t, &e, 60, 86400);
+		PACKETS(&t, strays[i], 1000000000);
 		assert_int_equal(e.n, 0);
 		packet_at(&t, 1000000001); /* the first was an outlier */
 		packet_at(&t, 1000000030); /* 999999960 stays open */
@@ -695,12 +732,8 @@ test_tally_first(void **state)
 	}
 
 	/* A stray second packet: the first opens, the stray is an outlier. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 1000000000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 1000000000, 2061000000, 1000000001);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 2);
@@ -708,12 +741,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* Two strays, then the real time: both are outliers. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 31536000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 31536000, 2061000000, 1000000000);
 	assert_int_equal(e.n, 0);
 	packet_at(&t, 1000000001);
 	tally_finish(&t);
@@ -726,12 +755,8 @@ test_tally_first(void **state)
 	 * The first two packets at the same far time, the capture going on
 	 * there: followed, nothing is an outlier.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 2061000070);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 2061000000, 2061000070);
 	tally_finish(&t);
 	assert_int_equal(e.n, 2);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
@@ -743,12 +768,8 @@ test_tally_first(void **state)
 	 * A third packet within the gap of both held ones loses nothing:
 	 * the first opens, the second is confirmed by the third.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 3600);
-	packet_at(&t, 0);
-	packet_at(&t, 4000);
-	packet_at(&t, 2000);
+	tally_start(&t, &e, 60, 3600);
+	PACKETS(&t, 0, 4000, 2000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 3);
 	assert_emit(&e, 0, 0, 1);
@@ -762,17 +783,14 @@ test_tally_first(void **state)
 	 * With nothing after it, a single packet is counted; of two far
 	 * apart, the first, and the last one is an outlier.
 	 */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	packet_at(&t, 2061000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 1);
 	assert_int_equal(e.v[0].outliers, 0);
 	memset(&e, 0, sizeof(e));
-	packet_at(&t, 1000000000);
-	packet_at(&t, 2061000000);
+	PACKETS(&t, 1000000000, 2061000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 1);
@@ -780,12 +798,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* An impossible timestamp decides nothing: as at the end, then late. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 1000000000);
-	packet_at(&t, INT64_MAX);
-	packet_at(&t, 1000000001);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 1000000000, INT64_MAX, 1000000001);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 999999960, 3);
@@ -793,10 +807,8 @@ test_tally_first(void **state)
 	tally_free(&t);
 
 	/* Without the outlier rule the first packet opens at once. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 0);
+	PACKETS(&t, 2061000000, 1000000000);
 	tally_finish(&t);
 	assert_int_equal(e.n, 1);
 	assert_emit(&e, 0, 2061000000 / 60 * 60, 2);
@@ -818,11 +830,8 @@ test_tally_first_clock(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 31536000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 31536000);
 	tally_advance(&t, 1000000000);
 	assert_int_equal(e.n, 0);
 	assert_int_equal(t.cur->start, 999999960);
@@ -832,11 +841,8 @@ test_tally_first_clock(void **state)
 	assert_int_equal(e.v[0].outliers, 2);
 	tally_free(&t);
 
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
-	packet_at(&t, 2061000000);
-	packet_at(&t, 1000000000);
+	tally_start(&t, &e, 60, 86400);
+	PACKETS(&t, 2061000000, 1000000000);
 	assert_int_equal(tally_tick(&t, 1000000003, 2), 0);
 	assert_int_equal(t.cur->start, 999999960);
 	tally_finish(&t);
@@ -846,14 +852,11 @@ test_tally_first_clock(void **state)
 	tally_free(&t);
 
 	/* Live: open on the clock, a first packet years ahead or behind. */
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	tally_begin(&t, 1000000000);
 	packet_at(&t, 2061000000);
 	assert_int_equal(tally_tick(&t, 1000000001, 2), 0);
-	packet_at(&t, 31536000);
-	packet_at(&t, 1000000002);
+	PACKETS(&t, 31536000, 1000000002);
 	assert_int_equal(e.n, 0);
 	assert_int_equal(tally_tick(&t, 1000000022, 2), 0);
 	assert_int_equal(e.n, 1);
@@ -875,9 +878,7 @@ test_tally_tick(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
-	tally_set_max_gap(&t, 86400);
+	tally_start(&t, &e, 60, 86400);
 	tally_begin(&t, 100000);
 	assert_int_equal(tally_tick(&t, 100001, 2), 0);
 	packet_at(&t, 100010);
@@ -940,8 +941,7 @@ test_tally_negative(void **state)
 	struct events e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, -61); /* opens -120 */
 	assert_int_equal(t.cur->start, -120);
 	packet_at(&t, -60); /* opens -60 */
@@ -957,8 +957,7 @@ test_tally_negative(void **state)
 	assert_emit(&e, 4, 120, 1);
 	tally_free(&t);
 
-	memset(&e, 0, sizeof(e));
-	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	tally_start(&t, &e, 60, 0);
 	packet_at(&t, -1);
 	packet_at(&t, -301); /* late */
 	packet_at(&t, 59); /* opens 0 */
@@ -1061,6 +1060,7 @@ main(void)
 	    cmocka_unit_test(test_counts_classes),
 	    cmocka_unit_test(test_counts_reset),
 	    cmocka_unit_test(test_counts_reset_touched_only),
+	    cmocka_unit_test(test_counts_keyidx),
 	    cmocka_unit_test(test_totals_add),
 	    cmocka_unit_test(test_counts_empty_drops),
 	    cmocka_unit_test(test_interval_start),

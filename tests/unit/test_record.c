@@ -17,6 +17,7 @@
 
 #include "frame.h"
 #include "interval.h"
+#include "keyidx.h"
 #include "record.h"
 #include "varint.h"
 
@@ -306,16 +307,16 @@ test_round_trip_every_key(void **state)
 		for (p = 0; p < PROTO_COUNT; p++)
 			for (k = 0; k < proto_nkeys(p); k++)
 				record_add(&r, p, (uint16_t)k,
-				    big ? UINT64_MAX / RECORD_MAX_ENTRIES
+				    big ? UINT64_MAX / KEYIDX_COUNT
 					: k % 1000 + 1);
 		sum_totals(&r);
-		assert_int_equal(r.nentries, RECORD_MAX_ENTRIES);
+		assert_int_equal(r.nentries, KEYIDX_COUNT);
 		n = round_trip(&r);
 		printf("every key, %s counts: %zu bytes\n",
 		    big ? "largest" : "small", n);
 		/* A gap of 0 is one byte; counts to 1000 take one or two. */
 		if (!big)
-			assert_true(n <= 3 * (size_t)RECORD_MAX_ENTRIES + 200);
+			assert_true(n <= 3 * (size_t)KEYIDX_COUNT + 200);
 		/* The largest possible record still fits in a frame. */
 		assert_true(n <= FRAME_MAX_PAYLOAD);
 		assert_true(record_encoded_max(&r) <= FRAME_MAX_PAYLOAD);
