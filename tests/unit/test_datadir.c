@@ -320,6 +320,33 @@ test_markers_garbage(void **state)
 	assert_true(datadir_generation(dir) == 0);
 }
 
+/*
+ * DATADIR/timezone: UTC when absent (every DATADIR before it), a name
+ * saved reads back, and a file holding no zone name is an error.
+ */
+static void
+test_zone(void **state)
+{
+	const char *dir = *state;
+	char zone[64], text[64];
+
+	assert_int_equal(datadir_zone(dir, zone, sizeof(zone)), 0);
+	assert_string_equal(zone, "UTC");
+	assert_int_equal(datadir_save_zone(dir, "Asia/Tokyo"), 0);
+	get_file(dir, "timezone", text, sizeof(text));
+	assert_string_equal(text, "Asia/Tokyo\n");
+	assert_int_equal(datadir_zone(dir, zone, sizeof(zone)), 0);
+	assert_string_equal(zone, "Asia/Tokyo");
+	/* Too long for the caller's buffer: refused, not cut. */
+	assert_int_equal(datadir_zone(dir, zone, 5), -1);
+	put_file(dir, "timezone", "\n");
+	assert_int_equal(datadir_zone(dir, zone, sizeof(zone)), -1);
+	assert_int_equal(errno, EINVAL);
+	put_file(dir, "timezone", "Asia/Tokyo; rm -rf\n");
+	assert_int_equal(datadir_zone(dir, zone, sizeof(zone)), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
 /* A stale .tmp from a crash is overwritten and renamed away. */
 static void
 test_markers_stale_tmp(void **state)
@@ -418,6 +445,7 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_markers_garbage, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_zone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_markers_stale_tmp, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_markers_save_fails, setup,
