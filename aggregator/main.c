@@ -292,15 +292,16 @@ agg_clear_rrds(const char *datadir)
 		err(1, "%s", path);
 }
 
-/* The catch-up's derivation (rrdq_derive), into the cleared trees. */
+/* The catch-up's derivation (rrdq_rebuild), into the cleared trees. */
 static int
 agg_rebuild(struct agg *a)
 {
 	struct rrdq_conf rc;
 	struct rrdq_derived d;
+	int r;
 
 	agg_rrdq_conf(a, &rc);
-	rrdq_derive(a->archive, &rc, a->rrdw, a->summary, INT64_MAX, &d);
+	r = rrdq_rebuild(a->archive, &rc, a->rrdw, a->summary, &d);
 	log_info("rebuilt %" PRIu64 " intervals from %zu records (%zu not "
 		 "used: duplicate or of another interval length)",
 	    d.intervals, d.records, d.bad);
@@ -309,18 +310,10 @@ agg_rebuild(struct agg *a)
 			  "starting more than %us after this clock's now",
 		    d.refused[REFUSE_PAST], d.refused[REFUSE_FUTURE],
 		    a->conf.skew);
-	if (d.failed > 0) {
+	if (d.failed > 0)
 		log_warnx("%zu RRD files or summary buckets not written",
 		    d.failed);
-		return -1;
-	}
-	/* What it derived includes every late record. */
-	if (datadir_clear_catchup(a->conf.datadir) == -1)
-		return -1;
-	if (d.last != INT64_MIN &&
-	    datadir_save_last_final(a->conf.datadir, d.last) == -1)
-		return -1;
-	return 0;
+	return r;
 }
 
 int
