@@ -1,57 +1,40 @@
-/* Interval sums, finality and averages; see ingest.h. */
+/*
+ * Records in: decoding, dedupe, refusal and archiving; see ingest.h.  When
+ * an interval is final is finality.c's to say, what it averages to
+ * average.c's.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "average.h"
+#include "finality.h"
 #include "ingest.h"
-#include "keyidx.h"
 #include "log.h"
-#include "proto.h"
 #include "record.h"
-#include "sumtab.h"
 #include "xmalloc.h"
-
-/* Final intervals whose reporting sensors stay in memory for dedupe. */
-#define FINAL_KEEP 4096
 
 struct sensor_state {
 	char id[RECORD_ID_MAX + 1];
-	int64_t last_start; /* newest interval reported */
-	time_t last_seen; /* wall clock of its newest record */
 	uint32_t nopen; /* open intervals it has reported */
 	uint64_t refused[REFUSE_REASONS];
 	struct rrd_fault pending; /* faults not yet in a job */
 	int faulty; /* pending holds a count */
 };
 
-/* A set of sensors by index, growing as sensors appear. */
-struct sset {
-	uint8_t *bits;
-	size_t bytes;
-};
-
 struct ival {
 	int64_t start;
 	time_t first; /* wall clock of the first record */
-	uint32_t n;
 	struct sset seen;
-	struct sumtab sums;
-	struct rrd_health *health;
-	size_t nhealth, hcap;
-};
-
-struct final_set {
-	int64_t start;
-	struct sset seen;
+	struct average avg;
 };
 
 struct ingest {
 	uint32_t len;
 	unsigned grace, active, skew;
 	struct archive *archive;
-	int64_t final_upto; /* intervals up to here are final */
-	int has_final;
+	struct finality *fin;
 	ingest_final_fn final;
 	void *arg;
 	ingest_late_fn late;
@@ -61,8 +44,6 @@ struct ingest {
 	size_t nsensors, scap;
 	struct ival **open; /* sorted by start */
 	size_t nopen, ocap;
-	struct final_set *fin; /* sorted by start */
-	size_t nfin, fcap;
 	int replaying; /* archived records: the open cap does not apply */
 	int live; /* the record came from a sensor now: faults count */
 	size_t nfaulty; /* sensors with pending faults */
@@ -75,27 +56,6 @@ struct ingest {
 	size_t open_budget;
 	struct ingest_stats st;
 };
-
-static int
-sset_has(const struct sset *s, size_t i)
-{
-	return i / 8 < s->bytes && (s->bits[i / 8] >> (i % 8)) & 1;
-}
-
-static void
-sset_add(struct sset *s, size_t i)
-{
-	size_t need = i / 8 + 1;
-
-	if (need > s->bytes) {
-		size_t nb = need < 2 * s->bytes ? 2 * s->bytes : need;
-
-		s->bits = xreallocarray(s->bits, nb, 1);
-		memset(s->bits + s->bytes, 0, nb - s->bytes);
-		s->bytes = nb;
-	}
-	s->bits[i / 8] |= (uint8_t)(1 << (i % 8));
-}
 
 /* Index of a sensor, registering it on first sight. */
 static uint32_t
@@ -124,12 +84,42 @@ sensor_index(struct ingest *g, const char *id)
 	idx = (uint32_t)g->nsensors;
 	memset(&g->sensors[idx], 0, sizeof(g->sensors[idx]));
 	snprintf(g->sensors[idx].id, sizeof(g->sensors[idx].id), "%s", id);
-	g->sensors[idx].last_start = INT64_MIN;
+	finality_track(g->fin, idx);
 	memmove(g->by_id + lo + 1, g->by_id + lo,
 	    (g->nsensors - lo) * sizeof(*g->by_id));
 	g->by_id[lo] = idx;
 	g->nsensors++;
 	return idx;
+}
+
+struct load_ctx {
+	struct ingest *g;
+	struct sset *seen;
+};
+
+static void
+load_seen(const uint8_t *rec, size_t len, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct record r;
+	const char *why;
+
+	record_init(&r);
+	if (record_decode(&r, rec, len, &why) == 0)
+		sset_add(c->seen, sensor_index(c->g, r.sensor));
+	record_clear(&r);
+}
+
+/* The sensors that reported a final interval no longer in memory. */
+static void
+load_final(int64_t start, struct sset *seen, void *arg)
+{
+	struct load_ctx ctx;
+
+	ctx.g = arg;
+	ctx.seen = seen;
+	if (ctx.g->archive != NULL)
+		archive_scan(ctx.g->archive, start, load_seen, &ctx);
 }
 
 struct ingest *
@@ -145,8 +135,7 @@ ingest_new(uint32_t len, unsigned grace, unsigned active,
 	g->skew = len + 60;
 	g->open_budget = INGEST_OPEN_BUDGET;
 	g->archive = archive;
-	g->final_upto = last_final;
-	g->has_final = last_final != INT64_MIN;
+	g->fin = finality_new(len, grace, active, last_final, load_final, g);
 	g->final = final;
 	g->arg = arg;
 	return g;
@@ -179,9 +168,7 @@ ival_bytes(const struct ival *iv)
 {
 	if (iv == NULL)
 		return 0;
-	return sizeof(*iv) +
-	    iv->sums.cap * (sizeof(*iv->sums.keys) + sizeof(*iv->sums.sums)) +
-	    iv->hcap * sizeof(*iv->health) + iv->seen.bytes;
+	return sizeof(*iv) + average_bytes(&iv->avg) + iv->seen.bytes;
 }
 
 void
@@ -195,8 +182,7 @@ static void
 ival_free(struct ival *iv)
 {
 	free(iv->seen.bits);
-	sumtab_free(&iv->sums);
-	free(iv->health);
+	average_free(&iv->avg);
 	free(iv);
 }
 
@@ -209,10 +195,8 @@ ingest_free(struct ingest *g)
 		return;
 	for (i = 0; i < g->nopen; i++)
 		ival_free(g->open[i]);
-	for (i = 0; i < g->nfin; i++)
-		free(g->fin[i].seen.bits);
+	finality_free(g->fin);
 	free(g->open);
-	free(g->fin);
 	free(g->sensors);
 	free(g->by_id);
 	free(g);
@@ -252,123 +236,12 @@ ival_get(struct ingest *g, int64_t start, time_t now)
 	iv = xcalloc(1, sizeof(*iv));
 	iv->start = start;
 	iv->first = now;
-	sumtab_init(&iv->sums);
+	average_init(&iv->avg);
 	memmove(g->open + i + 1, g->open + i,
 	    (g->nopen - i) * sizeof(*g->open));
 	g->open[i] = iv;
 	g->nopen++;
 	return iv;
-}
-
-static void
-ival_add(struct ival *iv, uint32_t sidx, const char *id, const struct record *r)
-{
-	struct rrd_health *h;
-	uint64_t seen = 0;
-	size_t i;
-	int t;
-
-	sset_add(&iv->seen, sidx);
-	iv->n++;
-	for (i = 0; i < r->nentries; i++)
-		if (sumtab_add(&iv->sums,
-			keyidx(r->entries[i].proto, r->entries[i].key),
-			r->entries[i].packets) == 1)
-			log_warnx("interval %" PRId64 ": sum of %s/%u across "
-				  "sensors saturated at 2^64 - 1 with sensor "
-				  "%s's record",
-			    iv->start,
-			    proto_name((enum proto)r->entries[i].proto),
-			    r->entries[i].key, id);
-	if (iv->nhealth == iv->hcap) {
-		iv->hcap = iv->hcap ? iv->hcap * 2 : 8;
-		iv->health =
-		    xreallocarray(iv->health, iv->hcap, sizeof(*iv->health));
-	}
-	h = &iv->health[iv->nhealth++];
-	snprintf(h->id, sizeof(h->id), "%s", id);
-	for (t = RT_TCP; t <= RT_UNMONITORED; t++)
-		seen += r->totals[t];
-	h->packets = seen;
-	h->drops = r->totals[RT_CAPTURE_DROPS] + r->totals[RT_SPOOL_DROPS];
-}
-
-struct load_ctx {
-	struct ingest *g;
-	struct sset *seen;
-};
-
-static void
-load_seen(const uint8_t *rec, size_t len, void *arg)
-{
-	struct load_ctx *c = arg;
-	struct record r;
-	const char *why;
-
-	record_init(&r);
-	if (record_decode(&r, rec, len, &why) == 0)
-		sset_add(c->seen, sensor_index(c->g, r.sensor));
-	record_clear(&r);
-}
-
-/* The sensors that reported a final interval, from memory or archive. */
-static struct sset *
-final_seen(struct ingest *g, int64_t start)
-{
-	struct final_set *f;
-	struct load_ctx ctx;
-	size_t lo = 0, hi = g->nfin, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (g->fin[mid].start == start)
-			return &g->fin[mid].seen;
-		if (g->fin[mid].start < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* Forget the oldest; the archive can tell again. */
-	if (g->nfin >= FINAL_KEEP) {
-		free(g->fin[0].seen.bits);
-		memmove(g->fin, g->fin + 1, (g->nfin - 1) * sizeof(*g->fin));
-		g->nfin--;
-		if (lo > 0)
-			lo--;
-	}
-	if (g->nfin == g->fcap) {
-		g->fcap = g->fcap ? g->fcap * 2 : 64;
-		g->fin = xreallocarray(g->fin, g->fcap, sizeof(*g->fin));
-	}
-	memmove(g->fin + lo + 1, g->fin + lo, (g->nfin - lo) * sizeof(*g->fin));
-	f = &g->fin[lo];
-	g->nfin++;
-	f->start = start;
-	memset(&f->seen, 0, sizeof(f->seen));
-	ctx.g = g;
-	ctx.seen = &f->seen;
-	if (g->archive != NULL)
-		archive_scan(g->archive, start, load_seen, &ctx);
-	return &f->seen;
-}
-
-static void
-final_keep(struct ingest *g, int64_t start, struct sset *seen)
-{
-	struct sset *s = final_seen(g, start);
-
-	free(s->bits);
-	*s = *seen;
-	memset(seen, 0, sizeof(*seen));
-}
-
-/* The sensor is active as of now and has reported start. */
-static void
-sensor_heard(struct ingest *g, uint32_t sidx, int64_t start, time_t now)
-{
-	if (g->sensors[sidx].last_start < start)
-		g->sensors[sidx].last_start = start;
-	g->sensors[sidx].last_seen = now;
 }
 
 /*
@@ -393,7 +266,7 @@ static int
 ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
     time_t now, struct ingest_verdict *v)
 {
-	struct sset *seen = final_seen(g, v->start);
+	struct sset *seen = finality_seen(g->fin, v->start);
 	struct rrd_fault *f;
 
 	if (sset_has(seen, sidx)) {
@@ -409,7 +282,7 @@ ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
 	    g->late(v->start, g->sensors[sidx].id, g->late_arg) == -1)
 		return -1;
 	sset_add(seen, sidx);
-	sensor_heard(g, sidx, v->start, now);
+	finality_heard(g->fin, sidx, v->start, now);
 	if ((f = sensor_faults(g, sidx)) != NULL)
 		f->late++;
 	g->st.late++;
@@ -474,10 +347,11 @@ ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
 		return -1;
 	g->open_bytes -= ival_bytes(iv);
 	iv = ival_get(g, r->start, now);
-	ival_add(iv, sidx, r->sensor, r);
+	sset_add(&iv->seen, sidx);
+	average_add(&iv->avg, r);
 	g->open_bytes += ival_bytes(iv);
 	g->sensors[sidx].nopen++;
-	sensor_heard(g, sidx, r->start, now);
+	finality_heard(g->fin, sidx, r->start, now);
 	g->st.stored++;
 	v->ack = ACK_STORED;
 	return 0;
@@ -510,7 +384,7 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 		record_clear(&r);
 		return ingest_refuse(g, sidx, v, reason);
 	}
-	if (g->has_final && r.start <= g->final_upto)
+	if (finality_is_final(g->fin, r.start))
 		rc = ingest_late(g, sidx, raw, len, now, v);
 	else
 		rc = ingest_open(g, sidx, &r, raw, len, now, v);
@@ -553,61 +427,6 @@ ingest_faults(struct ingest *g, int64_t start)
 	return j;
 }
 
-static struct rrd_job *
-ival_job(const struct ival *iv, uint32_t len)
-{
-	struct rrd_job *j = xcalloc(1, sizeof(*j));
-	size_t i;
-
-	j->start = iv->start;
-	j->len = len;
-	j->nsensors = iv->n;
-	j->idx = sumtab_sorted(&iv->sums, &j->nvalues);
-	j->avg = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->avg));
-	/* doc/CONTRACTS.md contract 4: divided by the reporting sensors. */
-	for (i = 0; i < j->nvalues; i++)
-		j->avg[i] =
-		    (double)sumtab_get(&iv->sums, j->idx[i]) / (double)iv->n;
-	j->nhealth = iv->nhealth;
-	j->health = xcalloc(iv->nhealth ? iv->nhealth : 1, sizeof(*j->health));
-	if (iv->nhealth > 0)
-		memcpy(j->health, iv->health, iv->nhealth * sizeof(*j->health));
-	return j;
-}
-
-/* Every sensor heard from recently has reported start or later. */
-static int
-ival_complete(const struct ingest *g, int64_t start, time_t now)
-{
-	size_t i;
-
-	for (i = 0; i < g->nsensors; i++) {
-		const struct sensor_state *s = &g->sensors[i];
-
-		if (now - s->last_seen <= (time_t)g->active &&
-		    s->last_start < start)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Final on the aggregator's clock only: an interval that has not ended
- * yet is never final, and its grace starts no earlier than its end, so a
- * sensor whose clock runs fast cannot make the others' records late.
- */
-static int
-ival_final(const struct ingest *g, const struct ival *iv, time_t now)
-{
-	int64_t end = iv->start + (int64_t)g->len;
-	int64_t due = iv->first > end ? iv->first : end;
-
-	if ((int64_t)now < end)
-		return 0;
-	return (int64_t)now - due >= (int64_t)g->grace ||
-	    ival_complete(g, iv->start, now);
-}
-
 /* The interval's sensors hold one interval fewer open. */
 static void
 ival_release(struct ingest *g, const struct ival *iv)
@@ -626,15 +445,13 @@ ingest_tick(struct ingest *g, time_t now, int force)
 
 	while (g->nopen > 0) {
 		iv = g->open[0];
-		if (!force && !ival_final(g, iv, now))
+		if (!force && !finality_due(g->fin, iv->start, iv->first, now))
 			break;
 		ival_release(g, iv);
 		g->open_bytes -= ival_bytes(iv);
-		g->final(ival_job(iv, g->len), g->arg);
-		g->final_upto = iv->start;
-		g->has_final = 1;
+		g->final(average_job(&iv->avg, iv->start, g->len), g->arg);
 		g->st.finalized++;
-		final_keep(g, iv->start, &iv->seen);
+		finality_mark(g->fin, iv->start, &iv->seen);
 		memmove(g->open, g->open + 1,
 		    (g->nopen - 1) * sizeof(*g->open));
 		g->nopen--;
@@ -672,20 +489,13 @@ static void
 recover_sensor(const uint8_t *rec, size_t len, void *arg)
 {
 	struct recover_ctx *c = arg;
-	struct sensor_state *s;
 	struct record r;
-	uint32_t idx;
 	const char *why;
 
 	record_init(&r);
-	if (record_decode(&r, rec, len, &why) == 0) {
-		/* Index first: registering may move the array. */
-		idx = sensor_index(c->g, r.sensor);
-		s = &c->g->sensors[idx];
-		if (s->last_start < r.start)
-			s->last_start = r.start;
-		s->last_seen = c->now;
-	}
+	if (record_decode(&r, rec, len, &why) == 0)
+		finality_heard(c->g->fin, sensor_index(c->g, r.sensor), r.start,
+		    c->now);
 	record_clear(&r);
 }
 
@@ -698,18 +508,19 @@ int
 ingest_recover(struct ingest *g, time_t now)
 {
 	struct recover_ctx c = {g, now, 0, 0};
-	int64_t *v;
+	int64_t *v, last;
 	size_t n, i;
 
 	if (g->archive == NULL)
 		return 0;
+	last = finality_last(g->fin);
 	v = archive_intervals(g->archive, &n);
 	for (i = 0; i < n; i++)
-		if (g->has_final && v[i] <= g->final_upto &&
-		    v[i] > g->final_upto - (int64_t)g->active)
+		if (last != INT64_MIN && v[i] <= last &&
+		    v[i] > last - (int64_t)g->active)
 			archive_scan(g->archive, v[i], recover_sensor, &c);
 	for (i = 0; i < n; i++)
-		if (!g->has_final || v[i] > g->final_upto)
+		if (!finality_is_final(g->fin, v[i]))
 			archive_scan(g->archive, v[i], recover_one, &c);
 	free(v);
 	g->st.stored -= c.n;
@@ -760,5 +571,5 @@ ingest_log_refusals(const struct ingest *g)
 int64_t
 ingest_last_final(const struct ingest *g)
 {
-	return g->has_final ? g->final_upto : INT64_MIN;
+	return finality_last(g->fin);
 }

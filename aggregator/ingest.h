@@ -9,7 +9,8 @@
  * contract 4.  Records dated too far ahead of the clock, or before 2000, are
  * refused; a sensor may hold only so many intervals open.  Records for an
  * interval already final are archived, counted as late and reported through
- * the late callback, which re-derives that interval.
+ * the late callback, which re-derives that interval.  The rules themselves
+ * are finality.h's (when final) and average.h's (what it averages to).
  */
 #ifndef TEITEN_INGEST_H
 #define TEITEN_INGEST_H

@@ -9,9 +9,7 @@
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,34 +21,15 @@
 #include <sodium.h>
 
 #include "archive.h"
-#include "config.h"
 #include "datadir.h"
 #include "ingest.h"
-#include "interval.h"
 #include "keyfile.h"
 #include "log.h"
-#include "parse.h"
+#include "options.h"
 #include "rrdq.h"
 #include "rrdw.h"
 #include "server.h"
 #include "xmalloc.h"
-
-#define LISTEN_DEFAULT "*:4774"
-#define DATADIR_DEFAULT "/var/lib/teiten"
-#define KEYS_DEFAULT "/etc/teiten/sensors.keys"
-#define GRACE_DEFAULT 120
-#define ACTIVE_DEFAULT 600
-#define AUTH_TIMEOUT_DEFAULT 10
-#define LATE_SETTLE_DEFAULT 10
-
-struct agg_conf {
-	char *listen, *datadir, *keys, *rrdcached;
-	uint32_t interval;
-	unsigned grace, active, skew, auth_timeout, late_settle;
-	unsigned open_budget; /* MiB */
-	unsigned queue_budget; /* MiB */
-	int foreground, verbose, rebuild;
-};
 
 struct agg {
 	struct agg_conf conf;
@@ -64,258 +43,6 @@ struct agg {
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 	int64_t faults_at; /* the interval of this clock faults go to */
 };
-
-enum {
-	OPT_GRACE = 256,
-	OPT_ACTIVE,
-	OPT_RRDCACHED,
-	OPT_SKEW,
-	OPT_AUTH_TIMEOUT,
-	OPT_LATE_SETTLE,
-	OPT_OPEN_BUDGET,
-	OPT_QUEUE_BUDGET
-};
-
-static const struct option long_opts[] = {
-    {"active", required_argument, NULL, OPT_ACTIVE},
-    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
-    {"config", required_argument, NULL, 'c'},
-    {"datadir", required_argument, NULL, 'd'},
-    {"foreground", no_argument, NULL, 'f'},
-    {"grace", required_argument, NULL, OPT_GRACE},
-    {"help", no_argument, NULL, 'h'},
-    {"interval", required_argument, NULL, 'n'},
-    {"keys", required_argument, NULL, 'K'},
-    {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
-    {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
-    {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
-    {"listen", required_argument, NULL, 'l'},
-    {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
-    {"skew", required_argument, NULL, OPT_SKEW},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-static const char short_opts[] = "c:d:fhK:l:n:vV";
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: teiten-aggregator [-fvV] [-c file] [-d datadir] "
-	    "[-K keysfile] [-l addr:port]\n"
-	    "                         [-n seconds] [--grace seconds] "
-	    "[--active seconds]\n"
-	    "                         [--skew seconds] [--auth-timeout "
-	    "seconds] [--late-settle seconds]\n"
-	    "                         [--open-budget MiB] [--queue-budget "
-	    "MiB]\n"
-	    "                         [--rrdcached address]\n"
-	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
-	    "[--rrdcached address]\n");
-}
-
-static const char *
-set_secs(unsigned *slot, const char *v, uint64_t min)
-{
-	uint64_t n;
-
-	if (parse_u64(v, min, 86400 * 7, &n) == -1)
-		return "must be a number of seconds up to 604800";
-	*slot = (unsigned)n;
-	return NULL;
-}
-
-#define CF_STRING(name, field) CONFIG_STRING(name, struct agg_conf, field)
-CF_STRING(listen, listen)
-CF_STRING(datadir, datadir)
-CF_STRING(keys, keys)
-CF_STRING(rrdcached, rrdcached)
-
-static const char *
-cf_interval(void *a, const char *v)
-{
-	if (interval_parse(v, &((struct agg_conf *)a)->interval) == -1)
-		return "must be a whole number of seconds, 1 to 86400";
-	return NULL;
-}
-
-static const char *
-cf_grace(void *a, const char *v)
-{
-	return set_secs(&((struct agg_conf *)a)->grace, v, 0);
-}
-
-static const char *
-cf_active(void *a, const char *v)
-{
-	return set_secs(&((struct agg_conf *)a)->active, v, 1);
-}
-
-static const char *
-cf_skew(void *a, const char *v)
-{
-	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
-}
-
-static const char *
-cf_auth_timeout(void *a, const char *v)
-{
-	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
-}
-
-static const char *
-set_mib(unsigned *dst, const char *v)
-{
-	uint64_t n;
-
-	if (parse_u64(v, 0, 65536, &n) == -1)
-		return "must be a number of MiB up to 65536";
-	*dst = (unsigned)n;
-	return NULL;
-}
-
-static const char *
-cf_open_budget(void *a, const char *v)
-{
-	return set_mib(&((struct agg_conf *)a)->open_budget, v);
-}
-
-static const char *
-cf_queue_budget(void *a, const char *v)
-{
-	return set_mib(&((struct agg_conf *)a)->queue_budget, v);
-}
-
-static const char *
-cf_late_settle(void *a, const char *v)
-{
-	return set_secs(&((struct agg_conf *)a)->late_settle, v, 0);
-}
-
-static const struct config_key agg_keys[] = {
-    {"aggregator", "listen", cf_listen},
-    {"aggregator", "datadir", cf_datadir},
-    {"aggregator", "keys", cf_keys},
-    {"aggregator", "rrdcached", cf_rrdcached},
-    {"aggregator", "interval", cf_interval},
-    {"aggregator", "grace", cf_grace},
-    {"aggregator", "active", cf_active},
-    {"aggregator", "skew", cf_skew},
-    {"aggregator", "auth_timeout", cf_auth_timeout},
-    {"aggregator", "late_settle", cf_late_settle},
-    {"aggregator", "open_budget", cf_open_budget},
-    {"aggregator", "queue_budget", cf_queue_budget},
-    {"sensor", "*", NULL},
-    {"graph", "*", NULL},
-    {NULL, NULL, NULL},
-};
-
-static void
-agg_option(struct agg_conf *c, int ch)
-{
-	const char *why = NULL;
-
-	switch (ch) {
-	case 'c':
-		break;
-	case 'd':
-		config_replace(&c->datadir, optarg);
-		break;
-	case 'f':
-		c->foreground = 1;
-		break;
-	case 'h':
-		usage(stdout);
-		exit(0);
-	case 'K':
-		config_replace(&c->keys, optarg);
-		break;
-	case 'l':
-		config_replace(&c->listen, optarg);
-		break;
-	case 'n':
-		why = cf_interval(c, optarg);
-		break;
-	case 'v':
-		c->verbose++;
-		break;
-	case 'V':
-		printf("teiten-aggregator %s\n", TEITEN_VERSION);
-		exit(0);
-	case OPT_GRACE:
-		why = cf_grace(c, optarg);
-		break;
-	case OPT_ACTIVE:
-		why = cf_active(c, optarg);
-		break;
-	case OPT_SKEW:
-		why = cf_skew(c, optarg);
-		break;
-	case OPT_AUTH_TIMEOUT:
-		why = cf_auth_timeout(c, optarg);
-		break;
-	case OPT_OPEN_BUDGET:
-		why = cf_open_budget(c, optarg);
-		break;
-	case OPT_QUEUE_BUDGET:
-		why = cf_queue_budget(c, optarg);
-		break;
-	case OPT_LATE_SETTLE:
-		why = cf_late_settle(c, optarg);
-		break;
-	case OPT_RRDCACHED:
-		config_replace(&c->rrdcached, optarg);
-		break;
-	default:
-		usage(stderr);
-		exit(1);
-	}
-	if (why != NULL)
-		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
-		    ch < 256 ? ch : ' ', why);
-}
-
-static void
-agg_options(struct agg_conf *c, int argc, char **argv)
-{
-	const char *config = NULL;
-	char err[512];
-	int ch;
-
-	memset(c, 0, sizeof(*c));
-	c->interval = INTERVAL_DEFAULT;
-	c->grace = GRACE_DEFAULT;
-	c->active = ACTIVE_DEFAULT;
-	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
-	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
-	c->late_settle = LATE_SETTLE_DEFAULT;
-	c->open_budget = INGEST_OPEN_BUDGET >> 20;
-	c->queue_budget = RRDQ_QUEUE_BUDGET >> 20;
-	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
-		c->rebuild = 1;
-		c->foreground = 1;
-		argv++;
-		argc--;
-	}
-	config = config_option(argc, argv, short_opts, long_opts, 'c');
-	if (config != NULL &&
-	    config_load(config, agg_keys, c, err, sizeof(err)) == -1)
-		errx(1, "%s", err);
-	while (
-	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
-		agg_option(c, ch);
-	if (optind < argc)
-		errx(1, "unexpected argument \"%s\"", argv[optind]);
-	if (c->listen == NULL)
-		c->listen = xstrdup(LISTEN_DEFAULT);
-	if (c->datadir == NULL)
-		c->datadir = xstrdup(DATADIR_DEFAULT);
-	if (c->keys == NULL)
-		c->keys = xstrdup(KEYS_DEFAULT);
-	if (c->skew == UINT_MAX)
-		c->skew = c->interval + 60;
-}
 
 /*
  * DATADIR/step holds the interval length the RRDs were made with; another
@@ -565,15 +292,16 @@ agg_clear_rrds(const char *datadir)
 		err(1, "%s", path);
 }
 
-/* The catch-up's derivation (rrdq_derive), into the cleared trees. */
+/* The catch-up's derivation (rrdq_rebuild), into the cleared trees. */
 static int
 agg_rebuild(struct agg *a)
 {
 	struct rrdq_conf rc;
 	struct rrdq_derived d;
+	int r;
 
 	agg_rrdq_conf(a, &rc);
-	rrdq_derive(a->archive, &rc, a->rrdw, a->summary, INT64_MAX, &d);
+	r = rrdq_rebuild(a->archive, &rc, a->rrdw, a->summary, &d);
 	log_info("rebuilt %" PRIu64 " intervals from %zu records (%zu not "
 		 "used: duplicate or of another interval length)",
 	    d.intervals, d.records, d.bad);
@@ -582,18 +310,10 @@ agg_rebuild(struct agg *a)
 			  "starting more than %us after this clock's now",
 		    d.refused[REFUSE_PAST], d.refused[REFUSE_FUTURE],
 		    a->conf.skew);
-	if (d.failed > 0) {
+	if (d.failed > 0)
 		log_warnx("%zu RRD files or summary buckets not written",
 		    d.failed);
-		return -1;
-	}
-	/* What it derived includes every late record. */
-	if (datadir_clear_catchup(a->conf.datadir) == -1)
-		return -1;
-	if (d.last != INT64_MIN &&
-	    datadir_save_last_final(a->conf.datadir, d.last) == -1)
-		return -1;
-	return 0;
+	return r;
 }
 
 int
@@ -657,9 +377,6 @@ main(int argc, char **argv)
 	rrdw_free(a.rrdw);
 	summary_free(a.summary);
 	archive_free(a.archive);
-	free(a.conf.listen);
-	free(a.conf.datadir);
-	free(a.conf.keys);
-	free(a.conf.rrdcached);
+	agg_conf_free(&a.conf);
 	return rc;
 }

@@ -230,6 +230,9 @@ struct deriver {
 	struct ingest *g;
 	struct rrdw *w;
 	struct summary *sum;
+	/* Where each final interval goes; by default into w and sum. */
+	ingest_final_fn job;
+	void *job_arg;
 	struct rrdq_derived *d;
 	int64_t done; /* intervals up to here are derived */
 	int64_t *v; /* the archive's intervals, listed when needed */
@@ -238,15 +241,38 @@ struct deriver {
 	uint32_t len;
 };
 
+/*
+ * A final interval's RRD files, then its summary buckets: what the writer
+ * does with each job, and a derivation with each interval.  Returns the
+ * files not written; *sumfail is set if the summary was not.
+ */
+static size_t
+job_write(struct rrdw *w, struct summary *sum, const struct rrd_job *j,
+    int *sumfail)
+{
+	size_t failed = rrdw_write(w, j);
+
+	*sumfail = summary_add(sum, j) == -1;
+	return failed;
+}
+
+static void
+derive_write(struct rrd_job *j, void *arg)
+{
+	struct deriver *dv = arg;
+	int sumfail;
+
+	dv->d->failed += job_write(dv->w, dv->sum, j, &sumfail);
+	dv->d->failed += (size_t)sumfail;
+	rrd_job_free(j);
+}
+
 static void
 derive_final(struct rrd_job *j, void *arg)
 {
 	struct deriver *dv = arg;
 
-	dv->d->failed += rrdw_write(dv->w, j);
-	if (summary_add(dv->sum, j) == -1)
-		dv->d->failed++;
-	rrd_job_free(j);
+	dv->job(j, dv->job_arg);
 }
 
 /* The same rules as for records arriving now, on this clock. */
@@ -275,6 +301,8 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->a = a;
 	dv->w = w;
 	dv->sum = sum;
+	dv->job = derive_write;
+	dv->job_arg = dv;
 	dv->d = d;
 	dv->done = INT64_MIN;
 	dv->v = NULL;
@@ -293,15 +321,24 @@ deriver_free(struct deriver *dv)
 	free(dv->v);
 }
 
-/* Derive interval t (a missing file is an interval without records). */
-static void
+/*
+ * Derive interval t (a missing file is an interval without records);
+ * -1 if the archive could not be read, what of it was read derived all
+ * the same.
+ */
+static int
 deriver_one(struct deriver *dv, int64_t t)
 {
-	if (archive_scan(dv->a, t, derive_one, dv) == -1)
+	int rc = 0;
+
+	if (archive_scan(dv->a, t, derive_one, dv) == -1) {
 		log_warnx("interval %" PRId64 ": archive unreadable", t);
+		rc = -1;
+	}
 	/* One interval at a time: each is final once read. */
 	ingest_tick(dv->g, 0, 1);
 	dv->done = t;
+	return rc;
 }
 
 static int
@@ -338,7 +375,7 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 			all = 0;
 			break;
 		}
-		deriver_one(dv, t);
+		(void)deriver_one(dv, t);
 	}
 	/*
 	 * Intervals written since the listing are not in it; each is one
@@ -352,7 +389,7 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 				break;
 			}
 			t += dv->len;
-			deriver_one(dv, t);
+			(void)deriver_one(dv, t);
 		}
 	}
 	ingest_stats(dv->g, &st);
@@ -361,15 +398,29 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 	return all;
 }
 
-void
-rrdq_derive(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
-    struct summary *sum, int64_t upto, struct rrdq_derived *d)
+/*
+ * The catch-up's derivation, of every archived interval, into w and sum;
+ * then the markers as a catch-up and the writer leave them: no late
+ * record waits, and last_final is the newest interval written.
+ */
+int
+rrdq_rebuild(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
+    struct summary *sum, struct rrdq_derived *d)
 {
 	struct deriver dv;
 
 	deriver_init(&dv, a, conf, w, sum, d);
-	deriver_run(&dv, upto, 0, NULL);
+	deriver_run(&dv, INT64_MAX, 0, NULL);
 	deriver_free(&dv);
+	if (d->failed > 0)
+		return -1;
+	/* What it derived includes every late record. */
+	if (datadir_clear_catchup(conf->datadir) == -1)
+		return -1;
+	if (d->last != INT64_MIN &&
+	    datadir_save_last_final(conf->datadir, d->last) == -1)
+		return -1;
+	return 0;
 }
 
 static int
@@ -628,14 +679,6 @@ fill_final(struct rrd_job *j, void *arg)
 	*out = j;
 }
 
-static void
-fill_one(const uint8_t *rec, size_t len, void *arg)
-{
-	struct ingest_verdict v;
-
-	(void)ingest_record(arg, NULL, rec, len, time(NULL), &v);
-}
-
 /*
  * A hollow job gets its averages again from the archive, by the rules of
  * a catch-up; it then holds what a catch-up would write.  -1 if the
@@ -645,8 +688,9 @@ static int
 rrdq_fill(struct rrdq *q, struct qitem *it)
 {
 	struct rrd_job *out = NULL, *j = it->job;
+	struct rrdq_derived d;
+	struct deriver dv;
 	struct archive *a;
-	struct ingest *g;
 	char err[512];
 	int rc = -1;
 
@@ -654,13 +698,10 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 		log_warnx("interval %" PRId64 ": %s", j->start, err);
 		return -1;
 	}
-	g = ingest_new(q->conf.len, q->conf.grace, q->conf.active, NULL,
-	    INT64_MIN, fill_final, &out);
-	ingest_set_skew(g, q->conf.skew);
-	if (archive_scan(a, j->start, fill_one, g) == -1)
-		log_warnx("interval %" PRId64 ": archive unreadable", j->start);
-	else {
-		ingest_tick(g, 0, 1);
+	deriver_init(&dv, a, &q->conf, NULL, NULL, &d);
+	dv.job = fill_final;
+	dv.job_arg = &out;
+	if (deriver_one(&dv, j->start) == 0) {
 		if (out != NULL && out->start == j->start) {
 			pthread_mutex_lock(&q->mu);
 			it->job = out;
@@ -676,7 +717,7 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 	}
 	if (out != NULL)
 		rrd_job_free(out);
-	ingest_free(g);
+	deriver_free(&dv);
 	archive_free(a);
 	return rc;
 }
@@ -723,8 +764,7 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 		return;
 	}
 	j = it->job;
-	failed = rrdw_write(q->w, j);
-	sumfail = summary_add(q->sum, j) == -1;
+	failed = job_write(q->w, q->sum, j, &sumfail);
 
 	if (failed == 0 && !sumfail)
 		lfail = datadir_save_last_final(q->datadir, j->start) == -1;

@@ -64,10 +64,12 @@ struct rrdq_derived {
 };
 
 /*
- * Write the archived intervals up to upto into w and sum, taking each
- * record with the rules for one arriving now (the same as `rebuild`).
+ * `teiten-aggregator rebuild`: write every archived interval into w and
+ * sum as a catch-up derives it, taking each record with the rules for one
+ * arriving now; then clear DATADIR/catchup and move DATADIR/last_final to
+ * the newest.  -1 if a file, summary bucket or marker was not written.
  */
-void rrdq_derive(struct archive *, const struct rrdq_conf *, struct rrdw *,
-    struct summary *, int64_t upto, struct rrdq_derived *);
+int rrdq_rebuild(struct archive *, const struct rrdq_conf *, struct rrdw *,
+    struct summary *, struct rrdq_derived *);
 
 #endif

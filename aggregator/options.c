@@ -1,0 +1,284 @@
+/* Command line and config file of teiten-aggregator; see options.h. */
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "interval.h"
+#include "options.h"
+#include "parse.h"
+#include "rrdq.h"
+#include "xmalloc.h"
+
+#define LISTEN_DEFAULT "*:4774"
+#define DATADIR_DEFAULT "/var/lib/teiten"
+#define KEYS_DEFAULT "/etc/teiten/sensors.keys"
+#define GRACE_DEFAULT 120
+#define ACTIVE_DEFAULT 600
+#define AUTH_TIMEOUT_DEFAULT 10
+#define LATE_SETTLE_DEFAULT 10
+
+enum {
+	OPT_GRACE = 256,
+	OPT_ACTIVE,
+	OPT_RRDCACHED,
+	OPT_SKEW,
+	OPT_AUTH_TIMEOUT,
+	OPT_LATE_SETTLE,
+	OPT_OPEN_BUDGET,
+	OPT_QUEUE_BUDGET
+};
+
+static const struct option long_opts[] = {
+    {"active", required_argument, NULL, OPT_ACTIVE},
+    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
+    {"config", required_argument, NULL, 'c'},
+    {"datadir", required_argument, NULL, 'd'},
+    {"foreground", no_argument, NULL, 'f'},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"help", no_argument, NULL, 'h'},
+    {"interval", required_argument, NULL, 'n'},
+    {"keys", required_argument, NULL, 'K'},
+    {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
+    {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
+    {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
+    {"listen", required_argument, NULL, 'l'},
+    {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
+    {"skew", required_argument, NULL, OPT_SKEW},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+static const char short_opts[] = "c:d:fhK:l:n:vV";
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: teiten-aggregator [-fvV] [-c file] [-d datadir] "
+	    "[-K keysfile] [-l addr:port]\n"
+	    "                         [-n seconds] [--grace seconds] "
+	    "[--active seconds]\n"
+	    "                         [--skew seconds] [--auth-timeout "
+	    "seconds] [--late-settle seconds]\n"
+	    "                         [--open-budget MiB] [--queue-budget "
+	    "MiB]\n"
+	    "                         [--rrdcached address]\n"
+	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
+	    "[--rrdcached address]\n");
+}
+
+static const char *
+set_secs(unsigned *slot, const char *v, uint64_t min)
+{
+	uint64_t n;
+
+	if (parse_u64(v, min, 86400 * 7, &n) == -1)
+		return "must be a number of seconds up to 604800";
+	*slot = (unsigned)n;
+	return NULL;
+}
+
+#define CF_STRING(name, field) CONFIG_STRING(name, struct agg_conf, field)
+CF_STRING(listen, listen)
+CF_STRING(datadir, datadir)
+CF_STRING(keys, keys)
+CF_STRING(rrdcached, rrdcached)
+
+static const char *
+cf_interval(void *a, const char *v)
+{
+	if (interval_parse(v, &((struct agg_conf *)a)->interval) == -1)
+		return "must be a whole number of seconds, 1 to 86400";
+	return NULL;
+}
+
+static const char *
+cf_grace(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->grace, v, 0);
+}
+
+static const char *
+cf_active(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->active, v, 1);
+}
+
+static const char *
+cf_skew(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
+}
+
+static const char *
+cf_auth_timeout(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
+}
+
+static const char *
+set_mib(unsigned *dst, const char *v)
+{
+	uint64_t n;
+
+	if (parse_u64(v, 0, 65536, &n) == -1)
+		return "must be a number of MiB up to 65536";
+	*dst = (unsigned)n;
+	return NULL;
+}
+
+static const char *
+cf_open_budget(void *a, const char *v)
+{
+	return set_mib(&((struct agg_conf *)a)->open_budget, v);
+}
+
+static const char *
+cf_queue_budget(void *a, const char *v)
+{
+	return set_mib(&((struct agg_conf *)a)->queue_budget, v);
+}
+
+static const char *
+cf_late_settle(void *a, const char *v)
+{
+	return set_secs(&((struct agg_conf *)a)->late_settle, v, 0);
+}
+
+static const struct config_key agg_keys[] = {
+    {"aggregator", "listen", cf_listen},
+    {"aggregator", "datadir", cf_datadir},
+    {"aggregator", "keys", cf_keys},
+    {"aggregator", "rrdcached", cf_rrdcached},
+    {"aggregator", "interval", cf_interval},
+    {"aggregator", "grace", cf_grace},
+    {"aggregator", "active", cf_active},
+    {"aggregator", "skew", cf_skew},
+    {"aggregator", "auth_timeout", cf_auth_timeout},
+    {"aggregator", "late_settle", cf_late_settle},
+    {"aggregator", "open_budget", cf_open_budget},
+    {"aggregator", "queue_budget", cf_queue_budget},
+    {"sensor", "*", NULL},
+    {"graph", "*", NULL},
+    {NULL, NULL, NULL},
+};
+
+static void
+agg_option(struct agg_conf *c, int ch)
+{
+	const char *why = NULL;
+
+	switch (ch) {
+	case 'c':
+		break;
+	case 'd':
+		config_replace(&c->datadir, optarg);
+		break;
+	case 'f':
+		c->foreground = 1;
+		break;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'K':
+		config_replace(&c->keys, optarg);
+		break;
+	case 'l':
+		config_replace(&c->listen, optarg);
+		break;
+	case 'n':
+		why = cf_interval(c, optarg);
+		break;
+	case 'v':
+		c->verbose++;
+		break;
+	case 'V':
+		printf("teiten-aggregator %s\n", TEITEN_VERSION);
+		exit(0);
+	case OPT_GRACE:
+		why = cf_grace(c, optarg);
+		break;
+	case OPT_ACTIVE:
+		why = cf_active(c, optarg);
+		break;
+	case OPT_SKEW:
+		why = cf_skew(c, optarg);
+		break;
+	case OPT_AUTH_TIMEOUT:
+		why = cf_auth_timeout(c, optarg);
+		break;
+	case OPT_OPEN_BUDGET:
+		why = cf_open_budget(c, optarg);
+		break;
+	case OPT_QUEUE_BUDGET:
+		why = cf_queue_budget(c, optarg);
+		break;
+	case OPT_LATE_SETTLE:
+		why = cf_late_settle(c, optarg);
+		break;
+	case OPT_RRDCACHED:
+		config_replace(&c->rrdcached, optarg);
+		break;
+	default:
+		usage(stderr);
+		exit(1);
+	}
+	if (why != NULL)
+		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
+		    ch < 256 ? ch : ' ', why);
+}
+
+void
+agg_options(struct agg_conf *c, int argc, char **argv)
+{
+	const char *config = NULL;
+	char err[512];
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->interval = INTERVAL_DEFAULT;
+	c->grace = GRACE_DEFAULT;
+	c->active = ACTIVE_DEFAULT;
+	c->skew = UINT_MAX; /* one interval plus 60 s, once that is known */
+	c->auth_timeout = AUTH_TIMEOUT_DEFAULT;
+	c->late_settle = LATE_SETTLE_DEFAULT;
+	c->open_budget = INGEST_OPEN_BUDGET >> 20;
+	c->queue_budget = RRDQ_QUEUE_BUDGET >> 20;
+	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
+		c->rebuild = 1;
+		c->foreground = 1;
+		argv++;
+		argc--;
+	}
+	config = config_option(argc, argv, short_opts, long_opts, 'c');
+	if (config != NULL &&
+	    config_load(config, agg_keys, c, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
+		agg_option(c, ch);
+	if (optind < argc)
+		errx(1, "unexpected argument \"%s\"", argv[optind]);
+	if (c->listen == NULL)
+		c->listen = xstrdup(LISTEN_DEFAULT);
+	if (c->datadir == NULL)
+		c->datadir = xstrdup(DATADIR_DEFAULT);
+	if (c->keys == NULL)
+		c->keys = xstrdup(KEYS_DEFAULT);
+	if (c->skew == UINT_MAX)
+		c->skew = c->interval + 60;
+}
+
+void
+agg_conf_free(struct agg_conf *c)
+{
+	free(c->listen);
+	free(c->datadir);
+	free(c->keys);
+	free(c->rrdcached);
+}

@@ -1,0 +1,24 @@
+/*
+ * The aggregator's settings from its config file (-c) and command line;
+ * the command line wins.  agg_options() prints one line and exits
+ * non-zero on any mistake, before anything is opened; what it fills in
+ * is the caller's, freed with agg_conf_free().
+ */
+#ifndef TEITEN_AGG_OPTIONS_H
+#define TEITEN_AGG_OPTIONS_H
+
+#include <stdint.h>
+
+struct agg_conf {
+	char *listen, *datadir, *keys, *rrdcached;
+	uint32_t interval;
+	unsigned grace, active, skew, auth_timeout, late_settle;
+	unsigned open_budget; /* MiB */
+	unsigned queue_budget; /* MiB */
+	int foreground, verbose, rebuild;
+};
+
+void agg_options(struct agg_conf *, int argc, char **argv);
+void agg_conf_free(struct agg_conf *);
+
+#endif
