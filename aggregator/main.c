@@ -30,6 +30,7 @@
 #include "rrdw.h"
 #include "server.h"
 #include "xmalloc.h"
+#include "zone.h"
 
 struct agg {
 	struct agg_conf conf;
@@ -48,6 +49,67 @@ struct agg {
  * DATADIR/step holds the interval length the RRDs were made with; another
  * length would write rows the files cannot hold, so it is refused.
  */
+/*
+ * The daily summaries are exact for the zone's days only if each of its
+ * midnights is an interval boundary.  Offsets since 2000 are whole
+ * quarter hours, so only longer intervals need the walk over the days.
+ */
+static void
+agg_check_zone_step(const char *zone, uint32_t step)
+{
+	struct civil c = {2000, 1, 1};
+	int64_t end = (int64_t)time(NULL) + 2 * 366 * 86400, t;
+
+	if (900 % step == 0)
+		return;
+	for (; (t = zone_day_start(c)) < end; c = civil_add_days(c, 1))
+		if (t % step != 0)
+			errx(1,
+			    "timezone %s: midnight of %04d-%02d-%02d is not on "
+			    "an interval boundary (-n %u), so days there "
+			    "cannot be summed exactly; use an interval that "
+			    "divides 900 seconds",
+			    zone, c.y, c.m, c.d, step);
+}
+
+/*
+ * The zone DATADIR's daily summaries are cut at must be the configured
+ * one, or sums of different days would mix: a DATADIR that has daily
+ * summaries keeps its zone until `rebuild` cuts them again.
+ */
+static void
+agg_check_zone(const char *datadir, const char *zone, uint32_t step,
+    int rebuild)
+{
+	char have[ZONE_NAME_MAX], err[256], path[DATADIR_PATH_MAX];
+	struct dirent *de;
+	int used = 0;
+	DIR *d;
+
+	if (zone_use(zone, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
+	agg_check_zone_step(zone, step);
+	if (datadir_zone(datadir, have, sizeof(have)) == -1)
+		errx(1, "%s/timezone: %s", datadir,
+		    errno == EINVAL ? "not a time zone name" : strerror(errno));
+	if (strcmp(have, zone) == 0 || rebuild)
+		return; /* rebuild saves it once the old summaries are gone */
+	datadir_sum_dir(datadir, DATADIR_SUM_DAY, path, sizeof(path));
+	if ((d = opendir(path)) != NULL) {
+		while (!used && (de = readdir(d)) != NULL)
+			used = strstr(de->d_name, ".sum") != NULL;
+		closedir(d);
+	}
+	if (used)
+		errx(1,
+		    "%s: the daily summaries are cut at %s midnights, not %s; "
+		    "set timezone = %s, or run \"teiten-aggregator rebuild\" "
+		    "with timezone = %s to cut them again",
+		    datadir, have, zone, have, zone);
+	if (datadir_save_zone(datadir, zone) == -1)
+		errx(1, "%s: cannot write the time zone", datadir);
+}
+
 static void
 agg_check_step(const char *datadir, uint32_t step)
 {
@@ -334,6 +396,8 @@ main(int argc, char **argv)
 	    NULL)
 		errx(1, "%s", err);
 	agg_check_step(a.conf.datadir, a.conf.interval);
+	agg_check_zone(a.conf.datadir, a.conf.timezone, a.conf.interval,
+	    a.conf.rebuild);
 	if (a.conf.rebuild) {
 		/* First: whatever happens next, old derived data is stale. */
 		if (datadir_save_generation(a.conf.datadir,
@@ -341,6 +405,10 @@ main(int argc, char **argv)
 			errx(1, "%s: cannot write the generation",
 			    a.conf.datadir);
 		agg_clear_rrds(a.conf.datadir);
+		/* The summaries made next are cut at this zone's midnights. */
+		if (datadir_save_zone(a.conf.datadir, a.conf.timezone) == -1)
+			errx(1, "%s: cannot write the time zone",
+			    a.conf.datadir);
 	}
 	if ((a.rrdw = rrdw_new(a.conf.datadir, a.conf.interval,
 		 a.conf.rrdcached, err, sizeof(err))) == NULL)

@@ -30,7 +30,8 @@ enum {
 	OPT_AUTH_TIMEOUT,
 	OPT_LATE_SETTLE,
 	OPT_OPEN_BUDGET,
-	OPT_QUEUE_BUDGET
+	OPT_QUEUE_BUDGET,
+	OPT_TIMEZONE
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
     {"skew", required_argument, NULL, OPT_SKEW},
+    {"timezone", required_argument, NULL, OPT_TIMEZONE},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -67,9 +69,11 @@ usage(FILE *f)
 	    "seconds] [--late-settle seconds]\n"
 	    "                         [--open-budget MiB] [--queue-budget "
 	    "MiB]\n"
-	    "                         [--rrdcached address]\n"
+	    "                         [--rrdcached address] [--timezone "
+	    "zone]\n"
 	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
-	    "[--rrdcached address]\n");
+	    "[--rrdcached address]\n"
+	    "                                 [--timezone zone]\n");
 }
 
 static const char *
@@ -88,6 +92,7 @@ CF_STRING(listen, listen)
 CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
 CF_STRING(rrdcached, rrdcached)
+CF_STRING(timezone, timezone)
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -163,6 +168,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "late_settle", cf_late_settle},
     {"aggregator", "open_budget", cf_open_budget},
     {"aggregator", "queue_budget", cf_queue_budget},
+    {"aggregator", "timezone", cf_timezone},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -224,6 +230,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_RRDCACHED:
 		config_replace(&c->rrdcached, optarg);
 		break;
+	case OPT_TIMEZONE:
+		config_replace(&c->timezone, optarg);
+		break;
 	default:
 		usage(stderr);
 		exit(1);
@@ -270,6 +279,8 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 		c->datadir = xstrdup(DATADIR_DEFAULT);
 	if (c->keys == NULL)
 		c->keys = xstrdup(KEYS_DEFAULT);
+	if (c->timezone == NULL)
+		c->timezone = xstrdup("UTC");
 	if (c->skew == UINT_MAX)
 		c->skew = c->interval + 60;
 }
@@ -281,4 +292,5 @@ agg_conf_free(struct agg_conf *c)
 	free(c->datadir);
 	free(c->keys);
 	free(c->rrdcached);
+	free(c->timezone);
 }

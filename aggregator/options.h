@@ -11,6 +11,7 @@
 
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
+	char *timezone; /* cuts the daily summaries at its midnights */
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */
