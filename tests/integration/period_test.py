@@ -1,0 +1,257 @@
+"""Periods and time zones, end to end.  Three sensors replay generated
+captures of 25 days of March 2008 (hourly intervals) to a real aggregator
+with `timezone = Asia/Tokyo`; then:
+
+(a) `teiten-graph top --period` rankings equal rankings this test computes
+    itself from the sensors' --print outputs (doc/CONTRACTS.md contract 4
+    per interval, then the mean over the period's reported intervals),
+    with the period's bounds from Python's zoneinfo: the calendar quarter
+    2008Q1 and the fiscal year FY2007 in Japan time, an inclusive date
+    range, FY2008 under way (ranked so far, and said so), and single days:
+    a Japan day whose hourly sums are pruned (read from its daily sums),
+    Europe/Berlin's 23-hour 2008-03-30 (read by the hour);
+(b) a request that neither kind of sum answers exactly (a New York day
+    after its hours were pruned, while the daily sums are cut at Japan's
+    midnights) is refused with the reason, never answered as empty;
+(c) `teiten-aggregator rebuild --timezone America/New_York` cuts the daily
+    sums again: New York's 23-hour 2008-03-09 and its 2008Q1 now rank
+    exactly; DATADIR/timezone says so; a daemon started with the old zone
+    refuses to start and names rebuild; a zone whose midnights are not
+    interval boundaries is refused;
+(d) `teiten-graph png --period` draws a PNG for a quarter and for a range.
+"""
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zoneinfo
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agglib as A  # noqa: E402
+import teiten_testlib as T  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
+
+STEP = 3600
+DAY = 86400
+T0 = 1204934400  # 2008-03-08T00:00:00Z
+DURATION = 25 * DAY
+PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
+GRAPH_ENV = dict(os.environ)
+
+
+def graph(*args):
+    return subprocess.run([os.environ["TEITEN_GRAPH"]] + list(args),
+                          capture_output=True, text=True, timeout=600,
+                          env=GRAPH_ENV)
+
+
+def build_datadir(tmp):
+    sensors = (("s1", 20000, T0, DURATION, 1, []),
+               ("s2", 15000, T0, DURATION - 3 * DAY, 2,
+                ["--campaign", "5168@0.5"]),
+               ("s3", 8000, T0 + 12 * DAY, DURATION - 12 * DAY, 3, []))
+    caps = {}
+    for sid, n, start, dur, seed, extra in sensors:
+        caps[sid] = os.path.join(tmp, sid + ".pcap")
+        A.gencap(caps[sid], n, dur, start, seed, ["-p", "40"] + extra)
+    keysfile, keys = A.make_keys(tmp, list(caps))
+    prints = [A.sensor_print(caps[s], STEP) for s in caps]
+    avgs, reporters = A.expected_averages(prints, STEP)
+    datadir = os.path.join(tmp, "data")
+    agg = A.Aggregator(tmp, keysfile, datadir, grace=5,
+                       extra=["-n", str(STEP), "--timezone", "Asia/Tokyo"])
+    agg.start()
+    try:
+        for sid, (rc, err) in sorted(
+                A.replay_all(agg, caps, keys, tmp, STEP).items()):
+            check(rc == 0, "sensor %s replays (%s)" %
+                  (sid, "exit 0" if rc == 0 else err[-300:]))
+        agg.settle(max(reporters))
+    finally:
+        agg.stop()
+    return datadir, keysfile, avgs, reporters
+
+
+def bounds(zone, first, last):
+    """[start, end) of the inclusive dates first..last at zone's
+    midnights, as Unix times."""
+    z = zoneinfo.ZoneInfo(zone)
+    a = datetime.datetime(*first, tzinfo=z)
+    b = datetime.datetime(*last, tzinfo=z) + datetime.timedelta(days=1)
+    b = datetime.datetime(b.year, b.month, b.day, tzinfo=z)
+    return int(a.timestamp()), int(b.timestamp())
+
+
+def expected(avgs, reporters, start, end):
+    starts = [s for s in reporters if start <= s < end]
+    sums = {}
+    for (s, p, k), v in avgs.items():
+        if start <= s < end:
+            label = "%s/%d" % (p, k)
+            sums[label] = sums.get(label, 0.0) + v
+    means = {k: v / len(starts) for k, v in sums.items() if v > 0}
+    return means, len(starts)
+
+
+def keyidx(label):
+    proto, key = label.split("/")
+    return PROTO_BASE[proto] + int(key)
+
+
+def compare(got, means, what):
+    want = sorted(means, key=lambda k: (-means[k], keyidx(k)))[:20]
+    bad = []
+    if len(got) != len(want):
+        bad.append("%d keys, expected %d" % (len(got), len(want)))
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g["key"] not in means or not A.close(g["avg"], means[g["key"]]):
+            bad.append("%s: avg %r, expected %r" %
+                       (g["key"], g["avg"], means.get(g["key"])))
+        elif not A.close(g["avg"], means[w]):
+            bad.append("rank %d: %s, expected %s" % (i + 1, g["key"], w))
+    for b in bad[:6]:
+        print("    " + b)
+    check(not bad and want, "%s: %d keys equal the hand-computed ranking" %
+          (what, len(want)))
+
+
+def top(datadir, *args):
+    return graph("top", "-d", datadir, "-n", "20", *args)
+
+
+def check_period(datadir, avgs, reporters, args, zone, first, last, what,
+                 nintervals=None):
+    s, e = bounds(zone, first, last)
+    means, n = expected(avgs, reporters, s, e)
+    if nintervals is not None:
+        check(n == nintervals, "%s: the test's data has %d intervals in it "
+              "(%d expected)" % (what, n, nintervals))
+    p = top(datadir, "--json", *args)
+    if p.returncode != 0:
+        check(False, "%s: top %s: %s" % (what, " ".join(args), p.stderr))
+        return
+    compare(json.loads(p.stdout), means, what)
+    p = top(datadir, *args)
+    head = p.stdout.splitlines()[0] if p.stdout else ""
+    check(p.returncode == 0 and "%d intervals" % n in head,
+          "%s: the table's heading counts %d intervals (%r)" % (what, n, head))
+
+
+def check_refused(datadir, args, what, *words):
+    p = top(datadir, "--json", *args)
+    ok = p.returncode != 0 and all(w in p.stderr for w in words)
+    check(ok, "%s: refused, saying %s (%r)" %
+          (what, ", ".join(words), p.stderr.strip()[-300:]))
+
+
+def check_tokyo(datadir, avgs, reporters):
+    zone_file = os.path.join(datadir, "timezone")
+    with open(zone_file) as f:
+        check(f.read() == "Asia/Tokyo\n", "DATADIR/timezone is Asia/Tokyo")
+    tk = "Asia/Tokyo"
+    check_period(datadir, avgs, reporters, ["--period", "2008Q1"], tk,
+                 (2008, 1, 1), (2008, 3, 31), "2008Q1 in Japan time")
+    check_period(datadir, avgs, reporters, ["--period", "FY2007"], tk,
+                 (2007, 4, 1), (2008, 3, 31), "FY2007 in Japan time")
+    check_period(datadir, avgs, reporters,
+                 ["--period", "2008-03-10..2008-03-20"], tk,
+                 (2008, 3, 10), (2008, 3, 20), "2008-03-10..2008-03-20")
+    check_period(datadir, avgs, reporters, ["--period", "FY2008"], tk,
+                 (2008, 4, 1), (2009, 3, 31), "FY2008, under way")
+    p = top(datadir, "--period", "FY2008")
+    check(p.returncode == 0 and "not over" in p.stdout and
+          "+09:00" in p.stdout and "Asia/Tokyo" in p.stdout,
+          "a period under way says so, in Japan time (%r)" %
+          p.stdout.splitlines()[:2])
+    # Hourly sums are kept 16 days behind the newest: 03-09 only by day.
+    check_period(datadir, avgs, reporters, ["--period", "2008-03-09"], tk,
+                 (2008, 3, 9), (2008, 3, 9), "a pruned Japan day", 24)
+    check_period(datadir, avgs, reporters,
+                 ["--tz", "Europe/Berlin", "--period", "2008-03-30"],
+                 "Europe/Berlin", (2008, 3, 30), (2008, 3, 30),
+                 "Berlin's 23-hour 2008-03-30, by the hour", 23)
+    check_refused(datadir, ["--tz", "America/New_York", "--period",
+                            "2008-03-09"],
+                  "a New York day after its hours were pruned",
+                  "Asia/Tokyo", "rebuild")
+    s, e = bounds("UTC", (2008, 3, 9), (2008, 3, 9))
+    check_refused(datadir, ["--tz", "UTC", "--start", str(s), "--end",
+                            str(e)],
+                  "a pruned UTC day by --start/--end", "Asia/Tokyo")
+    check_refused(datadir, ["--period", "2008Q5"], "2008Q5", "2008Q5")
+    check_refused(datadir, ["--tz", "Mars/Olympus", "--period", "2008"],
+                  "an unknown zone", "Mars/Olympus")
+
+
+def check_rebuild(datadir, keysfile, avgs, reporters, tmp):
+    p = subprocess.run([A.aggregator_path(), "rebuild", "-d", datadir,
+                        "-n", str(STEP), "--timezone", "America/New_York"],
+                       capture_output=True, text=True, timeout=1200)
+    check(p.returncode == 0, "rebuild --timezone America/New_York (%s)" %
+          p.stderr.strip()[-300:])
+    with open(os.path.join(datadir, "timezone")) as f:
+        check(f.read() == "America/New_York\n",
+              "DATADIR/timezone is America/New_York after rebuild")
+    ny = "America/New_York"
+    check_period(datadir, avgs, reporters, ["--period", "2008-03-09"], ny,
+                 (2008, 3, 9), (2008, 3, 9),
+                 "New York's 23-hour 2008-03-09 after rebuild", 23)
+    check_period(datadir, avgs, reporters, ["--period", "2008Q1"], ny,
+                 (2008, 1, 1), (2008, 3, 31), "2008Q1 in New York")
+    p = top(datadir, "--period", "2008-03-09")
+    check("-05:00" in p.stdout and "-04:00" in p.stdout,
+          "the heading gives both of the day's offsets (%r)" %
+          p.stdout.splitlines()[:1])
+    for zone, n, words in (("Asia/Tokyo", STEP, ("rebuild",)),
+                           ("Asia/Kolkata", STEP, ("interval boundary",))):
+        p = subprocess.run([A.aggregator_path(), "-f", "-d", datadir, "-K",
+                            keysfile, "-l", "127.0.0.1:%d" % A.free_port(),
+                            "-n", str(n), "--timezone", zone],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode != 0 and all(w in p.stderr for w in words),
+              "a daemon with timezone %s refuses to start (%r)" %
+              (zone, p.stderr.strip()[-300:]))
+
+
+def check_png(datadir, tmp):
+    p = top(datadir, "--json", "--period", "2008Q1")
+    key = json.loads(p.stdout)[0]["key"] if p.returncode == 0 else "tcp/80"
+    for period in ("2008Q1", "2008-03-10..2008-03-20"):
+        out = os.path.join(tmp, "%s.png" % period.replace(".", "_"))
+        p = graph("png", "-d", datadir, "--period", period, "--key", key,
+                  "-o", out)
+        ok = p.returncode == 0 and os.path.exists(out)
+        if ok:
+            with open(out, "rb") as f:
+                ok = f.read(8) == b"\x89PNG\r\n\x1a\n"
+        check(ok, "png --period %s --key %s draws a PNG (%s)" %
+              (period, key, p.stderr.strip()[-300:]))
+
+
+def main(tmp):
+    GRAPH_ENV.update(T.graph_env(tmp))
+    datadir, keysfile, avgs, reporters = build_datadir(tmp)
+    if FAILURES:
+        return
+    check_tokyo(datadir, avgs, reporters)
+    check_png(datadir, tmp)
+    check_rebuild(datadir, keysfile, avgs, reporters, tmp)
+
+
+if __name__ == "__main__":
+    tmp = tempfile.mkdtemp(prefix="teiten-period-")
+    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
+    print("temporary directory: " + tmp)
+    try:
+        main(tmp)
+    finally:
+        if FAILURES:
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failures" % len(FAILURES))
+    sys.exit(1 if FAILURES else 0)
