@@ -492,3 +492,90 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	args_free(&a);
 	return rc;
 }
+
+/*
+ * rrd_xport with the graph's own DEFs and as many rows as the plot has
+ * pixels reads what rrd_graph would consolidate for the same range.
+ */
+int
+graph_series(const char *datadir, uint32_t step, const struct span *sp,
+    uint32_t idx, struct series *out, char *err, size_t errlen)
+{
+	struct args a = {NULL, 0, 0};
+	char path[4096], epath[8192], zd[128];
+	unsigned long xstep = 0, ncol = 0, i;
+	rrd_value_t *data = NULL;
+	char **legend = NULL;
+	time_t xs = 0, xe = 0;
+	int xsize = 0, rc = -1, gate, have;
+	size_t r, nrow;
+
+	memset(out, 0, sizeof(*out));
+	datadir_sensors_rrd(datadir, path, sizeof(path));
+	if ((gate = exists(path)) && rrd_sane(path, step, err, errlen) == -1)
+		return -1;
+	if (!gate) {
+		snprintf(err, errlen, "%s: no interval written yet", path);
+		return -1;
+	}
+	args_add(&a, "xport");
+	args_add(&a, "--start=%" PRId64, sp->start);
+	args_add(&a, "--end=%" PRId64, sp->end);
+	args_add(&a, "--maxrows=%d", GRAPH_WIDTH);
+	escape(path, epath, sizeof(epath));
+	args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
+	datadir_key_rrd(datadir, idx, path, sizeof(path));
+	if ((have = exists(path))) {
+		if (rrd_sane(path, step, err, errlen) == -1)
+			goto out;
+		escape(path, epath, sizeof(epath));
+		args_add(&a, "DEF:d=%s:avg:AVERAGE", epath);
+		zero_fill("d", 1, zd, sizeof(zd));
+		args_add(&a, "CDEF:v=%s", zd);
+	} else /* never seen: nobody scanned it where sensors reported */
+		args_add(&a, "CDEF:v=s,UN,UNKN,0,IF");
+	args_add(&a, "XPORT:v:avg");
+	args_add(&a, "XPORT:s:sensors");
+	rrd_clear_error();
+	if (rrd_xport((int)a.n, a.v, &xsize, &xs, &xe, &xstep, &ncol, &legend,
+		&data) == -1 ||
+	    ncol != 2 || xstep == 0) {
+		snprintf(err, errlen, "%s: %s", path,
+		    rrd_test_error() ? rrd_get_error() : "rrd_xport failed");
+		goto out;
+	}
+	/* Row r covers [xs + r step, xs + (r + 1) step): RRD rows are stamped
+	 * with their end. */
+	nrow = xe > xs ? (size_t)((xe - xs) / (time_t)xstep) : 0;
+	out->step = (uint32_t)xstep;
+	out->t = xcalloc(nrow ? nrow : 1, sizeof(*out->t));
+	out->avg = xcalloc(nrow ? nrow : 1, sizeof(*out->avg));
+	out->sensors = xcalloc(nrow ? nrow : 1, sizeof(*out->sensors));
+	for (r = 0; r < nrow; r++) {
+		out->t[out->n] = (int64_t)xs + (int64_t)(r * xstep);
+		if (out->t[out->n] < sp->start || out->t[out->n] >= sp->end)
+			continue;
+		out->avg[out->n] = data[r * 2];
+		out->sensors[out->n] = data[r * 2 + 1];
+		out->n++;
+	}
+	rc = 0;
+out:
+	if (legend != NULL) {
+		for (i = 0; i < ncol; i++)
+			rrd_freemem(legend[i]);
+		rrd_freemem(legend);
+	}
+	rrd_freemem(data);
+	args_free(&a);
+	return rc;
+}
+
+void
+series_free(struct series *s)
+{
+	free(s->t);
+	free(s->avg);
+	free(s->sensors);
+	memset(s, 0, sizeof(*s));
+}

@@ -31,4 +31,23 @@ int graph_keys(const char *datadir, uint32_t step, const struct span *,
 int graph_sensors(const char *datadir, uint32_t step, const struct span *,
     const char *out, char *err, size_t errlen);
 
+/*
+ * The rows a graph of one key draws, as rrd_graph would read them for a
+ * plot GRAPH_WIDTH pixels wide: the row's interval start (t[i]), the
+ * key's packets per sensor per interval (0 where sensors reported but
+ * the key had none; NaN where unknown) and the sensors reporting (NaN
+ * where unknown).  Rows are step[0] seconds apart, the RRD step or the
+ * coarser RRA the range reads.  Returns 0, or -1 with a reason.
+ */
+struct series {
+	size_t n;
+	uint32_t step;
+	int64_t *t;
+	double *avg, *sensors;
+};
+
+int graph_series(const char *datadir, uint32_t step, const struct span *,
+    uint32_t idx, struct series *, char *err, size_t errlen);
+void series_free(struct series *);
+
 #endif

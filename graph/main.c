@@ -6,6 +6,8 @@
  *                     [-n N] [--json]
  *   teiten-graph png  -d DATADIR --window W | --period P --key tcp/5168
  *                     [--end E] -o FILE
+ *   teiten-graph series -d DATADIR --window W | --period P --key tcp/5168
+ *                     [--end E] [--csv | --json]
  *   teiten-graph site -d DATADIR -o DIR [--end E]
  *
  * Dates are read and written in --tz, else in DATADIR's zone (the one its
@@ -43,7 +45,7 @@ struct gconf {
 	int fy_month;
 	int window; /* enum span_kind, or -1 */
 	int64_t start, end;
-	int has_start, has_end, json;
+	int has_start, has_end, json, csv;
 	uint64_t n;
 };
 
@@ -55,10 +57,12 @@ enum {
 	OPT_KEY,
 	OPT_TZ,
 	OPT_PERIOD,
-	OPT_FY
+	OPT_FY,
+	OPT_CSV
 };
 
 static const struct option long_opts[] = {
+    {"csv", no_argument, NULL, OPT_CSV},
     {"datadir", required_argument, NULL, 'd'},
     {"end", required_argument, NULL, OPT_END},
     {"fiscal-start", required_argument, NULL, OPT_FY},
@@ -88,6 +92,10 @@ usage(FILE *f)
 	    "window [--end time] |\n"
 	    "                        --period period [--fiscal-start month]) "
 	    "--key proto/key -o file.png\n"
+	    "       teiten-graph series [-d datadir] [--tz zone] (--window "
+	    "window [--end time] |\n"
+	    "                        --period period [--fiscal-start month]) "
+	    "--key proto/key [--csv | --json]\n"
 	    "       teiten-graph site [-d datadir] [--tz zone] [--end time] "
 	    "-o dir\n"
 	    "       teiten-graph -h | -V\n"
@@ -107,6 +115,7 @@ enum {
 	O_TZ = 1 << 7,
 	O_PERIOD = 1 << 8,
 	O_FY = 1 << 9,
+	O_CSV = 1 << 10,
 };
 
 static const struct {
@@ -116,10 +125,12 @@ static const struct {
     {"top", O_N | O_WINDOW | O_START | O_END | O_JSON | O_TZ | O_PERIOD | O_FY},
     {"png", O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY},
     {"site", O_OUT | O_END | O_TZ},
+    {"series",
+	O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_JSON | O_CSV},
 };
 
 static const char *const option_names[] = {"-n", "-o", "--window", "--start",
-    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start"};
+    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start", "--csv"};
 
 static int64_t
 parse_time(const char *opt, const char *v)
@@ -216,6 +227,10 @@ options(struct gconf *c, int argc, char **argv)
 			c->key = optarg;
 			given |= O_KEY;
 			break;
+		case OPT_CSV:
+			c->csv = 1;
+			given |= O_CSV;
+			break;
 		case OPT_TZ:
 			c->tz = optarg;
 			given |= O_TZ;
@@ -249,6 +264,8 @@ options(struct gconf *c, int argc, char **argv)
 		errx(1,
 		    "option --period: give it or --window, --start and "
 		    "--end, not both");
+	if ((given & O_CSV) && (given & O_JSON))
+		errx(1, "option --csv: give it or --json, not both");
 	if ((given & O_FY) && !(given & O_PERIOD))
 		errx(1, "option --fiscal-start applies to --period");
 }
@@ -440,6 +457,95 @@ cmd_png(const struct gconf *c)
 	return 0;
 }
 
+/* A NaN (unknown) as JSON null or an empty CSV field. */
+static void
+series_value(double v, int json)
+{
+	if (isnan(v))
+		fputs(json ? "null" : "", stdout);
+	else
+		(void)out_number(stdout, v);
+}
+
+static void
+series_print(const struct gconf *c, const struct series *sr, uint32_t idx,
+    const struct span *s, const char *pname)
+{
+	char label[32], when[40], from[40], to[40];
+	size_t i;
+
+	key_label(idx, label, sizeof(label));
+	zone_iso(s->start, from, sizeof(from));
+	zone_iso(s->end, to, sizeof(to));
+	if (c->json) {
+		printf("{\"key\": \"%s\", \"period\": ", label);
+		json_text(stdout, pname);
+		printf(", \"zone\": ");
+		json_text(stdout, zone_name());
+		printf(", \"start\": \"%s\", \"end\": \"%s\", "
+		       "\"row_seconds\": %u,\n \"unit\": \"packets per "
+		       "sensor per interval\", \"rows\": [",
+		    from, to, sr->step);
+	} else if (c->csv)
+		puts("time,packets_per_sensor_per_interval,sensors");
+	else
+		printf("# %s %s, %s%s%s to %s (%s), rows of %u s\n"
+		       "# time                      packets/sensor/interval  "
+		       "sensors\n",
+		    label, key_service(idx), pname, *pname ? ", " : "", from,
+		    to, zone_name(), sr->step);
+	for (i = 0; i < sr->n; i++) {
+		zone_iso(sr->t[i], when, sizeof(when));
+		if (c->json || c->csv) {
+			printf(c->json ? "%s\n  {\"time\": \"%s\", \"avg\": "
+				       : "%s%s,",
+			    c->json ? (i ? "," : "") : "", when);
+			series_value(sr->avg[i], c->json);
+			fputs(c->json ? ", \"sensors\": " : ",", stdout);
+			series_value(sr->sensors[i], c->json);
+			puts(c->json ? "}" : "");
+		} else
+			printf("%s  %22.6f  %7.2f\n", when, sr->avg[i],
+			    sr->sensors[i]);
+	}
+	if (c->json)
+		puts("]}");
+}
+
+static int
+cmd_series(const struct gconf *c)
+{
+	uint32_t step = data_step(c), idx;
+	char why[512], pname[PERIOD_NAME_MAX] = "";
+	struct series sr;
+	struct span s;
+	int64_t newest;
+	int cut;
+
+	if ((c->window < 0 && c->period == NULL) || c->key == NULL)
+		errx(1, "series: give --window or --period, and --key");
+	if (key_parse(c->key, &idx) == -1)
+		errx(1, "option --key: \"%s\" is not like tcp/445", c->key);
+	if (c->period != NULL) {
+		newest = default_end(c, step);
+		period_window(c, newest, &s, pname, sizeof(pname), &cut);
+		if (cut)
+			s.end = newest;
+	} else {
+		span_make(c->window, c->has_end ? c->end : default_end(c, step),
+		    &s);
+		snprintf(pname, sizeof(pname), "%s", span_name(c->window));
+	}
+	if (graph_series(c->datadir, step, &s, idx, &sr, why, sizeof(why)) ==
+	    -1)
+		errx(1, "%s", why);
+	series_print(c, &sr, idx, &s, pname);
+	series_free(&sr);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "standard output");
+	return 0;
+}
+
 static int
 cmd_site(const struct gconf *c)
 {
@@ -467,5 +573,7 @@ main(int argc, char **argv)
 		return cmd_top(&c);
 	if (strcmp(c.cmd, "png") == 0)
 		return cmd_png(&c);
+	if (strcmp(c.cmd, "series") == 0)
+		return cmd_series(&c);
 	return cmd_site(&c);
 }

@@ -18,7 +18,11 @@ with `timezone = Asia/Tokyo`; then:
     exactly; DATADIR/timezone says so; a daemon started with the old zone
     refuses to start and names rebuild; a zone whose midnights are not
     interval boundaries is refused;
-(d) `teiten-graph png --period` draws a PNG for a quarter and for a range.
+(d) `teiten-graph png --period` draws a PNG for a quarter and for a range;
+(e) `teiten-graph series --json/--csv` gives, row by row, the sensors'
+    per-interval averages (0 where sensors reported without the key) and
+    the number reporting, stamped with each interval's start in the zone,
+    and at most as many rows as a graph has pixels over a quarter.
 """
 
 import datetime
@@ -232,6 +236,54 @@ def check_png(datadir, tmp):
               (period, key, p.stderr.strip()[-300:]))
 
 
+def check_series(datadir, avgs, reporters):
+    p = top(datadir, "--json", "--period", "2008-03-20..2008-03-22")
+    key = json.loads(p.stdout)[1]["key"] if p.returncode == 0 else "tcp/80"
+    proto, port = key.split("/")
+    s, e = bounds("Asia/Tokyo", (2008, 3, 20), (2008, 3, 22))
+    z = zoneinfo.ZoneInfo("Asia/Tokyo")
+    p = graph("series", "-d", datadir, "--key", key, "--period",
+              "2008-03-20..2008-03-22", "--json")
+    if p.returncode != 0:
+        check(False, "series --json: %s" % p.stderr)
+        return
+    got = json.loads(p.stdout)
+    rows = got["rows"]
+    bad = []
+    want_times = list(range(s, e, STEP))
+    if [r["time"] for r in rows] != [
+            datetime.datetime.fromtimestamp(t, z).isoformat()
+            for t in want_times]:
+        bad.append("times %s..%s, expected %d hourly rows from %d" %
+                   (rows[0]["time"] if rows else None,
+                    rows[-1]["time"] if rows else None, len(want_times), s))
+    for t, r in zip(want_times, rows):
+        want = avgs.get((t, proto, int(port)), 0.0)
+        if not A.close(r["avg"], want) or r["sensors"] != reporters[t]:
+            bad.append("%s: %r, expected avg %r, sensors %d" %
+                       (r["time"], r, want, reporters[t]))
+    for b in bad[:6]:
+        print("    " + b)
+    check(not bad and got["zone"] == "Asia/Tokyo" and
+          got["row_seconds"] == STEP,
+          "series --json %s over 72 Japan hours: every row equals the "
+          "sensors' averages and reporters" % key)
+    p = graph("series", "-d", datadir, "--key", key, "--period",
+              "2008-03-20..2008-03-22", "--csv")
+    lines = p.stdout.splitlines()
+    check(p.returncode == 0 and len(lines) == 73 and
+          lines[0] == "time,packets_per_sensor_per_interval,sensors" and
+          all(float(ln.split(",")[1]) == r["avg"] for ln, r in
+              zip(lines[1:], rows)),
+          "series --csv has the same 72 rows under a heading")
+    p = graph("series", "-d", datadir, "--key", key, "--period", "2008Q1",
+              "--json")
+    got = json.loads(p.stdout) if p.returncode == 0 else {"rows": []}
+    check(0 < len(got["rows"]) <= 720 and got.get("row_seconds", 0) > STEP,
+          "series over a quarter: %d rows of %s s, no more than the "
+          "graph's 720 pixels" % (len(got["rows"]), got.get("row_seconds")))
+
+
 def main(tmp):
     GRAPH_ENV.update(T.graph_env(tmp))
     datadir, keysfile, avgs, reporters = build_datadir(tmp)
@@ -239,6 +291,7 @@ def main(tmp):
         return
     check_tokyo(datadir, avgs, reporters)
     check_png(datadir, tmp)
+    check_series(datadir, avgs, reporters)
     check_rebuild(datadir, keysfile, avgs, reporters, tmp)
 
 
@@ -246,10 +299,12 @@ if __name__ == "__main__":
     tmp = tempfile.mkdtemp(prefix="teiten-period-")
     os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
     print("temporary directory: " + tmp)
+    ok = False
     try:
         main(tmp)
+        ok = True
     finally:
-        if FAILURES:
+        if FAILURES or not ok:
             print("kept " + tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
