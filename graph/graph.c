@@ -148,6 +148,42 @@ add_frame(struct args *a, const struct span *sp, const char *title,
 	args_add(a, "HRULE:0#808080");
 }
 
+#define EVENT_COLOUR "#C00000"
+#define EVENTS_NAMED 4 /* per graph, in the legend; the rest rules only */
+
+static const struct events *events;
+
+void
+graph_set_events(const struct events *ev)
+{
+	events = ev;
+}
+
+/* The events of this graph's range and keys, as VRULEs. */
+static void
+add_events(struct args *a, const struct span *sp, const uint32_t *idx, size_t n)
+{
+	char when[32], text[EVENT_TEXT_MAX + 40], etext[2 * sizeof(text)];
+	size_t i, named = 0;
+
+	if (events == NULL)
+		return;
+	for (i = 0; i < events->n; i++) {
+		if (!event_applies(&events->v[i], sp->start, sp->end, idx, n))
+			continue;
+		if (named++ >= EVENTS_NAMED) {
+			args_add(a, "VRULE:%" PRId64 "%s::dashes",
+			    events->v[i].t, EVENT_COLOUR);
+			continue;
+		}
+		zone_minute(events->v[i].t, when, sizeof(when));
+		snprintf(text, sizeof(text), "%s  %s", when, events->v[i].text);
+		escape(text, etext, sizeof(etext));
+		args_add(a, "VRULE:%" PRId64 "%s:%s\\l:dashes", events->v[i].t,
+		    EVENT_COLOUR, etext);
+	}
+}
+
 /* "tcp/445 microsoft-ds", cut to fit the legend's label column. */
 static void
 key_text(uint32_t idx, char *buf, size_t len)
@@ -457,6 +493,7 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
 		add_key(&a, datadir, step, sp, idx[i],
 		    pick_slot(idx, slot, i, used), i, gate);
 	free(used);
+	add_events(&a, sp, idx, n);
 	if ((rc = render(&a, out, err, errlen)) == -1)
 		blame(datadir, idx, n, err, errlen);
 	args_free(&a);
@@ -488,6 +525,7 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	args_add(&a, "GPRINT:sa:average %%8.2lf");
 	args_add(&a, "GPRINT:sn:minimum %%8.2lf");
 	args_add(&a, "GPRINT:sx:maximum %%8.2lf\\l");
+	add_events(&a, sp, NULL, 0);
 	rc = render(&a, out, err, errlen);
 	args_free(&a);
 	return rc;

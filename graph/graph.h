@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "span.h"
 
 #define GRAPH_WIDTH 720 /* plot area, pixels */
@@ -27,6 +28,13 @@
 int graph_keys(const char *datadir, uint32_t step, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, char *err, size_t errlen);
+/*
+ * Events to draw from now on (NULL: none), as dashed vertical rules on
+ * every graph whose range includes them and, unless they are for all
+ * keys ("*"), that draws their key.  The first few of a graph are named
+ * in its legend.  The caller keeps ev alive while drawing.
+ */
+void graph_set_events(const struct events *ev);
 /* How many sensors reported, from DATADIR/rrd/sensors.rrd. */
 int graph_sensors(const char *datadir, uint32_t step, const struct span *,
     const char *out, char *err, size_t errlen);

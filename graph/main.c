@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "datadir.h"
+#include "events.h"
 #include "graph.h"
 #include "interval.h"
 #include "keyidx.h"
@@ -35,13 +37,15 @@
 #include "site.h"
 #include "span.h"
 #include "window.h"
+#include "xmalloc.h"
 #include "textout.h"
 #include "zone.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
 
 struct gconf {
-	const char *cmd, *datadir, *out, *key, *tz, *period;
+	const char *cmd, *out, *key, *tz, *period;
+	char *datadir, *events; /* from -c, or the command line */
 	int fy_month;
 	int window; /* enum span_kind, or -1 */
 	int64_t start, end;
@@ -58,13 +62,16 @@ enum {
 	OPT_TZ,
 	OPT_PERIOD,
 	OPT_FY,
-	OPT_CSV
+	OPT_CSV,
+	OPT_EVENTS
 };
 
 static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'c'},
     {"csv", no_argument, NULL, OPT_CSV},
     {"datadir", required_argument, NULL, 'd'},
     {"end", required_argument, NULL, OPT_END},
+    {"events", required_argument, NULL, OPT_EVENTS},
     {"fiscal-start", required_argument, NULL, OPT_FY},
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, OPT_JSON},
@@ -76,6 +83,32 @@ static const struct option long_opts[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
+};
+
+static const char short_opts[] = "c:d:hn:o:V";
+
+static const char *
+cf_fiscal_start(void *a, const char *v)
+{
+	uint64_t m;
+
+	if (parse_u64(v, 1, 12, &m) == -1)
+		return "a month, 1 to 12";
+	((struct gconf *)a)->fy_month = (int)m;
+	return NULL;
+}
+
+CONFIG_STRING(datadir, struct gconf, datadir)
+CONFIG_STRING(events, struct gconf, events)
+
+/* The [graph] section of teiten.conf; the others are the daemons'. */
+static const struct config_key conf_keys[] = {
+    {"graph", "datadir", cf_datadir},
+    {"graph", "events", cf_events},
+    {"graph", "fiscal_start", cf_fiscal_start},
+    {"sensor", "*", NULL},
+    {"aggregator", "*", NULL},
+    {NULL, NULL, NULL},
 };
 
 static void
@@ -99,6 +132,7 @@ usage(FILE *f)
 	    "       teiten-graph site [-d datadir] [--tz zone] [--end time] "
 	    "-o dir\n"
 	    "       teiten-graph -h | -V\n"
+	    "every command also takes -c config and --events file\n"
 	    "period: 2008, 2008-03, 2008Q1, FY2007, 2008-03-31 or "
 	    "2006-11-01..2008-03-31\n");
 }
@@ -146,11 +180,12 @@ static void
 options(struct gconf *c, int argc, char **argv)
 {
 	unsigned given = 0, i, cmd;
+	const char *config;
+	char why[512];
 	uint64_t v;
 	int ch;
 
 	memset(c, 0, sizeof(*c));
-	c->datadir = DATADIR_DEFAULT;
 	c->window = -1;
 	c->n = 10;
 	c->fy_month = PERIOD_FY_MONTH;
@@ -181,11 +216,20 @@ options(struct gconf *c, int argc, char **argv)
 	argv[1] = (char *)"teiten-graph";
 	argv++;
 	argc--;
+	config = config_option(argc, argv, short_opts, long_opts, 'c');
+	if (config != NULL &&
+	    config_load(config, conf_keys, c, why, sizeof(why)) == -1)
+		errx(1, "%s", why);
 	while (
-	    (ch = getopt_long(argc, argv, "d:hn:o:V", long_opts, NULL)) != -1) {
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			break;
 		case 'd':
-			c->datadir = optarg;
+			config_replace(&c->datadir, optarg);
+			break;
+		case OPT_EVENTS:
+			config_replace(&c->events, optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -254,6 +298,8 @@ options(struct gconf *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		errx(1, "unexpected argument \"%s\"", argv[optind]);
+	if (c->datadir == NULL)
+		c->datadir = xstrdup(DATADIR_DEFAULT);
 	for (i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
 		if (given & ~commands[cmd].takes & (1u << i))
 			errx(1, "option %s does not apply to %s",
@@ -564,11 +610,19 @@ cmd_site(const struct gconf *c)
 int
 main(int argc, char **argv)
 {
+	struct events ev;
 	struct gconf c;
+	char why[512];
 
 	log_init("teiten-graph", 1, 0);
 	options(&c, argc, argv);
 	use_zone(&c);
+	/* Read in the zone: its dates are the analyst's. */
+	if (c.events != NULL) {
+		if (events_load(c.events, &ev, why, sizeof(why)) == -1)
+			errx(1, "%s", why);
+		graph_set_events(&ev);
+	}
 	if (strcmp(c.cmd, "top") == 0)
 		return cmd_top(&c);
 	if (strcmp(c.cmd, "png") == 0)

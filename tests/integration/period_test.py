@@ -19,6 +19,9 @@ with `timezone = Asia/Tokyo`; then:
     refuses to start and names rebuild; a zone whose midnights are not
     interval boundaries is refused;
 (d) `teiten-graph png --period` draws a PNG for a quarter and for a range;
+    with an annotations file (--events, or `events` in the [graph] section
+    of a -c file) the graph of the event's key carries its red rule, one of
+    another key does not, and a malformed line fails naming file and line;
 (e) `teiten-graph series --json/--csv` gives, row by row, the sensors'
     per-interval averages (0 where sensors reported without the key) and
     the number reporting, stamped with each interval's start in the zone,
@@ -37,6 +40,7 @@ import zoneinfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+from site_test import png_colours  # noqa: E402
 from teiten_testlib import FAILURES, check  # noqa: E402
 
 STEP = 3600
@@ -221,19 +225,51 @@ def check_rebuild(datadir, keysfile, avgs, reporters, tmp):
               (zone, p.stderr.strip()[-300:]))
 
 
+def png(datadir, out, *args):
+    p = graph("png", "-d", datadir, "-o", out, *args)
+    ok = p.returncode == 0 and os.path.exists(out)
+    if ok:
+        with open(out, "rb") as f:
+            ok = f.read(8) == b"\x89PNG\r\n\x1a\n"
+    check(ok, "png %s draws a PNG (%s)" % (" ".join(args),
+                                           p.stderr.strip()[-300:]))
+    return ok
+
+
 def check_png(datadir, tmp):
     p = top(datadir, "--json", "--period", "2008Q1")
-    key = json.loads(p.stdout)[0]["key"] if p.returncode == 0 else "tcp/80"
+    ranked = json.loads(p.stdout) if p.returncode == 0 else []
+    key = ranked[0]["key"] if ranked else "tcp/80"
+    other = ranked[1]["key"] if len(ranked) > 1 else "tcp/22"
     for period in ("2008Q1", "2008-03-10..2008-03-20"):
-        out = os.path.join(tmp, "%s.png" % period.replace(".", "_"))
-        p = graph("png", "-d", datadir, "--period", period, "--key", key,
-                  "-o", out)
-        ok = p.returncode == 0 and os.path.exists(out)
-        if ok:
-            with open(out, "rb") as f:
-                ok = f.read(8) == b"\x89PNG\r\n\x1a\n"
-        check(ok, "png --period %s --key %s draws a PNG (%s)" %
-              (period, key, p.stderr.strip()[-300:]))
+        png(datadir, os.path.join(tmp, "%s.png" % period.replace(".", "_")),
+            "--period", period, "--key", key)
+    events = os.path.join(tmp, "events")
+    with open(events, "w") as f:
+        f.write("# analysts' notes\n"
+                "2008-03-15T09:00 %s worm wave https://example.org/x\n" % key)
+    conf = os.path.join(tmp, "graph.conf")
+    with open(conf, "w") as f:
+        f.write("[graph]\nevents = %s\n" % events)
+    red = "#C00000"
+    for name, k, args, want in (
+            ("with-event", key, ["--events", events], True),
+            ("conf-event", key, ["-c", conf], True),
+            ("other-key", other, ["--events", events], False),
+            ("no-events", key, [], False)):
+        out = os.path.join(tmp, name + ".png")
+        if png(datadir, out, "--period", "2008-03-10..2008-03-20", "--key",
+               k, *args):
+            has = red in png_colours(out)
+            check(has == want, "%s: the event's rule %s" %
+                  (name, "is drawn" if want else "is not drawn"))
+    with open(events, "a") as f:
+        f.write("2008-03-32 %s no such day\n" % key)
+    p = graph("png", "-d", datadir, "--events", events, "--period", "2008Q1",
+              "--key", key, "-o", os.path.join(tmp, "bad.png"))
+    check(p.returncode != 0 and "%s:3:" % events in p.stderr,
+          "a malformed annotations line fails naming file and line (%r)" %
+          p.stderr.strip())
 
 
 def check_series(datadir, avgs, reporters):
