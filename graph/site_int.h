@@ -1,8 +1,9 @@
 /*
  * The parts of the site generator (site.h) and what they share: struct
  * site, built by site_generate() in site.c and passed to every part, and
- * each part's entry points.  Private to graph/site*.c.  Functions that
- * return int give 0, or -1 with the reason in st->err (site_fail).
+ * each part's entry points.  Private to graph/site*.c.  Those that take
+ * a struct site and return int give 0, or -1 with the reason in st->err
+ * (site_fail); the rest cannot fail.
  */
 #ifndef TEITEN_SITE_INT_H
 #define TEITEN_SITE_INT_H
@@ -96,8 +97,12 @@ size_t top_n(const struct window *);
 void rank_change(const struct window *prev, uint32_t idx, size_t rank,
     struct change *);
 
-/* site_plan.c: which keys each graph shows, in which colours. */
-struct window_graph {
+/*
+ * site_plan.c: which keys each graph shows, in which colours.  plan_graphs
+ * fills st->cur with every PNG of this run and st->jobs with those to
+ * draw; site_slot is a key's colour once it has run.
+ */
+struct window_graph { /* <window>-<suffix>.png */
 	const char *suffix, *title;
 	int port;
 	size_t first;

@@ -1,7 +1,8 @@
 /*
- * The site's output files.  Every file is written under a temporary name
- * beside it and renamed, so a reader sees the old file or the new one,
- * never half of one; and the one error message of a failed run.
+ * Writing the site's files: each is written under a temporary name beside
+ * it and renamed, so a reader sees the old file or the new one, never half
+ * of one.  site_fail, with which every part gives the run's reason for
+ * failing, is here beside its first users.
  */
 #include <errno.h>
 #include <stdarg.h>
