@@ -1,0 +1,378 @@
+/*
+ * The pages: style.css, index.html (one section per window, its graphs
+ * beside its table) and key/<proto>-<key>.html (one key over every
+ * window).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "keyname.h"
+#include "site_int.h"
+#include "style_css.h"
+#include "textout.h"
+
+int
+write_css(struct site *st)
+{
+	struct out o;
+
+	if (out_open(st, &o, "style.css") == -1)
+		return -1;
+	/* Every byte of style.css, as the build embedded it. */
+	fwrite(style_css, 1, sizeof(style_css) - 1, o.f);
+	return out_close(st, &o);
+}
+
+static void
+page_head(FILE *f, const char *title, const char *up)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	      "<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" "
+	      "content=\"width=device-width, initial-scale=1\">\n<title>",
+	    f);
+	html_text(f, title);
+	/* An empty icon: browsers stop asking the server for favicon.ico. */
+	fprintf(f,
+	    "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+	    "<link rel=\"stylesheet\" href=\"%sstyle.css\">\n</head>\n<body>\n",
+	    up);
+}
+
+/* "Data up to ...": the end of the newest final interval. */
+static void
+data_time(FILE *f, const struct site *st)
+{
+	char when[32];
+
+	if (st->last_final == INT64_MIN) {
+		fputs("<p class=\"meta\">No final interval yet.</p>\n", f);
+		return;
+	}
+	utc_minute(st->last_final + st->step, when, sizeof(when));
+	fprintf(f,
+	    "<p class=\"meta\">Data up to <time datetime=\"%.10sT%sZ\">%s "
+	    "UTC</time> (end of the newest final interval of %u s).</p>\n",
+	    when, when + 11, when, (unsigned)st->step);
+}
+
+static void
+html_img(FILE *f, const struct site *st, const char *name, const char *up,
+    const char *alt)
+{
+	const struct png *p = state_find(&st->cur, name);
+
+	fprintf(f, "<figure><img src=\"%s%s\" alt=\"", up, name);
+	html_text(f, alt);
+	fputc('"', f);
+	if (p != NULL && p->w > 0)
+		fprintf(f, " width=\"%u\" height=\"%u\"", p->w, p->h);
+	fputs("></figure>\n", f);
+}
+
+static void
+fmt_avg(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3g", v);
+}
+
+static void
+window_title(const struct span *sp, char *buf, size_t len)
+{
+	char from[32], to[32];
+
+	utc_minute(sp->start, from, sizeof(from));
+	utc_minute(sp->end, to, sizeof(to));
+	snprintf(buf, len, "%s \xe2\x80\x93 %s UTC", from, to);
+}
+
+/* The alt text of a top graph names its keys, in rank order. */
+static void
+graph_alt(const struct span *sp, const char *what, const uint32_t *idx,
+    size_t n, char *buf, size_t len)
+{
+	char label[32];
+	size_t i, o;
+
+	o = (size_t)snprintf(buf, len, "Graph of %s over the last %s", what,
+	    sp->name);
+	for (i = 0; i < n && o < len; i++) {
+		key_label(idx[i], label, sizeof(label));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : ": ",
+		    label);
+	}
+	if (n == 0 && o < len)
+		snprintf(buf + o, len - o, " (no data)");
+}
+
+static void
+index_graphs(FILE *f, const struct site *st, enum span_kind k)
+{
+	uint32_t idx[GRAPH_KEYS];
+	char name[NAME_MAX_], alt[512];
+	size_t g, n;
+
+	fputs("<div class=\"graphs\">\n", f);
+	for (g = 0; g < NWINDOW_GRAPHS; g++) {
+		n = pick_keys(&st->win[k], window_graphs[g].port,
+		    window_graphs[g].first, idx);
+		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
+		    window_graphs[g].suffix);
+		graph_alt(&st->span[k], window_graphs[g].title, idx, n, alt,
+		    sizeof(alt));
+		html_img(f, st, name, "", alt);
+	}
+	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
+	snprintf(alt, sizeof(alt),
+	    "Graph of the number of sensors reporting over the last %s",
+	    span_name(k));
+	html_img(f, st, name, "", alt);
+	fputs("</div>\n", f);
+}
+
+static void
+change_cell(FILE *f, const struct change *c)
+{
+	if (c->move == MOVE_NONE)
+		fputs("<td title=\"no data in the previous window\">"
+		      "\xe2\x80\x93</td>",
+		    f);
+	else if (c->move == MOVE_NEW)
+		fputs("<td class=\"new\">new</td>", f);
+	else if (c->delta > 0)
+		fprintf(f,
+		    "<td class=\"up\" title=\"was #%zu\">\xe2\x86\x91%ld</td>",
+		    c->prev_rank, c->delta);
+	else if (c->delta < 0)
+		fprintf(f,
+		    "<td class=\"down\" title=\"was "
+		    "#%zu\">\xe2\x86\x93%ld</td>",
+		    c->prev_rank, -c->delta);
+	else
+		fputs("<td title=\"same rank\">=</td>", f);
+}
+
+/* A per-interval mean in packets per sensor per unit seconds. */
+static double
+per_unit(const struct site *st, unsigned unit, double mean)
+{
+	return mean * unit / st->step;
+}
+
+static const char *
+unit_short(unsigned unit)
+{
+	return unit == 60 ? "min" : unit == 3600 ? "hour" : "unit";
+}
+
+/* A key drawn in a graph gets a swatch of its line's colour. */
+static void
+table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
+{
+	const struct window *w = &st->win[k];
+	char label[32], slug[32], avg[32];
+	struct change c;
+
+	key_label(w->idx[i], label, sizeof(label));
+	key_slug(w->idx[i], slug, sizeof(slug));
+	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), avg, sizeof(avg));
+	fprintf(f, "<tr><td class=\"num\">%zu</td><td>", i + 1);
+	if (drawn)
+		fprintf(f,
+		    "<span class=\"sw\" style=\"background:%s\" "
+		    "title=\"its colour in the graphs\"></span>",
+		    key_palette(site_slot(st, w->idx[i])));
+	fprintf(f, "<a href=\"key/%s.html\">%s</a></td><td class=\"svc\">",
+	    slug, label);
+	html_text(f, key_service(w->idx[i]));
+	fprintf(f,
+	    "</td><td class=\"num\">%s</td><td class=\"num\">%.2f%%</td>", avg,
+	    100 * window_share(w, i));
+	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
+	change_cell(f, &c);
+	fputs("</tr>\n", f);
+}
+
+static void
+index_table(FILE *f, const struct site *st, enum span_kind k)
+{
+	const char *name = span_name(k);
+	size_t i, n = top_n(&st->win[k]), ports = 0, icmps = 0;
+
+	fprintf(f,
+	    "<div class=\"top\">\n<div class=\"scroll\">\n<table>\n"
+	    "<caption>Top %d keys, last %s</caption>\n<thead><tr>"
+	    "<th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Key</th>"
+	    "<th scope=\"col\">Service</th>"
+	    "<th scope=\"col\" class=\"num\">Avg/%s</th>"
+	    "<th scope=\"col\" class=\"num\">Share</th>"
+	    "<th scope=\"col\">Change</th></tr></thead>\n<tbody>\n",
+	    SITE_TOP, name, unit_short(st->span[k].unit));
+	for (i = 0; i < n; i++) {
+		/* drawn: among the top 10 ports or top 5 ICMP types */
+		int port = is_port(st->win[k].idx[i]);
+		size_t *seen = port ? &ports : &icmps;
+
+		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS);
+	}
+	if (n == 0)
+		fputs("<tr><td colspan=\"6\">No data in this "
+		      "window.</td></tr>\n",
+		    f);
+	fprintf(f,
+	    "</tbody>\n</table>\n</div>\n<p class=\"note\">Download: "
+	    "<a href=\"top-%s.json\">JSON</a> \xc2\xb7 "
+	    "<a href=\"top-%s.csv\">CSV</a></p>\n</div>\n",
+	    name, name);
+}
+
+static void
+index_section(FILE *f, const struct site *st, enum span_kind k)
+{
+	const struct window *w = &st->win[k];
+	char range[96];
+
+	window_title(&st->span[k], range, sizeof(range));
+	fprintf(f, "<section id=\"%s\">\n<h2>Last %s <small>%s</small></h2>\n",
+	    span_name(k), span_name(k), range);
+	fprintf(f,
+	    "<p class=\"meta\">%" PRIu64 " intervals reported, %.2f sensors "
+	    "reporting on average.</p>\n<div class=\"cols\">\n",
+	    w->nintervals, w->sensors);
+	index_graphs(f, st, k);
+	index_table(f, st, k);
+	fputs("</div>\n</section>\n", f);
+}
+
+static void
+index_footer(FILE *f, const struct site *st)
+{
+	fprintf(f,
+	    "<footer>\n<p><b>Avg</b>: packets per sensor per minute (day) "
+	    "or per hour (longer windows), as on the graphs: the mean over "
+	    "the window's reported intervals of %u s, each the packets of "
+	    "the sensors that reported it divided by their number; the JSON "
+	    "and CSV exports give it per interval. <b>Share</b>: of "
+	    "all packets with a port or ICMP type in the window. "
+	    "<b>Change</b>: rank against the previous window of the same "
+	    "length: \xe2\x86\x91 up and \xe2\x86\x93 down by that many "
+	    "places, = same rank, <i>new</i> not in its top %d, "
+	    "\xe2\x80\x93 no data then. Graphs are in UTC.</p>\n"
+	    "</footer>\n",
+	    (unsigned)st->step, SITE_TOP);
+}
+
+int
+write_index(struct site *st)
+{
+	struct out o;
+	int k;
+
+	if (out_open(st, &o, "index.html") == -1)
+		return -1;
+	page_head(o.f, "teiten: scans seen by the sensors", "");
+	fputs("<header>\n<h1>teiten <small>Internet background radiation, "
+	      "per destination port</small></h1>\n",
+	    o.f);
+	data_time(o.f, st);
+	fputs("<nav>", o.f);
+	for (k = 0; k < SPAN_COUNT; k++)
+		fprintf(o.f, "<a href=\"#%s\">%s</a>", span_name(k),
+		    span_name(k));
+	fputs("</nav>\n</header>\n<main>\n", o.f);
+	for (k = 0; k < SPAN_COUNT; k++)
+		index_section(o.f, st, k);
+	fputs("</main>\n", o.f);
+	index_footer(o.f, st);
+	fputs("</body>\n</html>\n", o.f);
+	return out_close(st, &o);
+}
+
+static void
+key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
+{
+	const struct window *w = &st->win[k];
+	size_t r = window_rank(w, idx);
+	char avg[32];
+
+	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, avg, sizeof(avg));
+	fprintf(f, "<tr><th scope=\"row\"><a href=\"#%s\">%s</a></th>",
+	    span_name(k), span_name(k));
+	if (r == 0)
+		fputs("<td class=\"num\">\xe2\x80\x93</td><td "
+		      "class=\"num\">0</td>"
+		      "<td class=\"num\">0%</td>",
+		    f);
+	else
+		fprintf(f,
+		    "<td class=\"num\">%zu</td><td class=\"num\">%s</td>"
+		    "<td class=\"num\">%.2f%%</td>",
+		    r, avg, 100 * window_share(w, r - 1));
+	r = window_rank(&st->pwin[k], idx);
+	if (r == 0)
+		fputs("<td class=\"num\">\xe2\x80\x93</td></tr>\n", f);
+	else
+		fprintf(f, "<td class=\"num\">%zu</td></tr>\n", r);
+}
+
+static void
+key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
+{
+	char name[NAME_MAX_], range[96], alt[160], label[32];
+	int k;
+
+	key_label(idx, label, sizeof(label));
+	fputs("<div class=\"scroll\">\n<table class=\"narrow\">\n<caption>Rank "
+	      "among all keys "
+	      "and average per window</caption>\n<thead><tr>"
+	      "<th scope=\"col\">Window</th><th scope=\"col\" class=\"num\">"
+	      "Rank</th><th scope=\"col\" class=\"num\">Avg/hour</th>"
+	      "<th scope=\"col\" class=\"num\">Share</th>"
+	      "<th scope=\"col\" class=\"num\">Rank before</th></tr></thead>\n"
+	      "<tbody>\n",
+	    f);
+	for (k = 0; k < SPAN_COUNT; k++)
+		key_row(f, st, k, idx);
+	fputs("</tbody>\n</table>\n</div>\n<div class=\"grid\">\n", f);
+	for (k = 0; k < SPAN_COUNT; k++) {
+		window_title(&st->span[k], range, sizeof(range));
+		fprintf(f,
+		    "<section id=\"%s\">\n<h2>Last %s <small>%s</small>"
+		    "</h2>\n",
+		    span_name(k), span_name(k), range);
+		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
+		    span_name(k));
+		snprintf(alt, sizeof(alt), "Graph of %s over the last %s",
+		    label, span_name(k));
+		/* The page is in key/, beside its graphs. */
+		html_img(f, st, name, "../", alt);
+		fputs("</section>\n", f);
+	}
+	fputs("</div>\n", f);
+}
+
+int
+write_key(struct site *st, uint32_t idx)
+{
+	char slug[32], name[NAME_MAX_], title[96];
+	struct out o;
+
+	key_slug(idx, slug, sizeof(slug));
+	key_title(idx, title, sizeof(title));
+	snprintf(name, sizeof(name), "key/%s.html", slug);
+	if (out_open(st, &o, name) == -1)
+		return -1;
+	page_head(o.f, title, "../");
+	fputs("<header>\n<nav><a href=\"../index.html\">\xe2\x86\x90 All "
+	      "ports</a></nav>\n<h1>",
+	    o.f);
+	html_text(o.f, title);
+	fputs("</h1>\n", o.f);
+	data_time(o.f, st);
+	fputs("</header>\n<main>\n", o.f);
+	key_body(o.f, st, idx, slug);
+	fputs("</main>\n", o.f);
+	index_footer(o.f, st);
+	fputs("</body>\n</html>\n", o.f);
+	return out_close(st, &o);
+}

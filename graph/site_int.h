@@ -1,0 +1,134 @@
+/*
+ * The parts of the site generator (site.h) and what they share: struct
+ * site, built by site_generate() in site.c and passed to every part, and
+ * each part's entry points.  Private to graph/site*.c.  Those that take
+ * a struct site and return int give 0, or -1 with the reason in st->err
+ * (site_fail); the rest cannot fail.
+ */
+#ifndef TEITEN_SITE_INT_H
+#define TEITEN_SITE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "site.h"
+#include "span.h"
+#include "window.h"
+
+#define CACHE_DIR ".cache" /* window rankings, wincache.h */
+#define GRAPH_KEYS 5 /* keys per top graph */
+#define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
+#define NAME_MAX_ 64
+
+/* One PNG: its name under DIR, signature, and pixel size once known. */
+struct png {
+	char *name, *sig;
+	unsigned w, h;
+};
+
+struct state {
+	struct png *v;
+	size_t n, cap;
+};
+
+/* A PNG to draw: the index of its entry in the current state, and what. */
+struct job {
+	size_t png;
+	struct span span;
+	int sensors; /* the sensors graph, not keys */
+	uint32_t idx[GRAPH_KEYS];
+	unsigned slot[GRAPH_KEYS];
+	size_t n;
+	char title[96];
+};
+
+struct site {
+	const char *datadir, *outdir;
+	uint32_t step;
+	int64_t end, last_final;
+	struct span span[SPAN_COUNT], prev[SPAN_COUNT];
+	struct window win[SPAN_COUNT], pwin[SPAN_COUNT];
+	uint32_t *keys; /* every key in some table, ascending */
+	size_t nkeys;
+	uint32_t cidx[SPAN_COUNT * NWINDOW_KEYS]; /* keys in window graphs */
+	unsigned cslot[SPAN_COUNT * NWINDOW_KEYS]; /* and their colours */
+	size_t ncol;
+	struct state old, cur;
+	struct job *jobs; /* PNGs to draw */
+	size_t njobs, capjobs;
+	int64_t generation; /* DATADIR/generation: a rebuild changes it */
+	char *err;
+	size_t errlen;
+};
+
+/* site_out.c: a file written as tmp and renamed to path when complete. */
+struct out {
+	FILE *f;
+	char path[4096], tmp[4200];
+};
+
+int site_fail(struct site *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+int out_open(struct site *, struct out *, const char *rel);
+int out_close(struct site *, struct out *);
+
+/* site_state.c: DIR/.state; state_find needs state_sort first. */
+void state_add(struct state *, const char *name, const char *sig);
+void state_free(struct state *);
+void state_sort(struct state *);
+struct png *state_find(const struct state *, const char *name);
+void state_load(struct site *);
+int state_save(struct site *);
+void png_size(const char *path, unsigned *w, unsigned *h);
+
+/* site_rank.c: the windows, their rankings and rank changes. */
+enum move { MOVE_NONE, MOVE_NEW, MOVE_RANK };
+
+/* How a key moved against the previous window of the same length. */
+struct change {
+	enum move move;
+	size_t prev_rank; /* 1-based, when MOVE_RANK */
+	long delta; /* places gained: prev_rank - rank */
+};
+
+int load_windows(struct site *);
+size_t top_n(const struct window *);
+void rank_change(const struct window *prev, uint32_t idx, size_t rank,
+    struct change *);
+
+/*
+ * site_plan.c: which keys each graph shows, in which colours.  plan_graphs
+ * fills st->cur with every PNG of this run and st->jobs with those to
+ * draw; site_slot is a key's colour once it has run.
+ */
+struct window_graph { /* <window>-<suffix>.png */
+	const char *suffix, *title;
+	int port;
+	size_t first;
+};
+
+#define NWINDOW_GRAPHS 3
+extern const struct window_graph window_graphs[NWINDOW_GRAPHS];
+
+int plan_graphs(struct site *);
+int is_port(uint32_t idx);
+size_t
+pick_keys(const struct window *, int want_port, size_t first, uint32_t *out);
+unsigned site_slot(const struct site *, uint32_t idx);
+void key_slug(uint32_t idx, char *buf, size_t len);
+
+/* site_render.c: draws st->jobs, then sets their PNGs' sizes. */
+int render_jobs(struct site *);
+
+/* site_export.c, site_html.c: rewritten every run. */
+int write_exports(struct site *, enum span_kind);
+int write_css(struct site *);
+int write_index(struct site *);
+int write_key(struct site *, uint32_t idx);
+
+/* site_prune.c: what this run no longer uses goes, quietly. */
+void prune_keys(struct site *);
+void prune_cache(struct site *);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * Planning the graphs: which keys each graph shows, the colour of each
+ * key, and the list of PNGs to render (st->jobs), leaving out those the
+ * last run made from the same inputs (site_state.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "keyidx.h"
+#include "keyname.h"
+#include "site_int.h"
+#include "xmalloc.h"
+
+#define SIG_MAX 512
+
+static void
+graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
+    const unsigned *slot, size_t n, char *sig, size_t len)
+{
+	int64_t last = st->last_final < sp->end ? st->last_final : sp->end;
+	char label[32];
+	size_t i, o;
+
+	o = (size_t)snprintf(sig, len,
+	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64, sp->start,
+	    sp->end, last, (unsigned)st->step, st->generation);
+	if (idx == NULL)
+		snprintf(sig + o, len - o, " sensors");
+	for (i = 0; idx != NULL && i < n && o < len; i++) {
+		key_label(idx[i], label, sizeof(label));
+		o += (size_t)snprintf(sig + o, len - o, " %s%s", label,
+		    key_palette(slot[i]));
+	}
+}
+
+/*
+ * Queue name (a key graph, or the sensors graph when idx is NULL) for
+ * rendering unless the last run made it from the same inputs and it is
+ * still there.
+ */
+static int
+site_png(struct site *st, const char *name, const struct span *sp,
+    const uint32_t *idx, size_t n, const char *title)
+{
+	char sig[SIG_MAX], path[4200];
+	unsigned slot[GRAPH_KEYS] = {0};
+	const struct png *old;
+	struct job *j;
+	size_t i;
+
+	for (i = 0; i < n && i < GRAPH_KEYS; i++)
+		slot[i] = site_slot(st, idx[i]);
+	graph_sig(st, sp, idx, slot, n, sig, sizeof(sig));
+	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
+	state_add(&st->cur, name, sig);
+	old = state_find(&st->old, name);
+	/* Kept only while it is still a PNG: a damaged one is drawn again. */
+	if (old != NULL && strcmp(old->sig, sig) == 0) {
+		png_size(path, &st->cur.v[st->cur.n - 1].w,
+		    &st->cur.v[st->cur.n - 1].h);
+		if (st->cur.v[st->cur.n - 1].w > 0)
+			return 0;
+	}
+	if (st->njobs == st->capjobs) {
+		st->capjobs = st->capjobs ? 2 * st->capjobs : 64;
+		st->jobs =
+		    xreallocarray(st->jobs, st->capjobs, sizeof(*st->jobs));
+	}
+	j = &st->jobs[st->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->png = st->cur.n - 1;
+	j->span = *sp;
+	j->sensors = idx == NULL;
+	j->n = n < GRAPH_KEYS ? n : GRAPH_KEYS;
+	for (i = 0; i < j->n; i++) {
+		j->idx[i] = idx[i];
+		j->slot[i] = slot[i];
+	}
+	snprintf(j->title, sizeof(j->title), "%s", title ? title : "");
+	return 0;
+}
+
+int
+is_port(uint32_t idx)
+{
+	enum proto p = keyidx_proto(idx);
+
+	return p == PROTO_TCP || p == PROTO_UDP;
+}
+
+/*
+ * The keys ranked from first to first + GRAPH_KEYS - 1 (0-based) among
+ * those that are ports (want_port) or ICMP types (!want_port).
+ */
+size_t
+pick_keys(const struct window *w, int want_port, size_t first, uint32_t *out)
+{
+	size_t i, seen = 0, n = 0;
+
+	for (i = 0; i < w->n && n < GRAPH_KEYS; i++) {
+		if (is_port(w->idx[i]) != want_port)
+			continue;
+		if (seen++ >= first)
+			out[n++] = w->idx[i];
+	}
+	return n;
+}
+
+const struct window_graph window_graphs[] = {
+    {"top1-5", "top 1-5 TCP/UDP ports", 1, 0},
+    {"top6-10", "top 6-10 TCP/UDP ports", 1, GRAPH_KEYS},
+    {"icmp", "top ICMP and ICMPv6 types", 0, 0},
+};
+_Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
+    "cidx holds every key of a window's graphs");
+
+/*
+ * Colours: a key keeps one colour in every graph of the site, its key
+ * page included, and no two lines of one graph share a colour as long as
+ * a key shares graphs with fewer than KEY_PALETTE others.  Keys take
+ * their default slot (keyname.h) unless a key already coloured shares a
+ * graph with them and holds it; then the next free slot.  Keys are taken
+ * in the order they first appear, day window first, best rank first.
+ */
+static void
+colour_keys(struct site *st)
+{
+	uint32_t g[SPAN_COUNT * NWINDOW_GRAPHS][GRAPH_KEYS];
+	size_t gn[SPAN_COUNT * NWINDOW_GRAPHS], ng = 0, i, j, a, b, c;
+	int k, taken[KEY_PALETTE];
+	unsigned s;
+
+	st->ncol = 0;
+	for (k = 0; k < SPAN_COUNT; k++)
+		for (i = 0; i < NWINDOW_GRAPHS; i++, ng++)
+			gn[ng] = pick_keys(&st->win[k], window_graphs[i].port,
+			    window_graphs[i].first, g[ng]);
+	for (a = 0; a < ng; a++)
+		for (b = 0; b < gn[a]; b++) {
+			uint32_t idx = g[a][b];
+
+			for (c = 0; c < st->ncol && st->cidx[c] != idx; c++)
+				;
+			if (c < st->ncol)
+				continue; /* coloured already */
+			memset(taken, 0, sizeof(taken));
+			for (i = 0; i < ng; i++) {
+				for (j = 0; j < gn[i] && g[i][j] != idx; j++)
+					;
+				if (j == gn[i])
+					continue; /* not together */
+				for (j = 0; j < gn[i]; j++)
+					for (c = 0; c < st->ncol; c++)
+						if (st->cidx[c] == g[i][j])
+							taken[st->cslot[c]] = 1;
+			}
+			s = key_colour_slot(idx);
+			for (c = 0; c < KEY_PALETTE && taken[s]; c++)
+				s = (s + 1) % KEY_PALETTE;
+			if (c == KEY_PALETTE) /* more neighbours than colours */
+				s = key_colour_slot(idx);
+			st->cidx[st->ncol] = idx;
+			st->cslot[st->ncol++] = s;
+		}
+}
+
+unsigned
+site_slot(const struct site *st, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < st->ncol; i++)
+		if (st->cidx[i] == idx)
+			return st->cslot[i];
+	return key_colour_slot(idx);
+}
+
+static int
+plan_window(struct site *st, enum span_kind k)
+{
+	uint32_t idx[GRAPH_KEYS];
+	char name[NAME_MAX_];
+	size_t g, n;
+
+	for (g = 0; g < NWINDOW_GRAPHS; g++) {
+		n = pick_keys(&st->win[k], window_graphs[g].port,
+		    window_graphs[g].first, idx);
+		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
+		    window_graphs[g].suffix);
+		if (site_png(st, name, &st->span[k], idx, n,
+			window_graphs[g].title) == -1)
+			return -1;
+	}
+	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
+	return site_png(st, name, &st->span[k], NULL, 0, NULL);
+}
+
+/* "tcp-445": file names never hold a '/'. */
+void
+key_slug(uint32_t idx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-%u", proto_name(keyidx_proto(idx)),
+	    keyidx_key(idx));
+}
+
+static int
+plan_key(struct site *st, uint32_t idx)
+{
+	char slug[32], name[NAME_MAX_], title[96];
+	int k;
+
+	key_slug(idx, slug, sizeof(slug));
+	key_title(idx, title, sizeof(title));
+	for (k = 0; k < SPAN_COUNT; k++) {
+		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
+		    span_name(k));
+		if (site_png(st, name, &st->span[k], &idx, 1, title) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Colours first: a graph's signature holds its keys' colours. */
+int
+plan_graphs(struct site *st)
+{
+	size_t i;
+	int k;
+
+	colour_keys(st);
+	for (k = 0; k < SPAN_COUNT; k++)
+		if (plan_window(st, k) == -1)
+			return -1;
+	for (i = 0; i < st->nkeys; i++)
+		if (plan_key(st, st->keys[i]) == -1)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * Pruning: files of DIR that this run no longer links or uses.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "site_int.h"
+#include "wincache.h"
+
+static int
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Cached windows this run did not use will not be asked for again. */
+void
+prune_cache(struct site *st)
+{
+	char dir[4200], name[64];
+	struct dirent *de;
+	int k, used;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!has_suffix(de->d_name, ".win") &&
+		    !has_suffix(de->d_name, ".tmp"))
+			continue;
+		for (k = 0, used = 0; k < SPAN_COUNT && !used; k++) {
+			wincache_name(st->span[k].start, st->span[k].end, name,
+			    sizeof(name));
+			used = strcmp(name, de->d_name) == 0;
+			wincache_name(st->prev[k].start, st->prev[k].end, name,
+			    sizeof(name));
+			used = used || strcmp(name, de->d_name) == 0;
+		}
+		if (!used)
+			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
+	}
+	closedir(d);
+}
+
+/*
+ * Pages and graphs of keys no longer in any table would show stale
+ * numbers; they go once the new index no longer links them.
+ */
+void
+prune_keys(struct site *st)
+{
+	char name[NAME_MAX_ + 16], dir[4200];
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/key", st->outdir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len >= NAME_MAX_)
+			continue; /* not a name this file makes */
+		snprintf(name, sizeof(name), "key/%.*s", (int)len, de->d_name);
+		if (has_suffix(name, ".html"))
+			/* key/tcp-445.html is current if its day graph is. */
+			snprintf(name + len + 4 - 5, sizeof(name) - (len - 1),
+			    "-%s.png", span_name(SPAN_DAY));
+		else if (!has_suffix(name, ".png"))
+			continue;
+		if (state_find(&st->cur, name) == NULL)
+			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
+	}
+	closedir(d);
+}
