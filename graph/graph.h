@@ -3,7 +3,8 @@
  * doc/CONTRACTS.md contract 5: one line per key in the key's own colour
  * (keyname.h), y axis in packets per sensor per span->unit seconds (per
  * minute on the day window, per hour otherwise) and said so on the graph,
- * title with the window's UTC dates, legend with "tcp/445 microsoft-ds"
+ * title with the window's dates in the zone in use (zone.h), legend with
+ * "tcp/445 microsoft-ds"
  * and the key's average and maximum over the window.
  */
 #ifndef TEITEN_GRAPH_H

@@ -10,6 +10,7 @@
 #include "site_int.h"
 #include "style_css.h"
 #include "textout.h"
+#include "zone.h"
 
 int
 write_css(struct site *st)
@@ -43,17 +44,18 @@ page_head(FILE *f, const char *title, const char *up)
 static void
 data_time(FILE *f, const struct site *st)
 {
-	char when[32];
+	char when[32], iso[40];
 
 	if (st->last_final == INT64_MIN) {
 		fputs("<p class=\"meta\">No final interval yet.</p>\n", f);
 		return;
 	}
-	utc_minute(st->last_final + st->step, when, sizeof(when));
+	zone_minute(st->last_final + st->step, when, sizeof(when));
+	zone_iso(st->last_final + st->step, iso, sizeof(iso));
 	fprintf(f,
-	    "<p class=\"meta\">Data up to <time datetime=\"%.10sT%sZ\">%s "
-	    "UTC</time> (end of the newest final interval of %u s).</p>\n",
-	    when, when + 11, when, (unsigned)st->step);
+	    "<p class=\"meta\">Data up to <time datetime=\"%s\">%s "
+	    "%s</time> (end of the newest final interval of %u s).</p>\n",
+	    iso, when, zone_name(), (unsigned)st->step);
 }
 
 static void
@@ -81,9 +83,9 @@ window_title(const struct span *sp, char *buf, size_t len)
 {
 	char from[32], to[32];
 
-	utc_minute(sp->start, from, sizeof(from));
-	utc_minute(sp->end, to, sizeof(to));
-	snprintf(buf, len, "%s \xe2\x80\x93 %s UTC", from, to);
+	zone_minute(sp->start, from, sizeof(from));
+	zone_minute(sp->end, to, sizeof(to));
+	snprintf(buf, len, "%s \xe2\x80\x93 %s %s", from, to, zone_name());
 }
 
 /* The alt text of a top graph names its keys, in rank order. */
@@ -257,9 +259,9 @@ index_footer(FILE *f, const struct site *st)
 	    "<b>Change</b>: rank against the previous window of the same "
 	    "length: \xe2\x86\x91 up and \xe2\x86\x93 down by that many "
 	    "places, = same rank, <i>new</i> not in its top %d, "
-	    "\xe2\x80\x93 no data then. Graphs are in UTC.</p>\n"
+	    "\xe2\x80\x93 no data then. Dates and graphs are in %s.</p>\n"
 	    "</footer>\n",
-	    (unsigned)st->step, SITE_TOP);
+	    (unsigned)st->step, SITE_TOP, zone_name());
 }
 
 int

@@ -1,6 +1,6 @@
 /*
  * Text that teiten-graph writes: strings escaped for HTML, JSON and CSV
- * (RFC 4180), UTC times as on the graphs, and the fields of one ranked key
+ * (RFC 4180), and the fields of one ranked key
  * as `teiten-graph top --json` and the site's exports give them.
  */
 #ifndef TEITEN_TEXTOUT_H
@@ -15,8 +15,6 @@
 void html_text(FILE *, const char *);
 void json_text(FILE *, const char *); /* with its quotes */
 void csv_text(FILE *, const char *); /* quoted only when it must be */
-/* "2023-11-14 00:00" in UTC. */
-void utc_minute(int64_t t, char *buf, size_t len);
 /*
  * A number for JSON or CSV, %.17g so that it reads back exactly.  JSON
  * has no inf or NaN and teiten never computes one from sane data: a
