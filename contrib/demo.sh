@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The README's main command.  Sets up a Debian 12 machine (as root), builds
 # teiten, writes synthetic captures of what five dark /24s see over three
-# days (daily cycle, per-sensor differences, a TCP 5168 scan campaign that
-# starts half-way), replays them with five teiten-sensor processes into a
-# local teiten-aggregator over TCP, renders the graphs and the web page
-# with teiten-graph, and prints the path of index.html.  Output goes to
-# demo-out/.
+# days across New Year in Japan time (daily cycle, per-sensor differences,
+# a TCP 5168 scan campaign that starts half-way), replays them with five
+# teiten-sensor processes into a local teiten-aggregator over TCP with
+# timezone = Asia/Tokyo, ranks the closing quarter, renders the graphs
+# (with a few analysts' notes) and the web page with teiten-graph, and
+# prints the path of index.html.  Output goes to demo-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash contrib/setup-debian.sh --demo
@@ -15,7 +16,7 @@ if [ "$(id -u)" = 0 ] && ! getent passwd teiten >/dev/null; then
 	useradd --system --no-create-home --shell /usr/sbin/nologin teiten
 fi
 
-build=build-demo
+build="build-demo"
 out=$PWD/demo-out
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" -Dbuildtype=release -Dtests=false >/dev/null
@@ -26,7 +27,7 @@ mkdir -p "$out"
 chmod 755 "$out" # the sensors write their spools after dropping root
 
 step=3600
-start=1700006400 # 2023-11-15 00:00 UTC
+start=1703862000 # 2023-12-30 00:00 Asia/Tokyo: 2023Q4 ends a day later
 port=47740
 n=5
 : >"$out/sensors.keys"
@@ -40,14 +41,20 @@ for i in $(seq $n); do
 done
 
 "$build"/aggregator/teiten-aggregator -f -l 127.0.0.1:$port -d "$out/data" \
-	-K "$out/sensors.keys" -n $step --grace 10 2>"$out/aggregator.log" &
+	-K "$out/sensors.keys" -n $step --grace 10 --timezone Asia/Tokyo \
+	2>"$out/aggregator.log" &
 agg=$!
 trap 'kill $agg 2>/dev/null || true' EXIT
-sleep 0.5
+# Until it listens (its log says so), or gives up.
+for _ in $(seq 100); do
+	grep -q listening "$out/aggregator.log" && break
+	kill -0 $agg 2>/dev/null || break
+	sleep 0.1
+done
 pids=""
 for i in $(seq $n); do
 	"$build"/sensor/teiten-sensor -r "$out/dark$i.pcap" -n $step \
-		-a 127.0.0.1:$port -s sensor$i -K "$out/sensor$i.key" \
+		-a 127.0.0.1:$port -s "sensor$i" -K "$out/sensor$i.key" \
 		--spool "$out/spool$i" 2>"$out/sensor$i.log" &
 	pids="$pids $!"
 done
@@ -70,8 +77,17 @@ wait $agg || true
 trap - EXIT
 tail -n 2 "$out/aggregator.log"
 
-"$build"/aggregator/teiten-graph top -d "$out/data" --window week -n 10
-"$build"/aggregator/teiten-graph site -d "$out/data" -o "$out/site"
+cat >"$out/events" <<'EOF'
+# WHEN (Japan time) KEY TEXT [URL...]: drawn on the graphs of that key
+2023-12-31T12:00 tcp/5168 TCP 5168 scan campaign begins https://www.jpcert.or.jp/
+2024-01-01 * New Year in Japan time
+EOF
+"$build"/graph/teiten-graph top -d "$out/data" --period 2023Q4 -n 10
+"$build"/graph/teiten-graph png -d "$out/data" --events "$out/events" \
+	--period 2023-12-30..2024-01-01 --key tcp/5168 -o "$out/tcp-5168.png"
+"$build"/graph/teiten-graph site -d "$out/data" --events "$out/events" \
+	-o "$out/site"
 echo
 echo "$n sensors -> teiten-aggregator -> $(find "$out/data/rrd" -name '*.rrd' | wc -l) RRD files -> web page:"
 echo "$out/site/index.html"
+echo "TCP 5168 over the three days, with the notes: $out/tcp-5168.png"
