@@ -5,6 +5,8 @@ reading RRDs back with the rrdtool command line (never with librrd)."""
 import collections
 import errno
 import glob
+import hashlib
+import hmac
 import math
 import os
 import signal
@@ -487,3 +489,143 @@ def read_archive(datadir, check_crc=True):
             entries.append((fstart, raw))
             off += 8 + length
     return entries, damaged
+
+
+# --- The protocol of man/teiten-protocol.7, written from scratch ----------
+# (hmac/hashlib): frame = 'TT' | version 1 | type | u32 length | u64 seq |
+# payload | HMAC-SHA-256.
+
+HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
+STORED, DUPLICATE, REJECTED, REFUSED = 0, 1, 2, 3  # ACK status
+
+
+def read_psk(path):
+    """A sensor's key file as the 32-byte key."""
+    with open(path) as f:
+        return bytes.fromhex(f.read().strip())
+
+
+def frame(ftype, seq, payload, key):
+    head = b"TT" + bytes([1, ftype]) + struct.pack(">IQ", len(payload), seq)
+    return head + payload + hmac.new(key, head + payload,
+                                     hashlib.sha256).digest()
+
+
+def session_key(psk, client, server):
+    return hmac.new(psk, b"teiten-session-v1" + client + server,
+                    hashlib.sha256).digest()
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise AssertionError("connection closed after %d of %d bytes" %
+                                 (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def read_frame(sock, key):
+    """(type, seq, payload) of the next frame, its MAC checked."""
+    head = recv_exact(sock, 16)
+    if head[:3] != b"TT\x01":
+        raise AssertionError("not a frame: %r" % head)
+    length, seq = struct.unpack(">IQ", head[4:])
+    body = recv_exact(sock, length + 32)
+    payload, mac = body[:length], body[length:]
+    want = hmac.new(key, head + payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, want):
+        raise AssertionError("frame of type %d with a bad MAC" % head[3])
+    return head[3], seq, payload
+
+
+def connect(agg):
+    s = socket.create_connection(("127.0.0.1", agg.port), timeout=10)
+    return s
+
+
+def handshake(agg, sid, psk):
+    """A connection past the handshake, and its session key."""
+    s = connect(agg)
+    client = os.urandom(16)
+    s.sendall(frame(HELLO, 0, bytes([len(sid)]) + sid.encode() + client,
+                    psk))
+    # The challenge's MAC is made with the session key, which needs the
+    # server nonce it carries: read it raw, then check it.
+    head = recv_exact(s, 16)
+    length, seq = struct.unpack(">IQ", head[4:])
+    body = recv_exact(s, length + 32)
+    if head[3] != CHALLENGE or seq != 0 or length != 16:
+        raise AssertionError("expected a challenge, got type %d seq %d "
+                             "len %d" % (head[3], seq, length))
+    key = session_key(psk, client, body[:16])
+    want = hmac.new(key, head + body[:16], hashlib.sha256).digest()
+    if not hmac.compare_digest(body[16:], want):
+        raise AssertionError("challenge with a bad MAC")
+    return s, key
+
+
+def closed_by_peer(s, bound):
+    """(closed, bytes received first, seconds waited): recv until b'' or
+    ECONNRESET, at most bound seconds."""
+    t0 = time.monotonic()
+    got = b""
+    while True:
+        left = bound - (time.monotonic() - t0)
+        if left <= 0:
+            return False, got, time.monotonic() - t0
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return False, got, time.monotonic() - t0
+        except ConnectionResetError:
+            return True, got, time.monotonic() - t0
+        if not chunk:
+            return True, got, time.monotonic() - t0
+        got += chunk
+
+
+def expect_dropped(agg, s, what, bound=5.0, lo=0.0):
+    closed, got, waited = closed_by_peer(s, bound)
+    T.check(closed and not got and waited >= lo,
+            "%s: closed by the aggregator after %.1fs%s%s" %
+            (what, waited, "" if closed else " (NOT within %gs)" % bound,
+             ", having sent %d bytes" % len(got) if got else ""))
+    s.close()
+    T.check(agg.proc.poll() is None, "%s: the aggregator still runs" % what)
+
+
+def ack_of(payload):
+    status = payload[0]
+    v, off = varint_get(payload, 1)
+    return status, unzigzag(v)
+
+
+class Client:
+    """One authenticated session of sensor sid, a record at a time."""
+
+    def __init__(self, agg, sid, psk):
+        self.sid = sid
+        self.sock, self.key = handshake(agg, sid, psk)
+        self.seq = 1
+
+    def send(self, start, length, counts):
+        """counts: {(proto, key): packets}; see send_raw."""
+        return self.send_raw(encode_record(self.sid, start, length, counts))
+
+    def send_raw(self, rec):
+        """Sends an encoded record and reads its ACK: (status, start,
+        reason), reason (its last byte) only when refused, else 0."""
+        self.sock.sendall(frame(RECORD, self.seq, rec, self.key))
+        self.seq += 1
+        ftype, _, payload = read_frame(self.sock, self.key)
+        if ftype != ACK:
+            raise AssertionError("expected an ACK, got type %d" % ftype)
+        status, got = ack_of(payload)
+        return status, got, payload[-1] if status == REFUSED else 0
+
+    def close(self):
+        self.sock.close()

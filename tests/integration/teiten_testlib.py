@@ -13,6 +13,7 @@ import pwd
 import struct
 import subprocess
 import sys
+import time
 
 SKIP = 77
 KEYED = {"tcp": ("tcp", 0), "udp": ("udp", 1), "icmp": ("icmp", 2),
@@ -32,6 +33,23 @@ def check(cond, what):
     if not cond:
         FAILURES.append(what)
     return cond
+
+
+def wait_for(pred, timeout, what):
+    """Polls pred until it returns something true, at most timeout seconds
+    (the caller's own bound for the event), and returns that value; after
+    the timeout, says what was awaited and returns pred's last (false)
+    value.  The caller decides whether that is a failure (check())."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    if not v:
+        print("timed out after %g s waiting for %s" % (timeout, what),
+              flush=True)
+    return v
 
 
 @functools.lru_cache(maxsize=None)
