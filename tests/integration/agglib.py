@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import math
 import os
+import selectors
 import signal
 import socket
 import struct
@@ -307,30 +308,19 @@ TOTALS = ["tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip",
           "late", "drops", "spooldrops"]
 
 
-def _varint(b, off):
-    v = shift = 0
-    while True:
-        c = b[off]
-        off += 1
-        v |= (c & 0x7f) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, off
-
-
 def record_head(b):
     """(sensor, start, length, {total: value}) of an encoded record, read
     per man/teiten-protocol.7 (the entries are not needed here)."""
     idlen = b[1]
     sensor = b[2:2 + idlen].decode()
     off = 2 + idlen
-    z, off = _varint(b, off)
-    start = (z >> 1) ^ -(z & 1)
-    length, off = _varint(b, off)
-    _naddrs, off = _varint(b, off)
+    z, off = varint_get(b, off)
+    start = unzigzag(z)
+    length, off = varint_get(b, off)
+    _naddrs, off = varint_get(b, off)
     totals = {}
     for name in TOTALS:
-        totals[name], off = _varint(b, off)
+        totals[name], off = varint_get(b, off)
     return sensor, start, length, totals
 
 
@@ -602,6 +592,31 @@ def ack_of(payload):
     status = payload[0]
     v, off = varint_get(payload, 1)
     return status, unzigzag(v)
+
+
+def wait_closed(socks, bound):
+    """{socket: time closed by the peer}, waiting at most bound seconds."""
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed, data = {}, 0
+    deadline = time.monotonic() + bound
+    while sel.get_map() and time.monotonic() < deadline:
+        for k, _ in sel.select(timeout=1):
+            s = k.fileobj
+            try:
+                chunk = s.recv(4096)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if chunk:
+                data += len(chunk)
+                continue
+            closed[s] = time.monotonic()
+            sel.unregister(s)
+    sel.close()
+    return closed, data
 
 
 class Client:

@@ -317,41 +317,24 @@ def open_count(socks):
     return n
 
 
-def wait_closed(socks, bound):
-    """{socket: time closed by the peer}, waiting at most bound seconds."""
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed, data = {}, 0
-    deadline = time.monotonic() + bound
-    while sel.get_map() and time.monotonic() < deadline:
-        for k, _ in sel.select(timeout=1):
-            s = k.fileobj
-            try:
-                chunk = s.recv(4096)
-            except BlockingIOError:
-                continue
-            except ConnectionResetError:
-                chunk = b""
-            if chunk:
-                data += len(chunk)
-                continue
-            closed[s] = time.monotonic()
-            sel.unregister(s)
-    sel.close()
-    return closed, data
-
-
-def replayed_hellos(tmp):
+def replay_setup(tmp, confname):
+    """What (2) and (2b) share: keys of "victim" and "genuine", a
+    teiten.conf with AUTH_TIMEOUT, the genuine sensor's capture and its
+    interval count, and victim's HELLO as the sensor sends it (replaying
+    it needs no key)."""
     keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
-    conf = write_conf(tmp, "replay.conf", "[aggregator]\nauth_timeout = %d\n"
+    conf = write_conf(tmp, confname, "[aggregator]\nauth_timeout = %d\n"
                       % AUTH_TIMEOUT)
     cap = os.path.join(tmp, "genuine.pcap")
     A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
-    want = intervals_of(cap)
-    # The HELLO as the sensor sends it; replaying it needs no key.
     hello = A.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
                     A.read_psk(keys["victim"]))
+    return keysfile, keys, conf, cap, intervals_of(cap), hello
+
+
+def replayed_hellos(tmp):
+    keysfile, keys, conf, cap, want, hello = replay_setup(tmp,
+                                                          "replay.conf")
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data2"),
                        extra=["-c", conf]).start()
     socks = {}
@@ -378,7 +361,7 @@ def replayed_hellos(tmp):
         check(REPLAYS - still >= 1 and took < AUTH_TIMEOUT,
               "(2) the oldest replays made room: %d closed" %
               (REPLAYS - still))
-        closed, data = wait_closed(
+        closed, data = A.wait_closed(
             socks, AUTH_TIMEOUT + WAIT - (time.monotonic() - first))
         check(len(closed) == REPLAYS and data == 0,
               "(2) every replay is closed by the aggregator, sent nothing "
@@ -412,14 +395,7 @@ def fd_limit(tmp):
     aggregator, out of descriptors, closes the oldest unauthenticated
     connection rather than stop accepting."""
     nofile = 128
-    keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
-    conf = write_conf(tmp, "fd.conf", "[aggregator]\nauth_timeout = %d\n"
-                      % AUTH_TIMEOUT)
-    cap = os.path.join(tmp, "genuine.pcap")
-    A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
-    want = intervals_of(cap)
-    hello = A.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
-                    A.read_psk(keys["victim"]))
+    keysfile, keys, conf, cap, want, hello = replay_setup(tmp, "fd.conf")
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data2b"),
                        extra=["-c", conf])
     agg.cmd = ["prlimit", "--nofile=%d:%d" % (nofile, nofile)] + agg.cmd

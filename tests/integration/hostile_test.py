@@ -33,7 +33,6 @@ import os
 import random
 import re
 import resource
-import selectors
 import shutil
 import signal
 import socket
@@ -141,7 +140,7 @@ def idle_flood(agg, keys, cap, spool, expect):
     for _ in range(IDLE):
         s = socket.create_connection(("127.0.0.1", agg.port), timeout=10)
         s.setblocking(False)
-        opened[s.fileno()] = time.monotonic()
+        opened[s] = time.monotonic()
         socks.append(s)
     print("%d idle connections opened in %.1fs" %
           (IDLE, time.monotonic() - t0))
@@ -161,30 +160,11 @@ def idle_flood(agg, keys, cap, spool, expect):
             pass
     check(still == IDLE, "(h) all %d idle connections were still open when "
           "the sensor was done (%d)" % (IDLE, still))
-    sel = selectors.DefaultSelector()
+    closed, data = A.wait_closed(socks, HELLO_TIMEOUT + 10)
+    closed_after = [closed[s] - opened[s] for s in closed]
+    left = len(socks) - len(closed)
     for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed_after, data = [], 0
-    deadline = time.monotonic() + HELLO_TIMEOUT + 10
-    while sel.get_map() and time.monotonic() < deadline:
-        for k, _ in sel.select(timeout=1):
-            s = k.fileobj
-            try:
-                chunk = s.recv(4096)
-            except BlockingIOError:
-                continue
-            except ConnectionResetError:
-                chunk = b""
-            if chunk:
-                data += len(chunk)
-                continue
-            closed_after.append(time.monotonic() - opened[s.fileno()])
-            sel.unregister(s)
-            s.close()
-    left = len(sel.get_map())
-    for k in list(sel.get_map().values()):
-        k.fileobj.close()
-    sel.close()
+        s.close()
     check(left == 0 and data == 0, "(h) all %d idle connections closed by "
           "the aggregator (%d left open, %d bytes sent to them)" %
           (IDLE, left, data))
