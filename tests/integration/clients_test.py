@@ -34,7 +34,6 @@ import re
 import resource
 import select
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
@@ -47,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 from agglib import (ACK, CHALLENGE, HELLO, RECORD,  # noqa: E402
                     STORED)
-from teiten_testlib import FAILURES, check, wait_for  # noqa: E402
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 T0 = 1700000000 // 60 * 60  # an interval start
 STEP = 60
@@ -530,7 +530,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -18,7 +18,6 @@ sensor exits 0 and every RRD row equals the hand-computed averages."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check, wait_for  # noqa: E402
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 T0 = 1699920000 + 5 * 3600 + 23
 STEP = 60
@@ -205,7 +205,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -25,7 +25,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1699999200  # 2023-11-14 22:00 UTC, hour-aligned
 END = T0 + 7200  # 2023-11-15 00:00 UTC
@@ -320,7 +320,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -33,7 +33,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import signal
 import socket
 import struct
@@ -45,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 from agglib import (ACK, HELLO, RECORD, ack_of, connect,  # noqa: E402
                     expect_dropped, frame, handshake, read_frame)
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1700000000
 STEP = 60
@@ -311,7 +310,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -15,7 +15,6 @@ import collections
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-from teiten_testlib import FAILURES, check, wait_for  # noqa: E402
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 DAY0 = 1699920000  # a UTC midnight
 T0 = DAY0 + 10 * 3600 + 17  # not aligned: the sensor aligns
@@ -266,7 +266,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

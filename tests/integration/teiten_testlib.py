@@ -10,6 +10,7 @@ import functools
 import ipaddress
 import os
 import pwd
+import shutil
 import struct
 import subprocess
 import sys
@@ -207,6 +208,15 @@ def diff_counts(expected, actual, limit=20):
                          (k, expected.get(k, 0), actual.get(k, 0)))
     return lines[:limit] + (["  ... %d more" % (len(lines) - limit)]
                             if len(lines) > limit else [])
+
+
+def require(*tools):
+    """Exits 1 at once, saying so, when a program the test runs is
+    missing: a test that cannot run its checks fails, never passes."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            print("FAIL: %s is not installed" % tool)
+            sys.exit(1)
 
 
 def fail(msg):
