@@ -199,6 +199,32 @@ def replay_all(agg, caps, keys, tmp, interval=60):
     return done
 
 
+def replay_datadir(tmp, caps, interval=60, grace=5, log_tail=0):
+    """DATADIR tmp/data as a real aggregator writes it from every capture
+    of caps ({sensor: pcap}, replayed at once), and the values expected
+    there from the sensors' --print output alone: (datadir, averages,
+    reporters).  log_tail: characters of the aggregator's log to print
+    at the end."""
+    keysfile, keys = make_keys(tmp, list(caps))
+    prints = [sensor_print(caps[s], interval) for s in caps]
+    avgs, reporters = expected_averages(prints, interval)
+    datadir = os.path.join(tmp, "data")
+    agg = Aggregator(tmp, keysfile, datadir, grace=grace,
+                     extra=["-n", str(interval)]).start()
+    try:
+        for sid, (rc, err) in sorted(
+                replay_all(agg, caps, keys, tmp, interval).items()):
+            T.check(rc == 0, "sensor %s replays (%s)" %
+                    (sid, "exit 0" if rc == 0 else err[-300:]))
+        # Late records, if a replay lagged, are applied before the checks.
+        agg.settle(max(reporters))
+    finally:
+        agg.stop()
+        if log_tail:
+            print(agg.text()[-log_tail:])
+    return datadir, avgs, reporters
+
+
 def sensor_print(pcap, interval=60):
     return T.parse_print(T.run_sensor(["-r", pcap, "-n", str(interval),
                                        "--print"]).stdout)
