@@ -180,12 +180,9 @@ def never_reads(tmp):
         A.gencap(caps[sid], 3000, 5 * STEP, T0 + 86400 * i, 31 + i,
                  ["-p", "30"])
     # A long grace keeps the RRD writer idle while RSS is watched: no
-    # interval of the good sensor is final before the test is done.  In
-    # an ASan build, freed memory waits in a quarantine of up to 256 MiB
-    # before reuse, which would be measured as the aggregator's own.
-    asan = os.environ.get("ASAN_OPTIONS")
-    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+    # interval of the good sensor is final before the test is done; the
+    # aggregator alone runs without ASan's quarantine.
+    asan = A.no_asan_quarantine()
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data1"),
                        grace=3600).start()
     if asan is None:

@@ -391,13 +391,8 @@ def main():
         print("FAIL: the disk-full fault mounts a tmpfs, which needs root "
               "(SOAK_DISK=0 leaves out the disk faults)")
         return 1
-    # Under AddressSanitizer, freed memory waits in a quarantine of up to
-    # 256 MiB, which would count as the aggregator's: none here.  The
-    # failsync shim comes before the ASan runtime.
-    os.environ["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
-                                  ":quarantine_size_mb=0"
-                                  ":thread_local_quarantine_size_kb=0"
-                                  ":verify_asan_link_order=0").lstrip(":")
+    # Peak RSS is measured; the failsync shim comes before the ASan runtime.
+    A.no_asan_quarantine("verify_asan_link_order=0")
     sensors = int(os.environ.get("SOAK_SENSORS", "1000"))
     # The aggregator's connection limit follows its descriptor limit
     # (server.c): the fleet, 2,000 replayed HELLOs, the other clients and
