@@ -1,6 +1,8 @@
 """Helpers for tests that run a real aggregator: keys, free ports, starting
-and stopping teiten-aggregator and rrdcached, waiting for finality, and
-reading RRDs back with the rrdtool command line (never with librrd)."""
+and stopping teiten-aggregator and rrdcached, waiting for finality,
+reading RRDs back with the rrdtool command line (never with librrd), the
+archive and record formats, and the protocol of man/teiten-protocol.7
+(Client: one sensor's session), all written here from the manuals."""
 
 import collections
 import errno
