@@ -1,8 +1,8 @@
 """Helpers for tests that run a real aggregator: keys, free ports, starting
 and stopping teiten-aggregator and rrdcached, waiting for finality,
-reading RRDs back with the rrdtool command line (never with librrd), the
-archive and record formats, and the protocol of man/teiten-protocol.7
-(Client: one sensor's session), all written here from the manuals."""
+reading RRDs back with the rrdtool command line (never with librrd), and
+the archive, the record format and the protocol of man/teiten-protocol.7
+(Client: one sensor's session) written from scratch, without teiten code."""
 
 import collections
 import errno
