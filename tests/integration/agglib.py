@@ -1,12 +1,17 @@
 """Helpers for tests that run a real aggregator: keys, free ports, starting
-and stopping teiten-aggregator and rrdcached, waiting for finality, and
-reading RRDs back with the rrdtool command line (never with librrd)."""
+and stopping teiten-aggregator and rrdcached, waiting for finality,
+reading RRDs back with the rrdtool command line (never with librrd), and
+the archive, the record format and the protocol of man/teiten-protocol.7
+(Client: one sensor's session) written from scratch, without teiten code."""
 
 import collections
 import errno
 import glob
+import hashlib
+import hmac
 import math
 import os
+import selectors
 import signal
 import socket
 import struct
@@ -69,6 +74,18 @@ def wait_listen(port, proc, timeout=10):
         except OSError:
             time.sleep(0.05)
     raise AssertionError("nothing listens on port %d" % port)
+
+
+def no_asan_quarantine(*more):
+    """Sets ASAN_OPTIONS, for the processes started from now on, without
+    AddressSanitizer's quarantine: freed memory waits there (up to 256
+    MiB) before reuse and would be measured as the aggregator's own.
+    more: other options to add.  Returns the old value, None if unset."""
+    old = os.environ.get("ASAN_OPTIONS")
+    opts = ["quarantine_size_mb=0", "thread_local_quarantine_size_kb=0"]
+    os.environ["ASAN_OPTIONS"] = ":".join(([old] if old else []) + opts +
+                                          list(more))
+    return old
 
 
 def last_final(datadir):
@@ -196,6 +213,32 @@ def replay_all(agg, caps, keys, tmp, interval=60):
     return done
 
 
+def replay_datadir(tmp, caps, interval=60, grace=5, log_tail=0):
+    """DATADIR tmp/data as a real aggregator writes it from every capture
+    of caps ({sensor: pcap}, replayed at once), and the values expected
+    there from the sensors' --print output alone: (datadir, averages,
+    reporters).  log_tail: characters of the aggregator's log to print
+    at the end."""
+    keysfile, keys = make_keys(tmp, list(caps))
+    prints = [sensor_print(caps[s], interval) for s in caps]
+    avgs, reporters = expected_averages(prints, interval)
+    datadir = os.path.join(tmp, "data")
+    agg = Aggregator(tmp, keysfile, datadir, grace=grace,
+                     extra=["-n", str(interval)]).start()
+    try:
+        for sid, (rc, err) in sorted(
+                replay_all(agg, caps, keys, tmp, interval).items()):
+            T.check(rc == 0, "sensor %s replays (%s)" %
+                    (sid, "exit 0" if rc == 0 else err[-300:]))
+        # Late records, if a replay lagged, are applied before the checks.
+        agg.settle(max(reporters))
+    finally:
+        agg.stop()
+        if log_tail:
+            print(agg.text()[-log_tail:])
+    return datadir, avgs, reporters
+
+
 def sensor_print(pcap, interval=60):
     return T.parse_print(T.run_sensor(["-r", pcap, "-n", str(interval),
                                        "--print"]).stdout)
@@ -305,30 +348,19 @@ TOTALS = ["tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip",
           "late", "drops", "spooldrops"]
 
 
-def _varint(b, off):
-    v = shift = 0
-    while True:
-        c = b[off]
-        off += 1
-        v |= (c & 0x7f) << shift
-        shift += 7
-        if not c & 0x80:
-            return v, off
-
-
 def record_head(b):
     """(sensor, start, length, {total: value}) of an encoded record, read
     per man/teiten-protocol.7 (the entries are not needed here)."""
     idlen = b[1]
     sensor = b[2:2 + idlen].decode()
     off = 2 + idlen
-    z, off = _varint(b, off)
-    start = (z >> 1) ^ -(z & 1)
-    length, off = _varint(b, off)
-    _naddrs, off = _varint(b, off)
+    z, off = varint_get(b, off)
+    start = unzigzag(z)
+    length, off = varint_get(b, off)
+    _naddrs, off = varint_get(b, off)
     totals = {}
     for name in TOTALS:
-        totals[name], off = _varint(b, off)
+        totals[name], off = varint_get(b, off)
     return sensor, start, length, totals
 
 
@@ -487,3 +519,168 @@ def read_archive(datadir, check_crc=True):
             entries.append((fstart, raw))
             off += 8 + length
     return entries, damaged
+
+
+# --- The protocol of man/teiten-protocol.7, written from scratch ----------
+# (hmac/hashlib): frame = 'TT' | version 1 | type | u32 length | u64 seq |
+# payload | HMAC-SHA-256.
+
+HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
+STORED, DUPLICATE, REJECTED, REFUSED = 0, 1, 2, 3  # ACK status
+
+
+def read_psk(path):
+    """A sensor's key file as the 32-byte key."""
+    with open(path) as f:
+        return bytes.fromhex(f.read().strip())
+
+
+def frame(ftype, seq, payload, key):
+    head = b"TT" + bytes([1, ftype]) + struct.pack(">IQ", len(payload), seq)
+    return head + payload + hmac.new(key, head + payload,
+                                     hashlib.sha256).digest()
+
+
+def session_key(psk, client, server):
+    return hmac.new(psk, b"teiten-session-v1" + client + server,
+                    hashlib.sha256).digest()
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise AssertionError("connection closed after %d of %d bytes" %
+                                 (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def read_frame(sock, key):
+    """(type, seq, payload) of the next frame, its MAC checked."""
+    head = recv_exact(sock, 16)
+    if head[:3] != b"TT\x01":
+        raise AssertionError("not a frame: %r" % head)
+    length, seq = struct.unpack(">IQ", head[4:])
+    body = recv_exact(sock, length + 32)
+    payload, mac = body[:length], body[length:]
+    want = hmac.new(key, head + payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, want):
+        raise AssertionError("frame of type %d with a bad MAC" % head[3])
+    return head[3], seq, payload
+
+
+def connect(agg):
+    s = socket.create_connection(("127.0.0.1", agg.port), timeout=10)
+    return s
+
+
+def handshake(agg, sid, psk):
+    """A connection past the handshake, and its session key."""
+    s = connect(agg)
+    client = os.urandom(16)
+    s.sendall(frame(HELLO, 0, bytes([len(sid)]) + sid.encode() + client,
+                    psk))
+    # The challenge's MAC is made with the session key, which needs the
+    # server nonce it carries: read it raw, then check it.
+    head = recv_exact(s, 16)
+    length, seq = struct.unpack(">IQ", head[4:])
+    body = recv_exact(s, length + 32)
+    if head[3] != CHALLENGE or seq != 0 or length != 16:
+        raise AssertionError("expected a challenge, got type %d seq %d "
+                             "len %d" % (head[3], seq, length))
+    key = session_key(psk, client, body[:16])
+    want = hmac.new(key, head + body[:16], hashlib.sha256).digest()
+    if not hmac.compare_digest(body[16:], want):
+        raise AssertionError("challenge with a bad MAC")
+    return s, key
+
+
+def closed_by_peer(s, bound):
+    """(closed, bytes received first, seconds waited): recv until b'' or
+    ECONNRESET, at most bound seconds."""
+    t0 = time.monotonic()
+    got = b""
+    while True:
+        left = bound - (time.monotonic() - t0)
+        if left <= 0:
+            return False, got, time.monotonic() - t0
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return False, got, time.monotonic() - t0
+        except ConnectionResetError:
+            return True, got, time.monotonic() - t0
+        if not chunk:
+            return True, got, time.monotonic() - t0
+        got += chunk
+
+
+def expect_dropped(agg, s, what, bound=5.0, lo=0.0):
+    closed, got, waited = closed_by_peer(s, bound)
+    T.check(closed and not got and waited >= lo,
+            "%s: closed by the aggregator after %.1fs%s%s" %
+            (what, waited, "" if closed else " (NOT within %gs)" % bound,
+             ", having sent %d bytes" % len(got) if got else ""))
+    s.close()
+    T.check(agg.proc.poll() is None, "%s: the aggregator still runs" % what)
+
+
+def ack_of(payload):
+    status = payload[0]
+    v, off = varint_get(payload, 1)
+    return status, unzigzag(v)
+
+
+def wait_closed(socks, bound):
+    """{socket: time closed by the peer}, waiting at most bound seconds."""
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed, data = {}, 0
+    deadline = time.monotonic() + bound
+    while sel.get_map() and time.monotonic() < deadline:
+        for k, _ in sel.select(timeout=1):
+            s = k.fileobj
+            try:
+                chunk = s.recv(4096)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if chunk:
+                data += len(chunk)
+                continue
+            closed[s] = time.monotonic()
+            sel.unregister(s)
+    sel.close()
+    return closed, data
+
+
+class Client:
+    """One authenticated session of sensor sid, a record at a time."""
+
+    def __init__(self, agg, sid, psk):
+        self.sid = sid
+        self.sock, self.key = handshake(agg, sid, psk)
+        self.seq = 1
+
+    def send(self, start, length, counts):
+        """counts: {(proto, key): packets}; see send_raw."""
+        return self.send_raw(encode_record(self.sid, start, length, counts))
+
+    def send_raw(self, rec):
+        """Sends an encoded record and reads its ACK: (status, start,
+        reason), reason (its last byte) only when refused, else 0."""
+        self.sock.sendall(frame(RECORD, self.seq, rec, self.key))
+        self.seq += 1
+        ftype, _, payload = read_frame(self.sock, self.key)
+        if ftype != ACK:
+            raise AssertionError("expected an ACK, got type %d" % ftype)
+        status, got = ack_of(payload)
+        return status, got, payload[-1] if status == REFUSED else 0
+
+    def close(self):
+        self.sock.close()

@@ -9,7 +9,6 @@ late, leave the RRDs alone, and count after `teiten-aggregator rebuild`."""
 
 import glob
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1700000000
 
@@ -188,7 +187,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

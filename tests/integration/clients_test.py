@@ -1,5 +1,5 @@
 """Issue 8, "every client's cost is bounded", and key removal, on a real
-aggregator over real TCP.  The protocol comes from hostile_test.py, which
+aggregator over real TCP.  The protocol comes from agglib.py, which
 writes it from man/teiten-protocol.7 with hmac/hashlib.
 
   (1) A client that never reads: sensor "bad" authenticates (its socket's
@@ -34,7 +34,6 @@ import re
 import resource
 import select
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
@@ -45,13 +44,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-import hostile_test as H  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from agglib import (ACK, CHALLENGE, HELLO, RECORD,  # noqa: E402
+                    STORED)
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 T0 = 1700000000 // 60 * 60  # an interval start
 STEP = 60
-HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
-STORED = 0
 RSS_LIMIT = 4 << 20  # "at most a few MiB" (issue 8)
 FLOOD_BYTES = 48 << 20  # records the bad client tries to send
 REPLAYS = 16384  # SERVER_MAX_CONNS in server.c
@@ -60,26 +59,11 @@ IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 WAIT = 120  # generous deadline for events that must come
 
 
-def wait_for(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
 def write_conf(tmp, name, text):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         f.write(text)
     return path
-
-
-def read_psk(path):
-    with open(path) as f:
-        return bytes.fromhex(f.read().strip())
 
 
 def hello_payload(sid, client):
@@ -95,12 +79,12 @@ def session(agg, sid, psk, rcvbuf=None):
     s.settimeout(10)
     s.connect(("127.0.0.1", agg.port))
     client = os.urandom(16)
-    s.sendall(H.frame(HELLO, 0, hello_payload(sid, client), psk))
-    head = H.recv_exact(s, 16)
-    body = H.recv_exact(s, 16 + 32)
+    s.sendall(A.frame(HELLO, 0, hello_payload(sid, client), psk))
+    head = A.recv_exact(s, 16)
+    body = A.recv_exact(s, 16 + 32)
     if head[3] != CHALLENGE:
         raise AssertionError("expected a challenge, got type %d" % head[3])
-    return s, H.session_key(psk, client, body[:16])
+    return s, A.session_key(psk, client, body[:16])
 
 
 def vm_rss(pid):
@@ -147,7 +131,7 @@ class Flood(threading.Thread):
                     self.done = True
                     return
                 pending = memoryview(b"".join(
-                    H.frame(RECORD, s, self.rec, self.key)
+                    A.frame(RECORD, s, self.rec, self.key)
                     for s in range(seq, seq + 1024)))
                 seq += 1024
                 total += len(pending)
@@ -196,12 +180,9 @@ def never_reads(tmp):
         A.gencap(caps[sid], 3000, 5 * STEP, T0 + 86400 * i, 31 + i,
                  ["-p", "30"])
     # A long grace keeps the RRD writer idle while RSS is watched: no
-    # interval of the good sensor is final before the test is done.  In
-    # an ASan build, freed memory waits in a quarantine of up to 256 MiB
-    # before reuse, which would be measured as the aggregator's own.
-    asan = os.environ.get("ASAN_OPTIONS")
-    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-        "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+    # interval of the good sensor is final before the test is done; the
+    # aggregator alone runs without ASan's quarantine.
+    asan = A.no_asan_quarantine()
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data1"),
                        grace=3600).start()
     if asan is None:
@@ -215,7 +196,7 @@ def never_reads(tmp):
               "(1) warm-up: the first sensor's records are stored")
         now = int(time.time()) // STEP * STEP
         rec = A.encode_record("bad", now - STEP, STEP, {("tcp", 23): 1})
-        bad, key = session(agg, "bad", read_psk(keys["bad"]), rcvbuf=4096)
+        bad, key = session(agg, "bad", A.read_psk(keys["bad"]), rcvbuf=4096)
         base = vm_rss(agg.proc.pid)
         watch = RssWatch(agg.proc.pid)
         watch.start()
@@ -225,7 +206,8 @@ def never_reads(tmp):
         paused = re.compile(r"sensor bad: \d+ bytes of acknowledgements "
                             r"unread; not reading until they drain")
         saw = wait_for(lambda: paused.search(agg.text()) or flood.done or
-                       flood.error or watch.peak - base > RSS_LIMIT, WAIT)
+                       flood.error or watch.peak - base > RSS_LIMIT, WAIT,
+                       "the aggregator to stop reading the client")
         check(isinstance(saw, re.Match),
               "(1) the aggregator stops reading the client after %.1fs "
               "(%d bytes sent; peak RSS +%.1f MiB)" %
@@ -332,41 +314,24 @@ def open_count(socks):
     return n
 
 
-def wait_closed(socks, bound):
-    """{socket: time closed by the peer}, waiting at most bound seconds."""
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed, data = {}, 0
-    deadline = time.monotonic() + bound
-    while sel.get_map() and time.monotonic() < deadline:
-        for k, _ in sel.select(timeout=1):
-            s = k.fileobj
-            try:
-                chunk = s.recv(4096)
-            except BlockingIOError:
-                continue
-            except ConnectionResetError:
-                chunk = b""
-            if chunk:
-                data += len(chunk)
-                continue
-            closed[s] = time.monotonic()
-            sel.unregister(s)
-    sel.close()
-    return closed, data
-
-
-def replayed_hellos(tmp):
+def replay_setup(tmp, confname):
+    """What (2) and (2b) share: keys of "victim" and "genuine", a
+    teiten.conf with AUTH_TIMEOUT, the genuine sensor's capture and its
+    interval count, and victim's HELLO as the sensor sends it (replaying
+    it needs no key)."""
     keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
-    conf = write_conf(tmp, "replay.conf", "[aggregator]\nauth_timeout = %d\n"
+    conf = write_conf(tmp, confname, "[aggregator]\nauth_timeout = %d\n"
                       % AUTH_TIMEOUT)
     cap = os.path.join(tmp, "genuine.pcap")
     A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
-    want = intervals_of(cap)
-    # The HELLO as the sensor sends it; replaying it needs no key.
-    hello = H.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
-                    read_psk(keys["victim"]))
+    hello = A.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
+                    A.read_psk(keys["victim"]))
+    return keysfile, keys, conf, cap, intervals_of(cap), hello
+
+
+def replayed_hellos(tmp):
+    keysfile, keys, conf, cap, want, hello = replay_setup(tmp,
+                                                          "replay.conf")
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data2"),
                        extra=["-c", conf]).start()
     socks = {}
@@ -393,7 +358,7 @@ def replayed_hellos(tmp):
         check(REPLAYS - still >= 1 and took < AUTH_TIMEOUT,
               "(2) the oldest replays made room: %d closed" %
               (REPLAYS - still))
-        closed, data = wait_closed(
+        closed, data = A.wait_closed(
             socks, AUTH_TIMEOUT + WAIT - (time.monotonic() - first))
         check(len(closed) == REPLAYS and data == 0,
               "(2) every replay is closed by the aggregator, sent nothing "
@@ -427,14 +392,7 @@ def fd_limit(tmp):
     aggregator, out of descriptors, closes the oldest unauthenticated
     connection rather than stop accepting."""
     nofile = 128
-    keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
-    conf = write_conf(tmp, "fd.conf", "[aggregator]\nauth_timeout = %d\n"
-                      % AUTH_TIMEOUT)
-    cap = os.path.join(tmp, "genuine.pcap")
-    A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
-    want = intervals_of(cap)
-    hello = H.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
-                    read_psk(keys["victim"]))
+    keysfile, keys, conf, cap, want, hello = replay_setup(tmp, "fd.conf")
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data2b"),
                        extra=["-c", conf])
     agg.cmd = ["prlimit", "--nofile=%d:%d" % (nofile, nofile)] + agg.cmd
@@ -473,15 +431,15 @@ def fd_limit(tmp):
 
 def store(s, key, seq, rec, start):
     """Send rec as frame seq and expect ACK stored for start."""
-    s.sendall(H.frame(RECORD, seq, rec, key))
-    ftype, rseq, payload = H.read_frame(s, key)
-    return (ftype, rseq, H.ack_of(payload)) == (ACK, seq, (STORED, start))
+    s.sendall(A.frame(RECORD, seq, rec, key))
+    ftype, rseq, payload = A.read_frame(s, key)
+    return (ftype, rseq, A.ack_of(payload)) == (ACK, seq, (STORED, start))
 
 
 def key_removal(tmp):
     ids = ["keep", "gone", "changed"]
     keysfile, keys = A.make_keys(tmp, ids)
-    psk = {sid: read_psk(keys[sid]) for sid in ids}
+    psk = {sid: A.read_psk(keys[sid]) for sid in ids}
     datadir = os.path.join(tmp, "data3")
     agg = A.Aggregator(tmp, keysfile, datadir, grace=3600).start()
     try:
@@ -497,17 +455,17 @@ def key_removal(tmp):
         lines = wait_for(lambda: re.search(
             r"sensor gone: key removed; disconnected", agg.text()) and
             re.search(r"sensor changed: key changed; disconnected",
-                      agg.text()), WAIT)
+                      agg.text()), WAIT, "the sessions' end to be logged")
         check(bool(lines), "(3) SIGHUP: a log line for each session ended")
         for sid in ("gone", "changed"):
             s, key = sess[sid]
             rec = A.encode_record(sid, T0 + STEP, STEP, {("tcp", 22): 1})
             try:
-                s.sendall(H.frame(RECORD, 2, rec, key))
+                s.sendall(A.frame(RECORD, 2, rec, key))
             except OSError:
                 pass
             # Without the log lines, failing takes no long wait.
-            H.expect_dropped(agg, s, "(3) %s: its session is closed" % sid,
+            A.expect_dropped(agg, s, "(3) %s: its session is closed" % sid,
                              bound=WAIT if lines else 2)
             try:
                 s2, k2 = session(agg, sid, psk[sid])
@@ -569,7 +527,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

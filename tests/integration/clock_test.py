@@ -1,9 +1,9 @@
 """Bad clocks never corrupt the fleet's data (issue 8, "Time is checked
 where it enters, and finality runs on the aggregator's own clock").
 
-Sensors are Python clients speaking man/teiten-protocol.7 (the helpers of
-hostile_test.py), so the test controls every record's interval start and
-the moment it is sent; expected values are computed here from what was sent.
+Sensors are Python clients speaking man/teiten-protocol.7 (agglib.Client),
+so the test controls every record's interval start and the moment it is
+sent; expected values are computed here from what was sent.
 
   (a) refusals: records starting in 2035, at 0, at a negative time and on
       1999-12-31 get ACK status 3 (refused) with the reason the manual
@@ -35,44 +35,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-import hostile_test as H  # noqa: E402
+from agglib import Client, REFUSED, REJECTED, STORED  # noqa: E402
+from teiten_testlib import FAILURES, check  # noqa: E402
 
-STORED, DUPLICATE, REJECTED, REFUSED = 0, 1, 2, 3
 FUTURE, PAST, OPEN = 1, 2, 3
 Y2035 = 2051222400  # 2035-01-01T00:00:00Z, a multiple of 60 and of 10
-check = H.check
-
-
-class Client:
-    """One authenticated session; send() returns (status, start, reason)."""
-
-    def __init__(self, agg, sid, psk):
-        self.sid = sid
-        self.sock, self.key = H.handshake(agg, sid, psk)
-        self.seq = 1
-
-    def send(self, start, length, counts):
-        rec = (A.encode_record(self.sid, start, length, counts)
-               if isinstance(counts, dict) else counts(self.sid, start))
-        self.sock.sendall(H.frame(H.RECORD, self.seq, rec, self.key))
-        self.seq += 1
-        ftype, _, payload = H.read_frame(self.sock, self.key)
-        if ftype != H.ACK:
-            raise AssertionError("expected an ACK, got type %d" % ftype)
-        status, got = H.ack_of(payload)
-        reason = payload[-1] if status == REFUSED else 0
-        return status, got, reason
-
-    def close(self):
-        self.sock.close()
 
 
 def psks(keys):
-    out = {}
-    for sid, path in keys.items():
-        with open(path) as f:
-            out[sid] = bytes.fromhex(f.read().strip())
-    return out
+    return {sid: A.read_psk(path) for sid, path in keys.items()}
 
 
 def refusals(tmp):
@@ -94,7 +65,7 @@ def refusals(tmp):
             check(got == (status, start, reason),
                   "(a) %s: ACK (status, start, reason) = %s, expected %s" %
                   (what, got, (status, start, reason)))
-        got = c.send(0, 60, lambda sid, start: b"\x01not a record")
+        got = c.send_raw(b"\x01not a record")
         check(got[0] == REJECTED, "(a) an undecodable record is rejected: %s"
               % (got,))
         # Once the hour-old interval is final, one before it comes late.
@@ -269,12 +240,7 @@ def fast_clocks(tmp):
 
 
 def open_cap(tmp):
-    # Under AddressSanitizer, freed memory waits in a quarantine of up to
-    # 256 MiB, which would count as the aggregator's: none here.
-    os.environ["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
-                                  ":quarantine_size_mb=0"
-                                  ":thread_local_quarantine_size_kb=0"
-                                  ).lstrip(":")
+    A.no_asan_quarantine()  # its peak RSS is measured
     kf, keys = A.make_keys(tmp, ["big", "lag"])
     psk = psks(keys)
     datadir = os.path.join(tmp, "data-d")
@@ -298,7 +264,7 @@ def open_cap(tmp):
         big = Client(agg, "big", psk["big"])
         results = []
         for i in range(1, 61):
-            results.append(big.send(base + 60 * i, 60, every))
+            results.append(big.send_raw(every("big", base + 60 * i)))
         stored = sum(1 for r in results if r[0] == STORED)
         refused = [r for r in results if r[0] == REFUSED]
         check(0 < stored < 60 and len(refused) == 60 - stored and
@@ -332,8 +298,8 @@ def main():
         rebuild_future(tmp)
         fast_clocks(tmp)
         open_cap(tmp)
-    print("%d failures" % len(H.FAILURES))
-    return 1 if H.FAILURES else 0
+    print("%d failures" % len(FAILURES))
+    return 1 if FAILURES else 0
 
 
 if __name__ == "__main__":

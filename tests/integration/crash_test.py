@@ -28,7 +28,6 @@
 import collections
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1700000000
 STEP = 60
@@ -456,7 +455,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -23,7 +23,7 @@ teiten-graph reads are damaged one way at a time, each put back after:
     one line naming the file;
 (e) counts near 2^64: two sensors each report 2^63 packets for tcp/5000
     in one interval, sent over the protocol by this test (frames built
-    from scratch as in hostile_test.py); `rrdtool fetch` reads the
+    from scratch in agglib.py); `rrdtool fetch` reads the
     average 2^63, not the 0 that a wrapped 64-bit sum gave.
 
 Every JSON output is parsed with json.loads rejecting NaN and Infinity.
@@ -45,7 +45,6 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-import hostile_test as H  # noqa: E402  (the protocol, from the man page)
 import teiten_testlib as T  # noqa: E402
 from teiten_testlib import FAILURES, check  # noqa: E402
 
@@ -105,22 +104,7 @@ def build_datadir(tmp):
     for sid, seed in (("s1", 1), ("s2", 2)):
         caps[sid] = os.path.join(tmp, sid + ".pcap")
         A.gencap(caps[sid], 3000, DAY + 7200, T0, seed)
-    keysfile, keys = A.make_keys(tmp, list(caps))
-    prints = [A.sensor_print(caps[s], STEP) for s in caps]
-    avgs, reporters = A.expected_averages(prints, STEP)
-    datadir = os.path.join(tmp, "data")
-    agg = A.Aggregator(tmp, keysfile, datadir, grace=5,
-                       extra=["-n", str(STEP)]).start()
-    try:
-        for sid, (rc, err) in sorted(
-                A.replay_all(agg, caps, keys, tmp, STEP).items()):
-            check(rc == 0, "sensor %s replays (%s)" %
-                  (sid, "exit 0" if rc == 0 else err[-300:]))
-        # Late records, if a replay lagged, are applied before the checks.
-        agg.settle(max(reporters))
-    finally:
-        agg.stop()
-    return datadir, avgs, reporters
+    return A.replay_datadir(tmp, caps, STEP)
 
 
 def span(name, end):
@@ -452,27 +436,24 @@ def check_rrds(datadir, tmp, key):
 def check_big_counts(tmp):
     ids = ["big1", "big2"]
     keysfile, keys = A.make_keys(tmp, ids)
-    psk = {}
-    for sid in ids:
-        with open(keys[sid]) as f:
-            psk[sid] = bytes.fromhex(f.read().strip())
+    psk = {sid: A.read_psk(keys[sid]) for sid in ids}
     datadir = os.path.join(tmp, "big")
     start = 1700000000 // 60 * 60
     half = 2 ** 63
     agg = A.Aggregator(tmp, keysfile, datadir, grace=5).start()
     try:
         for sid in ids:
-            s, key = H.handshake(agg, sid, psk[sid])
+            s, key = A.handshake(agg, sid, psk[sid])
             rec = A.encode_record(sid, start, 60, {("tcp", 5000): half,
                                                    ("tcp", 22): 3})
-            s.sendall(H.frame(H.RECORD, 1, rec, key))
+            s.sendall(A.frame(A.RECORD, 1, rec, key))
             s.settimeout(30)
-            ftype, seq, payload = H.read_frame(s, key)
-            check((ftype, seq) == (H.ACK, 1) and
-                  H.ack_of(payload) == (0, start),
+            ftype, seq, payload = A.read_frame(s, key)
+            check((ftype, seq) == (A.ACK, 1) and
+                  A.ack_of(payload) == (0, start),
                   "%s: the record with 2^63 packets for tcp/5000 is "
                   "stored (type %d, ack %s)" % (sid, ftype,
-                                                H.ack_of(payload)))
+                                                A.ack_of(payload)))
             s.close()
         agg.wait_final(start)
     finally:

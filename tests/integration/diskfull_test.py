@@ -18,30 +18,19 @@ sensor exits 0 and every RRD row equals the hand-computed averages."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 T0 = 1699920000 + 5 * 3600 + 23
 STEP = 60
 TIMEOUT = 120  # seconds for one awaited event
-
-
-def wait_for(what, pred, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.2)
-    check(False, "%s within %d s" % (what, timeout))
-    return False
 
 
 def gencaps(tmp):
@@ -104,11 +93,13 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
                                                    if rc else ""))
         named = lambda: re.findall(  # noqa: E731
             r"rrd (\S+): .*retried until written", agg.text())
-        wait_for("the log names the RRD files that cannot be made",
-                 lambda: any(n.endswith("/sensors.rrd") for n in named()))
-        wait_for("the first interval waits for a retry", lambda: re.search(
+        what = "the log names the RRD files that cannot be made"
+        check(wait_for(lambda: any(n.endswith("/sensors.rrd")
+                                   for n in named()), TIMEOUT, what), what)
+        what = "the first interval waits for a retry"
+        check(wait_for(lambda: re.search(
             r"interval %d: .*not written; retried" % min(reporters),
-            agg.text()) is not None)
+            agg.text()) is not None, TIMEOUT, what), what)
         files = named()
         check(any("/sensor/s1.rrd" in n for n in files) and
               any(re.search(r"/rrd/tcp/\d+\.rrd$", n) for n in files),
@@ -164,8 +155,9 @@ def archive_case(tmp, caps, keysfile, keys, avgs, reporters):
             [T.sensor_path(), "-r", caps["s1"], "-a", agg.addr, "-s", "s1",
              "-K", keys["s1"], "--spool", spool, "-n", str(STEP)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_for("the aggregator cannot archive and says so",
-                 lambda: "cannot archive the record" in agg.text())
+        what = "the aggregator cannot archive and says so"
+        check(wait_for(lambda: "cannot archive the record" in agg.text(),
+                       TIMEOUT, what), what)
         held = spool_records(spool)
         check(held > 0 and sensor.poll() is None,
               "archive full: the sensor still holds %d records in its "
@@ -213,7 +205,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

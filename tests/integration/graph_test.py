@@ -25,7 +25,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1699999200  # 2023-11-14 22:00 UTC, hour-aligned
 END = T0 + 7200  # 2023-11-15 00:00 UTC
@@ -168,22 +168,7 @@ def build_datadir(tmp):
             ("s3", 8000, 3000, 13, [])):
         caps[sid] = os.path.join(tmp, sid + ".pcap")
         A.gencap(caps[sid], n, dur, T0, seed, extra)
-    keysfile, keys = A.make_keys(tmp, list(caps))
-    prints = [A.sensor_print(caps[s]) for s in caps]
-    avgs, reporters = A.expected_averages(prints)
-    datadir = os.path.join(tmp, "data")
-    agg = A.Aggregator(tmp, keysfile, datadir, grace=10).start()
-    try:
-        for sid, (rc, err) in sorted(
-                A.replay_all(agg, caps, keys, tmp).items()):
-            check(rc == 0, "sensor %s replays (%s)" %
-                  (sid, "exit 0" if rc == 0 else err[-300:]))
-        # Late records, if a replay lagged, are applied before the checks.
-        agg.settle(max(reporters))
-    finally:
-        agg.stop()
-        print(agg.text()[-300:])
-    return datadir, avgs, reporters
+    return A.replay_datadir(tmp, caps, grace=10, log_tail=300)
 
 
 def ranked_keys(avgs):
@@ -320,7 +305,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -3,7 +3,7 @@ altered, replayed, truncated, oversized and idle connections are dropped
 and counted, and the daemon keeps serving a good sensor.
 
 Attacks come from Python sockets speaking the protocol of
-man/teiten-protocol.7, written here from scratch (hmac/hashlib): frame =
+man/teiten-protocol.7, written from scratch in agglib.py: frame =
 'TT' | version 1 | type | u32 length | u64 seq | payload | HMAC-SHA-256.
 
   (a) HELLO from an unknown sensor id;
@@ -29,14 +29,10 @@ the good sensor's records (counts as its --print output) plus the two
 records the insider's sessions stored, once each."""
 
 import collections
-import hashlib
-import hmac
 import os
 import random
 import re
 import resource
-import selectors
-import shutil
 import signal
 import socket
 import struct
@@ -46,7 +42,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from agglib import (ACK, HELLO, RECORD, ack_of, connect,  # noqa: E402
+                    expect_dropped, frame, handshake, read_frame)
+from teiten_testlib import FAILURES, check, require  # noqa: E402
 
 T0 = 1700000000
 STEP = 60
@@ -54,108 +52,6 @@ A0 = T0 // STEP * STEP  # an interval start: records of the attacks use it
 HELLO_TIMEOUT = 10  # --auth-timeout's default
 FRAME_TIMEOUT = 30  # server.c
 IDLE = 1000
-HELLO, CHALLENGE, RECORD, ACK = 1, 2, 3, 4
-
-
-# --- The protocol, from the man page -------------------------------------
-
-def frame(ftype, seq, payload, key):
-    head = b"TT" + bytes([1, ftype]) + struct.pack(">IQ", len(payload), seq)
-    return head + payload + hmac.new(key, head + payload,
-                                     hashlib.sha256).digest()
-
-
-def session_key(psk, client, server):
-    return hmac.new(psk, b"teiten-session-v1" + client + server,
-                    hashlib.sha256).digest()
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise AssertionError("connection closed after %d of %d bytes" %
-                                 (len(buf), n))
-        buf += chunk
-    return buf
-
-
-def read_frame(sock, key):
-    """(type, seq, payload) of the next frame, its MAC checked."""
-    head = recv_exact(sock, 16)
-    if head[:3] != b"TT\x01":
-        raise AssertionError("not a frame: %r" % head)
-    length, seq = struct.unpack(">IQ", head[4:])
-    body = recv_exact(sock, length + 32)
-    payload, mac = body[:length], body[length:]
-    want = hmac.new(key, head + payload, hashlib.sha256).digest()
-    if not hmac.compare_digest(mac, want):
-        raise AssertionError("frame of type %d with a bad MAC" % head[3])
-    return head[3], seq, payload
-
-
-def connect(agg):
-    s = socket.create_connection(("127.0.0.1", agg.port), timeout=10)
-    return s
-
-
-def handshake(agg, sid, psk):
-    """A connection past the handshake, and its session key."""
-    s = connect(agg)
-    client = os.urandom(16)
-    s.sendall(frame(HELLO, 0, bytes([len(sid)]) + sid.encode() + client,
-                    psk))
-    # The challenge's MAC is made with the session key, which needs the
-    # server nonce it carries: read it raw, then check it.
-    head = recv_exact(s, 16)
-    length, seq = struct.unpack(">IQ", head[4:])
-    body = recv_exact(s, length + 32)
-    if head[3] != CHALLENGE or seq != 0 or length != 16:
-        raise AssertionError("expected a challenge, got type %d seq %d "
-                             "len %d" % (head[3], seq, length))
-    key = session_key(psk, client, body[:16])
-    want = hmac.new(key, head + body[:16], hashlib.sha256).digest()
-    if not hmac.compare_digest(body[16:], want):
-        raise AssertionError("challenge with a bad MAC")
-    return s, key
-
-
-def closed_by_peer(s, bound):
-    """(closed, bytes received first, seconds waited): recv until b'' or
-    ECONNRESET, at most bound seconds."""
-    t0 = time.monotonic()
-    got = b""
-    while True:
-        left = bound - (time.monotonic() - t0)
-        if left <= 0:
-            return False, got, time.monotonic() - t0
-        s.settimeout(left)
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            return False, got, time.monotonic() - t0
-        except ConnectionResetError:
-            return True, got, time.monotonic() - t0
-        if not chunk:
-            return True, got, time.monotonic() - t0
-        got += chunk
-
-
-def expect_dropped(agg, s, what, bound=5.0, lo=0.0):
-    closed, got, waited = closed_by_peer(s, bound)
-    check(closed and not got and waited >= lo,
-          "%s: closed by the aggregator after %.1fs%s%s" %
-          (what, waited, "" if closed else " (NOT within %gs)" % bound,
-           ", having sent %d bytes" % len(got) if got else ""))
-    s.close()
-    check(agg.proc.poll() is None, "%s: the aggregator still runs" % what)
-
-
-def ack_of(payload):
-    status = payload[0]
-    v, off = A.varint_get(payload, 1)
-    return status, A.unzigzag(v)
 
 
 # --- The attacks -----------------------------------------------------------
@@ -243,7 +139,7 @@ def idle_flood(agg, keys, cap, spool, expect):
     for _ in range(IDLE):
         s = socket.create_connection(("127.0.0.1", agg.port), timeout=10)
         s.setblocking(False)
-        opened[s.fileno()] = time.monotonic()
+        opened[s] = time.monotonic()
         socks.append(s)
     print("%d idle connections opened in %.1fs" %
           (IDLE, time.monotonic() - t0))
@@ -263,30 +159,11 @@ def idle_flood(agg, keys, cap, spool, expect):
             pass
     check(still == IDLE, "(h) all %d idle connections were still open when "
           "the sensor was done (%d)" % (IDLE, still))
-    sel = selectors.DefaultSelector()
+    closed, data = A.wait_closed(socks, HELLO_TIMEOUT + 10)
+    closed_after = [closed[s] - opened[s] for s in closed]
+    left = len(socks) - len(closed)
     for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed_after, data = [], 0
-    deadline = time.monotonic() + HELLO_TIMEOUT + 10
-    while sel.get_map() and time.monotonic() < deadline:
-        for k, _ in sel.select(timeout=1):
-            s = k.fileobj
-            try:
-                chunk = s.recv(4096)
-            except BlockingIOError:
-                continue
-            except ConnectionResetError:
-                chunk = b""
-            if chunk:
-                data += len(chunk)
-                continue
-            closed_after.append(time.monotonic() - opened[s.fileno()])
-            sel.unregister(s)
-            s.close()
-    left = len(sel.get_map())
-    for k in list(sel.get_map().values()):
-        k.fileobj.close()
-    sel.close()
+        s.close()
     check(left == 0 and data == 0, "(h) all %d idle connections closed by "
           "the aggregator (%d left open, %d bytes sent to them)" %
           (IDLE, left, data))
@@ -359,10 +236,7 @@ def main():
         A.gencap(cap, 8000, 30 * STEP, T0, 21, ["-p", "40"])
         good_print = A.sensor_print(cap)
         keysfile, keys = A.make_keys(tmp, ["good", "insider"])
-        psk = {}
-        for sid, path in keys.items():
-            with open(path) as f:
-                psk[sid] = bytes.fromhex(f.read().strip())
+        psk = {sid: A.read_psk(path) for sid, path in keys.items()}
         datadir = os.path.join(tmp, "data")
         agg = A.Aggregator(tmp, keysfile, datadir).start()
         expect = collections.Counter()
@@ -436,7 +310,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -15,7 +15,6 @@ import collections
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,27 +22,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import (FAILURES, check, require,  # noqa: E402
+                            wait_for)
 
 DAY0 = 1699920000  # a UTC midnight
 T0 = DAY0 + 10 * 3600 + 17  # not aligned: the sensor aligns
 STEP = 60
 SETTLE = 1  # --late-settle: catch up once late records pause this long
 TIMEOUT = 120  # seconds without progress before giving up
-
-
-def wait_for(what, pred, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.2)
-    check(False, "%s within %d s" % (what, timeout))
-    return False
-
-
-def caught_up(agg):
-    return agg.caught_up()
 
 
 def keys_to_check(avgs):
@@ -221,13 +207,13 @@ def main():
         try:
             replay_one_after_another(tmp, seq, caps, keys, prints)
             t0 = time.time()
-            if not wait_for("sequential: the catch-up ends",
-                            lambda: caught_up(seq)):
+            what = "sequential: the catch-up ends"
+            if not check(wait_for(seq.caught_up, TIMEOUT, what), what):
                 print(seq.text()[-3000:])
                 return 1
             seq.wait_final(max(reporters), TIMEOUT)
-            wait_for("sequential: caught up after the last interval",
-                     lambda: caught_up(seq))
+            what = "sequential: caught up after the last interval"
+            check(wait_for(seq.caught_up, TIMEOUT, what), what)
             print("     catch-up waited for %.1f s after the last replay" %
                   (time.time() - t0))
             log = seq.text()
@@ -251,8 +237,8 @@ def main():
                 check(rc == 0, "at once: sensor %s exits 0 %s" %
                       (sid, err[-300:] if rc else ""))
             once.wait_final(max(reporters), TIMEOUT)
-            wait_for("at once: no late record waits",
-                     lambda: caught_up(once))
+            what = "at once: no late record waits"
+            check(wait_for(once.caught_up, TIMEOUT, what), what)
 
             got_seq = rows_of(seq.datadir, avgs, reporters, caps)
             got_once = rows_of(once.datadir, avgs, reporters, caps)
@@ -280,7 +266,5 @@ def main():
 
 
 if __name__ == "__main__":
-    if shutil.which("rrdtool") is None:
-        print("FAIL: rrdtool is not installed")
-        sys.exit(1)
+    require("rrdtool")
     sys.exit(main())

@@ -40,12 +40,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, wait_for  # noqa: E402
 
 T0 = 1700000040  # a multiple of 60
 DAY = 86400
 STRAY = 2061000000  # in 2035
 STRAY_PAST = 40000000  # in 1971
+RETRY_WAIT = 60  # seconds for a sensor to say it is retrying
 
 
 # --- Captures written here, so that the expected counts are known ----------
@@ -203,16 +204,6 @@ def give_to_teiten(*paths):
         os.chown(p, pw.pw_uid, pw.pw_gid)
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    print("timed out after %ds waiting for %s" % (timeout, what))
-    return False
-
-
 def read(path):
     with open(path) as f:
         return f.read()
@@ -247,7 +238,8 @@ def spool_record(tmp, keys, pcap, sid):
     bg = Background(sensor_cmd(pcap, "127.0.0.1:%d" % A.free_port(), sid,
                                keys[sid], spool),
                     os.path.join(tmp, "gen-%s.err" % sid))
-    ok = wait_for(lambda: "retrying" in bg.err(), 60, "the spool to fill")
+    ok = wait_for(lambda: "retrying" in bg.err(), RETRY_WAIT,
+                  "the spool to fill")
     bg.stop()
     recs = sorted(glob.glob(os.path.join(spool, "*.rec")))
     if not ok or not recs:
@@ -472,7 +464,7 @@ def test_lock_and_mode(tmp, keys):
     first = Background(sensor_cmd(pcap, addr, "s1", keys["s1"], spool),
                        os.path.join(tmp, "lock1.err"))
     try:
-        ok = wait_for(lambda: "retrying" in first.err(), 60,
+        ok = wait_for(lambda: "retrying" in first.err(), RETRY_WAIT,
                       "the first sensor to use its spool")
         second = Background(sensor_cmd(pcap, addr, "s2", keys["s2"], spool),
                             os.path.join(tmp, "lock2.err"))
@@ -508,7 +500,7 @@ def test_sighup(tmp, agg, keys):
     bg = Background(sensor_cmd(pcap, agg.addr, "s4", keyfile, spool),
                     os.path.join(tmp, "hup.err"))
     try:
-        ok = wait_for(lambda: "retrying" in bg.err(), 60,
+        ok = wait_for(lambda: "retrying" in bg.err(), RETRY_WAIT,
                       "the wrong key to be refused")
         shutil.copy(keys["s4"], keyfile)
         bg.p.send_signal(signal.SIGHUP)

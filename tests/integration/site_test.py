@@ -148,22 +148,7 @@ def build_datadir(tmp):
     for sid, n, start, dur, seed, extra in sensors:
         caps[sid] = os.path.join(tmp, sid + ".pcap")
         A.gencap(caps[sid], n, dur, start, seed, extra)
-    keysfile, keys = A.make_keys(tmp, list(caps))
-    prints = [A.sensor_print(caps[s], STEP) for s in caps]
-    avgs, reporters = A.expected_averages(prints, STEP)
-    datadir = os.path.join(tmp, "data")
-    agg = A.Aggregator(tmp, keysfile, datadir, grace=5,
-                       extra=["-n", str(STEP)]).start()
-    try:
-        for sid, (rc, err) in sorted(
-                A.replay_all(agg, caps, keys, tmp, STEP).items()):
-            check(rc == 0, "sensor %s replays (%s)" %
-                  (sid, "exit 0" if rc == 0 else err[-300:]))
-        # Late records, if a replay lagged, are applied before the checks.
-        agg.settle(max(reporters))
-    finally:
-        agg.stop()
-    return datadir, avgs, reporters
+    return A.replay_datadir(tmp, caps, STEP)
 
 
 def keyidx(label):

@@ -48,11 +48,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
-import hostile_test as H  # noqa: E402
+from teiten_testlib import FAILURES, check, wait_for  # noqa: E402
 
 STEP = 10
 PROTOS = ["tcp", "udp", "icmp", "icmp6"]
-check = H.check
 Y2035 = 2051222400
 
 
@@ -95,20 +94,20 @@ class Faults:
         return run
 
     def session(self, sid):
-        return Client(self.agg, sid, self.psk[sid])
+        return A.Client(self.agg, sid, self.psk[sid])
 
     def send_held(self, c, start, counts):
         """(held, ack) for a record: stored, or a duplicate of one sent
         before (by an attempt that failed before its acknowledgement)."""
         before = (c.sid, start) in self.tried
         self.tried.add((c.sid, start))
-        got = c.send(start, counts)
+        got = c.send(start, STEP, counts)
         return got[0] == 0 or (got[0] == 1 and before), got
 
     def bad_clock(self):
         c = self.session("badclock")
         for start, reason in ((Y2035, 1), (0, 2), (-10, 2)):
-            got = c.send(start, {("tcp", 1): 999999})
+            got = c.send(start, STEP, {("tcp", 1): 999999})
             if got != (3, start, reason):
                 self.errors.append("bad clock %d: %s" % (start, got))
         c.close()
@@ -136,7 +135,7 @@ class Faults:
         sent = 0
         deadline = time.time() + 20
         while time.time() < deadline and sent < 50000:
-            data = H.frame(H.RECORD, c.seq, rec, c.key)
+            data = A.frame(A.RECORD, c.seq, rec, c.key)
             try:
                 c.sock.send(data)
             except BlockingIOError:
@@ -148,7 +147,7 @@ class Faults:
 
     def hello_flood(self):
         sock = socket.create_connection(("127.0.0.1", self.agg.port))
-        hello = H.frame(H.HELLO, 0, b"\x06replay" + os.urandom(16),
+        hello = A.frame(A.HELLO, 0, b"\x06replay" + os.urandom(16),
                         self.psk["replay"])
         sock.close()
         for _ in range(2000):
@@ -164,7 +163,7 @@ class Faults:
         c = self.session("garbage")
         rec = A.encode_record("garbage", 1700000000 // STEP * STEP, STEP,
                               {("tcp", 3): 1})
-        bad = bytearray(H.frame(H.RECORD, c.seq, rec, c.key))
+        bad = bytearray(A.frame(A.RECORD, c.seq, rec, c.key))
         bad[20] ^= 1
         c.sock.sendall(bytes(bad))
         c.close()
@@ -201,7 +200,7 @@ class Faults:
             f.writelines(lines)
         self.revoked = True
         self.agg.proc.send_signal(signal.SIGHUP)
-        closed, _, waited = H.closed_by_peer(c.sock, 10)
+        closed, _, waited = A.closed_by_peer(c.sock, 10)
         if not closed:
             self.errors.append("revoked sensor still connected after 10 s")
         c.close()
@@ -283,7 +282,8 @@ class Disk:
                 return
             filler = A.fill(datadir)
             if not wait_for(lambda: "cannot archive the record" in
-                            self.log_from(off), 60):
+                            self.log_from(off), 60,
+                            "the aggregator to say it cannot archive"):
                 self.errors.append("disk full: the aggregator never said it "
                                    "cannot archive")
             left = hold - (time.time() - t0)
@@ -292,7 +292,7 @@ class Disk:
             # An interval every sensor had reported may end meanwhile: its
             # RRD job then fails too.  Up to 15 s more for that.
             wait_for(lambda: "not written; retried" in self.log_from(off),
-                     15)
+                     15, "an interval's RRD job to fail too")
             os.unlink(filler)
             subprocess.run(["mount", "-o", "remount,size=%s" % tmpfs_size(),
                             datadir], check=True)
@@ -364,35 +364,6 @@ class Disk:
                 self.serving.set()
 
 
-def wait_for(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-class Client:
-    def __init__(self, agg, sid, psk):
-        self.sid = sid
-        self.sock, self.key = H.handshake(agg, sid, psk)
-        self.seq = 1
-
-    def send(self, start, counts):
-        return self.send_raw(A.encode_record(self.sid, start, STEP, counts))
-
-    def send_raw(self, rec):
-        self.sock.sendall(H.frame(H.RECORD, self.seq, rec, self.key))
-        self.seq += 1
-        ftype, _, payload = H.read_frame(self.sock, self.key)
-        status, start = H.ack_of(payload)
-        return status, start, payload[-1] if status == 3 else 0
-
-    def close(self):
-        self.sock.close()
-
-
 def read_log(path):
     templates = collections.defaultdict(dict)
     acks = []
@@ -420,13 +391,8 @@ def main():
         print("FAIL: the disk-full fault mounts a tmpfs, which needs root "
               "(SOAK_DISK=0 leaves out the disk faults)")
         return 1
-    # Under AddressSanitizer, freed memory waits in a quarantine of up to
-    # 256 MiB, which would count as the aggregator's: none here.  The
-    # failsync shim comes before the ASan runtime.
-    os.environ["ASAN_OPTIONS"] = (os.environ.get("ASAN_OPTIONS", "") +
-                                  ":quarantine_size_mb=0"
-                                  ":thread_local_quarantine_size_kb=0"
-                                  ":verify_asan_link_order=0").lstrip(":")
+    # Peak RSS is measured; the failsync shim comes before the ASan runtime.
+    A.no_asan_quarantine("verify_asan_link_order=0")
     sensors = int(os.environ.get("SOAK_SENSORS", "1000"))
     # The aggregator's connection limit follows its descriptor limit
     # (server.c): the fleet, 2,000 replayed HELLOs, the other clients and
@@ -573,7 +539,7 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
             reporters[start] += 1
         last = max(reporters)
         agg.wait_final(last, timeout=120)
-        check(wait_for(lambda: agg.caught_up(), 300),
+        check(wait_for(agg.caught_up, 300, "the catch-up to end"),
               "no late record waits for a catch-up")
         disk.stop.set()
         sampler.join()
@@ -634,8 +600,8 @@ def soak(tmp, datadir, sensors, seconds, rng, loadgen, shim):
     print("DATADIR holds %.1f MiB" % (sum(
         os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(datadir)
         for f in fs) / 1048576))
-    print("%d failures" % len(H.FAILURES))
-    return 1 if H.FAILURES else 0
+    print("%d failures" % len(FAILURES))
+    return 1 if FAILURES else 0
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ import functools
 import ipaddress
 import os
 import pwd
+import shutil
 import struct
 import subprocess
 import sys
+import time
 
 SKIP = 77
 KEYED = {"tcp": ("tcp", 0), "udp": ("udp", 1), "icmp": ("icmp", 2),
@@ -32,6 +34,23 @@ def check(cond, what):
     if not cond:
         FAILURES.append(what)
     return cond
+
+
+def wait_for(pred, timeout, what):
+    """Polls pred until it returns something true, at most timeout seconds
+    (the caller's own bound for the event), and returns that value; after
+    the timeout, says what was awaited and returns pred's last (false)
+    value.  The caller decides whether that is a failure (check())."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    if not v:
+        print("timed out after %g s waiting for %s" % (timeout, what),
+              flush=True)
+    return v
 
 
 @functools.lru_cache(maxsize=None)
@@ -189,6 +208,15 @@ def diff_counts(expected, actual, limit=20):
                          (k, expected.get(k, 0), actual.get(k, 0)))
     return lines[:limit] + (["  ... %d more" % (len(lines) - limit)]
                             if len(lines) > limit else [])
+
+
+def require(*tools):
+    """Exits 1 at once, saying so, when a program the test runs is
+    missing: a test that cannot run its checks fails, never passes."""
+    for tool in tools:
+        if shutil.which(tool) is None:
+            print("FAIL: %s is not installed" % tool)
+            sys.exit(1)
 
 
 def fail(msg):
