@@ -39,12 +39,14 @@
 #include "window.h"
 #include "xmalloc.h"
 #include "textout.h"
+#include "topkeys.h"
 #include "zone.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
 
 struct gconf {
-	const char *cmd, *out, *key, *tz, *period;
+	const char *cmd, *out, *key, *tz, *period, *top;
+	int sensors;
 	char *datadir, *events; /* from -c, or the command line */
 	int fy_month;
 	int window; /* enum span_kind, or -1 */
@@ -63,7 +65,9 @@ enum {
 	OPT_PERIOD,
 	OPT_FY,
 	OPT_CSV,
-	OPT_EVENTS
+	OPT_EVENTS,
+	OPT_TOP,
+	OPT_SENSORS
 };
 
 static const struct option long_opts[] = {
@@ -78,7 +82,9 @@ static const struct option long_opts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"output", required_argument, NULL, 'o'},
     {"period", required_argument, NULL, OPT_PERIOD},
+    {"sensors", no_argument, NULL, OPT_SENSORS},
     {"start", required_argument, NULL, OPT_START},
+    {"top", required_argument, NULL, OPT_TOP},
     {"tz", required_argument, NULL, OPT_TZ},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"version", no_argument, NULL, 'V'},
@@ -123,8 +129,9 @@ usage(FILE *f)
 	    "[--json]\n"
 	    "       teiten-graph png [-d datadir] [--tz zone] (--window "
 	    "window [--end time] |\n"
-	    "                        --period period [--fiscal-start month]) "
-	    "--key proto/key -o file.png\n"
+	    "                        --period period [--fiscal-start month])\n"
+	    "                        (--key proto/key | --top 1-5|6-10|icmp "
+	    "| --sensors) -o file.png\n"
 	    "       teiten-graph series [-d datadir] [--tz zone] (--window "
 	    "window [--end time] |\n"
 	    "                        --period period [--fiscal-start month]) "
@@ -150,6 +157,8 @@ enum {
 	O_PERIOD = 1 << 8,
 	O_FY = 1 << 9,
 	O_CSV = 1 << 10,
+	O_TOP = 1 << 11,
+	O_SENSORS = 1 << 12,
 };
 
 static const struct {
@@ -157,7 +166,9 @@ static const struct {
 	unsigned takes;
 } commands[] = {
     {"top", O_N | O_WINDOW | O_START | O_END | O_JSON | O_TZ | O_PERIOD | O_FY},
-    {"png", O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY},
+    {"png",
+	O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_TOP |
+	    O_SENSORS},
     {"site", O_OUT | O_END | O_TZ},
     {"series",
 	O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_JSON | O_CSV},
@@ -271,6 +282,16 @@ options(struct gconf *c, int argc, char **argv)
 			c->key = optarg;
 			given |= O_KEY;
 			break;
+		case OPT_TOP:
+			if (window_graph_find(optarg) == NULL)
+				errx(1, "option --top: use 1-5, 6-10 or icmp");
+			c->top = optarg;
+			given |= O_TOP;
+			break;
+		case OPT_SENSORS:
+			c->sensors = 1;
+			given |= O_SENSORS;
+			break;
 		case OPT_CSV:
 			c->csv = 1;
 			given |= O_CSV;
@@ -310,6 +331,10 @@ options(struct gconf *c, int argc, char **argv)
 		errx(1,
 		    "option --period: give it or --window, --start and "
 		    "--end, not both");
+	if (((given & O_KEY) != 0) + ((given & O_TOP) != 0) +
+		((given & O_SENSORS) != 0) >
+	    1)
+		errx(1, "options --key, --top and --sensors: give one");
 	if ((given & O_CSV) && (given & O_JSON))
 		errx(1, "option --csv: give it or --json, not both");
 	if ((given & O_FY) && !(given & O_PERIOD))
@@ -471,34 +496,65 @@ cmd_top(const struct gconf *c)
 	return 0;
 }
 
+/* png --top: the graph's keys, ranked over the whole period or window. */
+static size_t
+png_top_keys(const struct gconf *c, const struct span *s, uint32_t *idx)
+{
+	const struct window_graph *g = window_graph_find(c->top);
+	struct window w;
+	char why[512];
+	size_t n;
+
+	if (summary_window(c->datadir, s->start, s->end, &w, why,
+		sizeof(why)) == -1)
+		errx(1, "%s: %s", c->datadir, why);
+	n = pick_keys(&w, g->port, g->first, idx);
+	window_free(&w);
+	return n;
+}
+
 static int
 cmd_png(const struct gconf *c)
 {
-	uint32_t step = data_step(c), idx;
-	char why[512], title[96], pname[PERIOD_NAME_MAX];
+	uint32_t step = data_step(c), idx[GRAPH_KEYS];
+	char why[512], title[128] = "", pname[PERIOD_NAME_MAX] = "";
 	struct span s;
-	int64_t newest;
-	int cut;
+	int64_t newest = 0;
+	size_t n = 1;
+	int cut = 0, rc;
 
-	if ((c->window < 0 && c->period == NULL) || c->key == NULL ||
-	    c->out == NULL)
-		errx(1, "png: give --window or --period, --key and -o");
-	if (key_parse(c->key, &idx) == -1)
+	if ((c->window < 0 && c->period == NULL) || c->out == NULL ||
+	    (c->key == NULL && c->top == NULL && !c->sensors))
+		errx(1,
+		    "png: give --window or --period, --key, --top or "
+		    "--sensors, and -o");
+	if (c->key != NULL && key_parse(c->key, &idx[0]) == -1)
 		errx(1, "option --key: \"%s\" is not like tcp/445", c->key);
-	key_title(idx, title, sizeof(title));
 	if (c->period != NULL) {
 		newest = default_end(c, step);
 		period_window(c, newest, &s, pname, sizeof(pname), &cut);
-		/* A period under way is drawn up to its newest data. */
-		if (cut)
-			s.end = newest;
-		snprintf(title + strlen(title), sizeof(title) - strlen(title),
-		    ", %s%s", pname, cut ? " so far" : "");
 	} else
 		span_make(c->window, c->has_end ? c->end : default_end(c, step),
 		    &s);
-	if (graph_keys(c->datadir, step, &s, &idx, NULL, 1, title, c->out, why,
-		sizeof(why)) == -1)
+	if (c->top != NULL) {
+		n = png_top_keys(c, &s, idx);
+		snprintf(title, sizeof(title), "%s",
+		    window_graph_find(c->top)->title);
+	} else if (c->key != NULL)
+		key_title(idx[0], title, sizeof(title));
+	if (*pname != '\0')
+		snprintf(title + strlen(title), sizeof(title) - strlen(title),
+		    ", %s%s", pname, cut ? " so far" : "");
+	/* A period under way is drawn up to its newest data. */
+	if (cut)
+		s.end = newest;
+	if (c->sensors)
+		rc = graph_sensors(c->datadir, step, &s, c->out, why,
+		    sizeof(why));
+	else
+		rc = graph_keys(c->datadir, step, &s, idx, NULL, n, title,
+		    c->out, why, sizeof(why));
+	if (rc == -1)
 		errx(1, "%s", why); /* names the file */
 	return 0;
 }

@@ -14,10 +14,10 @@
 
 #include "site.h"
 #include "span.h"
+#include "topkeys.h"
 #include "window.h"
 
 #define CACHE_DIR ".cache" /* window rankings, wincache.h */
-#define GRAPH_KEYS 5 /* keys per top graph */
 #define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
 #define NAME_MAX_ 64
 
@@ -102,19 +102,7 @@ void rank_change(const struct window *prev, uint32_t idx, size_t rank,
  * fills st->cur with every PNG of this run and st->jobs with those to
  * draw; site_slot is a key's colour once it has run.
  */
-struct window_graph { /* <window>-<suffix>.png */
-	const char *suffix, *title;
-	int port;
-	size_t first;
-};
-
-#define NWINDOW_GRAPHS 3
-extern const struct window_graph window_graphs[NWINDOW_GRAPHS];
-
 int plan_graphs(struct site *);
-int is_port(uint32_t idx);
-size_t
-pick_keys(const struct window *, int want_port, size_t first, uint32_t *out);
 unsigned site_slot(const struct site *, uint32_t idx);
 void key_slug(uint32_t idx, char *buf, size_t len);
 

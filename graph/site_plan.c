@@ -81,37 +81,6 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	return 0;
 }
 
-int
-is_port(uint32_t idx)
-{
-	enum proto p = keyidx_proto(idx);
-
-	return p == PROTO_TCP || p == PROTO_UDP;
-}
-
-/*
- * The keys ranked from first to first + GRAPH_KEYS - 1 (0-based) among
- * those that are ports (want_port) or ICMP types (!want_port).
- */
-size_t
-pick_keys(const struct window *w, int want_port, size_t first, uint32_t *out)
-{
-	size_t i, seen = 0, n = 0;
-
-	for (i = 0; i < w->n && n < GRAPH_KEYS; i++) {
-		if (is_port(w->idx[i]) != want_port)
-			continue;
-		if (seen++ >= first)
-			out[n++] = w->idx[i];
-	}
-	return n;
-}
-
-const struct window_graph window_graphs[] = {
-    {"top1-5", "top 1-5 TCP/UDP ports", 1, 0},
-    {"top6-10", "top 6-10 TCP/UDP ports", 1, GRAPH_KEYS},
-    {"icmp", "top ICMP and ICMPv6 types", 0, 0},
-};
 _Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
     "cidx holds every key of a window's graphs");
 

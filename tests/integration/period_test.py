@@ -18,7 +18,9 @@ with `timezone = Asia/Tokyo`; then:
     exactly; DATADIR/timezone says so; a daemon started with the old zone
     refuses to start and names rebuild; a zone whose midnights are not
     interval boundaries is refused;
-(d) `teiten-graph png --period` draws a PNG for a quarter and for a range;
+(d) `teiten-graph png --period` draws a PNG for a quarter and for a range,
+    of one key, of the quarter's top 1-5, 6-10 and ICMP keys, and of the
+    sensors reporting;
     with an annotations file (--events, or `events` in the [graph] section
     of a -c file) the graph of the event's key carries its red rule, one of
     another key does not, and a malformed line fails naming file and line;
@@ -244,6 +246,15 @@ def check_png(datadir, tmp):
     for period in ("2008Q1", "2008-03-10..2008-03-20"):
         png(datadir, os.path.join(tmp, "%s.png" % period.replace(".", "_")),
             "--period", period, "--key", key)
+    for t in ("1-5", "6-10", "icmp"):
+        png(datadir, os.path.join(tmp, "q1-%s.png" % t), "--period",
+            "2008Q1", "--tz", "Asia/Tokyo", "--top", t)
+    png(datadir, os.path.join(tmp, "q1-sensors.png"), "--period", "2008Q1",
+        "--sensors")
+    p = graph("png", "-d", datadir, "--period", "2008Q1", "--top", "11-15",
+              "-o", os.path.join(tmp, "x.png"))
+    check(p.returncode != 0 and "--top" in p.stderr,
+          "png --top 11-15 is refused (%r)" % p.stderr.strip())
     events = os.path.join(tmp, "events")
     with open(events, "w") as f:
         f.write("# analysts' notes\n"
