@@ -43,11 +43,14 @@
 #include "zone.h"
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
+#define WATCH_MAX 64
 
 struct gconf {
 	const char *cmd, *out, *key, *tz, *period, *top;
 	int sensors;
 	char *datadir, *events; /* from -c, or the command line */
+	uint32_t watch[WATCH_MAX];
+	size_t nwatch;
 	int fy_month;
 	int window; /* enum span_kind, or -1 */
 	int64_t start, end;
@@ -67,7 +70,8 @@ enum {
 	OPT_CSV,
 	OPT_EVENTS,
 	OPT_TOP,
-	OPT_SENSORS
+	OPT_SENSORS,
+	OPT_WATCH
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +92,7 @@ static const struct option long_opts[] = {
     {"tz", required_argument, NULL, OPT_TZ},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"version", no_argument, NULL, 'V'},
+    {"watch", required_argument, NULL, OPT_WATCH},
     {NULL, 0, NULL, 0},
 };
 
@@ -104,6 +109,25 @@ cf_fiscal_start(void *a, const char *v)
 	return NULL;
 }
 
+/* "tcp/2967 tcp/5900, icmp/8": the keys that always get a page. */
+static const char *
+cf_watch(void *a, const char *v)
+{
+	struct gconf *c = a;
+	char buf[CONFIG_MAX_LINE + 1], *w, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	c->nwatch = 0;
+	for (w = strtok_r(buf, " ,\t", &save); w != NULL;
+	     w = strtok_r(NULL, " ,\t", &save)) {
+		if (c->nwatch == WATCH_MAX)
+			return "more than 64 keys";
+		if (key_parse(w, &c->watch[c->nwatch++]) == -1)
+			return "keys like tcp/2967, separated by spaces";
+	}
+	return NULL;
+}
+
 CONFIG_STRING(datadir, struct gconf, datadir)
 CONFIG_STRING(events, struct gconf, events)
 
@@ -112,6 +136,7 @@ static const struct config_key conf_keys[] = {
     {"graph", "datadir", cf_datadir},
     {"graph", "events", cf_events},
     {"graph", "fiscal_start", cf_fiscal_start},
+    {"graph", "watch", cf_watch},
     {"sensor", "*", NULL},
     {"aggregator", "*", NULL},
     {NULL, NULL, NULL},
@@ -139,7 +164,8 @@ usage(FILE *f)
 	    "       teiten-graph site [-d datadir] [--tz zone] [--end time] "
 	    "-o dir\n"
 	    "       teiten-graph -h | -V\n"
-	    "every command also takes -c config and --events file\n"
+	    "every command also takes -c config and --events file; site "
+	    "takes --watch keys\n"
 	    "period: 2008, 2008-03, 2008Q1, FY2007, 2008-03-31 or "
 	    "2006-11-01..2008-03-31\n");
 }
@@ -191,7 +217,7 @@ static void
 options(struct gconf *c, int argc, char **argv)
 {
 	unsigned given = 0, i, cmd;
-	const char *config;
+	const char *config, *why_c;
 	char why[512];
 	uint64_t v;
 	int ch;
@@ -241,6 +267,10 @@ options(struct gconf *c, int argc, char **argv)
 			break;
 		case OPT_EVENTS:
 			config_replace(&c->events, optarg);
+			break;
+		case OPT_WATCH:
+			if ((why_c = cf_watch(c, optarg)) != NULL)
+				errx(1, "option --watch: %s", why_c);
 			break;
 		case 'h':
 			usage(stdout);
@@ -649,15 +679,16 @@ cmd_series(const struct gconf *c)
 }
 
 static int
-cmd_site(const struct gconf *c)
+cmd_site(const struct gconf *c, const struct events *ev)
 {
+	struct site_opts o = {c->watch, c->nwatch, ev};
 	uint32_t step = data_step(c);
 	char why[512];
 
 	if (c->out == NULL)
 		errx(1, "site: give -o DIR");
 	if (site_generate(c->datadir, step,
-		c->has_end ? c->end : default_end(c, step), c->out, why,
+		c->has_end ? c->end : default_end(c, step), &o, c->out, why,
 		sizeof(why)) == -1)
 		errx(1, "%s: %s", c->out, why);
 	return 0;
@@ -685,5 +716,5 @@ main(int argc, char **argv)
 		return cmd_png(&c);
 	if (strcmp(c.cmd, "series") == 0)
 		return cmd_series(&c);
-	return cmd_site(&c);
+	return cmd_site(&c, c.events != NULL ? &ev : NULL);
 }

@@ -84,14 +84,16 @@ site_free(struct site *st)
 
 int
 site_generate(const char *datadir, uint32_t step, int64_t end,
-    const char *outdir, char *err, size_t errlen)
+    const struct site_opts *opts, const char *outdir, char *err, size_t errlen)
 {
+	static const struct site_opts none;
 	char path[DATADIR_PATH_MAX];
 	struct site st;
 	int rc = -1;
 
 	memset(&st, 0, sizeof(st));
 	st.datadir = datadir;
+	st.opts = opts != NULL ? opts : &none;
 	st.outdir = outdir;
 	st.step = step;
 	st.end = end;

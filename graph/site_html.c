@@ -264,6 +264,24 @@ index_footer(FILE *f, const struct site *st)
 	    (unsigned)st->step, SITE_TOP, zone_name());
 }
 
+/* Links to the watched keys' pages, which they always have. */
+static void
+index_watched(FILE *f, const struct site *st)
+{
+	char slug[32], label[32];
+	size_t i;
+
+	if (st->opts->nwatch == 0)
+		return;
+	fputs("<p class=\"meta\">Watched:", f);
+	for (i = 0; i < st->opts->nwatch; i++) {
+		key_slug(st->opts->watch[i], slug, sizeof(slug));
+		key_label(st->opts->watch[i], label, sizeof(label));
+		fprintf(f, " <a href=\"key/%s.html\">%s</a>", slug, label);
+	}
+	fputs("</p>\n", f);
+}
+
 int
 write_index(struct site *st)
 {
@@ -281,7 +299,9 @@ write_index(struct site *st)
 	for (k = 0; k < SPAN_COUNT; k++)
 		fprintf(o.f, "<a href=\"#%s\">%s</a>", span_name(k),
 		    span_name(k));
-	fputs("</nav>\n</header>\n<main>\n", o.f);
+	fputs("</nav>\n", o.f);
+	index_watched(o.f, st);
+	fputs("</header>\n<main>\n", o.f);
 	for (k = 0; k < SPAN_COUNT; k++)
 		index_section(o.f, st, k);
 	fputs("</main>\n", o.f);
@@ -315,6 +335,41 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
 		fputs("<td class=\"num\">\xe2\x80\x93</td></tr>\n", f);
 	else
 		fprintf(f, "<td class=\"num\">%zu</td></tr>\n", r);
+}
+
+/* The notable events of the key's last year, with their links. */
+static void
+key_events(FILE *f, const struct site *st, uint32_t idx)
+{
+	const struct events *ev = st->opts->events;
+	const struct span *y = &st->span[SPAN_YEAR];
+	const struct event *e;
+	char when[32], iso[40];
+	size_t i, j, n = 0;
+
+	for (i = 0; ev != NULL && i < ev->n; i++) {
+		e = &ev->v[i];
+		if (!event_applies(e, y->start, y->end, &idx, 1))
+			continue;
+		if (n++ == 0)
+			fputs("<section id=\"events\">\n<h2>Notable events "
+			      "<small>last year</small></h2>\n<ul>\n",
+			    f);
+		zone_minute(e->t, when, sizeof(when));
+		zone_iso(e->t, iso, sizeof(iso));
+		fprintf(f, "<li><time datetime=\"%s\">%s</time> ", iso, when);
+		html_text(f, e->text);
+		for (j = 0; j < e->nurl; j++) {
+			fputs(" <a href=\"", f);
+			html_text(f, e->url[j]);
+			fputs("\">", f);
+			html_text(f, e->url[j]);
+			fputs("</a>", f);
+		}
+		fputs("</li>\n", f);
+	}
+	if (n > 0)
+		fputs("</ul>\n</section>\n", f);
 }
 
 static void
@@ -351,6 +406,7 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 		fputs("</section>\n", f);
 	}
 	fputs("</div>\n", f);
+	key_events(f, st, idx);
 }
 
 int

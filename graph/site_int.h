@@ -45,11 +45,12 @@ struct job {
 
 struct site {
 	const char *datadir, *outdir;
+	const struct site_opts *opts; /* watched keys, events */
 	uint32_t step;
 	int64_t end, last_final;
 	struct span span[SPAN_COUNT], prev[SPAN_COUNT];
 	struct window win[SPAN_COUNT], pwin[SPAN_COUNT];
-	uint32_t *keys; /* every key in some table, ascending */
+	uint32_t *keys; /* every key in some table or watched, ascending */
 	size_t nkeys;
 	uint32_t cidx[SPAN_COUNT * NWINDOW_KEYS]; /* keys in window graphs */
 	unsigned cslot[SPAN_COUNT * NWINDOW_KEYS]; /* and their colours */

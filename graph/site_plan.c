@@ -11,8 +11,37 @@
 #include "keyname.h"
 #include "site_int.h"
 #include "xmalloc.h"
+#include "zone.h"
 
 #define SIG_MAX 512
+
+/*
+ * The events a graph draws, hashed (FNV-1a over time, key and text), so
+ * that a changed annotations file draws its graphs again.
+ */
+static uint32_t
+events_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
+    size_t n)
+{
+	const struct events *ev = st->opts->events;
+	const struct event *e;
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+	size_t i;
+
+	for (i = 0; ev != NULL && i < ev->n; i++) {
+		e = &ev->v[i];
+		if (!event_applies(e, sp->start, sp->end, idx, idx ? n : 0))
+			continue;
+		for (p = (const unsigned char *)&e->t;
+		     p < (const unsigned char *)(&e->t + 1); p++)
+			h = (h ^ *p) * 16777619u;
+		for (p = (const unsigned char *)e->text; *p != '\0'; p++)
+			h = (h ^ *p) * 16777619u;
+		h = (h ^ (uint32_t)e->all) * 16777619u;
+	}
+	return h;
+}
 
 static void
 graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
@@ -23,8 +52,9 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 	size_t i, o;
 
 	o = (size_t)snprintf(sig, len,
-	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64, sp->start,
-	    sp->end, last, (unsigned)st->step, st->generation);
+	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64 " %s e%08x",
+	    sp->start, sp->end, last, (unsigned)st->step, st->generation,
+	    zone_name(), events_sig(st, sp, idx, n));
 	if (idx == NULL)
 		snprintf(sig + o, len - o, " sensors");
 	for (i = 0; idx != NULL && i < n && o < len; i++) {

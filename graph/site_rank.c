@@ -56,10 +56,13 @@ collect_keys(struct site *st)
 	size_t i, n = 0;
 	int k;
 
-	st->keys = xcalloc(SPAN_COUNT * SITE_TOP, sizeof(*st->keys));
+	st->keys = xcalloc(SPAN_COUNT * SITE_TOP + st->opts->nwatch,
+	    sizeof(*st->keys));
 	for (k = 0; k < SPAN_COUNT; k++)
 		for (i = 0; i < top_n(&st->win[k]); i++)
 			st->keys[n++] = st->win[k].idx[i];
+	for (i = 0; i < st->opts->nwatch; i++)
+		st->keys[n++] = st->opts->watch[i];
 	if (n > 0)
 		qsort(st->keys, n, sizeof(*st->keys), idx_cmp);
 	for (i = 0; i < n; i++)

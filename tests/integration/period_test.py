@@ -24,6 +24,10 @@ with `timezone = Asia/Tokyo`; then:
     with an annotations file (--events, or `events` in the [graph] section
     of a -c file) the graph of the event's key carries its red rule, one of
     another key does not, and a malformed line fails naming file and line;
+(f) `teiten-graph site --watch --events` in Japan time: every watched key
+    has a page, linked from the index; the event is listed with its link on
+    its key's page, dates say Asia/Tokyo, and changing the event's text
+    draws that key's graphs again;
 (e) `teiten-graph series --json/--csv` gives, row by row, the sensors'
     per-interval averages (0 where sensors reported without the key) and
     the number reporting, stamped with each interval's start in the zone,
@@ -331,6 +335,50 @@ def check_series(datadir, avgs, reporters):
           "graph's 720 pixels" % (len(got["rows"]), got.get("row_seconds")))
 
 
+def check_site(datadir, tmp):
+    events = os.path.join(tmp, "site-events")
+    with open(events, "w") as f:
+        f.write("2008-03-15T09:00 tcp/2967 exploit wave "
+                "https://example.org/advisory?a=1&b=2\n")
+    out = os.path.join(tmp, "site")
+    args = ["site", "-d", datadir, "-o", out, "--events", events,
+            "--watch", "tcp/2967,icmp/13"]
+    p = graph(*args)
+    if p.returncode != 0:
+        check(False, "site --watch --events: %s" % p.stderr)
+        return
+    with open(os.path.join(out, "index.html")) as f:
+        index = f.read()
+    check('href="key/tcp-2967.html"' in index and
+          'href="key/icmp-13.html"' in index and "Asia/Tokyo" in index,
+          "the index links both watched keys and gives its dates in "
+          "Asia/Tokyo")
+    page = os.path.join(out, "key", "tcp-2967.html")
+    text = open(page).read() if os.path.exists(page) else ""
+    check("exploit wave" in text and
+          'href="https://example.org/advisory?a=1&amp;b=2"' in text and
+          'datetime="2008-03-15T09:00:00+09:00"' in text,
+          "the watched key's page lists the event, its link and its time")
+    check(os.path.exists(os.path.join(out, "key", "icmp-13.html")),
+          "a watched key without packets still has a page")
+
+    def sig(name):
+        with open(os.path.join(out, ".state")) as f:
+            for line in f:
+                if line.startswith(name + " ") or line.startswith(name +
+                                                                   "\t"):
+                    return line
+        return None
+
+    before = sig("key/tcp-2967-quarter.png")
+    with open(events, "w") as f:
+        f.write("2008-03-15T09:00 tcp/2967 exploit wave, revised\n")
+    p = graph(*args)
+    check(p.returncode == 0 and before is not None and
+          sig("key/tcp-2967-quarter.png") not in (None, before),
+          "a changed event draws its key's graph again (%r)" % before)
+
+
 def main(tmp):
     GRAPH_ENV.update(T.graph_env(tmp))
     datadir, keysfile, avgs, reporters = build_datadir(tmp)
@@ -339,6 +387,7 @@ def main(tmp):
     check_tokyo(datadir, avgs, reporters)
     check_png(datadir, tmp)
     check_series(datadir, avgs, reporters)
+    check_site(datadir, tmp)
     check_rebuild(datadir, keysfile, avgs, reporters, tmp)
 
 
