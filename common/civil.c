@@ -1,5 +1,34 @@
 /* Calendar dates; see civil.h. */
+#include <ctype.h>
+
 #include "civil.h"
+
+int
+civil_digits(const char **s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return -1;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	return v;
+}
+
+int
+civil_scan(const char **s, struct civil *c)
+{
+	const char *p = *s;
+
+	if ((c->y = civil_digits(&p, 4)) == -1 || *p++ != '-' ||
+	    (c->m = civil_digits(&p, 2)) == -1 || *p++ != '-' ||
+	    (c->d = civil_digits(&p, 2)) == -1 || !civil_valid(*c))
+		return -1;
+	*s = p;
+	return 0;
+}
 
 int
 civil_month_days(int y, int m)

@@ -21,6 +21,10 @@ struct civil civil_from_days(int64_t days);
 struct civil civil_add_days(struct civil, int64_t days);
 /* The first day of the month n months after c's (n may be negative). */
 struct civil civil_add_months(struct civil, int n);
+/* n decimal digits exactly at *s, advancing it; -1 (not moved) if not. */
+int civil_digits(const char **s, int n);
+/* A date YYYY-MM-DD that exists, at *s, advancing it; 0, or -1. */
+int civil_scan(const char **s, struct civil *);
 /* <0, 0, >0 as a is before, equal to or after b. */
 int civil_cmp(struct civil a, struct civil b);
 

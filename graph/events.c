@@ -13,21 +13,6 @@
 
 #define LINE_MAX_ 2048
 
-/* n digits at *s exactly, advancing it; -1 if not. */
-static int
-digits(const char **s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return -1;
-		v = v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	return v;
-}
-
 /* YYYY-MM-DD[THH:MM] in the zone in use. */
 static const char *
 parse_when(const char *w, int64_t *t)
@@ -36,14 +21,12 @@ parse_when(const char *w, int64_t *t)
 	int hh = 0, mm = 0;
 	int64_t day, next;
 
-	if ((c.y = digits(&w, 4)) == -1 || *w++ != '-' ||
-	    (c.m = digits(&w, 2)) == -1 || *w++ != '-' ||
-	    (c.d = digits(&w, 2)) == -1 || !civil_valid(c))
+	if (civil_scan(&w, &c) == -1)
 		return "not a date like 2008-01-15 or 2008-01-15T09:30";
 	if (*w == 'T') {
 		w++;
-		if ((hh = digits(&w, 2)) == -1 || *w++ != ':' ||
-		    (mm = digits(&w, 2)) == -1 || hh > 23 || mm > 59)
+		if ((hh = civil_digits(&w, 2)) == -1 || *w++ != ':' ||
+		    (mm = civil_digits(&w, 2)) == -1 || hh > 23 || mm > 59)
 			return "not a time like 2008-01-15T09:30";
 	}
 	if (*w != '\0')

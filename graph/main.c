@@ -700,6 +700,7 @@ main(int argc, char **argv)
 	struct events ev;
 	struct gconf c;
 	char why[512];
+	int rc;
 
 	log_init("teiten-graph", 1, 0);
 	options(&c, argc, argv);
@@ -711,10 +712,18 @@ main(int argc, char **argv)
 		graph_set_events(&ev);
 	}
 	if (strcmp(c.cmd, "top") == 0)
-		return cmd_top(&c);
-	if (strcmp(c.cmd, "png") == 0)
-		return cmd_png(&c);
-	if (strcmp(c.cmd, "series") == 0)
-		return cmd_series(&c);
-	return cmd_site(&c, c.events != NULL ? &ev : NULL);
+		rc = cmd_top(&c);
+	else if (strcmp(c.cmd, "png") == 0)
+		rc = cmd_png(&c);
+	else if (strcmp(c.cmd, "series") == 0)
+		rc = cmd_series(&c);
+	else
+		rc = cmd_site(&c, c.events != NULL ? &ev : NULL);
+	if (c.events != NULL) {
+		graph_set_events(NULL);
+		events_free(&ev);
+	}
+	free(c.events);
+	free(c.datadir);
+	return rc;
 }

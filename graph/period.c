@@ -1,39 +1,9 @@
 /* Named periods; see period.h. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "period.h"
 #include "zone.h"
-
-/* n digits exactly at *s, advancing it; -1 if not. */
-static int
-digits(const char **s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return -1;
-		v = v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	return v;
-}
-
-/* YYYY-MM-DD at *s, advancing it. */
-static int
-date_at(const char **s, struct civil *c)
-{
-	const char *p = *s;
-
-	if ((c->y = digits(&p, 4)) == -1 || *p++ != '-' ||
-	    (c->m = digits(&p, 2)) == -1 || *p++ != '-' ||
-	    (c->d = digits(&p, 2)) == -1 || !civil_valid(*c))
-		return -1;
-	*s = p;
-	return 0;
-}
 
 static void
 month_span(struct period *p, int y, int m, int months)
@@ -45,7 +15,7 @@ month_span(struct period *p, int y, int m, int months)
 static int
 parse_range(const char *s, struct period *p)
 {
-	if (date_at(&s, &p->first) == -1)
+	if (civil_scan(&s, &p->first) == -1)
 		return -1;
 	p->kind = PERIOD_DAY;
 	p->last = p->first;
@@ -55,7 +25,7 @@ parse_range(const char *s, struct period *p)
 		return -1;
 	s += 2;
 	p->kind = PERIOD_RANGE;
-	if (date_at(&s, &p->last) == -1 || *s != '\0')
+	if (civil_scan(&s, &p->last) == -1 || *s != '\0')
 		return -1;
 	return 0;
 }
@@ -72,19 +42,19 @@ period_parse(const char *s, int fy_month, struct period *p, char *err,
 	    fy_month >= 1 && fy_month <= 12 ? fy_month : PERIOD_FY_MONTH;
 	if ((q[0] == 'F' || q[0] == 'f') && (q[1] == 'Y' || q[1] == 'y')) {
 		q += 2;
-		if ((y = digits(&q, 4)) < 1 || *q != '\0')
+		if ((y = civil_digits(&q, 4)) < 1 || *q != '\0')
 			goto bad;
 		p->kind = PERIOD_FY;
 		month_span(p, y, p->fy_month, 12);
-	} else if (strlen(s) == 4 && (y = digits(&q, 4)) >= 1) {
+	} else if (strlen(s) == 4 && (y = civil_digits(&q, 4)) >= 1) {
 		p->kind = PERIOD_YEAR;
 		month_span(p, y, 1, 12);
-	} else if (strlen(s) == 6 && (y = digits(&q, 4)) >= 1 &&
+	} else if (strlen(s) == 6 && (y = civil_digits(&q, 4)) >= 1 &&
 	    (*q == 'Q' || *q == 'q') && q[1] >= '1' && q[1] <= '4') {
 		p->kind = PERIOD_QUARTER;
 		month_span(p, y, 3 * (q[1] - '1') + 1, 3);
-	} else if (strlen(s) == 7 && (y = digits(&q, 4)) >= 1 && *q++ == '-' &&
-	    (n = digits(&q, 2)) >= 1 && n <= 12) {
+	} else if (strlen(s) == 7 && (y = civil_digits(&q, 4)) >= 1 &&
+	    *q++ == '-' && (n = civil_digits(&q, 2)) >= 1 && n <= 12) {
 		p->kind = PERIOD_MONTH;
 		month_span(p, y, n, 1);
 	} else if (parse_range(s, p) == -1)
