@@ -2,6 +2,7 @@
  * Windows read from the summary buckets; see window.h.  This is the read
  * side: teiten-graph links it, never the writer (summary.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -229,4 +230,34 @@ window_rank(const struct window *w, uint32_t idx)
 		if (w->idx[i] == idx)
 			return i + 1;
 	return 0;
+}
+
+/*
+ * The oldest bucket's start: daily buckets outlive hourly ones, but a
+ * DATADIR younger than a day may have hourly ones only.
+ */
+int64_t
+summary_first(const char *datadir)
+{
+	char dir[DATADIR_PATH_MAX], *end;
+	int64_t first = INT64_MAX, t;
+	struct dirent *de;
+	int k;
+	DIR *d;
+
+	for (k = 0; k < DATADIR_SUMS; k++) {
+		datadir_sum_dir(datadir, k, dir, sizeof(dir));
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			errno = 0;
+			t = strtoll(de->d_name, &end, 10);
+			/* Only names the writer makes: <start>.sum */
+			if (errno == 0 && end != de->d_name && t >= 0 &&
+			    strcmp(end, ".sum") == 0 && t < first)
+				first = t;
+		}
+		closedir(d);
+	}
+	return first == INT64_MAX ? INT64_MIN : first;
 }

@@ -42,6 +42,11 @@ void window_free(struct window *);
  * number finite and non-negative, keys in rank order.  Else the reason.
  */
 const char *window_check(const struct window *);
+/*
+ * The start of the oldest summary bucket in DATADIR, INT64_MIN if none:
+ * where the data that windows can read begins.
+ */
+int64_t summary_first(const char *datadir);
 /* The mean of one key in a window, 0 if absent. */
 double window_mean(const struct window *, uint32_t idx);
 /* The share of ranked key i in all keys' means, 0 for an empty window. */

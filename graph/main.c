@@ -162,7 +162,7 @@ usage(FILE *f)
 	    "                        --period period [--fiscal-start month]) "
 	    "--key proto/key [--csv | --json]\n"
 	    "       teiten-graph site [-d datadir] [--tz zone] [--end time] "
-	    "-o dir\n"
+	    "[--fiscal-start month] -o dir\n"
 	    "       teiten-graph -h | -V\n"
 	    "every command also takes -c config and --events file; site "
 	    "takes --watch keys\n"
@@ -195,7 +195,7 @@ static const struct {
     {"png",
 	O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_TOP |
 	    O_SENSORS},
-    {"site", O_OUT | O_END | O_TZ},
+    {"site", O_OUT | O_END | O_TZ | O_FY},
     {"series",
 	O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_JSON | O_CSV},
 };
@@ -367,7 +367,8 @@ options(struct gconf *c, int argc, char **argv)
 		errx(1, "options --key, --top and --sensors: give one");
 	if ((given & O_CSV) && (given & O_JSON))
 		errx(1, "option --csv: give it or --json, not both");
-	if ((given & O_FY) && !(given & O_PERIOD))
+	if ((given & O_FY) && !(given & O_PERIOD) &&
+	    strcmp(c->cmd, "site") != 0)
 		errx(1, "option --fiscal-start applies to --period");
 }
 
@@ -681,7 +682,7 @@ cmd_series(const struct gconf *c)
 static int
 cmd_site(const struct gconf *c, const struct events *ev)
 {
-	struct site_opts o = {c->watch, c->nwatch, ev};
+	struct site_opts o = {c->watch, c->nwatch, ev, c->fy_month};
 	uint32_t step = data_step(c);
 	char why[512];
 

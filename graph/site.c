@@ -7,6 +7,9 @@
  *   top-<window>.json, .csv          each window's top SITE_TOP table
  *   key/<proto>-<key>.html           one page per key listed in a table
  *   key/<proto>-<key>-<window>.png
+ *   report/index.html                every period with data
+ *   report/<period>.html, .json, .csv  one per month, quarter, fiscal year
+ *   report/<period>-{top1-5,top6-10,icmp,<proto>-<key>}.png
  *   .state                           what each PNG was made from
  *   .cache/<start>-<end>.win         window rankings (wincache.h)
  */
@@ -39,14 +42,15 @@ make_dirs(struct site *st)
 	return 0;
 }
 
-/* Draw what changed, then record what every PNG was made from. */
+/* Draw what changed. */
 static int
 render_all(struct site *st)
 {
-	if (plan_graphs(st) == -1 || render_jobs(st) == -1)
+	if (plan_graphs(st) == -1 || plan_reports(st) == -1 ||
+	    render_jobs(st) == -1)
 		return -1;
 	state_sort(&st->cur);
-	return state_save(st);
+	return 0;
 }
 
 static int
@@ -63,6 +67,8 @@ write_pages(struct site *st)
 	for (i = 0; i < st->nkeys; i++)
 		if (write_key(st, st->keys[i]) == -1)
 			return -1;
+	if (st->nrep > 0 && write_reports(st) == -1)
+		return -1;
 	/* Last, so that everything it links to is in place. */
 	return write_index(st);
 }
@@ -76,6 +82,7 @@ site_free(struct site *st)
 		window_free(&st->win[k]);
 		window_free(&st->pwin[k]);
 	}
+	reports_free(st);
 	free(st->keys);
 	free(st->jobs);
 	state_free(&st->old);
@@ -109,7 +116,12 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 	}
 	if (make_dirs(&st) == 0 && load_windows(&st) == 0) {
 		state_load(&st);
-		if (render_all(&st) == 0 && write_pages(&st) == 0) {
+		/*
+		 * What every PNG and closed report was made from, once the
+		 * pages that show them are in place.
+		 */
+		if (render_all(&st) == 0 && write_pages(&st) == 0 &&
+		    state_save(&st) == 0) {
 			prune_keys(&st);
 			prune_cache(&st);
 			rc = 0;

@@ -24,6 +24,7 @@ struct site_opts {
 	const uint32_t *watch; /* keys that always get a page */
 	size_t nwatch;
 	const struct events *events; /* listed on key pages, drawn */
+	int fy_month; /* the fiscal year's first month; 0: April */
 };
 
 /*

@@ -10,7 +10,7 @@
 #include "textout.h"
 
 /* "+3", "-2", "0", "new", or "" as in the exports. */
-static void
+void
 change_text(const struct change *c, char *buf, size_t len)
 {
 	if (c->move == MOVE_NONE)

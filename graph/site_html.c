@@ -24,7 +24,7 @@ write_css(struct site *st)
 	return out_close(st, &o);
 }
 
-static void
+void
 page_head(FILE *f, const char *title, const char *up)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -41,7 +41,7 @@ page_head(FILE *f, const char *title, const char *up)
 }
 
 /* "Data up to ...": the end of the newest final interval. */
-static void
+void
 data_time(FILE *f, const struct site *st)
 {
 	char when[32], iso[40];
@@ -58,7 +58,7 @@ data_time(FILE *f, const struct site *st)
 	    iso, when, zone_name(), (unsigned)st->step);
 }
 
-static void
+void
 html_img(FILE *f, const struct site *st, const char *name, const char *up,
     const char *alt)
 {
@@ -72,7 +72,7 @@ html_img(FILE *f, const struct site *st, const char *name, const char *up,
 	fputs("></figure>\n", f);
 }
 
-static void
+void
 fmt_avg(double v, char *buf, size_t len)
 {
 	snprintf(buf, len, v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3g", v);
@@ -132,7 +132,7 @@ index_graphs(FILE *f, const struct site *st, enum span_kind k)
 	fputs("</div>\n", f);
 }
 
-static void
+void
 change_cell(FILE *f, const struct change *c)
 {
 	if (c->move == MOVE_NONE)
@@ -299,6 +299,8 @@ write_index(struct site *st)
 	for (k = 0; k < SPAN_COUNT; k++)
 		fprintf(o.f, "<a href=\"#%s\">%s</a>", span_name(k),
 		    span_name(k));
+	if (st->nrep > 0)
+		fputs("<a href=\"report/index.html\">reports</a>", o.f);
 	fputs("</nav>\n", o.f);
 	index_watched(o.f, st);
 	fputs("</header>\n<main>\n", o.f);
@@ -337,27 +339,35 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
 		fprintf(f, "<td class=\"num\">%zu</td></tr>\n", r);
 }
 
-/* The notable events of the key's last year, with their links. */
-static void
-key_events(FILE *f, const struct site *st, uint32_t idx)
+/*
+ * The notable events in [start, end) for the keys idx (n 0: for any key),
+ * with their links, after head; nothing when there are none.  How many.
+ */
+size_t
+event_list(FILE *f, const struct site *st, int64_t start, int64_t end,
+    const uint32_t *idx, size_t n, const char *head)
 {
 	const struct events *ev = st->opts->events;
-	const struct span *y = &st->span[SPAN_YEAR];
 	const struct event *e;
 	char when[32], iso[40];
-	size_t i, j, n = 0;
+	size_t i, j, shown = 0;
 
 	for (i = 0; ev != NULL && i < ev->n; i++) {
 		e = &ev->v[i];
-		if (!event_applies(e, y->start, y->end, &idx, 1))
+		if (n > 0 ? !event_applies(e, start, end, idx, n)
+			  : e->t < start || e->t >= end)
 			continue;
-		if (n++ == 0)
-			fputs("<section id=\"events\">\n<h2>Notable events "
-			      "<small>last year</small></h2>\n<ul>\n",
-			    f);
+		if (shown++ == 0)
+			fprintf(f, "%s<ul class=\"events\">\n", head);
 		zone_minute(e->t, when, sizeof(when));
 		zone_iso(e->t, iso, sizeof(iso));
 		fprintf(f, "<li><time datetime=\"%s\">%s</time> ", iso, when);
+		if (n == 0 && !e->all) {
+			char label[32];
+
+			key_label(e->idx, label, sizeof(label));
+			fprintf(f, "<b>%s</b> ", label);
+		}
 		html_text(f, e->text);
 		for (j = 0; j < e->nurl; j++) {
 			fputs(" <a href=\"", f);
@@ -368,8 +378,21 @@ key_events(FILE *f, const struct site *st, uint32_t idx)
 		}
 		fputs("</li>\n", f);
 	}
-	if (n > 0)
-		fputs("</ul>\n</section>\n", f);
+	if (shown > 0)
+		fputs("</ul>\n", f);
+	return shown;
+}
+
+/* The notable events of the key's last year. */
+static void
+key_events(FILE *f, const struct site *st, uint32_t idx)
+{
+	const struct span *y = &st->span[SPAN_YEAR];
+
+	if (event_list(f, st, y->start, y->end, &idx, 1,
+		"<section id=\"events\">\n<h2>Notable events <small>last "
+		"year</small></h2>\n") > 0)
+		fputs("</section>\n", f);
 }
 
 static void

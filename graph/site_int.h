@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "period.h"
 #include "site.h"
 #include "span.h"
 #include "topkeys.h"
@@ -20,6 +21,7 @@
 #define CACHE_DIR ".cache" /* window rankings, wincache.h */
 #define NWINDOW_KEYS (3 * GRAPH_KEYS) /* top 1-5, 6-10, ICMP */
 #define NAME_MAX_ 64
+#define REPORT_NAME_MAX (NAME_MAX_ + PERIOD_NAME_MAX) /* report/... */
 
 /* One PNG: its name under DIR, signature, and pixel size once known. */
 struct png {
@@ -40,7 +42,23 @@ struct job {
 	uint32_t idx[GRAPH_KEYS];
 	unsigned slot[GRAPH_KEYS];
 	size_t n;
-	char title[96];
+	char title[128];
+};
+
+/*
+ * A report page (site_report.c): a month, calendar quarter or fiscal
+ * year.  Its table ranks [span.start, cut), whole summary buckets up to
+ * the newest data; its graphs draw span.  A closed period whose page an
+ * earlier run drew from the same inputs is kept: nothing is read for it.
+ */
+struct report {
+	struct period p;
+	char name[PERIOD_NAME_MAX]; /* 2008Q1: report/2008Q1.html */
+	int64_t start, end; /* the whole period */
+	int64_t cut; /* the ranking's end */
+	struct span span, pspan; /* drawn; the previous period */
+	int closed, keep;
+	struct window win, pwin;
 };
 
 struct site {
@@ -59,6 +77,9 @@ struct site {
 	struct job *jobs; /* PNGs to draw */
 	size_t njobs, capjobs;
 	int64_t generation; /* DATADIR/generation: a rebuild changes it */
+	struct report *rep; /* newest first; months, quarters, FYs */
+	size_t nrep;
+	char rep_off[160]; /* why there are no reports, if there are none */
 	char *err;
 	size_t errlen;
 };
@@ -94,6 +115,8 @@ struct change {
 };
 
 int load_windows(struct site *);
+/* [start, end) through the cache in DIR/.cache. */
+int site_window(struct site *, int64_t start, int64_t end, struct window *);
 size_t top_n(const struct window *);
 void rank_change(const struct window *prev, uint32_t idx, size_t rank,
     struct change *);
@@ -104,6 +127,9 @@ void rank_change(const struct window *prev, uint32_t idx, size_t rank,
  * draw; site_slot is a key's colour once it has run.
  */
 int plan_graphs(struct site *);
+/* slot NULL: each key's site_slot. */
+int site_png(struct site *, const char *name, const struct span *,
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title);
 unsigned site_slot(const struct site *, uint32_t idx);
 void key_slug(uint32_t idx, char *buf, size_t len);
 
@@ -112,9 +138,32 @@ int render_jobs(struct site *);
 
 /* site_export.c, site_html.c: rewritten every run. */
 int write_exports(struct site *, enum span_kind);
+void change_text(const struct change *, char *buf, size_t len);
 int write_css(struct site *);
 int write_index(struct site *);
 int write_key(struct site *, uint32_t idx);
+
+/* site_html.c: the parts of a page the report pages share. */
+void page_head(FILE *, const char *title, const char *up);
+void data_time(FILE *, const struct site *);
+void html_img(FILE *, const struct site *, const char *name, const char *up,
+    const char *alt);
+void fmt_avg(double v, char *buf, size_t len);
+void change_cell(FILE *, const struct change *);
+size_t event_list(FILE *, const struct site *, int64_t start, int64_t end,
+    const uint32_t *idx, size_t n, const char *head);
+
+/*
+ * site_report.c, site_report_html.c: the report pages.  plan_reports
+ * lists the periods, reads their rankings and queues their graphs;
+ * write_reports writes their pages, exports and index.
+ */
+int plan_reports(struct site *);
+int write_reports(struct site *);
+void reports_free(struct site *);
+int report_window_used(const struct site *, const char *cache_name);
+/* The colour of key i of a report's top graph g: none repeats on a page. */
+unsigned report_slot(size_t graph, size_t i);
 
 /* site_prune.c: what this run no longer uses goes, quietly. */
 void prune_keys(struct site *);

@@ -69,9 +69,9 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
  * rendering unless the last run made it from the same inputs and it is
  * still there.
  */
-static int
+int
 site_png(struct site *st, const char *name, const struct span *sp,
-    const uint32_t *idx, size_t n, const char *title)
+    const uint32_t *idx, const unsigned *slots, size_t n, const char *title)
 {
 	char sig[SIG_MAX], path[4200];
 	unsigned slot[GRAPH_KEYS] = {0};
@@ -80,7 +80,7 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	size_t i;
 
 	for (i = 0; i < n && i < GRAPH_KEYS; i++)
-		slot[i] = site_slot(st, idx[i]);
+		slot[i] = slots != NULL ? slots[i] : site_slot(st, idx[i]);
 	graph_sig(st, sp, idx, slot, n, sig, sizeof(sig));
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
@@ -187,12 +187,12 @@ plan_window(struct site *st, enum span_kind k)
 		    window_graphs[g].first, idx);
 		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
 		    window_graphs[g].suffix);
-		if (site_png(st, name, &st->span[k], idx, n,
+		if (site_png(st, name, &st->span[k], idx, NULL, n,
 			window_graphs[g].title) == -1)
 			return -1;
 	}
 	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
-	return site_png(st, name, &st->span[k], NULL, 0, NULL);
+	return site_png(st, name, &st->span[k], NULL, NULL, 0, NULL);
 }
 
 /* "tcp-445": file names never hold a '/'. */
@@ -214,7 +214,8 @@ plan_key(struct site *st, uint32_t idx)
 	for (k = 0; k < SPAN_COUNT; k++) {
 		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
 		    span_name(k));
-		if (site_png(st, name, &st->span[k], &idx, 1, title) == -1)
+		if (site_png(st, name, &st->span[k], &idx, NULL, 1, title) ==
+		    -1)
 			return -1;
 	}
 	return 0;

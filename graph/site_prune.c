@@ -41,7 +41,7 @@ prune_cache(struct site *st)
 			    sizeof(name));
 			used = used || strcmp(name, de->d_name) == 0;
 		}
-		if (!used)
+		if (!used && !report_window_used(st, de->d_name))
 			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
 	}
 	closedir(d);

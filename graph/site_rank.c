@@ -70,14 +70,14 @@ collect_keys(struct site *st)
 			st->keys[st->nkeys++] = st->keys[i];
 }
 
-static int
-site_window(struct site *st, const struct span *sp, struct window *w)
+int
+site_window(struct site *st, int64_t start, int64_t end, struct window *w)
 {
 	char dir[4200];
 
 	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
 	return wincache_window(st->datadir, dir, st->generation, st->last_final,
-	    sp->start, sp->end, w, st->err, st->errlen);
+	    start, end, w, st->err, st->errlen);
 }
 
 int
@@ -88,8 +88,10 @@ load_windows(struct site *st)
 	for (k = 0; k < SPAN_COUNT; k++) {
 		span_make(k, st->end, &st->span[k]);
 		span_previous(&st->span[k], &st->prev[k]);
-		if (site_window(st, &st->span[k], &st->win[k]) == -1 ||
-		    site_window(st, &st->prev[k], &st->pwin[k]) == -1)
+		if (site_window(st, st->span[k].start, st->span[k].end,
+			&st->win[k]) == -1 ||
+		    site_window(st, st->prev[k].start, st->prev[k].end,
+			&st->pwin[k]) == -1)
 			return -1;
 	}
 	collect_keys(st);
