@@ -32,6 +32,7 @@
 #define LATE_SENSORS_SHOWN 8
 /* A catch-up lets queued jobs through this often (seconds). */
 #define CATCHUP_SLICE 0.5
+#define CATCHUP_PROGRESS 10.0 /* seconds between progress lines */
 
 struct qitem {
 	struct rrd_job *job;
@@ -490,6 +491,7 @@ static int
 catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 {
 	struct qitem *it;
+	double told = mono();
 	int64_t w;
 	int all;
 
@@ -499,6 +501,14 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 			return -2;
 		if (dv->d->failed > 0)
 			return -1;
+		/* A long catch-up says that it moves, and how far. */
+		if (mono() - told >= CATCHUP_PROGRESS && dv->d->intervals > 0) {
+			told = mono();
+			log_info("catch-up: %" PRIu64
+				 " intervals derived, up to "
+				 "interval %" PRId64 " of %" PRId64,
+			    dv->d->intervals, dv->d->last, *upto);
+		}
 		for (;;) {
 			pthread_mutex_lock(&q->mu);
 			it = q->head != NULL && q->retry_at <= mono() ? q->head

@@ -85,9 +85,17 @@ EOF
 "$build"/graph/teiten-graph top -d "$out/data" --period 2023Q4 -n 10
 "$build"/graph/teiten-graph png -d "$out/data" --events "$out/events" \
 	--period 2023-12-30..2024-01-01 --key tcp/5168 -o "$out/tcp-5168.png"
-"$build"/graph/teiten-graph site -d "$out/data" --events "$out/events" \
-	-o "$out/site"
+# The analysts' settings, as teiten.conf's [graph] section holds them:
+# the watched ports always have a page and appear on every report.
+cat >"$out/graph.conf" <<EOF
+[graph]
+datadir = $out/data
+events = $out/events
+watch = tcp/5168 tcp/445 icmp/8
+EOF
+"$build"/graph/teiten-graph site -c "$out/graph.conf" -o "$out/site"
 echo
 echo "$n sensors -> teiten-aggregator -> $(find "$out/data/rrd" -name '*.rrd' | wc -l) RRD files -> web page:"
 echo "$out/site/index.html"
+echo "the report on the quarter that ended on the second day: $out/site/report/2023Q4.html"
 echo "TCP 5168 over the three days, with the notes: $out/tcp-5168.png"

@@ -303,6 +303,8 @@ write_index(struct site *st)
 		fputs("<a href=\"report/index.html\">reports</a>", o.f);
 	fputs("</nav>\n", o.f);
 	index_watched(o.f, st);
+	if (*st->rep_off != '\0')
+		fprintf(o.f, "<p class=\"meta\">%s</p>\n", st->rep_off);
 	fputs("</header>\n<main>\n", o.f);
 	for (k = 0; k < SPAN_COUNT; k++)
 		index_section(o.f, st, k);

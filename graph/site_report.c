@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bucket.h"
+#include "datadir.h"
 #include "keyname.h"
 #include "site_int.h"
 #include "wincache.h"
@@ -198,13 +199,22 @@ int
 plan_reports(struct site *st)
 {
 	int64_t first = summary_first(st->datadir), newest = st->end;
-	char sig[256], dir[4200];
+	char sig[256], dir[4200], zone[ZONE_NAME_MAX] = "";
 	struct period prev;
 	struct report *r;
 	size_t i;
 
 	if (first == INT64_MIN || first >= newest)
 		return 0; /* no data yet: no report */
+	/* Months and years need days cut in the zone the pages are in. */
+	if (datadir_zone(st->datadir, zone, sizeof(zone)) == -1 ||
+	    strcmp(zone, zone_name()) != 0) {
+		snprintf(st->rep_off, sizeof(st->rep_off),
+		    "No reports: the daily summaries are cut at %s midnights, "
+		    "not %s.",
+		    *zone ? zone : "unreadable", zone_name());
+		return 0;
+	}
 	snprintf(dir, sizeof(dir), "%s/report", st->outdir);
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		return site_fail(st, "%s: %s", dir, strerror(errno));

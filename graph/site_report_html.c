@@ -88,12 +88,24 @@ risers(const struct report *r, struct riser *out)
 	return n;
 }
 
+/*
+ * Only a watched key is sure to keep its page as long as a kept report
+ * links it (the watch list is in the report's signature); the others'
+ * pages come and go with the windows' top 20s.
+ */
 static void
-key_link(FILE *f, uint32_t idx)
+key_link(FILE *f, const struct site *st, uint32_t idx)
 {
 	char label[32], slug[32];
+	size_t i;
 
 	key_label(idx, label, sizeof(label));
+	for (i = 0; i < st->opts->nwatch && st->opts->watch[i] != idx; i++)
+		;
+	if (i == st->opts->nwatch) {
+		fputs(label, f);
+		return;
+	}
 	key_slug(idx, slug, sizeof(slug));
 	fprintf(f, "<a href=\"../key/%s.html\">%s</a>", slug, label);
 }
@@ -142,7 +154,7 @@ top_table(FILE *f, const struct site *st, const struct report *r)
 			    "<span class=\"sw\" style=\"background:%s\" "
 			    "title=\"its colour in the graphs\"></span>",
 			    key_palette(slot));
-		key_link(f, w->idx[i]);
+		key_link(f, st, w->idx[i]);
 		fputs("</td><td class=\"svc\">", f);
 		html_text(f, key_service(w->idx[i]));
 		fmt_avg(per_hour(st, w->mean[i]), avg, sizeof(avg));
@@ -200,7 +212,7 @@ risers_table(FILE *f, const struct site *st, const struct report *r,
 		fmt_avg(per_hour(st, v[i].now), a, sizeof(a));
 		fmt_avg(per_hour(st, v[i].now - v[i].before), g, sizeof(g));
 		fputs("<tr><td>", f);
-		key_link(f, v[i].idx);
+		key_link(f, st, v[i].idx);
 		fputs("</td><td class=\"svc\">", f);
 		html_text(f, key_service(v[i].idx));
 		fprintf(f,
@@ -238,7 +250,7 @@ watched(FILE *f, const struct site *st, const struct report *r)
 		fmt_avg(rk ? per_hour(st, r->win.mean[rk - 1]) : 0, avg,
 		    sizeof(avg));
 		fputs("<tr><td>", f);
-		key_link(f, wk[i]);
+		key_link(f, st, wk[i]);
 		if (rk > 0)
 			fprintf(f, "</td><td class=\"num\">%zu</td>", rk);
 		else

@@ -40,6 +40,7 @@ TEITEN_BENCH_SITE_CACHE), which is how `meson test --benchmark` passes
 them.  Needs --min-free-gb (4) free beside the cache, or skips (exit 77).
 """
 import argparse
+import calendar
 import json
 import os
 import shutil
@@ -109,7 +110,7 @@ def parse_args():
     a = p.parse_args()
     if a.build:
         a.bench_site = os.path.join(a.build, "tests", "bench", "bench_site")
-        a.graph = os.path.join(a.build, "aggregator", "teiten-graph")
+        a.graph = os.path.join(a.build, "graph", "teiten-graph")
         a.peakrss = os.path.join(a.build, "tests", "bench", "peakrss")
     if not a.cache:
         a.cache = os.path.join(a.build, "bench-site-data") if a.build \
@@ -233,7 +234,7 @@ def timed(a, argv):
 def pngs(site):
     """{PNG name under site: (inode, mtime_ns)}: what a run rewrote."""
     out = {}
-    for sub in ("", "key"):
+    for sub in ("", "key", "report"):
         d = os.path.join(site, sub)
         if not os.path.isdir(d):
             continue
@@ -258,9 +259,10 @@ def window_of(name):
     return "?"
 
 
-def site_run(a, data, site, results, case):
+def site_run(a, data, site, results, case, *extra):
     before = pngs(site)
-    wall, cpu, rss, _ = timed(a, [a.graph, "site", "-d", data, "-o", site])
+    wall, cpu, rss, _ = timed(a, [a.graph, "site", "-d", data, "-o", site]
+                              + list(extra))
     after = pngs(site)
     new = rewritten(before, after)
     results.setdefault(case, []).append(
@@ -362,6 +364,27 @@ def append(a, data):
     return float(w[3]), float(w[6])
 
 
+def check_month_closes(a, data, site, results):
+    """The daily run after a month closed: its report pages are drawn, the
+    earlier closed periods' are kept, and it stays under the goal."""
+    t = time.gmtime(a.end)
+    m = calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0))
+    print("month closes: site --end the day before the month's end, then "
+          "--end at it")
+    site_run(a, data, site, results, "day before", "--end", str(m - 86400))
+    before, after, new = site_run(a, data, site, results, "month closes",
+                                  "--end", str(m))
+    prev = time.gmtime(m - 86400)
+    month = "%04d-%02d" % (prev.tm_year, prev.tm_mon)
+    reports = [n for n in after if n.startswith("report/")]
+    drawn = [n for n in new if n.startswith("report/")]
+    kept = [n for n in reports if n not in drawn]
+    check(f"report/{month}-top1-5.png" in drawn and kept and
+          not any(n.startswith(f"report/{month}-") for n in kept),
+          f"the run after {month} closed draws its report and keeps the "
+          f"{len(kept)} PNGs of earlier closed periods ({len(drawn)} drawn)")
+
+
 def stats(runs, key="wall"):
     v = [r[key] for r in runs]
     return statistics.median(v), min(v)
@@ -376,7 +399,8 @@ def report(results, a, meta, parts, npages, appends):
           "average as the runs started; the median wall time / 5 s")
     print(f"  {'case':<14}{'runs':>4}{'wall':>14}{'CPU':>14}"
           f"{'RSS MiB':>8}{'PNGs':>5}{'load':>6}{'/ 5 s':>6}")
-    for case in ("cold", "no change", "new hour", "new day", "top year"):
+    for case in ("cold", "no change", "new hour", "new day", "day before",
+                 "month closes", "top year"):
         runs = results.get(case)
         if not runs:
             continue
@@ -491,6 +515,8 @@ def main():
                   f"every PNG rendered on a new day ({len(new)} of "
                   f"{len(after)})")
             check_site(a, wdata, site, meta["hottest"])
+
+        check_month_closes(a, wdata, site, results)
 
         print("data: the RRDs against the window summary")
         year = json.loads(subprocess.run(

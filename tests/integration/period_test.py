@@ -34,6 +34,7 @@ with `timezone = Asia/Tokyo`; then:
     and at most as many rows as a graph has pixels over a quarter.
 """
 
+import csv
 import datetime
 import json
 import os
@@ -46,6 +47,7 @@ import zoneinfo
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
+import site_test  # noqa: E402
 from site_test import png_colours  # noqa: E402
 from teiten_testlib import FAILURES, check  # noqa: E402
 
@@ -379,6 +381,175 @@ def check_site(datadir, tmp):
           "a changed event draws its key's graph again (%r)" % before)
 
 
+def ranking(means):
+    return sorted(means, key=lambda k: (-means[k], keyidx(k)))
+
+
+def report_json(out, name):
+    path = os.path.join(out, "report", name + ".json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        check(False, "report/%s.json: %s" % (name, e))
+        return None
+
+
+def check_report(out, avgs, reporters, name, s, e, prev, closed):
+    """report/<name>.json against the hand-computed ranking of [s, e), each
+    key's rank in the previous period [prev), and the risers."""
+    r = report_json(out, name)
+    if r is None:
+        return
+    tk = zoneinfo.ZoneInfo("Asia/Tokyo")
+    iso = lambda t: datetime.datetime.fromtimestamp(t, tk).isoformat()  # noqa: E731
+    check(r["start"] == iso(s) and r["closed"] == closed and
+          r["zone"] == "Asia/Tokyo" and r["step"] == STEP and
+          r["unit"] == "packets per sensor per hour",
+          "report %s states its period (%s), zone, step and unit, %s" %
+          (name, r["start"], "closed" if closed else "under way"))
+    until = e if closed else max(reporters) + STEP
+    check(r["ranked_until"] == iso(until),
+          "report %s ranks up to %s (%s)" % (name, iso(until),
+                                             r["ranked_until"]))
+    means, n = expected(avgs, reporters, s, until)
+    check(r["intervals"] == n, "report %s: %d intervals (%d)" %
+          (name, n, r["intervals"]))
+    # STEP is an hour: per hour is per interval.
+    compare(r["rows"], means, "report %s's top 20" % name)
+    before, nb = expected(avgs, reporters, *prev)
+    order = ranking(before)[:20]
+    bad = []
+    for row in r["rows"]:
+        want = order.index(row["key"]) + 1 if row["key"] in order else None
+        if nb == 0:
+            ok = row["prev_rank"] is None and row["change"] is None
+        elif want is None:
+            ok = row["prev_rank"] is None and row["change"] == "new"
+        else:
+            ok = (row["prev_rank"] == want and row["change"] ==
+                  ("%+d" % (want - row["rank"]) if want != row["rank"]
+                   else "0"))
+        if not ok:
+            bad.append("%s: prev_rank %r change %r, expected rank %r" %
+                       (row["key"], row["prev_rank"], row["change"], want))
+    for b in bad[:5]:
+        print("    " + b)
+    check(not bad, "report %s: every key's rank in the previous period "
+          "and its change (%d intervals before)" % (name, nb))
+    gains = [(k, v - before.get(k, 0.0)) for k, v in means.items()
+             if v > before.get(k, 0.0)] if nb else []
+    gains.sort(key=lambda kv: (-kv[1], keyidx(kv[0])))
+    got = [(x["key"], x["avg"] - x["avg_before"]) for x in r["risers"]]
+    check(len(got) == min(10, len(gains)) and
+          all(g[0] == w[0] and A.close(g[1], w[1])
+              for g, w in zip(got, gains)),
+          "report %s: the %d risers are the keys that gained most (%s)" %
+          (name, len(got), ", ".join(k for k, _ in got[:3])))
+    with open(os.path.join(out, "report", name + ".csv")) as f:
+        rows = list(csv.DictReader(f))
+    check([(x["key"], float(x["avg"])) for x in rows] ==
+          [(x["key"], x["avg"]) for x in r["rows"]] and
+          all(x["zone"] == "Asia/Tokyo" and x["period"] == name and
+              x["unit"] == "packets per sensor per hour" for x in rows),
+          "report %s.csv has the JSON's rows, each with period, zone and "
+          "unit" % name)
+
+
+def check_reports(datadir, avgs, reporters, tmp):
+    """After check_site: the report pages of the same site."""
+    out = os.path.join(tmp, "site")
+    rep = os.path.join(out, "report")
+    tk = "Asia/Tokyo"
+    names = sorted(n[:-5] for n in os.listdir(rep) if n.endswith(".html")
+                   and n != "index.html") if os.path.isdir(rep) else []
+    want = ["2008-03", "2008-04", "2008Q1", "2008Q2", "FY2007", "FY2008"]
+    check(names == want, "a report page per month, quarter and fiscal "
+          "year with data: %s" % ", ".join(names))
+    with open(os.path.join(rep, "index.html")) as f:
+        index = f.read()
+    check(all('href="%s.html"' % n in index for n in want) and
+          "2008-04-01 \u2013 2008-06-30, so far" in index,
+          "report/index.html links every period and marks those under way")
+    with open(os.path.join(out, "index.html")) as f:
+        check('href="report/index.html"' in f.read(),
+              "the main page links the reports")
+    fy7, q1 = bounds(tk, (2007, 4, 1), (2008, 3, 31)), \
+        bounds(tk, (2008, 1, 1), (2008, 3, 31))
+    mar, apr = bounds(tk, (2008, 3, 1), (2008, 3, 31)), \
+        bounds(tk, (2008, 4, 1), (2008, 4, 30))
+    check_report(out, avgs, reporters, "2008Q1", *q1,
+                 bounds(tk, (2007, 10, 1), (2007, 12, 31)), True)
+    check_report(out, avgs, reporters, "FY2007", *fy7,
+                 bounds(tk, (2006, 4, 1), (2007, 3, 31)), True)
+    check_report(out, avgs, reporters, "FY2008",
+                 *bounds(tk, (2008, 4, 1), (2009, 3, 31)), fy7, False)
+    check_report(out, avgs, reporters, "2008-04", *apr, mar, False)
+    check_report(out, avgs, reporters, "2008Q2",
+                 *bounds(tk, (2008, 4, 1), (2008, 6, 30)), q1, False)
+    with open(os.path.join(rep, "2008Q1.html")) as f:
+        page = f.read()
+    check(all(x in page for x in (
+        'src="../report/2008Q1-top1-5.png"', '2008Q1-top6-10.png',
+        '2008Q1-icmp.png', '2008Q1-tcp-2967.png', '2008Q1-icmp-13.png',
+        "exploit wave, revised", 'datetime="2008-03-15T09:00:00+09:00"')),
+        "2008Q1.html: the top graphs, both watched keys' graphs and the "
+        "quarter's event as the annotations file says now")
+    r = report_json(out, "2008Q1") or {"watched": []}
+    q1m, _ = expected(avgs, reporters, *q1)
+    order = ranking(q1m)
+    got = {w["key"]: w for w in r["watched"]}
+    want = {k: (order.index(k) + 1 if k in q1m else None, q1m.get(k, 0.0))
+            for k in ("tcp/2967", "icmp/13")}
+    check(set(got) == set(want) and None in [w[0] for w in want.values()]
+          and all(got[k]["rank"] == want[k][0] and
+                  A.close(got[k]["avg"], want[k][1]) for k in want),
+          "2008Q1.json: the watched keys with their rank and average, "
+          "one without packets as none (%s)" % want)
+    # A closed period is kept as drawn; one under way is drawn again.
+    files = ["2008Q1.html", "2008Q1.json", "2008Q1-top1-5.png",
+             "FY2007.html", "2008Q2.html"]
+    ino = {n: os.stat(os.path.join(rep, n)).st_ino for n in files}
+    p = graph("site", "-d", datadir, "-o", out, "--events",
+              os.path.join(tmp, "site-events"), "--watch", "tcp/2967,icmp/13")
+    check(p.returncode == 0, "site again (%s)" % p.stderr.strip())
+    now = {n: os.stat(os.path.join(rep, n)).st_ino for n in files}
+    kept = [n for n in files if now[n] == ino[n]]
+    check(kept == files[:-1], "the next run keeps the closed periods' "
+          "files and writes the current one's again (kept: %s)" %
+          ", ".join(kept))
+    browse_reports(tmp, out)
+
+
+def browse_reports(tmp, out):
+    if site_test.chromium_path() is None:
+        check(False, "chromium is not installed; the report pages need a "
+              "real browser (contrib/setup-debian.sh --test installs it)")
+        return
+    srv = site_test.serve(out)
+    base = "http://127.0.0.1:%d/" % srv.server_address[1]
+    b = site_test.Browser(tmp)
+    try:
+        for page in ("report/index.html", "report/2008Q1.html",
+                     "report/2008Q2.html"):
+            for w, h, mobile in ((1280, 900, False), (390, 844, True)):
+                b.open(base + page, w, h, mobile=mobile)
+                what = "%s at %d px" % (page, w)
+                if page != "report/index.html":
+                    site_test.check_loaded(b, what)
+                else:
+                    errs = b.errors()
+                    check(not errs, "%s: no console error (%s)" %
+                          (what, errs[:2]))
+                site_test.check_links(b, base, what)
+                over = b.js(site_test.OVERFLOW)
+                check(over <= 0, "%s: the page does not scroll sideways "
+                      "(%d px too wide)" % (what, over))
+    finally:
+        b.close()
+        srv.shutdown()
+
+
 def main(tmp):
     GRAPH_ENV.update(T.graph_env(tmp))
     datadir, keysfile, avgs, reporters = build_datadir(tmp)
@@ -388,6 +559,7 @@ def main(tmp):
     check_png(datadir, tmp)
     check_series(datadir, avgs, reporters)
     check_site(datadir, tmp)
+    check_reports(datadir, avgs, reporters, tmp)
     check_rebuild(datadir, keysfile, avgs, reporters, tmp)
 
 
