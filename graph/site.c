@@ -124,6 +124,7 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 		    state_save(&st) == 0) {
 			prune_keys(&st);
 			prune_cache(&st);
+			prune_reports(&st);
 			rc = 0;
 		}
 	}

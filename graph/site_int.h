@@ -168,5 +168,6 @@ unsigned report_slot(size_t graph, size_t i);
 /* site_prune.c: what this run no longer uses goes, quietly. */
 void prune_keys(struct site *);
 void prune_cache(struct site *);
+void prune_reports(struct site *);
 
 #endif

@@ -78,3 +78,40 @@ prune_keys(struct site *st)
 	}
 	closedir(d);
 }
+
+/*
+ * Report files of periods no longer listed (older than the oldest
+ * summary bucket, or after --end) go; the index no longer links them.
+ */
+void
+prune_reports(struct site *st)
+{
+	char dir[4200];
+	struct dirent *de;
+	size_t i, n;
+	DIR *d;
+
+	if (st->nrep == 0)
+		return; /* no listing to go by */
+	snprintf(dir, sizeof(dir), "%s/report", st->outdir);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!has_suffix(de->d_name, ".html") &&
+		    !has_suffix(de->d_name, ".json") &&
+		    !has_suffix(de->d_name, ".csv") &&
+		    !has_suffix(de->d_name, ".png"))
+			continue;
+		if (strcmp(de->d_name, "index.html") == 0)
+			continue;
+		for (i = 0; i < st->nrep; i++) {
+			n = strlen(st->rep[i].name);
+			if (strncmp(de->d_name, st->rep[i].name, n) == 0 &&
+			    (de->d_name[n] == '.' || de->d_name[n] == '-'))
+				break;
+		}
+		if (i == st->nrep)
+			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
+	}
+	closedir(d);
+}

@@ -291,10 +291,17 @@ def check_site(a, data, site, hottest):
           "`top --window year --json` lists the keys of top-year.json")
     pages = [n for n in os.listdir(os.path.join(site, "key"))
              if n.endswith(".html")]
-    n = len(pngs(site))
+    drawn = pngs(site)
+    n = len([x for x in drawn if not x.startswith("report/")])
     want = 4 * len(WINDOWS) + len(WINDOWS) * len(pages)
     check(n == want, f"{n} PNGs: 4 per window and one per window for "
           f"each of the {len(pages)} key pages ({want})")
+    reports = [x for x in os.listdir(os.path.join(site, "report"))
+               if x.endswith(".html") and x != "index.html"]
+    n = len(drawn) - n
+    check(reports and n == 3 * len(reports),
+          f"{len(reports)} report pages (months, quarters, fiscal years), "
+          f"each with its 3 top graphs ({n} PNGs)")
     return len(pages)
 
 

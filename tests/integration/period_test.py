@@ -519,6 +519,21 @@ def check_reports(datadir, avgs, reporters, tmp):
           "files and writes the current one's again (kept: %s)" %
           ", ".join(kept))
     browse_reports(tmp, out)
+    # Ending at the fiscal year's end: the periods begun since are gone.
+    end = bounds(tk, (2008, 3, 31), (2008, 3, 31))[1]
+    p = graph("site", "-d", datadir, "-o", out, "--end", str(end),
+              "--events", os.path.join(tmp, "site-events"), "--watch",
+              "tcp/2967,icmp/13")
+    left = sorted({n.split(".")[0].split("-t")[0].split("-i")[0]
+                   for n in os.listdir(rep) if n != "index.html"})
+    with open(os.path.join(rep, "index.html")) as f:
+        index = f.read()
+    check(p.returncode == 0 and left == ["2008-03", "2008Q1", "FY2007"] and
+          "2008Q2" not in index and
+          os.stat(os.path.join(rep, "2008Q1.html")).st_ino == ino[
+              "2008Q1.html"],
+          "site --end at FY2007's end: the later periods' pages and files "
+          "are gone, the closed ones kept (%s)" % ", ".join(left))
 
 
 def browse_reports(tmp, out):
