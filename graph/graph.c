@@ -6,8 +6,10 @@
  *   DEF:d<i>=<key rrd>:avg:AVERAGE                     the line and average
  *   DEF:x<i>=<key rrd>:avg:AVERAGE:reduce=MAX          the maximum
  *   CDEF:v<i>=s,UN,d<i>,d<i>,UN,0,d<i>,IF,IF,UNIT,*,STEP,/   (w<i>: x<i>)
- *   VDEF:a<i>=v<i>,AVERAGE  VDEF:m<i>=w<i>,MAXIMUM
+ *   CDEF:l<i>=TIME,END,GT,UNKN,v<i>,IF                      (k<i>: w<i>)
+ *   VDEF:a<i>=l<i>,AVERAGE  VDEF:m<i>=k<i>,MAXIMUM
  *   LINE2:v<i>#colour:"tcp/445 microsoft-ds"  GPRINT a<i>, m<i>
+ *   PRINT a<i>, m<i> (%.17le: not drawn; graph_keys_legend reads them)
  *
  * The stored value is packets per sensor per interval; times UNIT / STEP it is
  * packets per sensor per span->unit seconds.  A key reads unknown before its
@@ -18,6 +20,16 @@
  * intervals a pixel on the day window), so the maximum comes from a second
  * DEF reduced with MAX: the busiest interval, or the busiest row of the
  * coarser RRA that longer windows read (an hour, or a day for the year).
+ *
+ * The legend covers the rows stamped in (start, end]: a row is stamped
+ * with the end of its step.  rrd_fetch also returns the row stamped
+ * end + step, the interval just after the window, which the VDEFs would
+ * count (a past period's legend would include the next interval), so
+ * l<i> and k<i> drop the rows stamped after END.  At the RRD step the
+ * legend is then exactly the window's intervals; a coarser row that
+ * straddles the window's start is counted, one that straddles its end
+ * (a UTC day that a Japan quarter ends in) is not.  The line is drawn
+ * from v<i>, unmasked, up to the graph's edge.
  *
  * A key whose RRD does not exist was never seen: it has no DEF, and its
  * legend line says "never seen" instead of numbers.  Where the RRA a
@@ -33,6 +45,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,37 +66,63 @@
 #define LABEL_MAX 30 /* legend text before the numbers, in characters */
 #define SENSORS_COLOUR "#1F5FA8"
 
-/* An rrd_graph argument vector; the strings are owned by it. */
+/*
+ * An rrd_graph argument vector; the strings are owned by it.  nlegend
+ * counts the elements with legend text so far: rrd_graph_v returns the
+ * text of the k-th as "legend[k]".
+ */
 struct args {
 	char **v;
-	size_t n, cap;
+	size_t n, cap, nlegend;
 };
 
 static void args_add(struct args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static void args_legend(struct args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-args_add(struct args *a, const char *fmt, ...)
+args_vadd(struct args *a, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list ap2;
 	char *s;
 	int len;
 
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(ap2, ap);
+	len = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
 	if (len < 0)
 		len = 0; /* an encoding error: rrd_graph rejects the "" */
 	s = xmalloc((size_t)len + 1);
-	va_start(ap, fmt);
 	(void)vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
 	if (a->n + 1 >= a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 64;
 		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
 	}
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
+}
+
+static void
+args_add(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	args_vadd(a, fmt, ap);
+	va_end(ap);
+}
+
+/* An element whose legend text is never empty. */
+static void
+args_legend(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	args_vadd(a, fmt, ap);
+	va_end(ap);
+	a->nlegend++;
 }
 
 static void
@@ -179,8 +218,8 @@ add_events(struct args *a, const struct span *sp, const uint32_t *idx, size_t n)
 		zone_minute(events->v[i].t, when, sizeof(when));
 		snprintf(text, sizeof(text), "%s  %s", when, events->v[i].text);
 		escape(text, etext, sizeof(etext));
-		args_add(a, "VRULE:%" PRId64 "%s:%s\\l:dashes", events->v[i].t,
-		    EVENT_COLOUR, etext);
+		args_legend(a, "VRULE:%" PRId64 "%s:%s\\l:dashes",
+		    events->v[i].t, EVENT_COLOUR, etext);
 	}
 }
 
@@ -209,20 +248,25 @@ zero_fill(const char *v, int gate, char *buf, size_t len)
 		snprintf(buf, len, "%s", v);
 }
 
-/* One key's DEFs, line and legend; n is its number in this graph. */
-static void
+/*
+ * One key's DEFs, line and legend; n is its number in this graph.
+ * Returns the legend index of its average's GPRINT (the maximum's is
+ * next), or SIZE_MAX for a key never seen.
+ */
+static size_t
 add_key(struct args *a, const char *datadir, uint32_t step,
     const struct span *sp, uint32_t idx, unsigned slot, size_t n, int gate)
 {
 	char path[4096], epath[8192], text[2 * LABEL_MAX + 2];
 	char d[32], x[32], zd[128], zx[128];
+	size_t at;
 
 	key_text(idx, text, sizeof(text));
 	datadir_key_rrd(datadir, idx, path, sizeof(path));
 	if (!exists(path)) {
-		args_add(a, "COMMENT:  %-*s", LABEL_MAX, text);
-		args_add(a, "COMMENT:%10s\\l", "never seen");
-		return;
+		args_legend(a, "COMMENT:  %-*s", LABEL_MAX, text);
+		args_legend(a, "COMMENT:%10s\\l", "never seen");
+		return SIZE_MAX;
 	}
 	escape(path, epath, sizeof(epath));
 	snprintf(d, sizeof(d), "d%zu", n);
@@ -233,11 +277,20 @@ add_key(struct args *a, const char *datadir, uint32_t step,
 	args_add(a, "DEF:%s=%s:avg:AVERAGE:reduce=MAX", x, epath);
 	args_add(a, "CDEF:v%zu=%s,%u,*,%u,/", n, zd, sp->unit, step);
 	args_add(a, "CDEF:w%zu=%s,%u,*,%u,/", n, zx, sp->unit, step);
-	args_add(a, "VDEF:a%zu=v%zu,AVERAGE", n, n);
-	args_add(a, "VDEF:m%zu=w%zu,MAXIMUM", n, n);
-	args_add(a, "LINE2:v%zu%s:%-*s", n, key_palette(slot), LABEL_MAX, text);
-	args_add(a, "GPRINT:a%zu:%%10.2lf", n);
-	args_add(a, "GPRINT:m%zu:%%10.2lf\\l", n);
+	args_add(a, "CDEF:l%zu=TIME,%" PRId64 ",GT,UNKN,v%zu,IF", n, sp->end,
+	    n);
+	args_add(a, "CDEF:k%zu=TIME,%" PRId64 ",GT,UNKN,w%zu,IF", n, sp->end,
+	    n);
+	args_add(a, "VDEF:a%zu=l%zu,AVERAGE", n, n);
+	args_add(a, "VDEF:m%zu=k%zu,MAXIMUM", n, n);
+	args_legend(a, "LINE2:v%zu%s:%-*s", n, key_palette(slot), LABEL_MAX,
+	    text);
+	at = a->nlegend;
+	args_legend(a, "GPRINT:a%zu:%%10.2lf", n);
+	args_legend(a, "GPRINT:m%zu:%%10.2lf\\l", n);
+	args_add(a, "PRINT:a%zu:%%.17le", n);
+	args_add(a, "PRINT:m%zu:%%.17le", n);
+	return at;
 }
 
 static const char *
@@ -251,7 +304,8 @@ unit_name(const struct span *sp)
  * (zone.h), which teiten-graph sets before it draws.
  */
 static int
-render(struct args *a, const char *out, char *err, size_t errlen)
+render(struct args *a, const char *out, rrd_info_t **keep, char *err,
+    size_t errlen)
 {
 	rrd_info_t *info;
 	int rc = 0;
@@ -263,8 +317,76 @@ render(struct args *a, const char *out, char *err, size_t errlen)
 		    rrd_test_error() ? rrd_get_error() : "rrd_graph failed");
 		rc = -1;
 	}
-	rrd_info_free(info);
+	if (rc == 0 && keep != NULL)
+		*keep = info;
+	else
+		rrd_info_free(info);
 	return rc;
+}
+
+/* The string rrd_graph_v returned as "what[i]", or NULL. */
+static const char *
+info_text(const rrd_info_t *info, const char *what, size_t i)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s[%zu]", what, i);
+	for (; info != NULL; info = info->next)
+		if (info->type == RD_I_STR && strcmp(info->key, key) == 0)
+			return info->value.u_str;
+	return NULL;
+}
+
+/* A PRINT's "%.17le" back to a double; rrd prints NaN as "nan". */
+static double
+info_number(const rrd_info_t *info, size_t i)
+{
+	const char *s = info_text(info, "print", i);
+	char *end;
+	double v;
+
+	if (s == NULL)
+		return NAN;
+	errno = 0;
+	v = strtod(s, &end);
+	return end == s || *end != '\0' || errno == ERANGE ? NAN : v;
+}
+
+/* The legend text as drawn, without its padding. */
+static void
+info_legend(const rrd_info_t *info, size_t i, char *buf, size_t len)
+{
+	const char *s = info_text(info, "legend", i);
+	size_t n;
+
+	while (s != NULL && *s == ' ')
+		s++;
+	n = s == NULL ? 0 : strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	snprintf(buf, len, "%.*s", (int)n, s == NULL ? "" : s);
+}
+
+/* What each key's legend line says, from rrd_graph_v's answer. */
+static void
+legend_read(const rrd_info_t *info, const size_t *at, size_t n,
+    struct legend_line *ln)
+{
+	size_t i, seen = 0;
+
+	for (i = 0; i < n; i++) {
+		ln[i].seen = at[i] != SIZE_MAX;
+		ln[i].avg = ln[i].max = NAN;
+		ln[i].avg_text[0] = ln[i].max_text[0] = '\0';
+		if (!ln[i].seen)
+			continue;
+		ln[i].avg = info_number(info, seen++);
+		ln[i].max = info_number(info, seen++);
+		info_legend(info, at[i], ln[i].avg_text,
+		    sizeof(ln[i].avg_text));
+		info_legend(info, at[i] + 1, ln[i].max_text,
+		    sizeof(ln[i].max_text));
+	}
 }
 
 /* Most data sources and RRAs a file may have; teiten's have 1 and 3. */
@@ -460,10 +582,20 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, char *err, size_t errlen)
 {
-	struct args a = {NULL, 0, 0};
+	return graph_keys_legend(datadir, step, sp, idx, slot, n, title, out,
+	    NULL, err, errlen);
+}
+
+int
+graph_keys_legend(const char *datadir, uint32_t step, const struct span *sp,
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
+    const char *out, struct legend_line *ln, char *err, size_t errlen)
+{
+	struct args a = {NULL, 0, 0, 0};
 	char path[4096], epath[8192], vlabel[64], head[64];
+	rrd_info_t *info = NULL;
 	unsigned *used;
-	size_t i;
+	size_t i, *at;
 	int gate, rc;
 
 	if (step == 0) {
@@ -485,17 +617,26 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
 		args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
 	}
 	/* Separate entries, as in a key's line, so that columns align. */
-	args_add(&a, "COMMENT:  %-*s", LABEL_MAX, head);
-	args_add(&a, "COMMENT:%10s", "average");
-	args_add(&a, "COMMENT:%10s\\l", "maximum");
+	args_legend(&a, "COMMENT:  %-*s", LABEL_MAX, head);
+	args_legend(&a, "COMMENT:%10s", "average");
+	args_legend(&a, "COMMENT:%10s\\l", "maximum");
 	used = xcalloc(n ? n : 1, sizeof(*used));
+	at = xcalloc(n ? n : 1, sizeof(*at));
 	for (i = 0; i < n; i++)
-		add_key(&a, datadir, step, sp, idx[i],
+		at[i] = add_key(&a, datadir, step, sp, idx[i],
 		    pick_slot(idx, slot, i, used), i, gate);
 	free(used);
 	add_events(&a, sp, idx, n);
-	if ((rc = render(&a, out, err, errlen)) == -1)
+	if ((rc = render(&a, out, ln != NULL ? &info : NULL, err, errlen)) ==
+	    -1)
 		blame(datadir, idx, n, err, errlen);
+	else if (ln != NULL) {
+		for (i = 0; i < n; i++)
+			ln[i].idx = idx[i];
+		legend_read(info, at, n, ln);
+	}
+	rrd_info_free(info);
+	free(at);
 	args_free(&a);
 	return rc;
 }
@@ -504,7 +645,7 @@ int
 graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
     const char *out, char *err, size_t errlen)
 {
-	struct args a = {NULL, 0, 0};
+	struct args a = {NULL, 0, 0, 0};
 	char path[4096], epath[8192];
 	int rc;
 
@@ -526,7 +667,7 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	args_add(&a, "GPRINT:sn:minimum %%8.2lf");
 	args_add(&a, "GPRINT:sx:maximum %%8.2lf\\l");
 	add_events(&a, sp, NULL, 0);
-	rc = render(&a, out, err, errlen);
+	rc = render(&a, out, NULL, err, errlen);
 	args_free(&a);
 	return rc;
 }
@@ -539,7 +680,7 @@ int
 graph_series(const char *datadir, uint32_t step, const struct span *sp,
     uint32_t idx, struct series *out, char *err, size_t errlen)
 {
-	struct args a = {NULL, 0, 0};
+	struct args a = {NULL, 0, 0, 0};
 	char path[4096], epath[8192], zd[128];
 	unsigned long xstep = 0, ncol = 0, i;
 	rrd_value_t *data = NULL;

@@ -30,6 +30,24 @@ int graph_keys(const char *datadir, uint32_t step, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, char *err, size_t errlen);
 /*
+ * graph_keys, and what each key's legend line says (ln[i] for idx[i]),
+ * read back from the rendering itself (rrd_graph_v): the average and
+ * maximum at full precision, in the y axis's unit, over the rows of the
+ * window (graph.c says which), NaN where no row is known; and the text
+ * drawn for each ("12.34").  seen is 0, the numbers NaN and the texts
+ * empty, for a key never seen (its line says so).
+ */
+struct legend_line {
+	uint32_t idx;
+	int seen;
+	double avg, max;
+	char avg_text[32], max_text[32];
+};
+
+int graph_keys_legend(const char *datadir, uint32_t step, const struct span *,
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
+    const char *out, struct legend_line *ln, char *err, size_t errlen);
+/*
  * Events to draw from now on (NULL: none), as dashed vertical rules on
  * every graph whose range includes them and, unless they are for all
  * keys ("*"), that draws their key.  The first few of a graph are named

@@ -5,7 +5,7 @@
  *   teiten-graph top  -d DATADIR --window W | --period P | --start S --end E
  *                     [-n N] [--json]
  *   teiten-graph png  -d DATADIR --window W | --period P --key tcp/5168
- *                     [--end E] -o FILE
+ *                     [--end E] [--legend [--json]] -o FILE
  *   teiten-graph series -d DATADIR --window W | --period P --key tcp/5168
  *                     [--end E] [--csv | --json]
  *   teiten-graph site -d DATADIR -o DIR [--end E]
@@ -47,7 +47,7 @@
 
 struct gconf {
 	const char *cmd, *out, *key, *tz, *period, *top;
-	int sensors;
+	int sensors, legend;
 	char *datadir, *events; /* from -c, or the command line */
 	uint32_t watch[WATCH_MAX];
 	size_t nwatch;
@@ -71,7 +71,8 @@ enum {
 	OPT_EVENTS,
 	OPT_TOP,
 	OPT_SENSORS,
-	OPT_WATCH
+	OPT_WATCH,
+	OPT_LEGEND
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +85,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, OPT_JSON},
     {"key", required_argument, NULL, OPT_KEY},
+    {"legend", no_argument, NULL, OPT_LEGEND},
     {"output", required_argument, NULL, 'o'},
     {"period", required_argument, NULL, OPT_PERIOD},
     {"sensors", no_argument, NULL, OPT_SENSORS},
@@ -156,7 +158,8 @@ usage(FILE *f)
 	    "window [--end time] |\n"
 	    "                        --period period [--fiscal-start month])\n"
 	    "                        (--key proto/key | --top 1-5|6-10|icmp "
-	    "| --sensors) -o file.png\n"
+	    "| --sensors) [--legend [--json]]\n"
+	    "                        -o file.png\n"
 	    "       teiten-graph series [-d datadir] [--tz zone] (--window "
 	    "window [--end time] |\n"
 	    "                        --period period [--fiscal-start month]) "
@@ -185,6 +188,7 @@ enum {
 	O_CSV = 1 << 10,
 	O_TOP = 1 << 11,
 	O_SENSORS = 1 << 12,
+	O_LEGEND = 1 << 13,
 };
 
 static const struct {
@@ -194,14 +198,15 @@ static const struct {
     {"top", O_N | O_WINDOW | O_START | O_END | O_JSON | O_TZ | O_PERIOD | O_FY},
     {"png",
 	O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_TOP |
-	    O_SENSORS},
+	    O_SENSORS | O_LEGEND | O_JSON},
     {"site", O_OUT | O_END | O_TZ | O_FY},
     {"series",
 	O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_JSON | O_CSV},
 };
 
 static const char *const option_names[] = {"-n", "-o", "--window", "--start",
-    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start", "--csv"};
+    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start", "--csv",
+    "--top", "--sensors", "--legend"};
 
 static int64_t
 parse_time(const char *opt, const char *v)
@@ -322,6 +327,10 @@ options(struct gconf *c, int argc, char **argv)
 			c->sensors = 1;
 			given |= O_SENSORS;
 			break;
+		case OPT_LEGEND:
+			c->legend = 1;
+			given |= O_LEGEND;
+			break;
 		case OPT_CSV:
 			c->csv = 1;
 			given |= O_CSV;
@@ -370,6 +379,11 @@ options(struct gconf *c, int argc, char **argv)
 	if ((given & O_FY) && !(given & O_PERIOD) &&
 	    strcmp(c->cmd, "site") != 0)
 		errx(1, "option --fiscal-start applies to --period");
+	if ((given & O_LEGEND) && (given & O_SENSORS))
+		errx(1, "option --legend applies to --key and --top");
+	if (strcmp(c->cmd, "png") == 0 && (given & O_JSON) &&
+	    !(given & O_LEGEND))
+		errx(1, "option --json: png takes it with --legend");
 }
 
 /* Without --end: the end of the newest interval in the RRDs. */
@@ -544,10 +558,75 @@ png_top_keys(const struct gconf *c, const struct span *s, uint32_t *idx)
 	return n;
 }
 
+/* A legend figure: JSON null where the graph has no known row. */
+static void
+legend_number(double v)
+{
+	if (!isfinite(v) || out_number(stdout, v) == -1)
+		fputs("null", stdout);
+}
+
+/*
+ * png --legend: each key line's average and maximum as the PNG's legend
+ * draws them, in the y axis's unit; with --json at full precision too.
+ */
+static void
+legend_print(const struct gconf *c, const struct span *s, const char *pname,
+    const struct legend_line *ln, size_t n)
+{
+	const char *unit = s->unit == 60 ? "minute" : "hour";
+	char label[32], from[40], to[40];
+	size_t i;
+
+	zone_iso(s->start, from, sizeof(from));
+	zone_iso(s->end, to, sizeof(to));
+	if (c->json) {
+		printf("{\"period\": ");
+		json_text(stdout, pname);
+		printf(", \"zone\": ");
+		json_text(stdout, zone_name());
+		printf(", \"start\": \"%s\", \"end\": \"%s\",\n \"unit\": "
+		       "\"packets per sensor per %s\", \"keys\": [",
+		    from, to, unit);
+	} else
+		printf("# %s%s%s to %s (%s), packets per sensor per %s\n"
+		       "# key          service              %10s %10s\n",
+		    pname, *pname ? ", " : "", from, to, zone_name(), unit,
+		    "average", "maximum");
+	for (i = 0; i < n; i++) {
+		key_label(ln[i].idx, label, sizeof(label));
+		if (!c->json) {
+			printf("%-12s %-20s %10s %10s\n", label,
+			    key_service(ln[i].idx),
+			    ln[i].seen ? ln[i].avg_text : "never seen",
+			    ln[i].seen ? ln[i].max_text : "");
+			continue;
+		}
+		printf("%s\n  {\"key\": \"%s\", \"service\": ", i ? "," : "",
+		    label);
+		json_text(stdout, key_service(ln[i].idx));
+		printf(", \"seen\": %s, \"avg\": ",
+		    ln[i].seen ? "true" : "false");
+		legend_number(ln[i].avg);
+		fputs(", \"max\": ", stdout);
+		legend_number(ln[i].max);
+		fputs(", \"avg_text\": ", stdout);
+		json_text(stdout, ln[i].avg_text);
+		fputs(", \"max_text\": ", stdout);
+		json_text(stdout, ln[i].max_text);
+		fputs("}", stdout);
+	}
+	if (c->json)
+		puts(n ? "\n]}" : "]}");
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "standard output");
+}
+
 static int
 cmd_png(const struct gconf *c)
 {
 	uint32_t step = data_step(c), idx[GRAPH_KEYS];
+	struct legend_line ln[GRAPH_KEYS];
 	char why[512], title[128] = "", pname[PERIOD_NAME_MAX] = "";
 	struct span s;
 	int64_t newest = 0;
@@ -583,10 +662,13 @@ cmd_png(const struct gconf *c)
 		rc = graph_sensors(c->datadir, step, &s, c->out, why,
 		    sizeof(why));
 	else
-		rc = graph_keys(c->datadir, step, &s, idx, NULL, n, title,
-		    c->out, why, sizeof(why));
+		rc = graph_keys_legend(c->datadir, step, &s, idx, NULL, n,
+		    title, c->out, c->legend ? ln : NULL, why, sizeof(why));
 	if (rc == -1)
 		errx(1, "%s", why); /* names the file */
+	if (c->legend)
+		legend_print(c, &s, *pname ? pname : span_name(c->window), ln,
+		    n);
 	return 0;
 }
 
