@@ -116,26 +116,30 @@ _Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
 
 /*
  * Colours: a key keeps one colour in every graph of the site, its key
- * page included, and no two lines of one graph share a colour as long as
- * a key shares graphs with fewer than KEY_PALETTE others.  Keys take
- * their default slot (keyname.h) unless a key already coloured shares a
- * graph with them and holds it; then the next free slot.  Keys are taken
- * in the order they first appear, day window first, best rank first.
+ * page included, and no two keys drawn in one window (its port graphs
+ * and its ICMP graph together, whose swatches share one table) share a
+ * colour as long as a key shares windows with fewer than KEY_PALETTE
+ * others.  Keys take their default slot (keyname.h) unless a key already
+ * coloured shares a window with them and holds it; then the next free
+ * slot.  Keys are taken in the order they first appear, day window
+ * first, best rank first.
  */
 static void
 colour_keys(struct site *st)
 {
-	uint32_t g[SPAN_COUNT * NWINDOW_GRAPHS][GRAPH_KEYS];
-	size_t gn[SPAN_COUNT * NWINDOW_GRAPHS], ng = 0, i, j, a, b, c;
+	uint32_t g[SPAN_COUNT][NWINDOW_KEYS];
+	size_t gn[SPAN_COUNT], i, j, a, b, c;
 	int k, taken[KEY_PALETTE];
 	unsigned s;
 
 	st->ncol = 0;
-	for (k = 0; k < SPAN_COUNT; k++)
-		for (i = 0; i < NWINDOW_GRAPHS; i++, ng++)
-			gn[ng] = pick_keys(&st->win[k], window_graphs[i].port,
-			    window_graphs[i].first, g[ng]);
-	for (a = 0; a < ng; a++)
+	for (k = 0; k < SPAN_COUNT; k++) {
+		gn[k] = 0;
+		for (i = 0; i < NWINDOW_GRAPHS; i++)
+			gn[k] += pick_keys(&st->win[k], window_graphs[i].port,
+			    window_graphs[i].first, g[k] + gn[k]);
+	}
+	for (a = 0; a < SPAN_COUNT; a++)
 		for (b = 0; b < gn[a]; b++) {
 			uint32_t idx = g[a][b];
 
@@ -144,7 +148,7 @@ colour_keys(struct site *st)
 			if (c < st->ncol)
 				continue; /* coloured already */
 			memset(taken, 0, sizeof(taken));
-			for (i = 0; i < ng; i++) {
+			for (i = 0; i < SPAN_COUNT; i++) {
 				for (j = 0; j < gn[i] && g[i][j] != idx; j++)
 					;
 				if (j == gn[i])

@@ -316,8 +316,9 @@ def png_colours(path):
 
 def check_colours(out):
     """Every key drawn in a window's graphs has a swatch beside it in the
-    table; the lines of one graph never share a colour, a key has the
-    same colour in every window, and the PNG holds pixels of it."""
+    table; no two keys drawn in one window (its port graphs and its ICMP
+    graph) share a colour, a key has the same colour in every window, and
+    the PNG holds pixels of it."""
     p = Tables()
     with open(os.path.join(out, "index.html")) as f:
         p.feed(f.read())
@@ -332,6 +333,12 @@ def check_colours(out):
         groups = (("top1-5", ports[:5]), ("top6-10", ports[5:10]),
                   ("icmp", icmps[:5]))
         drawn = {k for _, g in groups for k, _ in g}
+        # One table holds the swatches of all three graphs: no colour
+        # may stand for two keys in it.
+        cs = [c for _, g in groups for _, c in g]
+        if len(set(cs)) != len(cs):
+            bad.append("%s: keys drawn share a colour: %r" %
+                       (w, [kc for _, g in groups for kc in g]))
         for k, c in ports + icmps:
             if (c is not None) != (k in drawn):
                 bad.append("%s %s: swatch %r" % (w, k, c))
@@ -352,7 +359,7 @@ def check_colours(out):
         print("    " + b)
     check(colour and not bad,
           "colours: %d keys drawn, each with one colour in every window "
-          "and its graphs, none shared within a graph" % len(colour))
+          "and its graphs, none shared within a window" % len(colour))
 
 
 def check_table(out, w, means):
