@@ -12,9 +12,10 @@ real aggregator; then `teiten-graph site` builds the site and:
 (c) a real headless Chromium, driven over the DevTools protocol (Python
     standard library only), loads index.html and a key page from a local
     HTTP server: every image decodes, every link answers 200, the console
-    stays free of errors, and on a phone-wide screen nothing but the
-    tables scrolls sideways.  Screenshots are saved and their paths
-    printed;
+    stays free of errors, on a phone-wide screen nothing but the tables
+    and graphs (each at its own size in its frame) scrolls sideways, and
+    in a dark colour scheme the page is dark.  Screenshots are saved and
+    their paths printed;
 (d) a second run without new data renders no PNG again and is much
     faster; an earlier --end renders the day graphs again but not the
     month ones.
@@ -777,6 +778,35 @@ LINKS = ("[...document.querySelectorAll('a[href], link[href]')]"
 IDS = "[...document.querySelectorAll('[id]')].map(e => e.id)"
 OVERFLOW = ("document.documentElement.scrollWidth - "
             "document.documentElement.clientWidth")
+# Images drawn narrower than their pixels, or wider than a frame that
+# cannot scroll.
+SHRUNK = ("[...document.images].filter(i => i.clientWidth < i.naturalWidth"
+          " || (i.parentElement.scrollWidth > i.parentElement.clientWidth"
+          " && !['auto', 'scroll'].includes(getComputedStyle("
+          "i.parentElement).overflowX))).map(i => i.getAttribute('src'))")
+BACKGROUND = ("getComputedStyle(document.body).backgroundColor.match("
+              "/\\d+/g).slice(0, 3).map(Number)")
+
+
+def check_dark(b, base):
+    """With a dark colour scheme asked for, the page is dark (by its
+    computed body background in Chromium); light otherwise."""
+    with open(os.path.join(b.out, "style.css")) as f:
+        css = f.read()
+    check("@media (prefers-color-scheme:dark)" in css,
+          "style.css has a dark colour scheme")
+    seen = {}
+    for scheme in ("dark", "light"):
+        b.call("Emulation.setEmulatedMedia", features=[
+            {"name": "prefers-color-scheme", "value": scheme}])
+        b.open(base + "index.html", 1280, 900)
+        seen[scheme] = b.js(BACKGROUND)
+        if scheme == "dark":
+            b.screenshot(os.path.join(b.tmp, "index-dark.png"), full=False)
+            check_loaded(b, "index.html in the dark scheme")
+    check(max(seen["dark"]) < 64 and min(seen["light"]) > 192,
+          "body background dark in the dark scheme %r, light otherwise %r"
+          % (seen["dark"], seen["light"]))
 
 
 def check_loaded(b, what):
@@ -819,6 +849,7 @@ def browse(tmp, out):
     srv = serve(out)
     base = "http://127.0.0.1:%d/" % srv.server_address[1]
     b = Browser(tmp)
+    b.out, b.tmp = out, tmp
     try:
         b.open(base + "index.html", 1280, 900)
         b.screenshot(os.path.join(tmp, "index-desktop.png"))
@@ -839,7 +870,12 @@ def browse(tmp, out):
             over = b.js(OVERFLOW)
             check(over <= 0, "%s on a 390 px phone: the page does not "
                   "scroll sideways (%d px too wide)" % (page, over))
+            small = b.js(SHRUNK)
+            check(not small, "%s on a 390 px phone: every graph at its "
+                  "natural size in a frame that scrolls%s" %
+                  (page, (": not " + ", ".join(small[:3])) if small else ""))
             check_loaded(b, page + " on a phone")
+        check_dark(b, base)
     finally:
         b.close()
         srv.shutdown()
