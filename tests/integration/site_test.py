@@ -44,6 +44,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
@@ -60,6 +62,22 @@ WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
            "year": (365 * DAY, DAY)}
 PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
 TOP = 20
+# seconds per unit of the site's averages: per minute on the day window,
+# per hour on the others (the unit of their graphs)
+UNIT = {"day": 60, "week": 3600, "month": 3600, "quarter": 3600,
+        "year": 3600}
+UNIT_NAME = {60: "minute", 3600: "hour"}
+ZONE = "UTC"  # the tests give teiten-graph no --tz
+
+
+def iso(t):
+    """ISO 8601 with the zone's offset, by Python's zoneinfo."""
+    return datetime.fromtimestamp(t, ZoneInfo(ZONE)).isoformat()
+
+
+def in_unit(means, w, step=STEP):
+    """Per-interval means in the site's unit for window w."""
+    return {k: v * UNIT[w] / step for k, v in means.items()}
 
 
 def graph_path():
@@ -233,13 +251,33 @@ def check_rankings(datadir, out, avgs, reporters):
                         "top --start %d --end %d" % (s, e))
     for w in ("day", "month"):
         with open(os.path.join(out, "top-%s.json" % w)) as f:
-            exported = json.load(f)
+            doc = json.load(f)
         s, e = span(w, end)
-        compare_ranking(exported, expected_window(avgs, reporters, s, e),
-                        TOP, "site top-%s.json" % w)
+        check_export_head(doc, w, s, e, reporters)
+        exported = doc.get("rows", [])
+        compare_ranking(exported, in_unit(expected_window(
+            avgs, reporters, s, e), w), TOP,
+            "site top-%s.json (per sensor per %s)" %
+            (w, UNIT_NAME[UNIT[w]]))
         check_changes(exported, avgs, reporters, s, e, w)
-        check_csv(out, w, exported)
+        check_csv(out, w, doc)
         check_table(out, w, expected_window(avgs, reporters, s, e))
+
+
+def check_export_head(doc, w, s, e, reporters):
+    """A JSON export says what it holds: its window, the table's span
+    (ISO 8601 with offset), zone, step, unit, and the number of reported
+    intervals and mean sensors reporting."""
+    n = [r for r in reporters if s <= r < e]
+    want = {"window": w, "start": iso(s), "end": iso(e), "zone": ZONE,
+            "step": STEP, "intervals": len(n),
+            "unit": "packets per sensor per %s" % UNIT_NAME[UNIT[w]]}
+    got = {k: doc.get(k) for k in want}
+    sensors = sum(reporters[r] for r in n) / len(n) if n else 0
+    check(got == want and close(doc.get("sensors", -1), sensors),
+          "top-%s.json names its window, span, zone, step and unit: %r "
+          "(sensors %r, expected %r)" % (w, got, doc.get("sensors"),
+                                         sensors))
 
 
 class Tables(html.parser.HTMLParser):
@@ -423,15 +461,161 @@ def check_changes(exported, avgs, reporters, s, e, w):
           "(%s)" % (w, w, "has data" if prev else "no data: null"))
 
 
-def check_csv(out, w, exported):
+def check_csv(out, w, doc):
+    """The CSV has the JSON's rows, in the same unit, and on each row the
+    window, span, zone, step and unit that the JSON gives once."""
     import csv
+    exported = doc.get("rows", [])
     with open(os.path.join(out, "top-%s.csv" % w), newline="") as f:
         rows = list(csv.DictReader(f))
     same = len(rows) == len(exported) and all(
         int(r["rank"]) == g["rank"] and r["key"] == g["key"] and
         r["service"] == g["service"] and float(r["avg"]) == g["avg"] and
-        r["change"] == (g["change"] or "") for r, g in zip(rows, exported))
-    check(same, "top-%s.csv has the JSON's rows and columns" % w)
+        r["change"] == (g["change"] or "") and r["unit"] == doc["unit"] and
+        r["window"] == w and r["start"] == doc["start"] and
+        r["end"] == doc["end"] and r["zone"] == doc["zone"] and
+        int(r["step"]) == doc["step"] for r, g in zip(rows, exported))
+    check(same and rows, "top-%s.csv has the JSON's rows and columns, "
+          "with its window, span, zone, step and unit" % w)
+
+
+# --- what the page says about itself -----------------------------------
+
+
+def sections(text):
+    """{section id: its HTML} of index.html."""
+    out = {}
+    for part in text.split('<section id="')[1:]:
+        name, _, body = part.partition('"')
+        out[name] = body.split("</section>")[0]
+    return out
+
+
+def time_tag(t):
+    """How the pages write a time: ISO 8601 with offset, then the local
+    minute and the zone."""
+    d = datetime.fromtimestamp(t, ZoneInfo(ZONE))
+    return '<time datetime="%s">%s %s</time>' % (
+        d.isoformat(), d.strftime("%Y-%m-%d %H:%M"), ZONE)
+
+
+def check_generated(out, newest, before, after):
+    """The page says when it was generated (by the real clock, between
+    before and after) and, the data being from 2023, that they are N
+    days old, N from the end of the newest final interval."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    times = [time_tag(t) for t in range(int(before), int(after) + 1)]
+    check(any("Generated at " + t in text for t in times),
+          "index.html says when it was generated, as <time> in %s" % ZONE)
+    days = {(t - newest) // DAY for t in range(int(before), int(after) + 1)}
+    want = ["Data are %d day%s old: the newest final interval ended at %s" %
+            (n, "" if n == 1 else "s", time_tag(newest)) for n in days]
+    check(any(w in text for w in want) and 'class="warn"' in text,
+          "index.html warns that its data are %s days old" %
+          "/".join(map(str, sorted(days))))
+
+
+def check_spans(out, reporters, step, end, what):
+    """Each window section states the span its table covers (whole
+    hours for the day and week windows); when the newest final interval
+    ends past it, that the graphs run on to its end; and, when fewer
+    intervals were reported in it than it spans, "Only N of this
+    window's M intervals"."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        secs = sections(f.read())
+    bad = []
+    notes = 0
+    for w in WINDOWS:
+        body = secs.get(w, "")
+        s, e = span(w, end)
+        if "The table covers %s to %s" % (time_tag(s), time_tag(e)) \
+                not in body:
+            bad.append("%s: no table span %s-%s" % (w, iso(s), iso(e)))
+        graph_end = end - end % step if w in ("day", "week") else e
+        runs_on = "the graphs run on to the newest final interval's " \
+                  "end, %s" % time_tag(graph_end)
+        if (graph_end != e) != (runs_on in body):
+            bad.append("%s: graphs to %s stated wrongly" %
+                       (w, iso(graph_end)))
+        n = len([r for r in reporters if s <= r < e])
+        m = (e - s) // step
+        note = "Only %d of this window's %d intervals of %d s were " \
+               "reported" % (n, m, step)
+        if (n < m) != (note in body) or (n >= m and "Only " in body):
+            bad.append("%s: %d of %d intervals, note %s" %
+                       (w, n, m, note in body))
+        notes += note in body
+    for b in bad[:5]:
+        print("    " + b)
+    check(not bad, "%s: every window states its table's span, the "
+          "graphs' end, and %d say how few intervals they have" %
+          (what, notes))
+
+
+def check_legend(out):
+    """The columns are explained above the first window, the arrows in
+    words; each change cell's title says "rose" or "fell" in words."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    legend = text.find('<div class="legend">')
+    first = text.find("<section ")
+    check(0 < legend < first and "\u2191 rose" in text[legend:first] and
+          "\u2193 fell" in text[legend:first] and
+          "<b>Avg</b>" in text[legend:first],
+          "index.html explains Avg, Share and the arrows before the first "
+          "window")
+    ups = text.count('<td class="up" title="\u2191 rose ')
+    downs = text.count('<td class="down" title="\u2193 fell ')
+    check(ups == text.count('<td class="up"') and
+          downs == text.count('<td class="down"') and ups + downs > 0,
+          "every rank change says rose or fell in its title (%d up, %d "
+          "down)" % (ups, downs))
+
+
+def png_state(out, name):
+    """(start, end) of the range a PNG was drawn over, from DIR/.state:
+    its signature starts with the window bounds (graph/site_state.c)."""
+    with open(os.path.join(out, ".state")) as f:
+        for line in f:
+            n, _, sig = line.rstrip("\n").partition("\t")
+            if n == name:
+                a, b = sig.split()[:2]
+                return int(a), int(b)
+    return None
+
+
+def check_fresh(tmp):
+    """A new installation, with a five-minute step and data ending in
+    the middle of an hour: every window says how few intervals it has;
+    the tables stop at the hour below the newest data, and the day and
+    week graphs run on to the newest final interval's end."""
+    step = 300
+    cap = os.path.join(tmp, "fresh.pcap")
+    fresh = os.path.join(tmp, "fresh")
+    os.makedirs(fresh)
+    A.gencap(cap, 3000, 3 * 3600 + 1800, T0, 7)
+    datadir, _, reporters = A.replay_datadir(fresh, {"f1": cap}, step)
+    end = A.last_final(datadir) + step
+    check(end % 3600 != 0, "the fresh datadir's newest final interval "
+          "ends mid-hour (%s)" % iso(end))
+    out = os.path.join(fresh, "site")
+    before = time.time()
+    timed_site(datadir, out)
+    check_spans(out, reporters, step, end, "a fresh installation")
+    check_generated(out, end, before, time.time())
+    bad = []
+    for w in ("day", "week"):
+        s, e = span(w, end)
+        for g in ("top1-5", "sensors"):
+            got = png_state(out, "%s-%s.png" % (w, g))
+            want = (end - (e - s), end)
+            if got != want:
+                bad.append("%s-%s.png: %r, expected %r" % (w, g, got, want))
+    for b in bad:
+        print("    " + b)
+    check(not bad, "the day and week graphs are drawn up to the newest "
+          "final interval's end, over the window's length")
 
 
 # --- pages and PNGs ----------------------------------------------------
@@ -945,9 +1129,9 @@ def check_rebuild(datadir, out, avgs, reporters):
     os.truncate(name, size - 8)
     timed_site(datadir, out)
     with open(os.path.join(out, "top-month.json")) as f:
-        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
-                        TOP, "top-month.json after its cached window was "
-                        "cut short")
+        compare_ranking(json.load(f)["rows"], in_unit(expected_window(
+            avgs, reporters, s, e), "month"), TOP,
+            "top-month.json after its cached window was cut short")
     check(os.path.getsize(name) == size, "the damaged cache file is "
           "written again whole")
     before = png_mtimes(out)
@@ -964,8 +1148,9 @@ def check_rebuild(datadir, out, avgs, reporters):
     check(gen == "1" and not same, "after a rebuild (generation %s) every "
           "PNG is drawn again (%d kept)" % (gen, len(same)))
     with open(os.path.join(out, "top-month.json")) as f:
-        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
-                        TOP, "top-month.json after the rebuild")
+        compare_ranking(json.load(f)["rows"], in_unit(expected_window(
+            avgs, reporters, s, e), "month"), TOP,
+            "top-month.json after the rebuild")
 
 
 def main(tmp):
