@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "keyname.h"
 #include "site_int.h"
@@ -72,10 +73,39 @@ html_img(FILE *f, const struct site *st, const char *name, const char *up,
 	fputs("></figure>\n", f);
 }
 
-static void
-fmt_avg(double v, char *buf, size_t len)
+/*
+ * The decimals of a column of averages: two, or more when its largest
+ * value is below 1, so that the largest shows three significant digits;
+ * every row of the column then has as many, and the points line up.
+ */
+static int
+avg_decimals(double max)
 {
-	snprintf(buf, len, v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3g", v);
+	double scaled = max * 100;
+	int d = 2;
+
+	while (d < 8 && scaled > 0 && scaled < 100) {
+		scaled *= 10;
+		d++;
+	}
+	return d;
+}
+
+/* v with d decimals and commas between thousands: "12,345.68". */
+static void
+fmt_avg(double v, int d, char *buf, size_t len)
+{
+	char raw[64];
+	size_t i, n, o = 0;
+
+	snprintf(raw, sizeof(raw), "%.*f", d, v);
+	n = strcspn(raw, ".");
+	for (i = 0; raw[i] != '\0' && o + 2 < len; i++) {
+		if (i > 0 && i < n && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
 }
 
 static void
@@ -169,7 +199,8 @@ unit_short(unsigned unit)
 
 /* A key drawn in a graph gets a swatch of its line's colour. */
 static void
-table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
+table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn,
+    int dec)
 {
 	const struct window *w = &st->win[k];
 	char label[32], slug[32], avg[32];
@@ -177,7 +208,8 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
 
 	key_label(w->idx[i], label, sizeof(label));
 	key_slug(w->idx[i], slug, sizeof(slug));
-	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), avg, sizeof(avg));
+	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), dec, avg,
+	    sizeof(avg));
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td>", i + 1);
 	if (drawn)
 		fprintf(f,
@@ -200,6 +232,9 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 {
 	const char *name = span_name(k);
 	size_t i, n = top_n(&st->win[k]), ports = 0, icmps = 0;
+	/* Ranked best first: the first mean is the column's largest. */
+	int dec = avg_decimals(
+	    n ? per_unit(st, st->span[k].unit, st->win[k].mean[0]) : 0);
 
 	fprintf(f,
 	    "<div class=\"top\">\n<div class=\"scroll\">\n<table>\n"
@@ -215,7 +250,8 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 		int port = is_port(st->win[k].idx[i]);
 		size_t *seen = port ? &ports : &icmps;
 
-		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS);
+		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS,
+		    dec);
 	}
 	if (n == 0)
 		fputs("<tr><td colspan=\"6\">No data in this "
@@ -311,20 +347,21 @@ write_index(struct site *st)
 }
 
 static void
-key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
+key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx, int dec)
 {
 	const struct window *w = &st->win[k];
 	size_t r = window_rank(w, idx);
 	char avg[32];
 
-	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, avg, sizeof(avg));
+	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, dec, avg,
+	    sizeof(avg));
 	fprintf(f, "<tr><th scope=\"row\"><a href=\"#%s\">%s</a></th>",
 	    span_name(k), span_name(k));
 	if (r == 0)
-		fputs("<td class=\"num\">\xe2\x80\x93</td><td "
-		      "class=\"num\">0</td>"
-		      "<td class=\"num\">0%</td>",
-		    f);
+		fprintf(f,
+		    "<td class=\"num\">\xe2\x80\x93</td><td "
+		    "class=\"num\">%s</td><td class=\"num\">0.00%%</td>",
+		    avg);
 	else
 		fprintf(f,
 		    "<td class=\"num\">%zu</td><td class=\"num\">%s</td>"
@@ -376,9 +413,15 @@ static void
 key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 {
 	char name[NAME_MAX_], range[96], alt[160], label[32];
-	int k;
+	double max = 0, v;
+	int k, dec;
 
 	key_label(idx, label, sizeof(label));
+	for (k = 0; k < SPAN_COUNT; k++)
+		if ((v = per_unit(st, 3600, window_mean(&st->win[k], idx))) >
+		    max)
+			max = v;
+	dec = avg_decimals(max);
 	fputs("<div class=\"scroll\">\n<table class=\"narrow\">\n<caption>Rank "
 	      "among all keys "
 	      "and average per window</caption>\n<thead><tr>"
@@ -389,7 +432,7 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 	      "<tbody>\n",
 	    f);
 	for (k = 0; k < SPAN_COUNT; k++)
-		key_row(f, st, k, idx);
+		key_row(f, st, k, idx, dec);
 	fputs("</tbody>\n</table>\n</div>\n<div class=\"grid\">\n", f);
 	for (k = 0; k < SPAN_COUNT; k++) {
 		window_title(&st->span[k], range, sizeof(range));

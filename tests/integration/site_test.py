@@ -404,8 +404,9 @@ def check_colours(out):
 def check_table(out, w, means):
     """The index table's Avg column is the window's mean in the unit of
     its graphs: per sensor per minute on the day window, per hour on the
-    others, shown to 2 decimals (3 significant digits below 1, whole
-    numbers from 100)."""
+    others, every row with the same decimals: 2, or more when the
+    column's largest value is below 1 so that it shows 3 significant
+    digits; commas between thousands.  Share has 2 decimals."""
     p = Tables()
     with open(os.path.join(out, "index.html")) as f:
         p.feed(f.read())
@@ -416,11 +417,23 @@ def check_table(out, w, means):
     check(rows and rows[0][3] == "Avg/%s" % ("min" if w == "day" else
                                              "hour"),
           "index.html, %s table: the Avg column names its unit" % w)
+    top = max(means.values()) * unit / STEP if means else 0
+    dec = 2
+    while dec < 8 and 0 < top * 10 ** dec < 100:
+        dec += 1
     for r in rows[1:]:
         want = means.get(r[1], 0) * unit / STEP
-        tol = 0.5 if want >= 100 else 0.005 if want >= 1 else want * 5e-3
-        if r[1] not in order or abs(float(r[3]) - want) > tol + 1e-9:
-            bad.append("%s: %s, expected %.4f" % (r[1], r[3], want))
+        cell = r[3]
+        whole, _, frac = cell.partition(".")
+        groups = whole.split(",")
+        if (r[1] not in order or len(frac) != dec or
+                not all(len(g) == 3 for g in groups[1:]) or
+                not 1 <= len(groups[0]) <= 3 or
+                abs(float(cell.replace(",", "")) - want) >
+                0.5 * 10 ** -dec + 1e-9):
+            bad.append("%s: %s, expected %.*f" % (r[1], cell, dec, want))
+        if not (r[4].endswith("%") and len(r[4].partition(".")[2]) == 3):
+            bad.append("%s: share %s, not 2 decimals" % (r[1], r[4]))
     for b in bad[:5]:
         print("    " + b)
     check(len(rows) == min(TOP, len(means)) + 1 and not bad,
