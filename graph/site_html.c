@@ -41,22 +41,68 @@ page_head(FILE *f, const char *title, const char *up)
 	    up);
 }
 
-/* "Data up to ...": the end of the newest final interval. */
+/* "<time datetime=ISO>2023-11-14 09:00 Asia/Tokyo</time>" */
 static void
-data_time(FILE *f, const struct site *st)
+html_time(FILE *f, int64_t t)
 {
 	char when[32], iso[40];
 
+	zone_minute(t, when, sizeof(when));
+	zone_iso(t, iso, sizeof(iso));
+	fprintf(f, "<time datetime=\"%s\">%s %s</time>", iso, when,
+	    zone_name());
+}
+
+/*
+ * Data older than this, against the time the page is generated, get a
+ * warning: the aggregator closes an interval up to its grace after the
+ * interval's end, and the site is typically made from cron each hour, so
+ * two steps and an hour cover a healthy installation's lag.
+ */
+static int64_t
+stale_after(const struct site *st)
+{
+	return 2 * (int64_t)st->step + 3600;
+}
+
+/* "Data are 3 days old" (or hours): a page left unrefreshed says so. */
+static void
+data_age(FILE *f, const struct site *st)
+{
+	int64_t newest = st->last_final + st->step, age = st->now - newest;
+
+	if (age <= stale_after(st))
+		return;
+	if (age >= 86400)
+		fprintf(f,
+		    "<p class=\"warn\" role=\"status\">Data are %" PRId64
+		    " day%s old: ",
+		    age / 86400, age / 86400 == 1 ? "" : "s");
+	else
+		fprintf(f,
+		    "<p class=\"warn\" role=\"status\">Data are %" PRId64
+		    " hour%s old: ",
+		    age / 3600, age / 3600 == 1 ? "" : "s");
+	fputs("the newest final interval ended at ", f);
+	html_time(f, newest);
+	fputs(".</p>\n", f);
+}
+
+/* When the page was made, and the end of the newest final interval. */
+static void
+data_time(FILE *f, const struct site *st)
+{
+	fputs("<p class=\"meta\">Generated at ", f);
+	html_time(f, st->now);
 	if (st->last_final == INT64_MIN) {
-		fputs("<p class=\"meta\">No final interval yet.</p>\n", f);
+		fputs(". No final interval yet.</p>\n", f);
 		return;
 	}
-	zone_minute(st->last_final + st->step, when, sizeof(when));
-	zone_iso(st->last_final + st->step, iso, sizeof(iso));
-	fprintf(f,
-	    "<p class=\"meta\">Data up to <time datetime=\"%s\">%s "
-	    "%s</time> (end of the newest final interval of %u s).</p>\n",
-	    iso, when, zone_name(), (unsigned)st->step);
+	fputs(". Data up to ", f);
+	html_time(f, st->last_final + st->step);
+	fprintf(f, " (end of the newest final interval of %u s).</p>\n",
+	    (unsigned)st->step);
+	data_age(f, st);
 }
 
 static void
@@ -170,16 +216,21 @@ change_cell(FILE *f, const struct change *c)
 		      "\xe2\x80\x93</td>",
 		    f);
 	else if (c->move == MOVE_NEW)
-		fputs("<td class=\"new\">new</td>", f);
+		fprintf(f,
+		    "<td class=\"new\" title=\"not in the previous window's "
+		    "top %d\">new</td>",
+		    SITE_TOP);
 	else if (c->delta > 0)
 		fprintf(f,
-		    "<td class=\"up\" title=\"was #%zu\">\xe2\x86\x91%ld</td>",
-		    c->prev_rank, c->delta);
+		    "<td class=\"up\" title=\"\xe2\x86\x91 rose %ld "
+		    "place%s, was #%zu\">\xe2\x86\x91%ld</td>",
+		    c->delta, c->delta == 1 ? "" : "s", c->prev_rank, c->delta);
 	else if (c->delta < 0)
 		fprintf(f,
-		    "<td class=\"down\" title=\"was "
-		    "#%zu\">\xe2\x86\x93%ld</td>",
-		    c->prev_rank, -c->delta);
+		    "<td class=\"down\" title=\"\xe2\x86\x93 fell %ld "
+		    "place%s, was #%zu\">\xe2\x86\x93%ld</td>",
+		    -c->delta, c->delta == -1 ? "" : "s", c->prev_rank,
+		    -c->delta);
 	else
 		fputs("<td title=\"same rank\">=</td>", f);
 }
@@ -264,6 +315,41 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 	    name, name);
 }
 
+/*
+ * The span the table covers and, when they run on past it, the graphs';
+ * then, for a window with fewer reported intervals than it spans (a new
+ * installation, sensors down), why its graphs look empty.
+ */
+static void
+section_span(FILE *f, const struct site *st, enum span_kind k)
+{
+	const struct span *sp = &st->span[k];
+	uint64_t spans = (uint64_t)(sp->end - sp->start) / st->step;
+	uint64_t n = st->win[k].nintervals;
+	struct span g;
+
+	graph_span(st, k, &g);
+	fputs(" The table covers ", f);
+	html_time(f, sp->start);
+	fputs(" to ", f);
+	html_time(f, sp->end);
+	if (g.end != sp->end) {
+		fputs(" (whole hours, as the summaries are kept); the graphs "
+		      "run on to the newest final interval's end, ",
+		    f);
+		html_time(f, g.end);
+	}
+	fputs(".</p>\n", f);
+	if (n < spans)
+		fprintf(f,
+		    "<p class=\"note\">Only %" PRIu64 " of this window's "
+		    "%" PRIu64 " intervals of %u s were reported (a new "
+		    "installation, or sensors that did not report): the "
+		    "graphs are empty where none was, and the averages are "
+		    "over those %" PRIu64 ".</p>\n",
+		    n, spans, (unsigned)st->step, n);
+}
+
 static void
 index_section(FILE *f, const struct site *st, enum span_kind k)
 {
@@ -275,29 +361,63 @@ index_section(FILE *f, const struct site *st, enum span_kind k)
 	    span_name(k), span_name(k), range);
 	fprintf(f,
 	    "<p class=\"meta\">%" PRIu64 " intervals reported, %.2f sensors "
-	    "reporting on average.</p>\n<div class=\"cols\">\n",
+	    "reporting on average.",
 	    w->nintervals, w->sensors);
+	section_span(f, st, k);
+	fputs("<div class=\"cols\">\n", f);
 	index_graphs(f, st, k);
 	index_table(f, st, k);
 	fputs("</div>\n</section>\n", f);
 }
 
+/*
+ * What the columns mean, above the first window, where a reader meets
+ * them; the arrows carry the meaning, their colours only repeat it.  A
+ * key page gives every average per hour and its rank before.
+ */
+static void
+page_legend(FILE *f, const struct site *st, int key_page)
+{
+	fprintf(f,
+	    "<div class=\"legend\">\n<p><b>Avg</b>: packets per sensor per "
+	    "%s: the mean over the window's reported intervals of %u s, "
+	    "each the packets of the sensors that reported it divided by "
+	    "their number. <b>Share</b>: of all packets with a port or "
+	    "ICMP type in the window. ",
+	    key_page ? "hour in every window"
+		     : "minute in the day window and per hour in the longer "
+		       "ones, the unit of their graphs",
+	    (unsigned)st->step);
+	if (key_page)
+		fputs("<b>Rank before</b>: in the previous window of the same "
+		      "length. ",
+		    f);
+	else
+		fprintf(f,
+		    "<b>Change</b>: rank against the previous window of "
+		    "the same length: <span class=\"up\">\xe2\x86\x91 "
+		    "rose</span> or <span class=\"down\">\xe2\x86\x93 "
+		    "fell</span> by that many places (red: more attention "
+		    "than before, green: less), = same rank, <span "
+		    "class=\"new\">new</span>: not in its top %d, "
+		    "\xe2\x80\x93: no data then. ",
+		    SITE_TOP);
+	fprintf(f,
+	    "Times are in %s. The JSON and CSV exports give the same "
+	    "averages, in the same units, with their window, span, zone "
+	    "and step.</p>\n</div>\n",
+	    zone_name());
+}
+
 static void
 index_footer(FILE *f, const struct site *st)
 {
+	(void)st;
 	fprintf(f,
-	    "<footer>\n<p><b>Avg</b>: packets per sensor per minute (day) "
-	    "or per hour (longer windows), as on the graphs: the mean over "
-	    "the window's reported intervals of %u s, each the packets of "
-	    "the sensors that reported it divided by their number; the JSON "
-	    "and CSV exports give it per interval. <b>Share</b>: of "
-	    "all packets with a port or ICMP type in the window. "
-	    "<b>Change</b>: rank against the previous window of the same "
-	    "length: \xe2\x86\x91 up and \xe2\x86\x93 down by that many "
-	    "places, = same rank, <i>new</i> not in its top %d, "
-	    "\xe2\x80\x93 no data then. Dates and graphs are in %s.</p>\n"
+	    "<footer>\n<p>Made by teiten-graph site. Dates and graphs are "
+	    "in %s; the columns are explained at the top of the page.</p>\n"
 	    "</footer>\n",
-	    (unsigned)st->step, SITE_TOP, zone_name());
+	    zone_name());
 }
 
 /* Links to the watched keys' pages, which they always have. */
@@ -337,7 +457,9 @@ write_index(struct site *st)
 		    span_name(k));
 	fputs("</nav>\n", o.f);
 	index_watched(o.f, st);
-	fputs("</header>\n<main>\n", o.f);
+	fputs("</header>\n", o.f);
+	page_legend(o.f, st, 0);
+	fputs("<main>\n", o.f);
 	for (k = 0; k < SPAN_COUNT; k++)
 		index_section(o.f, st, k);
 	fputs("</main>\n", o.f);
@@ -470,7 +592,9 @@ write_key(struct site *st, uint32_t idx)
 	html_text(o.f, title);
 	fputs("</h1>\n", o.f);
 	data_time(o.f, st);
-	fputs("</header>\n<main>\n", o.f);
+	fputs("</header>\n", o.f);
+	page_legend(o.f, st, 1);
+	fputs("<main>\n", o.f);
 	key_body(o.f, st, idx, slug);
 	fputs("</main>\n", o.f);
 	index_footer(o.f, st);

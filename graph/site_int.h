@@ -48,6 +48,7 @@ struct site {
 	const struct site_opts *opts; /* watched keys, events */
 	uint32_t step;
 	int64_t end, last_final;
+	int64_t now; /* when this run started, by the real clock */
 	struct span span[SPAN_COUNT], prev[SPAN_COUNT];
 	struct window win[SPAN_COUNT], pwin[SPAN_COUNT];
 	uint32_t *keys; /* every key in some table or watched, ascending */
@@ -101,10 +102,12 @@ void rank_change(const struct window *prev, uint32_t idx, size_t rank,
 /*
  * site_plan.c: which keys each graph shows, in which colours.  plan_graphs
  * fills st->cur with every PNG of this run and st->jobs with those to
- * draw; site_slot is a key's colour once it has run.
+ * draw; site_slot is a key's colour once it has run.  graph_span is the
+ * range a window's graphs draw, which may run on past its table's.
  */
 int plan_graphs(struct site *);
 unsigned site_slot(const struct site *, uint32_t idx);
+void graph_span(const struct site *, enum span_kind, struct span *);
 void key_slug(uint32_t idx, char *buf, size_t len);
 
 /* site_render.c: draws st->jobs, then sets their PNGs' sizes. */

@@ -179,24 +179,53 @@ site_slot(const struct site *st, uint32_t idx)
 	return key_colour_slot(idx);
 }
 
+/*
+ * The day and week tables end on the hour below the newest data, since
+ * the hourly summaries answer only whole hours; their graphs, read from
+ * the RRDs, run on to the end of the newest final interval (up to the
+ * site's end) over the same length, so that the last hour's intervals
+ * are on the page.  The longer windows end at the zone's midnight by
+ * design (whole days) and their graphs with them.
+ */
+void
+graph_span(const struct site *st, enum span_kind k, struct span *sp)
+{
+	int64_t end = st->end;
+
+	*sp = st->span[k];
+	if (k != SPAN_DAY && k != SPAN_WEEK)
+		return;
+	if (st->last_final == INT64_MIN)
+		return;
+	if (st->last_final + (int64_t)st->step < end)
+		end = st->last_final + (int64_t)st->step;
+	end -= end % (int64_t)st->step; /* whole intervals only */
+	if (end > sp->end) {
+		sp->start += end - sp->end;
+		sp->end = end;
+	}
+}
+
 static int
 plan_window(struct site *st, enum span_kind k)
 {
 	uint32_t idx[GRAPH_KEYS];
 	char name[NAME_MAX_];
+	struct span sp;
 	size_t g, n;
 
+	graph_span(st, k, &sp);
 	for (g = 0; g < NWINDOW_GRAPHS; g++) {
 		n = pick_keys(&st->win[k], window_graphs[g].port,
 		    window_graphs[g].first, idx);
 		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
 		    window_graphs[g].suffix);
-		if (site_png(st, name, &st->span[k], idx, n,
-			window_graphs[g].title) == -1)
+		if (site_png(st, name, &sp, idx, n, window_graphs[g].title) ==
+		    -1)
 			return -1;
 	}
 	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
-	return site_png(st, name, &st->span[k], NULL, 0, NULL);
+	return site_png(st, name, &sp, NULL, 0, NULL);
 }
 
 /* "tcp-445": file names never hold a '/'. */
@@ -211,6 +240,7 @@ static int
 plan_key(struct site *st, uint32_t idx)
 {
 	char slug[32], name[NAME_MAX_], title[96];
+	struct span sp;
 	int k;
 
 	key_slug(idx, slug, sizeof(slug));
@@ -218,7 +248,8 @@ plan_key(struct site *st, uint32_t idx)
 	for (k = 0; k < SPAN_COUNT; k++) {
 		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
 		    span_name(k));
-		if (site_png(st, name, &st->span[k], &idx, 1, title) == -1)
+		graph_span(st, k, &sp);
+		if (site_png(st, name, &sp, &idx, 1, title) == -1)
 			return -1;
 	}
 	return 0;

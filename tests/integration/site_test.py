@@ -5,8 +5,14 @@ real aggregator; then `teiten-graph site` builds the site and:
 (a) `teiten-graph top --json` and the site's top-<window>.json rankings
     equal rankings this test computes itself from the sensors' --print
     outputs (doc/CONTRACTS.md contract 4 per interval, then the mean over the
-    window's reported intervals), for windows by name and by --start/--end; the
-    rank changes in the exports agree with the previous window's ranking;
+    window's reported intervals), for windows by name and by --start/--end,
+    the site's in the unit of its tables (per minute or per hour) with the
+    window, span, zone, step and unit stated; the rank changes in the
+    exports agree with the previous window's ranking; the page says when
+    it was generated, that its 2023 data are N days old, each table's span,
+    and "Only N of M intervals" where so; the columns are explained above
+    the first window; a fresh five-minute-step installation's day and week
+    graphs run on to its newest final interval, mid-hour;
 (b) every image a page references is a PNG whose IHDR size matches the
     page's width and height; the pages nest their tags properly;
 (c) a real headless Chromium, driven over the DevTools protocol (Python
@@ -1172,9 +1178,14 @@ def main(tmp):
     if FAILURES:
         return
     out = os.path.join(tmp, "site")
+    before = time.time()
     t1 = timed_site(datadir, out)
     if FAILURES:
         return
+    end = max(reporters) + STEP
+    check_generated(out, end, before, time.time())
+    check_spans(out, reporters, STEP, end, "index.html")
+    check_legend(out)
     check_rankings(datadir, out, avgs, reporters)
     check_colours(out)
     check_cli(datadir, tmp)
@@ -1182,6 +1193,7 @@ def main(tmp):
     browse(tmp, out)
     check_incremental(datadir, out, t1, max(reporters) + STEP)
     check_rebuild(datadir, out, avgs, reporters)
+    check_fresh(tmp)
 
 
 if __name__ == "__main__":
