@@ -655,6 +655,7 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 		return -1;
 	escape(path, epath, sizeof(epath));
 	add_frame(&a, sp, "sensors reporting", "sensors", out);
+	args_add(&a, "--height=%d", GRAPH_SENSORS_HEIGHT); /* the last wins */
 	args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
 	args_add(&a, "DEF:lo=%s:reporting:AVERAGE:reduce=MIN", epath);
 	args_add(&a, "DEF:hi=%s:reporting:AVERAGE:reduce=MAX", epath);

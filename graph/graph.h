@@ -18,6 +18,8 @@
 
 #define GRAPH_WIDTH 720 /* plot area, pixels */
 #define GRAPH_HEIGHT 240
+/* A count of sensors is mostly flat: half a panel is enough. */
+#define GRAPH_SENSORS_HEIGHT (GRAPH_HEIGHT / 2)
 
 /*
  * Keys (key indices, keyidx.h) over the window into out (a PNG file).

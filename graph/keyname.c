@@ -88,14 +88,18 @@ key_service(uint32_t idx)
 }
 
 /*
- * Twelve colours that stay apart on white and from each other (Tableau's
- * ten, dark gold and black).  Hashing a port to a hue gave neighbouring lines
- * near-identical reds and teals; a short palette with the usual hot keys
- * placed by hand keeps the graphs analysts read daily distinguishable.
+ * Sixteen colours that stay apart on white and from each other (Tableau's
+ * ten, dark gold, black, and four dark tones of d3's category20b): a
+ * window draws up to fifteen keys (ten ports, five ICMP types) whose
+ * swatches share one table, so each can have its own.  Hashing a port to
+ * a hue gave neighbouring lines near-identical reds and teals; a short
+ * palette with the usual hot keys placed by hand keeps the graphs
+ * analysts read daily distinguishable.
  */
 static const char *const palette[KEY_PALETTE] = {"#1F77B4", "#FF7F0E",
     "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
-    "#17BECF", "#A6761D", "#000000"};
+    "#17BECF", "#A6761D", "#000000", "#393B79", "#637939", "#843C39",
+    "#7B4173"};
 
 static const struct {
 	enum proto proto;
@@ -111,12 +115,12 @@ static const struct {
     {PROTO_TCP, 443, 6},
     {PROTO_UDP, 53, 8},
     {PROTO_TCP, 5900, 10},
-    {PROTO_ICMP, 8, 0},
-    {PROTO_ICMP, 0, 1},
-    {PROTO_ICMP, 3, 2},
-    {PROTO_ICMP, 11, 3},
-    {PROTO_ICMP6, 128, 4},
-    {PROTO_ICMP6, 1, 5},
+    {PROTO_ICMP, 8, 12},
+    {PROTO_ICMP, 0, 13},
+    {PROTO_ICMP, 3, 14},
+    {PROTO_ICMP, 11, 15},
+    {PROTO_ICMP6, 128, 7},
+    {PROTO_ICMP6, 1, 11},
 };
 
 unsigned

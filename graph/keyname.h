@@ -22,7 +22,7 @@ void key_title(uint32_t idx, char *buf, size_t len);
  * (fixed for the usual hot keys, hashed for the rest).  A caller drawing
  * several keys together may move a key to another slot to keep lines apart.
  */
-#define KEY_PALETTE 12
+#define KEY_PALETTE 16
 unsigned key_colour_slot(uint32_t idx);
 const char *key_palette(unsigned slot); /* "#RRGGBB" */
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "datadir.h"
 #include "interval.h"
@@ -106,6 +107,7 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 	st.end = end;
 	st.err = err;
 	st.errlen = errlen;
+	st.now = (int64_t)time(NULL);
 	st.last_final = datadir_last_final(datadir);
 	st.generation = datadir_generation(datadir);
 	if (st.last_final != INT64_MIN &&

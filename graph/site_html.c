@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "keyname.h"
 #include "site_int.h"
@@ -40,22 +41,68 @@ page_head(FILE *f, const char *title, const char *up)
 	    up);
 }
 
-/* "Data up to ...": the end of the newest final interval. */
+/* "<time datetime=ISO>2023-11-14 09:00 Asia/Tokyo</time>" */
 void
-data_time(FILE *f, const struct site *st)
+html_time(FILE *f, int64_t t)
 {
 	char when[32], iso[40];
 
+	zone_minute(t, when, sizeof(when));
+	zone_iso(t, iso, sizeof(iso));
+	fprintf(f, "<time datetime=\"%s\">%s %s</time>", iso, when,
+	    zone_name());
+}
+
+/*
+ * Data older than this, against the time the page is generated, get a
+ * warning: the aggregator closes an interval up to its grace after the
+ * interval's end, and the site is typically made from cron each hour, so
+ * two steps and an hour cover a healthy installation's lag.
+ */
+static int64_t
+stale_after(const struct site *st)
+{
+	return 2 * (int64_t)st->step + 3600;
+}
+
+/* "Data are 3 days old" (or hours): a page left unrefreshed says so. */
+static void
+data_age(FILE *f, const struct site *st)
+{
+	int64_t newest = st->last_final + st->step, age = st->now - newest;
+
+	if (age <= stale_after(st))
+		return;
+	if (age >= 86400)
+		fprintf(f,
+		    "<p class=\"warn\" role=\"status\">Data are %" PRId64
+		    " day%s old: ",
+		    age / 86400, age / 86400 == 1 ? "" : "s");
+	else
+		fprintf(f,
+		    "<p class=\"warn\" role=\"status\">Data are %" PRId64
+		    " hour%s old: ",
+		    age / 3600, age / 3600 == 1 ? "" : "s");
+	fputs("the newest final interval ended at ", f);
+	html_time(f, newest);
+	fputs(".</p>\n", f);
+}
+
+/* When the page was made, and the end of the newest final interval. */
+void
+data_time(FILE *f, const struct site *st)
+{
+	fputs("<p class=\"meta\">Generated at ", f);
+	html_time(f, st->now);
 	if (st->last_final == INT64_MIN) {
-		fputs("<p class=\"meta\">No final interval yet.</p>\n", f);
+		fputs(". No final interval yet.</p>\n", f);
 		return;
 	}
-	zone_minute(st->last_final + st->step, when, sizeof(when));
-	zone_iso(st->last_final + st->step, iso, sizeof(iso));
-	fprintf(f,
-	    "<p class=\"meta\">Data up to <time datetime=\"%s\">%s "
-	    "%s</time> (end of the newest final interval of %u s).</p>\n",
-	    iso, when, zone_name(), (unsigned)st->step);
+	fputs(". Data up to ", f);
+	html_time(f, st->last_final + st->step);
+	fprintf(f, " (end of the newest final interval of %u s).</p>\n",
+	    (unsigned)st->step);
+	data_age(f, st);
 }
 
 void
@@ -72,10 +119,39 @@ html_img(FILE *f, const struct site *st, const char *name, const char *up,
 	fputs("></figure>\n", f);
 }
 
-void
-fmt_avg(double v, char *buf, size_t len)
+/*
+ * The decimals of a column of averages: two, or more when its largest
+ * value is below 1, so that the largest shows three significant digits;
+ * every row of the column then has as many, and the points line up.
+ */
+int
+avg_decimals(double max)
 {
-	snprintf(buf, len, v >= 100 ? "%.0f" : v >= 1 ? "%.2f" : "%.3g", v);
+	double scaled = max * 100;
+	int d = 2;
+
+	while (d < 8 && scaled > 0 && scaled < 100) {
+		scaled *= 10;
+		d++;
+	}
+	return d;
+}
+
+/* v with d decimals and commas between thousands: "12,345.68". */
+void
+fmt_avg(double v, int d, char *buf, size_t len)
+{
+	char raw[64];
+	size_t i, n, o = 0;
+
+	snprintf(raw, sizeof(raw), "%.*f", d, v);
+	n = strcspn(raw, ".");
+	for (i = 0; raw[i] != '\0' && o + 2 < len; i++) {
+		if (i > 0 && i < n && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
 }
 
 static void
@@ -140,16 +216,21 @@ change_cell(FILE *f, const struct change *c)
 		      "\xe2\x80\x93</td>",
 		    f);
 	else if (c->move == MOVE_NEW)
-		fputs("<td class=\"new\">new</td>", f);
+		fprintf(f,
+		    "<td class=\"new\" title=\"not in the previous window's "
+		    "top %d\">new</td>",
+		    SITE_TOP);
 	else if (c->delta > 0)
 		fprintf(f,
-		    "<td class=\"up\" title=\"was #%zu\">\xe2\x86\x91%ld</td>",
-		    c->prev_rank, c->delta);
+		    "<td class=\"up\" title=\"\xe2\x86\x91 rose %ld "
+		    "place%s, was #%zu\">\xe2\x86\x91%ld</td>",
+		    c->delta, c->delta == 1 ? "" : "s", c->prev_rank, c->delta);
 	else if (c->delta < 0)
 		fprintf(f,
-		    "<td class=\"down\" title=\"was "
-		    "#%zu\">\xe2\x86\x93%ld</td>",
-		    c->prev_rank, -c->delta);
+		    "<td class=\"down\" title=\"\xe2\x86\x93 fell %ld "
+		    "place%s, was #%zu\">\xe2\x86\x93%ld</td>",
+		    -c->delta, c->delta == -1 ? "" : "s", c->prev_rank,
+		    -c->delta);
 	else
 		fputs("<td title=\"same rank\">=</td>", f);
 }
@@ -169,7 +250,8 @@ unit_short(unsigned unit)
 
 /* A key drawn in a graph gets a swatch of its line's colour. */
 static void
-table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
+table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn,
+    int dec)
 {
 	const struct window *w = &st->win[k];
 	char label[32], slug[32], avg[32];
@@ -177,7 +259,8 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn)
 
 	key_label(w->idx[i], label, sizeof(label));
 	key_slug(w->idx[i], slug, sizeof(slug));
-	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), avg, sizeof(avg));
+	fmt_avg(per_unit(st, st->span[k].unit, w->mean[i]), dec, avg,
+	    sizeof(avg));
 	fprintf(f, "<tr><td class=\"num\">%zu</td><td>", i + 1);
 	if (drawn)
 		fprintf(f,
@@ -200,6 +283,9 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 {
 	const char *name = span_name(k);
 	size_t i, n = top_n(&st->win[k]), ports = 0, icmps = 0;
+	/* Ranked best first: the first mean is the column's largest. */
+	int dec = avg_decimals(
+	    n ? per_unit(st, st->span[k].unit, st->win[k].mean[0]) : 0);
 
 	fprintf(f,
 	    "<div class=\"top\">\n<div class=\"scroll\">\n<table>\n"
@@ -215,7 +301,8 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 		int port = is_port(st->win[k].idx[i]);
 		size_t *seen = port ? &ports : &icmps;
 
-		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS);
+		table_row(f, st, k, i, (*seen)++ < (port ? 2 : 1) * GRAPH_KEYS,
+		    dec);
 	}
 	if (n == 0)
 		fputs("<tr><td colspan=\"6\">No data in this "
@@ -226,6 +313,41 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 	    "<a href=\"top-%s.json\">JSON</a> \xc2\xb7 "
 	    "<a href=\"top-%s.csv\">CSV</a></p>\n</div>\n",
 	    name, name);
+}
+
+/*
+ * The span the table covers and, when they run on past it, the graphs';
+ * then, for a window with fewer reported intervals than it spans (a new
+ * installation, sensors down), why its graphs look empty.
+ */
+static void
+section_span(FILE *f, const struct site *st, enum span_kind k)
+{
+	const struct span *sp = &st->span[k];
+	uint64_t spans = (uint64_t)(sp->end - sp->start) / st->step;
+	uint64_t n = st->win[k].nintervals;
+	struct span g;
+
+	graph_span(st, k, &g);
+	fputs(" The table covers ", f);
+	html_time(f, sp->start);
+	fputs(" to ", f);
+	html_time(f, sp->end);
+	if (g.end != sp->end) {
+		fputs(" (whole hours, as the summaries are kept); the graphs "
+		      "run on to the newest final interval's end, ",
+		    f);
+		html_time(f, g.end);
+	}
+	fputs(".</p>\n", f);
+	if (n < spans)
+		fprintf(f,
+		    "<p class=\"note\">Only %" PRIu64 " of this window's "
+		    "%" PRIu64 " intervals of %u s were reported (a new "
+		    "installation, or sensors that did not report): the "
+		    "graphs are empty where none was, and the averages are "
+		    "over those %" PRIu64 ".</p>\n",
+		    n, spans, (unsigned)st->step, n);
 }
 
 static void
@@ -239,29 +361,63 @@ index_section(FILE *f, const struct site *st, enum span_kind k)
 	    span_name(k), span_name(k), range);
 	fprintf(f,
 	    "<p class=\"meta\">%" PRIu64 " intervals reported, %.2f sensors "
-	    "reporting on average.</p>\n<div class=\"cols\">\n",
+	    "reporting on average.",
 	    w->nintervals, w->sensors);
+	section_span(f, st, k);
+	fputs("<div class=\"cols\">\n", f);
 	index_graphs(f, st, k);
 	index_table(f, st, k);
 	fputs("</div>\n</section>\n", f);
 }
 
+/*
+ * What the columns mean, above the first window, where a reader meets
+ * them; the arrows carry the meaning, their colours only repeat it.  A
+ * key page gives every average per hour and its rank before.
+ */
+static void
+page_legend(FILE *f, const struct site *st, int key_page)
+{
+	fprintf(f,
+	    "<div class=\"legend\">\n<p><b>Avg</b>: packets per sensor per "
+	    "%s: the mean over the window's reported intervals of %u s, "
+	    "each the packets of the sensors that reported it divided by "
+	    "their number. <b>Share</b>: of all packets with a port or "
+	    "ICMP type in the window. ",
+	    key_page ? "hour in every window"
+		     : "minute in the day window and per hour in the longer "
+		       "ones, the unit of their graphs",
+	    (unsigned)st->step);
+	if (key_page)
+		fputs("<b>Rank before</b>: in the previous window of the same "
+		      "length. ",
+		    f);
+	else
+		fprintf(f,
+		    "<b>Change</b>: rank against the previous window of "
+		    "the same length: <span class=\"up\">\xe2\x86\x91 "
+		    "rose</span> or <span class=\"down\">\xe2\x86\x93 "
+		    "fell</span> by that many places (red: more attention "
+		    "than before, green: less), = same rank, <span "
+		    "class=\"new\">new</span>: not in its top %d, "
+		    "\xe2\x80\x93: no data then. ",
+		    SITE_TOP);
+	fprintf(f,
+	    "Times are in %s. The JSON and CSV exports give the same "
+	    "averages, in the same units, with their window, span, zone "
+	    "and step.</p>\n</div>\n",
+	    zone_name());
+}
+
 static void
 index_footer(FILE *f, const struct site *st)
 {
+	(void)st;
 	fprintf(f,
-	    "<footer>\n<p><b>Avg</b>: packets per sensor per minute (day) "
-	    "or per hour (longer windows), as on the graphs: the mean over "
-	    "the window's reported intervals of %u s, each the packets of "
-	    "the sensors that reported it divided by their number; the JSON "
-	    "and CSV exports give it per interval. <b>Share</b>: of "
-	    "all packets with a port or ICMP type in the window. "
-	    "<b>Change</b>: rank against the previous window of the same "
-	    "length: \xe2\x86\x91 up and \xe2\x86\x93 down by that many "
-	    "places, = same rank, <i>new</i> not in its top %d, "
-	    "\xe2\x80\x93 no data then. Dates and graphs are in %s.</p>\n"
+	    "<footer>\n<p>Made by teiten-graph site. Dates and graphs are "
+	    "in %s; the columns are explained at the top of the page.</p>\n"
 	    "</footer>\n",
-	    (unsigned)st->step, SITE_TOP, zone_name());
+	    zone_name());
 }
 
 /* Links to the watched keys' pages, which they always have. */
@@ -305,7 +461,9 @@ write_index(struct site *st)
 	index_watched(o.f, st);
 	if (*st->rep_off != '\0')
 		fprintf(o.f, "<p class=\"meta\">%s</p>\n", st->rep_off);
-	fputs("</header>\n<main>\n", o.f);
+	fputs("</header>\n", o.f);
+	page_legend(o.f, st, 0);
+	fputs("<main>\n", o.f);
 	for (k = 0; k < SPAN_COUNT; k++)
 		index_section(o.f, st, k);
 	fputs("</main>\n", o.f);
@@ -315,20 +473,21 @@ write_index(struct site *st)
 }
 
 static void
-key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx)
+key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx, int dec)
 {
 	const struct window *w = &st->win[k];
 	size_t r = window_rank(w, idx);
 	char avg[32];
 
-	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, avg, sizeof(avg));
+	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, dec, avg,
+	    sizeof(avg));
 	fprintf(f, "<tr><th scope=\"row\"><a href=\"#%s\">%s</a></th>",
 	    span_name(k), span_name(k));
 	if (r == 0)
-		fputs("<td class=\"num\">\xe2\x80\x93</td><td "
-		      "class=\"num\">0</td>"
-		      "<td class=\"num\">0%</td>",
-		    f);
+		fprintf(f,
+		    "<td class=\"num\">\xe2\x80\x93</td><td "
+		    "class=\"num\">%s</td><td class=\"num\">0.00%%</td>",
+		    avg);
 	else
 		fprintf(f,
 		    "<td class=\"num\">%zu</td><td class=\"num\">%s</td>"
@@ -401,9 +560,15 @@ static void
 key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 {
 	char name[NAME_MAX_], range[96], alt[160], label[32];
-	int k;
+	double max = 0, v;
+	int k, dec;
 
 	key_label(idx, label, sizeof(label));
+	for (k = 0; k < SPAN_COUNT; k++)
+		if ((v = per_unit(st, 3600, window_mean(&st->win[k], idx))) >
+		    max)
+			max = v;
+	dec = avg_decimals(max);
 	fputs("<div class=\"scroll\">\n<table class=\"narrow\">\n<caption>Rank "
 	      "among all keys "
 	      "and average per window</caption>\n<thead><tr>"
@@ -414,7 +579,7 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 	      "<tbody>\n",
 	    f);
 	for (k = 0; k < SPAN_COUNT; k++)
-		key_row(f, st, k, idx);
+		key_row(f, st, k, idx, dec);
 	fputs("</tbody>\n</table>\n</div>\n<div class=\"grid\">\n", f);
 	for (k = 0; k < SPAN_COUNT; k++) {
 		window_title(&st->span[k], range, sizeof(range));
@@ -452,7 +617,9 @@ write_key(struct site *st, uint32_t idx)
 	html_text(o.f, title);
 	fputs("</h1>\n", o.f);
 	data_time(o.f, st);
-	fputs("</header>\n<main>\n", o.f);
+	fputs("</header>\n", o.f);
+	page_legend(o.f, st, 1);
+	fputs("<main>\n", o.f);
 	key_body(o.f, st, idx, slug);
 	fputs("</main>\n", o.f);
 	index_footer(o.f, st);

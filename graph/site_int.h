@@ -66,6 +66,7 @@ struct site {
 	const struct site_opts *opts; /* watched keys, events */
 	uint32_t step;
 	int64_t end, last_final;
+	int64_t now; /* when this run started, by the real clock */
 	struct span span[SPAN_COUNT], prev[SPAN_COUNT];
 	struct window win[SPAN_COUNT], pwin[SPAN_COUNT];
 	uint32_t *keys; /* every key in some table or watched, ascending */
@@ -124,13 +125,15 @@ void rank_change(const struct window *prev, uint32_t idx, size_t rank,
 /*
  * site_plan.c: which keys each graph shows, in which colours.  plan_graphs
  * fills st->cur with every PNG of this run and st->jobs with those to
- * draw; site_slot is a key's colour once it has run.
+ * draw; site_slot is a key's colour once it has run.  graph_span is the
+ * range a window's graphs draw, which may run on past its table's.
  */
 int plan_graphs(struct site *);
 /* slot NULL: each key's site_slot. */
 int site_png(struct site *, const char *name, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title);
 unsigned site_slot(const struct site *, uint32_t idx);
+void graph_span(const struct site *, enum span_kind, struct span *);
 void key_slug(uint32_t idx, char *buf, size_t len);
 
 /* site_render.c: draws st->jobs, then sets their PNGs' sizes. */
@@ -146,9 +149,12 @@ int write_key(struct site *, uint32_t idx);
 /* site_html.c: the parts of a page the report pages share. */
 void page_head(FILE *, const char *title, const char *up);
 void data_time(FILE *, const struct site *);
+void html_time(FILE *, int64_t); /* <time> in the zone, named */
 void html_img(FILE *, const struct site *, const char *name, const char *up,
     const char *alt);
-void fmt_avg(double v, char *buf, size_t len);
+/* A column of averages: its decimals from its largest, then each cell. */
+int avg_decimals(double max);
+void fmt_avg(double v, int decimals, char *buf, size_t len);
 void change_cell(FILE *, const struct change *);
 size_t event_list(FILE *, const struct site *, int64_t start, int64_t end,
     const uint32_t *idx, size_t n, const char *head);

@@ -116,26 +116,30 @@ _Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
 
 /*
  * Colours: a key keeps one colour in every graph of the site, its key
- * page included, and no two lines of one graph share a colour as long as
- * a key shares graphs with fewer than KEY_PALETTE others.  Keys take
- * their default slot (keyname.h) unless a key already coloured shares a
- * graph with them and holds it; then the next free slot.  Keys are taken
- * in the order they first appear, day window first, best rank first.
+ * page included, and no two keys drawn in one window (its port graphs
+ * and its ICMP graph together, whose swatches share one table) share a
+ * colour as long as a key shares windows with fewer than KEY_PALETTE
+ * others.  Keys take their default slot (keyname.h) unless a key already
+ * coloured shares a window with them and holds it; then the next free
+ * slot.  Keys are taken in the order they first appear, day window
+ * first, best rank first.
  */
 static void
 colour_keys(struct site *st)
 {
-	uint32_t g[SPAN_COUNT * NWINDOW_GRAPHS][GRAPH_KEYS];
-	size_t gn[SPAN_COUNT * NWINDOW_GRAPHS], ng = 0, i, j, a, b, c;
+	uint32_t g[SPAN_COUNT][NWINDOW_KEYS];
+	size_t gn[SPAN_COUNT], i, j, a, b, c;
 	int k, taken[KEY_PALETTE];
 	unsigned s;
 
 	st->ncol = 0;
-	for (k = 0; k < SPAN_COUNT; k++)
-		for (i = 0; i < NWINDOW_GRAPHS; i++, ng++)
-			gn[ng] = pick_keys(&st->win[k], window_graphs[i].port,
-			    window_graphs[i].first, g[ng]);
-	for (a = 0; a < ng; a++)
+	for (k = 0; k < SPAN_COUNT; k++) {
+		gn[k] = 0;
+		for (i = 0; i < NWINDOW_GRAPHS; i++)
+			gn[k] += pick_keys(&st->win[k], window_graphs[i].port,
+			    window_graphs[i].first, g[k] + gn[k]);
+	}
+	for (a = 0; a < SPAN_COUNT; a++)
 		for (b = 0; b < gn[a]; b++) {
 			uint32_t idx = g[a][b];
 
@@ -144,7 +148,7 @@ colour_keys(struct site *st)
 			if (c < st->ncol)
 				continue; /* coloured already */
 			memset(taken, 0, sizeof(taken));
-			for (i = 0; i < ng; i++) {
+			for (i = 0; i < SPAN_COUNT; i++) {
 				for (j = 0; j < gn[i] && g[i][j] != idx; j++)
 					;
 				if (j == gn[i])
@@ -175,24 +179,53 @@ site_slot(const struct site *st, uint32_t idx)
 	return key_colour_slot(idx);
 }
 
+/*
+ * The day and week tables end on the hour below the newest data, since
+ * the hourly summaries answer only whole hours; their graphs, read from
+ * the RRDs, run on to the end of the newest final interval (up to the
+ * site's end) over the same length, so that the last hour's intervals
+ * are on the page.  The longer windows end at the zone's midnight by
+ * design (whole days) and their graphs with them.
+ */
+void
+graph_span(const struct site *st, enum span_kind k, struct span *sp)
+{
+	int64_t end = st->end;
+
+	*sp = st->span[k];
+	if (k != SPAN_DAY && k != SPAN_WEEK)
+		return;
+	if (st->last_final == INT64_MIN)
+		return;
+	if (st->last_final + (int64_t)st->step < end)
+		end = st->last_final + (int64_t)st->step;
+	end -= end % (int64_t)st->step; /* whole intervals only */
+	if (end > sp->end) {
+		sp->start += end - sp->end;
+		sp->end = end;
+	}
+}
+
 static int
 plan_window(struct site *st, enum span_kind k)
 {
 	uint32_t idx[GRAPH_KEYS];
 	char name[NAME_MAX_];
+	struct span sp;
 	size_t g, n;
 
+	graph_span(st, k, &sp);
 	for (g = 0; g < NWINDOW_GRAPHS; g++) {
 		n = pick_keys(&st->win[k], window_graphs[g].port,
 		    window_graphs[g].first, idx);
 		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
 		    window_graphs[g].suffix);
-		if (site_png(st, name, &st->span[k], idx, NULL, n,
+		if (site_png(st, name, &sp, idx, NULL, n,
 			window_graphs[g].title) == -1)
 			return -1;
 	}
 	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
-	return site_png(st, name, &st->span[k], NULL, NULL, 0, NULL);
+	return site_png(st, name, &sp, NULL, NULL, 0, NULL);
 }
 
 /* "tcp-445": file names never hold a '/'. */
@@ -207,6 +240,7 @@ static int
 plan_key(struct site *st, uint32_t idx)
 {
 	char slug[32], name[NAME_MAX_], title[96];
+	struct span sp;
 	int k;
 
 	key_slug(idx, slug, sizeof(slug));
@@ -214,8 +248,8 @@ plan_key(struct site *st, uint32_t idx)
 	for (k = 0; k < SPAN_COUNT; k++) {
 		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
 		    span_name(k));
-		if (site_png(st, name, &st->span[k], &idx, NULL, 1, title) ==
-		    -1)
+		graph_span(st, k, &sp);
+		if (site_png(st, name, &sp, &idx, NULL, 1, title) == -1)
 			return -1;
 	}
 	return 0;

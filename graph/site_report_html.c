@@ -134,6 +134,7 @@ top_table(FILE *f, const struct site *st, const struct report *r)
 {
 	const struct window *w = &r->win;
 	size_t i, n = top_n(w);
+	int d = avg_decimals(n ? per_hour(st, w->mean[0]) : 0);
 	struct change c;
 	unsigned slot;
 	char avg[32];
@@ -157,7 +158,7 @@ top_table(FILE *f, const struct site *st, const struct report *r)
 		key_link(f, st, w->idx[i]);
 		fputs("</td><td class=\"svc\">", f);
 		html_text(f, key_service(w->idx[i]));
-		fmt_avg(per_hour(st, w->mean[i]), avg, sizeof(avg));
+		fmt_avg(per_hour(st, w->mean[i]), d, avg, sizeof(avg));
 		fprintf(f,
 		    "</td><td class=\"num\">%s</td><td class=\"num\">"
 		    "%.2f%%</td>",
@@ -184,6 +185,8 @@ risers_table(FILE *f, const struct site *st, const struct report *r,
 	struct riser v[RISERS];
 	size_t i, n = risers(r, v);
 	char a[32], b[32], g[32];
+	double max = 0;
+	int d;
 
 	fprintf(f,
 	    "<section id=\"risers\">\n<h2>Risers <small>against %s</small>"
@@ -196,6 +199,10 @@ risers_table(FILE *f, const struct site *st, const struct report *r,
 					    : "No key rose");
 		return;
 	}
+	for (i = 0; i < n; i++)
+		if (per_hour(st, v[i].now) > max)
+			max = per_hour(st, v[i].now);
+	d = avg_decimals(max);
 	fputs("<div class=\"scroll\">\n<table>\n<thead><tr>"
 	      "<th scope=\"col\">Key</th><th scope=\"col\">Service</th>"
 	      "<th scope=\"col\" class=\"num\">Avg/hour before</th>"
@@ -208,9 +215,9 @@ risers_table(FILE *f, const struct site *st, const struct report *r,
 	for (i = 0; i < n; i++) {
 		size_t rb = window_rank(&r->pwin, v[i].idx);
 
-		fmt_avg(per_hour(st, v[i].before), b, sizeof(b));
-		fmt_avg(per_hour(st, v[i].now), a, sizeof(a));
-		fmt_avg(per_hour(st, v[i].now - v[i].before), g, sizeof(g));
+		fmt_avg(per_hour(st, v[i].before), d, b, sizeof(b));
+		fmt_avg(per_hour(st, v[i].now), d, a, sizeof(a));
+		fmt_avg(per_hour(st, v[i].now - v[i].before), d, g, sizeof(g));
 		fputs("<tr><td>", f);
 		key_link(f, st, v[i].idx);
 		fputs("</td><td class=\"svc\">", f);
@@ -234,10 +241,16 @@ watched(FILE *f, const struct site *st, const struct report *r)
 {
 	const uint32_t *wk = st->opts->watch;
 	char name[REPORT_NAME_MAX], slug[32], label[32], alt[160], avg[32];
+	double max = 0;
 	size_t i, rk;
+	int d;
 
 	if (st->opts->nwatch == 0)
 		return;
+	for (i = 0; i < st->opts->nwatch; i++)
+		if (per_hour(st, window_mean(&r->win, wk[i])) > max)
+			max = per_hour(st, window_mean(&r->win, wk[i]));
+	d = avg_decimals(max);
 	fputs("<section id=\"watched\">\n<h2>Watched keys</h2>\n"
 	      "<div class=\"scroll\">\n<table class=\"narrow\">\n<thead><tr>"
 	      "<th scope=\"col\">Key</th><th scope=\"col\" class=\"num\">Rank"
@@ -247,7 +260,7 @@ watched(FILE *f, const struct site *st, const struct report *r)
 	    f);
 	for (i = 0; i < st->opts->nwatch; i++) {
 		rk = window_rank(&r->win, wk[i]);
-		fmt_avg(rk ? per_hour(st, r->win.mean[rk - 1]) : 0, avg,
+		fmt_avg(rk ? per_hour(st, r->win.mean[rk - 1]) : 0, d, avg,
 		    sizeof(avg));
 		fputs("<tr><td>", f);
 		key_link(f, st, wk[i]);
@@ -339,7 +352,13 @@ write_page(struct site *st, const struct report *r)
 	    "ports</a> <a href=\"index.html\">All reports</a></nav>\n"
 	    "<h1>Report %s <small>%s %s</small></h1>\n",
 	    r->name, dates, zone_name());
-	data_time(o.f, st);
+	/* A closed period's data are complete: its page is kept as is. */
+	if (r->closed) {
+		fputs("<p class=\"meta\">Generated at ", o.f);
+		html_time(o.f, st->now);
+		fputs(".</p>\n", o.f);
+	} else
+		data_time(o.f, st);
 	report_meta(o.f, st, r, prev);
 	fputs("</header>\n<main>\n", o.f);
 	report_graphs(o.f, st, r);

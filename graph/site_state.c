@@ -4,9 +4,11 @@
  * signature of everything the image shows (site_plan.c makes it): window
  * bounds, RRD step, keys and colours, the datadir's generation and the
  * newest final interval clamped to the window's end.  Final intervals
- * after a window's end do not change its graph, and windows end on whole
- * hours or days, so a run every five minutes renders the day and week
- * graphs once an hour and the longer ones once a day.  The RRDs change
+ * after a window's end do not change its graph, and the longer windows
+ * end on whole days, so a run every five minutes renders them once a
+ * day; the day and week graphs run on to the newest final interval
+ * (site_plan.c: graph_span), so they are drawn again whenever one is
+ * added: that is what shows the last hour's data.  The RRDs change
  * only as final intervals are added (DATADIR/last_final moves) or by
  * `teiten-aggregator rebuild`, which bumps DATADIR/generation.
  */

@@ -279,7 +279,7 @@ def check_site(a, data, site, hottest):
     check(os.path.isfile(idx) and os.path.getsize(idx) > 0,
           "index.html exists")
     with open(os.path.join(site, "top-year.json")) as f:
-        year = json.load(f)
+        year = json.load(f)["rows"]
     check(len(year) == 20, f"top-year.json has 20 rows ({len(year)})")
     check(bool(year) and year[0]["key"] == hottest,
           f"the year's top key is {hottest}, the generator's hottest "

@@ -144,9 +144,15 @@ def check_pngs(made):
     for path, nkeys in sorted(made.items()):
         size = png_size(path) if os.path.exists(path) else None
         print("    %s: %s" % (os.path.basename(path), size))
-        check(size is not None and size[0] > PLOT[0] and size[1] > PLOT[1],
+        # The sensors graph is a half-height panel (graph.h).
+        plot = (PLOT[0], PLOT[1] // 2) if nkeys == 0 else PLOT
+        check(size is not None and size[0] > plot[0] and size[1] > plot[1],
               "%s is a PNG larger than the %dx%d plot area" %
-              (os.path.basename(path), PLOT[0], PLOT[1]))
+              (os.path.basename(path), plot[0], plot[1]))
+        if nkeys == 0 and size is not None:
+            check(size[1] < PLOT[1],
+                  "%s is lower than a key graph's %d px plot" %
+                  (os.path.basename(path), PLOT[1]))
         sizes[path] = size
     keyed = {}
     for path, nkeys in made.items():

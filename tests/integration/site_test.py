@@ -5,16 +5,23 @@ real aggregator; then `teiten-graph site` builds the site and:
 (a) `teiten-graph top --json` and the site's top-<window>.json rankings
     equal rankings this test computes itself from the sensors' --print
     outputs (doc/CONTRACTS.md contract 4 per interval, then the mean over the
-    window's reported intervals), for windows by name and by --start/--end; the
-    rank changes in the exports agree with the previous window's ranking;
+    window's reported intervals), for windows by name and by --start/--end,
+    the site's in the unit of its tables (per minute or per hour) with the
+    window, span, zone, step and unit stated; the rank changes in the
+    exports agree with the previous window's ranking; the page says when
+    it was generated, that its 2023 data are N days old, each table's span,
+    and "Only N of M intervals" where so; the columns are explained above
+    the first window; a fresh five-minute-step installation's day and week
+    graphs run on to its newest final interval, mid-hour;
 (b) every image a page references is a PNG whose IHDR size matches the
     page's width and height; the pages nest their tags properly;
 (c) a real headless Chromium, driven over the DevTools protocol (Python
     standard library only), loads index.html and a key page from a local
     HTTP server: every image decodes, every link answers 200, the console
-    stays free of errors, and on a phone-wide screen nothing but the
-    tables scrolls sideways.  Screenshots are saved and their paths
-    printed;
+    stays free of errors, on a phone-wide screen nothing but the tables
+    and graphs (each at its own size in its frame) scrolls sideways, and
+    in a dark colour scheme the page is dark.  Screenshots are saved and
+    their paths printed;
 (d) a second run without new data renders no PNG again and is much
     faster; an earlier --end renders the day graphs again but not the
     month ones.
@@ -43,6 +50,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
@@ -59,6 +68,22 @@ WINDOWS = {"day": (DAY, 3600), "week": (7 * DAY, 3600),
            "year": (365 * DAY, DAY)}
 PROTO_BASE = {"tcp": 0, "udp": 65536, "icmp": 131072, "icmp6": 131328}
 TOP = 20
+# seconds per unit of the site's averages: per minute on the day window,
+# per hour on the others (the unit of their graphs)
+UNIT = {"day": 60, "week": 3600, "month": 3600, "quarter": 3600,
+        "year": 3600}
+UNIT_NAME = {60: "minute", 3600: "hour"}
+ZONE = "UTC"  # the tests give teiten-graph no --tz
+
+
+def iso(t):
+    """ISO 8601 with the zone's offset, by Python's zoneinfo."""
+    return datetime.fromtimestamp(t, ZoneInfo(ZONE)).isoformat()
+
+
+def in_unit(means, w, step=STEP):
+    """Per-interval means in the site's unit for window w."""
+    return {k: v * UNIT[w] / step for k, v in means.items()}
 
 
 def graph_path():
@@ -232,13 +257,33 @@ def check_rankings(datadir, out, avgs, reporters):
                         "top --start %d --end %d" % (s, e))
     for w in ("day", "month"):
         with open(os.path.join(out, "top-%s.json" % w)) as f:
-            exported = json.load(f)
+            doc = json.load(f)
         s, e = span(w, end)
-        compare_ranking(exported, expected_window(avgs, reporters, s, e),
-                        TOP, "site top-%s.json" % w)
+        check_export_head(doc, w, s, e, reporters)
+        exported = doc.get("rows", [])
+        compare_ranking(exported, in_unit(expected_window(
+            avgs, reporters, s, e), w), TOP,
+            "site top-%s.json (per sensor per %s)" %
+            (w, UNIT_NAME[UNIT[w]]))
         check_changes(exported, avgs, reporters, s, e, w)
-        check_csv(out, w, exported)
+        check_csv(out, w, doc)
         check_table(out, w, expected_window(avgs, reporters, s, e))
+
+
+def check_export_head(doc, w, s, e, reporters):
+    """A JSON export says what it holds: its window, the table's span
+    (ISO 8601 with offset), zone, step, unit, and the number of reported
+    intervals and mean sensors reporting."""
+    n = [r for r in reporters if s <= r < e]
+    want = {"window": w, "start": iso(s), "end": iso(e), "zone": ZONE,
+            "step": STEP, "intervals": len(n),
+            "unit": "packets per sensor per %s" % UNIT_NAME[UNIT[w]]}
+    got = {k: doc.get(k) for k in want}
+    sensors = sum(reporters[r] for r in n) / len(n) if n else 0
+    check(got == want and close(doc.get("sensors", -1), sensors),
+          "top-%s.json names its window, span, zone, step and unit: %r "
+          "(sensors %r, expected %r)" % (w, got, doc.get("sensors"),
+                                         sensors))
 
 
 class Tables(html.parser.HTMLParser):
@@ -316,8 +361,9 @@ def png_colours(path):
 
 def check_colours(out):
     """Every key drawn in a window's graphs has a swatch beside it in the
-    table; the lines of one graph never share a colour, a key has the
-    same colour in every window, and the PNG holds pixels of it."""
+    table; no two keys drawn in one window (its port graphs and its ICMP
+    graph) share a colour, a key has the same colour in every window, and
+    the PNG holds pixels of it."""
     p = Tables()
     with open(os.path.join(out, "index.html")) as f:
         p.feed(f.read())
@@ -332,6 +378,12 @@ def check_colours(out):
         groups = (("top1-5", ports[:5]), ("top6-10", ports[5:10]),
                   ("icmp", icmps[:5]))
         drawn = {k for _, g in groups for k, _ in g}
+        # One table holds the swatches of all three graphs: no colour
+        # may stand for two keys in it.
+        cs = [c for _, g in groups for _, c in g]
+        if len(set(cs)) != len(cs):
+            bad.append("%s: keys drawn share a colour: %r" %
+                       (w, [kc for _, g in groups for kc in g]))
         for k, c in ports + icmps:
             if (c is not None) != (k in drawn):
                 bad.append("%s %s: swatch %r" % (w, k, c))
@@ -352,14 +404,15 @@ def check_colours(out):
         print("    " + b)
     check(colour and not bad,
           "colours: %d keys drawn, each with one colour in every window "
-          "and its graphs, none shared within a graph" % len(colour))
+          "and its graphs, none shared within a window" % len(colour))
 
 
 def check_table(out, w, means):
     """The index table's Avg column is the window's mean in the unit of
     its graphs: per sensor per minute on the day window, per hour on the
-    others, shown to 2 decimals (3 significant digits below 1, whole
-    numbers from 100)."""
+    others, every row with the same decimals: 2, or more when the
+    column's largest value is below 1 so that it shows 3 significant
+    digits; commas between thousands.  Share has 2 decimals."""
     p = Tables()
     with open(os.path.join(out, "index.html")) as f:
         p.feed(f.read())
@@ -370,11 +423,23 @@ def check_table(out, w, means):
     check(rows and rows[0][3] == "Avg/%s" % ("min" if w == "day" else
                                              "hour"),
           "index.html, %s table: the Avg column names its unit" % w)
+    top = max(means.values()) * unit / STEP if means else 0
+    dec = 2
+    while dec < 8 and 0 < top * 10 ** dec < 100:
+        dec += 1
     for r in rows[1:]:
         want = means.get(r[1], 0) * unit / STEP
-        tol = 0.5 if want >= 100 else 0.005 if want >= 1 else want * 5e-3
-        if r[1] not in order or abs(float(r[3]) - want) > tol + 1e-9:
-            bad.append("%s: %s, expected %.4f" % (r[1], r[3], want))
+        cell = r[3]
+        whole, _, frac = cell.partition(".")
+        groups = whole.split(",")
+        if (r[1] not in order or len(frac) != dec or
+                not all(len(g) == 3 for g in groups[1:]) or
+                not 1 <= len(groups[0]) <= 3 or
+                abs(float(cell.replace(",", "")) - want) >
+                0.5 * 10 ** -dec + 1e-9):
+            bad.append("%s: %s, expected %.*f" % (r[1], cell, dec, want))
+        if not (r[4].endswith("%") and len(r[4].partition(".")[2]) == 3):
+            bad.append("%s: share %s, not 2 decimals" % (r[1], r[4]))
     for b in bad[:5]:
         print("    " + b)
     check(len(rows) == min(TOP, len(means)) + 1 and not bad,
@@ -415,15 +480,161 @@ def check_changes(exported, avgs, reporters, s, e, w):
           "(%s)" % (w, w, "has data" if prev else "no data: null"))
 
 
-def check_csv(out, w, exported):
+def check_csv(out, w, doc):
+    """The CSV has the JSON's rows, in the same unit, and on each row the
+    window, span, zone, step and unit that the JSON gives once."""
     import csv
+    exported = doc.get("rows", [])
     with open(os.path.join(out, "top-%s.csv" % w), newline="") as f:
         rows = list(csv.DictReader(f))
     same = len(rows) == len(exported) and all(
         int(r["rank"]) == g["rank"] and r["key"] == g["key"] and
         r["service"] == g["service"] and float(r["avg"]) == g["avg"] and
-        r["change"] == (g["change"] or "") for r, g in zip(rows, exported))
-    check(same, "top-%s.csv has the JSON's rows and columns" % w)
+        r["change"] == (g["change"] or "") and r["unit"] == doc["unit"] and
+        r["window"] == w and r["start"] == doc["start"] and
+        r["end"] == doc["end"] and r["zone"] == doc["zone"] and
+        int(r["step"]) == doc["step"] for r, g in zip(rows, exported))
+    check(same and rows, "top-%s.csv has the JSON's rows and columns, "
+          "with its window, span, zone, step and unit" % w)
+
+
+# --- what the page says about itself -----------------------------------
+
+
+def sections(text):
+    """{section id: its HTML} of index.html."""
+    out = {}
+    for part in text.split('<section id="')[1:]:
+        name, _, body = part.partition('"')
+        out[name] = body.split("</section>")[0]
+    return out
+
+
+def time_tag(t):
+    """How the pages write a time: ISO 8601 with offset, then the local
+    minute and the zone."""
+    d = datetime.fromtimestamp(t, ZoneInfo(ZONE))
+    return '<time datetime="%s">%s %s</time>' % (
+        d.isoformat(), d.strftime("%Y-%m-%d %H:%M"), ZONE)
+
+
+def check_generated(out, newest, before, after):
+    """The page says when it was generated (by the real clock, between
+    before and after) and, the data being from 2023, that they are N
+    days old, N from the end of the newest final interval."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    times = [time_tag(t) for t in range(int(before), int(after) + 1)]
+    check(any("Generated at " + t in text for t in times),
+          "index.html says when it was generated, as <time> in %s" % ZONE)
+    days = {(t - newest) // DAY for t in range(int(before), int(after) + 1)}
+    want = ["Data are %d day%s old: the newest final interval ended at %s" %
+            (n, "" if n == 1 else "s", time_tag(newest)) for n in days]
+    check(any(w in text for w in want) and 'class="warn"' in text,
+          "index.html warns that its data are %s days old" %
+          "/".join(map(str, sorted(days))))
+
+
+def check_spans(out, reporters, step, end, what):
+    """Each window section states the span its table covers (whole
+    hours for the day and week windows); when the newest final interval
+    ends past it, that the graphs run on to its end; and, when fewer
+    intervals were reported in it than it spans, "Only N of this
+    window's M intervals"."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        secs = sections(f.read())
+    bad = []
+    notes = 0
+    for w in WINDOWS:
+        body = secs.get(w, "")
+        s, e = span(w, end)
+        if "The table covers %s to %s" % (time_tag(s), time_tag(e)) \
+                not in body:
+            bad.append("%s: no table span %s-%s" % (w, iso(s), iso(e)))
+        graph_end = end - end % step if w in ("day", "week") else e
+        runs_on = "the graphs run on to the newest final interval's " \
+                  "end, %s" % time_tag(graph_end)
+        if (graph_end != e) != (runs_on in body):
+            bad.append("%s: graphs to %s stated wrongly" %
+                       (w, iso(graph_end)))
+        n = len([r for r in reporters if s <= r < e])
+        m = (e - s) // step
+        note = "Only %d of this window's %d intervals of %d s were " \
+               "reported" % (n, m, step)
+        if (n < m) != (note in body) or (n >= m and "Only " in body):
+            bad.append("%s: %d of %d intervals, note %s" %
+                       (w, n, m, note in body))
+        notes += note in body
+    for b in bad[:5]:
+        print("    " + b)
+    check(not bad, "%s: every window states its table's span, the "
+          "graphs' end, and %d say how few intervals they have" %
+          (what, notes))
+
+
+def check_legend(out):
+    """The columns are explained above the first window, the arrows in
+    words; each change cell's title says "rose" or "fell" in words."""
+    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    legend = text.find('<div class="legend">')
+    first = text.find("<section ")
+    check(0 < legend < first and "\u2191 rose" in text[legend:first] and
+          "\u2193 fell" in text[legend:first] and
+          "<b>Avg</b>" in text[legend:first],
+          "index.html explains Avg, Share and the arrows before the first "
+          "window")
+    ups = text.count('<td class="up" title="\u2191 rose ')
+    downs = text.count('<td class="down" title="\u2193 fell ')
+    check(ups == text.count('<td class="up"') and
+          downs == text.count('<td class="down"') and ups + downs > 0,
+          "every rank change says rose or fell in its title (%d up, %d "
+          "down)" % (ups, downs))
+
+
+def png_state(out, name):
+    """(start, end) of the range a PNG was drawn over, from DIR/.state:
+    its signature starts with the window bounds (graph/site_state.c)."""
+    with open(os.path.join(out, ".state")) as f:
+        for line in f:
+            n, _, sig = line.rstrip("\n").partition("\t")
+            if n == name:
+                a, b = sig.split()[:2]
+                return int(a), int(b)
+    return None
+
+
+def check_fresh(tmp):
+    """A new installation, with a five-minute step and data ending in
+    the middle of an hour: every window says how few intervals it has;
+    the tables stop at the hour below the newest data, and the day and
+    week graphs run on to the newest final interval's end."""
+    step = 300
+    cap = os.path.join(tmp, "fresh.pcap")
+    fresh = os.path.join(tmp, "fresh")
+    os.makedirs(fresh)
+    A.gencap(cap, 3000, 3 * 3600 + 1800, T0, 7)
+    datadir, _, reporters = A.replay_datadir(fresh, {"f1": cap}, step)
+    end = A.last_final(datadir) + step
+    check(end % 3600 != 0, "the fresh datadir's newest final interval "
+          "ends mid-hour (%s)" % iso(end))
+    out = os.path.join(fresh, "site")
+    before = time.time()
+    timed_site(datadir, out)
+    check_spans(out, reporters, step, end, "a fresh installation")
+    check_generated(out, end, before, time.time())
+    bad = []
+    for w in ("day", "week"):
+        s, e = span(w, end)
+        for g in ("top1-5", "sensors"):
+            got = png_state(out, "%s-%s.png" % (w, g))
+            want = (end - (e - s), end)
+            if got != want:
+                bad.append("%s-%s.png: %r, expected %r" % (w, g, got, want))
+    for b in bad:
+        print("    " + b)
+    check(not bad, "the day and week graphs are drawn up to the newest "
+          "final interval's end, over the window's length")
 
 
 # --- pages and PNGs ----------------------------------------------------
@@ -770,6 +981,35 @@ LINKS = ("[...document.querySelectorAll('a[href], link[href]')]"
 IDS = "[...document.querySelectorAll('[id]')].map(e => e.id)"
 OVERFLOW = ("document.documentElement.scrollWidth - "
             "document.documentElement.clientWidth")
+# Images drawn narrower than their pixels, or wider than a frame that
+# cannot scroll.
+SHRUNK = ("[...document.images].filter(i => i.clientWidth < i.naturalWidth"
+          " || (i.parentElement.scrollWidth > i.parentElement.clientWidth"
+          " && !['auto', 'scroll'].includes(getComputedStyle("
+          "i.parentElement).overflowX))).map(i => i.getAttribute('src'))")
+BACKGROUND = ("getComputedStyle(document.body).backgroundColor.match("
+              "/\\d+/g).slice(0, 3).map(Number)")
+
+
+def check_dark(b, base):
+    """With a dark colour scheme asked for, the page is dark (by its
+    computed body background in Chromium); light otherwise."""
+    with open(os.path.join(b.out, "style.css")) as f:
+        css = f.read()
+    check("@media (prefers-color-scheme:dark)" in css,
+          "style.css has a dark colour scheme")
+    seen = {}
+    for scheme in ("dark", "light"):
+        b.call("Emulation.setEmulatedMedia", features=[
+            {"name": "prefers-color-scheme", "value": scheme}])
+        b.open(base + "index.html", 1280, 900)
+        seen[scheme] = b.js(BACKGROUND)
+        if scheme == "dark":
+            b.screenshot(os.path.join(b.tmp, "index-dark.png"), full=False)
+            check_loaded(b, "index.html in the dark scheme")
+    check(max(seen["dark"]) < 64 and min(seen["light"]) > 192,
+          "body background dark in the dark scheme %r, light otherwise %r"
+          % (seen["dark"], seen["light"]))
 
 
 def check_loaded(b, what):
@@ -812,6 +1052,7 @@ def browse(tmp, out):
     srv = serve(out)
     base = "http://127.0.0.1:%d/" % srv.server_address[1]
     b = Browser(tmp)
+    b.out, b.tmp = out, tmp
     try:
         b.open(base + "index.html", 1280, 900)
         b.screenshot(os.path.join(tmp, "index-desktop.png"))
@@ -832,7 +1073,12 @@ def browse(tmp, out):
             over = b.js(OVERFLOW)
             check(over <= 0, "%s on a 390 px phone: the page does not "
                   "scroll sideways (%d px too wide)" % (page, over))
+            small = b.js(SHRUNK)
+            check(not small, "%s on a 390 px phone: every graph at its "
+                  "natural size in a frame that scrolls%s" %
+                  (page, (": not " + ", ".join(small[:3])) if small else ""))
             check_loaded(b, page + " on a phone")
+        check_dark(b, base)
     finally:
         b.close()
         srv.shutdown()
@@ -908,9 +1154,9 @@ def check_rebuild(datadir, out, avgs, reporters):
     os.truncate(name, size - 8)
     timed_site(datadir, out)
     with open(os.path.join(out, "top-month.json")) as f:
-        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
-                        TOP, "top-month.json after its cached window was "
-                        "cut short")
+        compare_ranking(json.load(f)["rows"], in_unit(expected_window(
+            avgs, reporters, s, e), "month"), TOP,
+            "top-month.json after its cached window was cut short")
     check(os.path.getsize(name) == size, "the damaged cache file is "
           "written again whole")
     before = png_mtimes(out)
@@ -927,8 +1173,9 @@ def check_rebuild(datadir, out, avgs, reporters):
     check(gen == "1" and not same, "after a rebuild (generation %s) every "
           "PNG is drawn again (%d kept)" % (gen, len(same)))
     with open(os.path.join(out, "top-month.json")) as f:
-        compare_ranking(json.load(f), expected_window(avgs, reporters, s, e),
-                        TOP, "top-month.json after the rebuild")
+        compare_ranking(json.load(f)["rows"], in_unit(expected_window(
+            avgs, reporters, s, e), "month"), TOP,
+            "top-month.json after the rebuild")
 
 
 def main(tmp):
@@ -937,9 +1184,14 @@ def main(tmp):
     if FAILURES:
         return
     out = os.path.join(tmp, "site")
+    before = time.time()
     t1 = timed_site(datadir, out)
     if FAILURES:
         return
+    end = max(reporters) + STEP
+    check_generated(out, end, before, time.time())
+    check_spans(out, reporters, STEP, end, "index.html")
+    check_legend(out)
     check_rankings(datadir, out, avgs, reporters)
     check_colours(out)
     check_cli(datadir, tmp)
@@ -947,6 +1199,7 @@ def main(tmp):
     browse(tmp, out)
     check_incremental(datadir, out, t1, max(reporters) + STEP)
     check_rebuild(datadir, out, avgs, reporters)
+    check_fresh(tmp)
 
 
 if __name__ == "__main__":
