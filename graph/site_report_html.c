@@ -489,24 +489,25 @@ static int
 write_csv(struct site *st, const struct report *r)
 {
 	const struct window *w = &r->win;
-	char name[REPORT_NAME_MAX], label[32], ch[32];
+	char name[REPORT_NAME_MAX], label[32], ch[32], from[40], to[40];
 	size_t i, n = top_n(w);
 	struct change c;
 	struct out o;
 
 	snprintf(name, sizeof(name), "report/%s.csv", r->name);
+	zone_iso(r->start, from, sizeof(from));
+	zone_iso(r->cut, to, sizeof(to));
 	if (out_open(st, &o, name) == -1)
 		return -1;
-	fputs("period,zone,unit,rank,key,service,avg,share,prev_rank,change"
-	      "\r\n",
+	/* The columns of the site's top-<window>.csv, period for window. */
+	fputs("rank,key,service,avg,share,prev_rank,change,unit,period,start,"
+	      "end,zone,step\r\n",
 	    o.f);
 	for (i = 0; i < n; i++) {
 		key_label(w->idx[i], label, sizeof(label));
 		rank_change(&r->pwin, w->idx[i], i + 1, &c);
 		change_text(&c, ch, sizeof(ch));
-		fprintf(o.f, "%s,", r->name);
-		csv_text(o.f, zone_name());
-		fprintf(o.f, "," UNIT_NAME ",%zu,%s,", i + 1, label);
+		fprintf(o.f, "%zu,%s,", i + 1, label);
 		csv_text(o.f, key_service(w->idx[i]));
 		fputc(',', o.f);
 		if (out_number(o.f, per_hour(st, w->mean[i])) == -1 ||
@@ -522,7 +523,10 @@ write_csv(struct site *st, const struct report *r)
 		fputc(',', o.f);
 		if (c.move == MOVE_RANK)
 			fprintf(o.f, "%zu", c.prev_rank);
-		fprintf(o.f, ",%s\r\n", ch);
+		fprintf(o.f, ",%s," UNIT_NAME ",%s,%s,%s,", ch, r->name, from,
+		    to);
+		csv_text(o.f, zone_name());
+		fprintf(o.f, ",%u\r\n", (unsigned)st->step);
 	}
 	return out_close(st, &o);
 }
