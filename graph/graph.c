@@ -659,9 +659,13 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	args_add(&a, "DEF:s=%s:reporting:AVERAGE", epath);
 	args_add(&a, "DEF:lo=%s:reporting:AVERAGE:reduce=MIN", epath);
 	args_add(&a, "DEF:hi=%s:reporting:AVERAGE:reduce=MAX", epath);
-	args_add(&a, "VDEF:sa=s,AVERAGE");
-	args_add(&a, "VDEF:sn=lo,MINIMUM");
-	args_add(&a, "VDEF:sx=hi,MAXIMUM");
+	/* As for keys: not the row rrd_fetch adds after the window. */
+	args_add(&a, "CDEF:sl=TIME,%" PRId64 ",GT,UNKN,s,IF", sp->end);
+	args_add(&a, "CDEF:lol=TIME,%" PRId64 ",GT,UNKN,lo,IF", sp->end);
+	args_add(&a, "CDEF:hil=TIME,%" PRId64 ",GT,UNKN,hi,IF", sp->end);
+	args_add(&a, "VDEF:sa=sl,AVERAGE");
+	args_add(&a, "VDEF:sn=lol,MINIMUM");
+	args_add(&a, "VDEF:sx=hil,MAXIMUM");
 	args_add(&a, "AREA:s%s40", SENSORS_COLOUR);
 	args_add(&a, "LINE2:s%s:%-20s", SENSORS_COLOUR, "sensors reporting");
 	args_add(&a, "GPRINT:sa:average %%8.2lf");
