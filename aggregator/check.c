@@ -125,7 +125,7 @@ int
 check_config(const struct agg_conf *c)
 {
 	char err[1024], have[ZONE_NAME_MAX];
-	int problems = 0;
+	int problems = 0, dir;
 
 #define CHECK(expr) \
 	do { \
@@ -140,10 +140,11 @@ check_config(const struct agg_conf *c)
 		CHECK(check_keys(c->keys, err, sizeof(err)));
 		CHECK(preflight_bind(c->listen, err, sizeof(err)));
 	}
-	/* DATADIR and the directory it would be made in. */
-	CHECK(preflight_dir(c->datadir, 1, err, sizeof(err)));
-	CHECK(check_step(c->datadir, c->interval, err, sizeof(err)));
-	if (!c->rebuild)
+	/* DATADIR, or the directory it would be made in; then its markers. */
+	CHECK(dir = preflight_dir(c->datadir, 1, err, sizeof(err)));
+	if (dir == 0)
+		CHECK(check_step(c->datadir, c->interval, err, sizeof(err)));
+	if (dir == 0 && !c->rebuild)
 		CHECK(check_daily_zone(c->datadir, c->timezone, have,
 		    sizeof(have), err, sizeof(err)));
 #undef CHECK
