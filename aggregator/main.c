@@ -21,11 +21,15 @@
 #include <sodium.h>
 
 #include "archive.h"
+#include "check.h"
+#include "config.h"
 #include "datadir.h"
 #include "ingest.h"
 #include "keyfile.h"
+#include "keygen.h"
 #include "log.h"
 #include "options.h"
+#include "preflight.h"
 #include "rrdq.h"
 #include "rrdw.h"
 #include "server.h"
@@ -46,91 +50,51 @@ struct agg {
 };
 
 /*
- * DATADIR/step holds the interval length the RRDs were made with; another
- * length would write rows the files cannot hold, so it is refused.
+ * Before DATADIR is made or changed: the configuration, the keys and the
+ * listening address, so that a start that fails leaves nothing behind.
+ * Returns the keyring (NULL for a rebuild).
  */
-/*
- * The daily summaries are exact for the zone's days only if each of its
- * midnights is an interval boundary.  Offsets since 2000 are whole
- * quarter hours, so only longer intervals need the walk over the days.
- */
-static void
-agg_check_zone_step(const char *zone, uint32_t step)
+static struct keyring *
+agg_check_start(const struct agg_conf *c)
 {
-	struct civil c = {2000, 1, 1};
-	int64_t end = (int64_t)time(NULL) + 2 * 366 * 86400, t;
+	struct keyring *kr = NULL;
+	char err[1024], have[ZONE_NAME_MAX];
 
-	if (900 % step == 0)
-		return;
-	for (; (t = zone_day_start(c)) < end; c = civil_add_days(c, 1))
-		if (t % step != 0)
-			errx(1,
-			    "timezone %s: midnight of %04d-%02d-%02d is not on "
-			    "an interval boundary (-n %u), so days there "
-			    "cannot be summed exactly; use an interval that "
-			    "divides 900 seconds",
-			    zone, c.y, c.m, c.d, step);
-}
-
-/*
- * The zone DATADIR's daily summaries are cut at must be the configured
- * one, or sums of different days would mix: a DATADIR that has daily
- * summaries keeps its zone until `rebuild` cuts them again.
- */
-static void
-agg_check_zone(const char *datadir, const char *zone, uint32_t step,
-    int rebuild)
-{
-	char have[ZONE_NAME_MAX], err[256], path[DATADIR_PATH_MAX];
-	struct dirent *de;
-	int used = 0;
-	DIR *d;
-
-	if (zone_use(zone, err, sizeof(err)) == -1)
+	if (check_zone(c->timezone, c->interval, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
-	agg_check_zone_step(zone, step);
-	if (datadir_zone(datadir, have, sizeof(have)) == -1)
-		errx(1, "%s/timezone: %s", datadir,
-		    errno == EINVAL ? "not a time zone name" : strerror(errno));
-	if (strcmp(have, zone) == 0 || rebuild)
-		return; /* rebuild saves it once the old summaries are gone */
-	datadir_sum_dir(datadir, DATADIR_SUM_DAY, path, sizeof(path));
-	if ((d = opendir(path)) != NULL) {
-		while (!used && (de = readdir(d)) != NULL)
-			used = strstr(de->d_name, ".sum") != NULL;
-		closedir(d);
+	if (!c->rebuild) {
+		if ((kr = keyring_load(c->keys, err, sizeof(err))) == NULL)
+			errx(1, "%s", err);
+		if (preflight_bind(c->listen, err, sizeof(err)) == -1)
+			errx(1, "%s", err);
 	}
-	if (used)
-		errx(1,
-		    "%s: the daily summaries are cut at %s midnights, not %s; "
-		    "set timezone = %s, or run \"teiten-aggregator rebuild\" "
-		    "with timezone = %s to cut them again",
-		    datadir, have, zone, have, zone);
-	if (datadir_save_zone(datadir, zone) == -1)
-		errx(1, "%s: cannot write the time zone", datadir);
+	if (check_step(c->datadir, c->interval, err, sizeof(err)) == -1 ||
+	    (!c->rebuild &&
+		check_daily_zone(c->datadir, c->timezone, have, sizeof(have),
+		    err, sizeof(err)) == -1))
+		errx(1, "%s", err);
+	return kr;
 }
 
+/* DATADIR's step and zone, once it exists and they are known good. */
 static void
-agg_check_step(const char *datadir, uint32_t step)
+agg_save_markers(const struct agg_conf *c)
 {
-	uint32_t have;
+	char have[ZONE_NAME_MAX], err[1024];
+	uint32_t step;
 
-	if (datadir_step(datadir, &have) == 0) {
-		if (have != step)
-			errx(1,
-			    "%s was written with an interval of %us; use "
-			    "-n %u",
-			    datadir, have, have);
+	if (datadir_step(c->datadir, &step) == -1 &&
+	    datadir_save_step(c->datadir, c->interval) == -1)
+		errx(1, "%s: cannot write the step", c->datadir);
+	/* A rebuild saves its zone once the old summaries are gone. */
+	if (c->rebuild)
 		return;
-	}
-	/* Guessing could write RRDs of another step: the operator decides. */
-	if (errno == EINVAL)
-		errx(1,
-		    "%s/step is damaged (no interval length in it); write the "
-		    "interval the RRDs were made with into it",
-		    datadir);
-	if (datadir_save_step(datadir, step) == -1)
-		errx(1, "%s: cannot write the step", datadir);
+	if (check_daily_zone(c->datadir, c->timezone, have, sizeof(have), err,
+		sizeof(err)) == -1)
+		errx(1, "%s", err);
+	if (strcmp(have, c->timezone) != 0 &&
+	    datadir_save_zone(c->datadir, c->timezone) == -1)
+		errx(1, "%s: cannot write the time zone", c->datadir);
 }
 
 /* Only the writer thread writes RRDs and summaries, failures retried. */
@@ -264,15 +228,12 @@ agg_raise_nofile(void)
 }
 
 static void
-agg_serve(struct agg *a)
+agg_serve(struct agg *a, struct keyring *kr)
 {
 	struct timeval sec = {1, 0};
 	struct rrdq_conf rc;
-	struct keyring *kr;
 	char why[512];
 
-	if ((kr = keyring_load(a->conf.keys, why, sizeof(why))) == NULL)
-		errx(1, "%s", why);
 	agg_raise_nofile();
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
 		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
@@ -382,22 +343,33 @@ int
 main(int argc, char **argv)
 {
 	struct agg a;
+	struct keyring *kr;
 	char err[512], path[DATADIR_PATH_MAX];
 	int64_t last_final;
 	int rc = 0;
 
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+		return keygen_main(argc - 1, argv + 1);
 	memset(&a, 0, sizeof(a));
 	agg_options(&a.conf, argc, argv);
 	log_init("teiten-aggregator", 1, a.conf.verbose);
 	if (sodium_init() < 0)
 		errx(1, "libsodium cannot initialise");
 	log_libevent();
+	if (a.conf.test) {
+		if ((rc = check_config(&a.conf)) == 0)
+			printf("configuration OK (%s)\n",
+			    a.conf.config ? a.conf.config
+					  : "no file: " CONFIG_DEFAULT
+					    " is absent");
+		agg_conf_free(&a.conf);
+		return rc == 0 ? 0 : 1;
+	}
+	kr = agg_check_start(&a.conf);
 	if ((a.archive = archive_open(a.conf.datadir, err, sizeof(err))) ==
 	    NULL)
 		errx(1, "%s", err);
-	agg_check_step(a.conf.datadir, a.conf.interval);
-	agg_check_zone(a.conf.datadir, a.conf.timezone, a.conf.interval,
-	    a.conf.rebuild);
+	agg_save_markers(&a.conf);
 	if (a.conf.rebuild) {
 		/* First: whatever happens next, old derived data is stale. */
 		if (datadir_save_generation(a.conf.datadir,
@@ -438,7 +410,7 @@ main(int argc, char **argv)
 	else {
 		if ((a.base = event_base_new()) == NULL)
 			errx(1, "cannot create an event base");
-		agg_serve(&a);
+		agg_serve(&a, kr);
 		event_base_free(a.base);
 	}
 	ingest_free(a.ingest);

@@ -47,6 +47,7 @@ static const struct option long_opts[] = {
     {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
     {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
     {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
+    {"test", no_argument, NULL, 't'},
     {"listen", required_argument, NULL, 'l'},
     {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
     {"skew", required_argument, NULL, OPT_SKEW},
@@ -55,13 +56,13 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = "c:d:fhK:l:n:vV";
+static const char short_opts[] = "c:d:fhK:l:n:tvV";
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: teiten-aggregator [-fvV] [-c file] [-d datadir] "
+	    "usage: teiten-aggregator [-ftvV] [-c file] [-d datadir] "
 	    "[-K keysfile] [-l addr:port]\n"
 	    "                         [-n seconds] [--grace seconds] "
 	    "[--active seconds]\n"
@@ -71,9 +72,12 @@ usage(FILE *f)
 	    "MiB]\n"
 	    "                         [--rrdcached address] [--timezone "
 	    "zone]\n"
-	    "       teiten-aggregator rebuild [-d datadir] [-n seconds] "
-	    "[--rrdcached address]\n"
-	    "                                 [--timezone zone]\n");
+	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
+	    "[-n seconds]\n"
+	    "                                 [--rrdcached address] "
+	    "[--timezone zone]\n"
+	    "       teiten-aggregator keygen [--force] [-o keyfile] "
+	    "sensor-id\n");
 }
 
 static const char *
@@ -200,6 +204,9 @@ agg_option(struct agg_conf *c, int ch)
 	case 'n':
 		why = cf_interval(c, optarg);
 		break;
+	case 't':
+		c->test = 1;
+		break;
 	case 'v':
 		c->verbose++;
 		break;
@@ -245,7 +252,7 @@ agg_option(struct agg_conf *c, int ch)
 void
 agg_options(struct agg_conf *c, int argc, char **argv)
 {
-	const char *config = NULL;
+	const char *config = NULL, *used;
 	char err[512];
 	int ch;
 
@@ -265,9 +272,11 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 		argc--;
 	}
 	config = config_option(argc, argv, short_opts, long_opts, 'c');
-	if (config != NULL &&
-	    config_load(config, agg_keys, c, err, sizeof(err)) == -1)
+	if (config_load_default(config, agg_keys, c, &used, err, sizeof(err)) ==
+	    -1)
 		errx(1, "%s", err);
+	if (used != NULL)
+		c->config = xstrdup(used);
 	while (
 	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		agg_option(c, ch);
@@ -293,4 +302,5 @@ agg_conf_free(struct agg_conf *c)
 	free(c->keys);
 	free(c->rrdcached);
 	free(c->timezone);
+	free(c->config);
 }

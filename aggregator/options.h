@@ -16,7 +16,9 @@ struct agg_conf {
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */
 	unsigned queue_budget; /* MiB */
+	char *config; /* the file read, or NULL */
 	int foreground, verbose, rebuild;
+	int test; /* -t: check everything, start nothing */
 };
 
 void agg_options(struct agg_conf *, int argc, char **argv);

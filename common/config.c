@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -122,6 +123,23 @@ config_load(const char *path, const struct config_key *table, void *arg,
 	else
 		snprintf(err, errlen, "%s: cannot parse", path);
 	return -1;
+}
+
+int
+config_load_default(const char *path, const struct config_key *table, void *arg,
+    const char **used, char *err, size_t errlen)
+{
+	*used = NULL;
+	if (path == NULL) {
+		path = CONFIG_DEFAULT;
+		/* Only absence is forgiven: an unreadable default is an error. */
+		if (access(path, F_OK) == -1 && errno == ENOENT)
+			return 0;
+	}
+	if (config_load(path, table, arg, err, errlen) == -1)
+		return -1;
+	*used = path;
+	return 0;
 }
 
 void

@@ -27,6 +27,16 @@ struct config_key {
 int config_load(const char *path, const struct config_key *table, void *arg,
     char *err, size_t errlen);
 
+/* Read when no -c is given; a missing default file is not an error. */
+#define CONFIG_DEFAULT "/etc/teiten/teiten.conf"
+
+/*
+ * config_load() of path (given with -c), or, when path is NULL, of
+ * CONFIG_DEFAULT if it exists.  *used becomes the file read, or NULL.
+ */
+int config_load_default(const char *path, const struct config_key *table,
+    void *arg, const char **used, char *err, size_t errlen);
+
 /* *slot (freed first) becomes a copy of value. */
 void config_replace(char **slot, const char *value);
 /* A setter cf_NAME storing the value as a string in field of a TYPE. */

@@ -1,16 +1,23 @@
 /* Key files and the aggregator's keyring; see keyfile.h. */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "keyfile.h"
 #include "record.h"
 #include "xmalloc.h"
+
+/* More than a key and its blanks could hold: not a key file. */
+#define KEYFILE_READ_MAX 4096
 
 struct keyring_entry {
 	char id[RECORD_ID_MAX + 1];
@@ -63,23 +70,115 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * The key's 64 hex digits may be spread over lines, as "xxd -p" wraps
+ * them at 60; blanks and line breaks apart, the file holds those digits
+ * and nothing else, so a file of any other shape cannot be read as a key.
+ */
+static int
+keyfile_hex(FILE *f, char hex[FRAME_KEY * 2 + 1])
+{
+	size_t n = 0, seen = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && seen++ < KEYFILE_READ_MAX) {
+		if (isspace(ch))
+			continue;
+		if (!isxdigit(ch) || n == FRAME_KEY * 2)
+			return -1;
+		hex[n++] = (char)ch;
+	}
+	hex[n] = '\0';
+	return ch == EOF && n == FRAME_KEY * 2 ? 0 : -1;
+}
+
 int
 keyfile_read(const char *path, uint8_t key[FRAME_KEY], char *err, size_t errlen)
 {
-	char line[256];
+	char hex[FRAME_KEY * 2 + 1];
 	FILE *f;
 	int rc = -1;
 
 	if ((f = keyfile_open(path, err, errlen)) == NULL)
 		return -1;
-	if (fgets(line, sizeof(line), f) == NULL)
-		snprintf(err, errlen, "%s: empty", path);
-	else if (frame_key_from_hex(trim(line), key) == -1)
-		snprintf(err, errlen, "%s: not a key of 64 hex digits", path);
-	else
+	if (keyfile_hex(f, hex) == -1 || frame_key_from_hex(hex, key) == -1) {
+		if (ferror(f))
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen,
+			    "%s: not a key of 64 hex digits; make one with "
+			    "\"teiten-aggregator keygen SENSOR_ID -o %s\"",
+			    path, path);
+	} else
 		rc = 0;
+	sodium_memzero(hex, sizeof(hex));
 	fclose(f);
 	return rc;
+}
+
+/* Writes the key's line to fd and makes it durable; 0 or -1 (errno). */
+static int
+keyfile_put(int fd, const uint8_t key[FRAME_KEY])
+{
+	char line[FRAME_KEY * 2 + 2];
+	size_t off = 0, len;
+	ssize_t n;
+	int rc = 0;
+
+	sodium_bin2hex(line, sizeof(line), key, FRAME_KEY);
+	len = strlen(line);
+	line[len++] = '\n';
+	/* umask may have taken bits; the owner needs exactly read and write. */
+	if (fchmod(fd, 0600) == -1)
+		rc = -1;
+	while (rc == 0 && off < len) {
+		if ((n = write(fd, line + off, len - off)) == -1) {
+			if (errno != EINTR)
+				rc = -1;
+			continue;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) == -1)
+		rc = -1;
+	sodium_memzero(line, sizeof(line));
+	return rc;
+}
+
+int
+keyfile_create(const char *path, const uint8_t key[FRAME_KEY], int replace,
+    char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	const char *made = path;
+	int fd, saved;
+
+	/* O_EXCL: never an existing file, nor one a symbolic link points to. */
+	if (replace) {
+		if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+		    (int)sizeof(tmp)) {
+			snprintf(err, errlen, "%s: name too long", path);
+			return -1;
+		}
+		fd = mkstemp(tmp);
+		made = tmp;
+	} else
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+		    errno == EEXIST ? "; give --force to replace it" : "");
+		return -1;
+	}
+	if (keyfile_put(fd, key) == -1) {
+		saved = errno;
+		(void)close(fd);
+	} else if (close(fd) == -1 || (replace && rename(tmp, path) == -1))
+		saved = errno;
+	else
+		return 0;
+	(void)unlink(made);
+	snprintf(err, errlen, "%s: %s", path, strerror(saved));
+	return -1;
 }
 
 static int

@@ -1,5 +1,6 @@
 /*
- * Pre-shared keys.  A sensor's key file holds one key as 64 hex digits; the
+ * Pre-shared keys.  A sensor's key file holds one key as 64 hex digits
+ * (line breaks among them allowed, as "xxd -p" writes them); the
  * aggregator's keys file one "SENSOR_ID HEXKEY" per line ('#' comments).
  * Both must be regular files that others cannot read, as OpenSMTPD
  * requires of its secrets.  The keyring owns its entries; keyring_free()
@@ -17,6 +18,14 @@ struct keyring;
 
 int keyfile_read(const char *path, uint8_t key[FRAME_KEY], char *err,
     size_t errlen);
+/*
+ * A new key file at path holding key as one line of hex, mode 0600 from
+ * the moment it exists.  An existing file is an error unless replace is
+ * set; then a new file is renamed over it.  Returns 0, or -1 with one
+ * line in err (and no file left behind).
+ */
+int keyfile_create(const char *path, const uint8_t key[FRAME_KEY], int replace,
+    char *err, size_t errlen);
 struct keyring *keyring_load(const char *path, char *err, size_t errlen);
 void keyring_free(struct keyring *);
 size_t keyring_count(const struct keyring *);

@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include "capture.h"
+#include "check.h"
+#include "config.h"
 #include "hostport.h"
 #include "keyfile.h"
 #include "log.h"
@@ -349,6 +351,15 @@ main(int argc, char **argv)
 	int rc;
 
 	sensor_options(&s.conf, argc, argv);
+	if (s.conf.test) {
+		if ((rc = check_config(&s.conf)) == 0)
+			printf("configuration OK (%s)\n",
+			    s.conf.config ? s.conf.config
+					  : "no file: " CONFIG_DEFAULT
+					    " is absent");
+		sensor_conf_free(&s.conf);
+		return rc == 0 ? 0 : 1;
+	}
 	log_init("teiten-sensor", 1, s.conf.verbose);
 	log_libevent();
 	if (sodium_init() < 0)

@@ -52,22 +52,24 @@ static const struct option long_opts[] = {
     {"spool", required_argument, NULL, OPT_SPOOL},
     {"spool-full", required_argument, NULL, OPT_SPOOL_FULL},
     {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
+    {"test", no_argument, NULL, 't'},
     {"user", required_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
-static const char short_opts[] = "a:B:c:hi:K:m:n:pr:s:u:vV";
+static const char short_opts[] = "a:B:c:hi:K:m:n:pr:s:tu:vV";
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: teiten-sensor [-pvV] [-B bytes] [-c file] "
+	    "usage: teiten-sensor [-ptvV] [-B bytes] [-c file] "
 	    "[-m prefix[,prefix...]]\n"
 	    "                     [-n seconds] [-u user] [--snaplen bytes] "
 	    "[--direction in|inout]\n"
-	    "                     [--max-gap seconds] [--print]\n"
+	    "                     [--max-gap seconds] [--filter expression] "
+	    "[--print]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -273,11 +275,14 @@ load_config_first(struct sensor_conf *c, int argc, char **argv)
 {
 	const char *path =
 	    config_option(argc, argv, short_opts, long_opts, 'c');
+	const char *used;
 	char err[512];
 
-	if (path != NULL &&
-	    config_load(path, sensor_keys, c, err, sizeof(err)) == -1)
+	if (config_load_default(path, sensor_keys, c, &used, err,
+		sizeof(err)) == -1)
 		errx(1, "%s", err);
+	if (used != NULL)
+		c->config = xstrdup(used);
 }
 
 static char *
@@ -368,6 +373,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		free(c->iface);
 		c->iface = NULL;
 		seen->file = 1;
+		break;
+	case 't':
+		c->test = 1;
 		break;
 	case 'u':
 		config_replace(&c->user, optarg);
@@ -468,4 +476,5 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->spool_dir);
 	free(c->spool_base);
 	prefixes_free(c->monitor);
+	free(c->config);
 }

@@ -31,6 +31,8 @@ struct sensor_conf {
 	char *spool_base; /* default spool: the folder of one per sensor id */
 	uint64_t spool_max;
 	int spool_full; /* enum spool_full */
+	char *config; /* the file read, or NULL */
+	int test; /* -t: check everything, start nothing */
 };
 
 void sensor_options(struct sensor_conf *, int argc, char **argv);

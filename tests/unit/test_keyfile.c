@@ -1,7 +1,10 @@
 /*
  * Unit tests for keyfile (common/keyfile.h): a key file or keys file that
  * others may read or write, or that is not a regular file, is refused
- * before a byte of it is used; keys are exactly 64 hex digits; the keyring
+ * before a byte of it is used; keys are exactly 64 hex digits, which may
+ * be wrapped over lines as "xxd -p" wraps them; keyfile_create() makes a
+ * file of mode 0600 that keyfile_read() reads back and refuses to replace
+ * one unless told; the keyring
  * finds each sensor's key, in sorted order, and refuses malformed lines
  * and ids listed twice, naming the line.
  */
@@ -110,6 +113,21 @@ test_read(void **state)
 	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
 	down(want);
 	assert_memory_equal(key, want, FRAME_KEY);
+	/* head -c 32 | xxd -p: 60 digits, then 4; CRLF line ends too. */
+	put(f,
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d\n"
+	    "1e1f\n",
+	    0600);
+	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
+	up(want);
+	assert_memory_equal(key, want, FRAME_KEY);
+	put(f,
+	    "FFFEFDFCFBFAF9F8F7F6F5F4F3F2F1F0\r\n"
+	    "EFEEEDECEBEAE9E8E7E6E5E4E3E2E1E0\r\n\r\n",
+	    0600);
+	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
+	down(want);
+	assert_memory_equal(key, want, FRAME_KEY);
 }
 
 /* Every mode that lets others in, or the group write, is refused. */
@@ -169,6 +187,12 @@ test_bad_keys(void **state)
 	    /* a g among them */
 	    "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
 	    HEX_UP " " HEX_UP "\n",
+	    /* a keys-file line, a comment, a 0x prefix: not a key file */
+	    "s1 " HEX_UP "\n",
+	    "# key\n" HEX_UP "\n",
+	    "0x" HEX_UP "\n",
+	    /* a key, then more digits on the next line */
+	    HEX_UP "\n00\n",
 	};
 	struct fixture *f = *state;
 	uint8_t key[FRAME_KEY];
@@ -180,7 +204,8 @@ test_bad_keys(void **state)
 		err[0] = '\0';
 		if (keyfile_read(f->path, key, err, sizeof(err)) != -1)
 			fail_msg("bad key file %zu accepted", i);
-		assert_true(err[0] != '\0');
+		/* The refusal says how to make a key. */
+		assert_non_null(strstr(err, "keygen"));
 	}
 }
 
@@ -256,6 +281,48 @@ test_keyring_bad(void **state)
 	}
 }
 
+/* A new key file: mode 0600, read back, never silently replaced. */
+static void
+test_create(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t key[FRAME_KEY], want[FRAME_KEY];
+	char err[256] = "", text[80];
+	struct stat st;
+	FILE *fp;
+
+	(void)unlink(f->path);
+	up(want);
+	/* A umask that would let everyone read: the mode is still 0600. */
+	umask(0);
+	assert_int_equal(keyfile_create(f->path, want, 0, err, sizeof(err)), 0);
+	umask(022);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	fp = fopen(f->path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(text, sizeof(text), fp));
+	assert_int_equal(fclose(fp), 0);
+	assert_string_equal(text, HEX_UP "\n");
+	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
+	assert_memory_equal(key, want, FRAME_KEY);
+	/* An existing file stays as it was unless replace is set. */
+	down(want);
+	assert_int_equal(keyfile_create(f->path, want, 0, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, f->path));
+	assert_non_null(strstr(err, "--force"));
+	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
+	up(want);
+	assert_memory_equal(key, want, FRAME_KEY);
+	down(want);
+	assert_int_equal(keyfile_create(f->path, want, 1, err, sizeof(err)), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(keyfile_read(f->path, key, err, sizeof(err)), 0);
+	assert_memory_equal(key, want, FRAME_KEY);
+}
+
 int
 main(void)
 {
@@ -266,6 +333,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keyring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keyring_bad, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

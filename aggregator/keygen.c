@@ -1,0 +1,109 @@
+/* Making a sensor key; see keygen.h. */
+#include <sys/random.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "frame.h"
+#include "keyfile.h"
+#include "keygen.h"
+#include "record.h"
+#include "xmalloc.h"
+
+static void
+keygen_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: teiten-aggregator keygen [--force] [-o keyfile] "
+	    "sensor-id\n");
+}
+
+/* The kernel's generator, and nothing else: a key must never be weak. */
+static void
+keygen_random(uint8_t *p, size_t n)
+{
+	ssize_t got;
+
+	while (n > 0) {
+		if ((got = getrandom(p, n, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "getrandom");
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+}
+
+int
+keygen_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"output", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	uint8_t key[FRAME_KEY];
+	char hex[FRAME_KEY * 2 + 1], why[512], *path = NULL;
+	int ch, force = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "Fho:", opts, NULL)) != -1)
+		switch (ch) {
+		case 'F':
+			force = 1;
+			break;
+		case 'h':
+			keygen_usage(stdout);
+			return 0;
+		case 'o':
+			free(path);
+			path = xstrdup(optarg);
+			break;
+		default:
+			keygen_usage(stderr);
+			return 1;
+		}
+	if (optind != argc - 1) {
+		keygen_usage(stderr);
+		free(path);
+		return 1;
+	}
+	if (!record_valid_id(argv[optind]))
+		errx(1, "sensor id \"%s\": use 1 to 64 of A-Z a-z 0-9 . _ -",
+		    argv[optind]);
+	if (path == NULL) {
+		path = xmalloc(strlen(argv[optind]) + 5);
+		sprintf(path, "%s.key", argv[optind]);
+	}
+	keygen_random(key, sizeof(key));
+	rc = keyfile_create(path, key, force, why, sizeof(why));
+	if (rc == 0) {
+		sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+		printf("%s %s\n", argv[optind], hex);
+		sodium_memzero(hex, sizeof(hex));
+		if (fflush(stdout) == EOF || ferror(stdout)) {
+			snprintf(why, sizeof(why),
+			    "standard output: %s (the key is in %s)",
+			    strerror(errno), path);
+			rc = -1;
+		}
+	}
+	sodium_memzero(key, sizeof(key));
+	if (rc == 0)
+		fprintf(stderr,
+		    "wrote %s (mode 600), the sensor's key_file; add the "
+		    "line printed on standard output to the aggregator's "
+		    "keys file, then send the aggregator SIGHUP\n",
+		    path);
+	else
+		warnx("%s", why);
+	free(path);
+	return rc == 0 ? 0 : 1;
+}
