@@ -9,6 +9,8 @@
  *   CDEF:l<i>=TIME,END,GT,UNKN,v<i>,IF                      (k<i>: w<i>)
  *   VDEF:a<i>=l<i>,AVERAGE  VDEF:m<i>=k<i>,MAXIMUM
  *   LINE2:v<i>#colour:"tcp/445 microsoft-ds"  GPRINT a<i>, m<i>
+ *     (a COMMENT of the span's exact mean for a<i> where the caller gave
+ *     it: graph_keys_mean)
  *   PRINT a<i>, m<i> (%.17le: not drawn; graph_keys_legend reads them)
  *
  * The stored value is packets per sensor per interval; times UNIT / STEP it is
@@ -255,7 +257,8 @@ zero_fill(const char *v, int gate, char *buf, size_t len)
  */
 static size_t
 add_key(struct args *a, const char *datadir, uint32_t step,
-    const struct span *sp, uint32_t idx, unsigned slot, size_t n, int gate)
+    const struct span *sp, uint32_t idx, unsigned slot, double mean, size_t n,
+    int gate)
 {
 	char path[4096], epath[8192], text[2 * LABEL_MAX + 2];
 	char d[32], x[32], zd[128], zx[128];
@@ -286,7 +289,10 @@ add_key(struct args *a, const char *datadir, uint32_t step,
 	args_legend(a, "LINE2:v%zu%s:%-*s", n, key_palette(slot), LABEL_MAX,
 	    text);
 	at = a->nlegend;
-	args_legend(a, "GPRINT:a%zu:%%10.2lf", n);
+	if (isnan(mean))
+		args_legend(a, "GPRINT:a%zu:%%10.2lf", n);
+	else /* the span's exact mean, as the tables give it */
+		args_legend(a, "COMMENT:%10.2f", mean * sp->unit / step);
 	args_legend(a, "GPRINT:m%zu:%%10.2lf\\l", n);
 	args_add(a, "PRINT:a%zu:%%.17le", n);
 	args_add(a, "PRINT:m%zu:%%.17le", n);
@@ -582,14 +588,24 @@ graph_keys(const char *datadir, uint32_t step, const struct span *sp,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, char *err, size_t errlen)
 {
-	return graph_keys_legend(datadir, step, sp, idx, slot, n, title, out,
-	    NULL, err, errlen);
+	return graph_keys_mean(datadir, step, sp, idx, slot, NULL, n, title,
+	    out, NULL, err, errlen);
 }
 
 int
 graph_keys_legend(const char *datadir, uint32_t step, const struct span *sp,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, struct legend_line *ln, char *err, size_t errlen)
+{
+	return graph_keys_mean(datadir, step, sp, idx, slot, NULL, n, title,
+	    out, ln, err, errlen);
+}
+
+int
+graph_keys_mean(const char *datadir, uint32_t step, const struct span *sp,
+    const uint32_t *idx, const unsigned *slot, const double *mean, size_t n,
+    const char *title, const char *out, struct legend_line *ln, char *err,
+    size_t errlen)
 {
 	struct args a = {NULL, 0, 0, 0};
 	char path[4096], epath[8192], vlabel[64], head[64];
@@ -624,7 +640,8 @@ graph_keys_legend(const char *datadir, uint32_t step, const struct span *sp,
 	at = xcalloc(n ? n : 1, sizeof(*at));
 	for (i = 0; i < n; i++)
 		at[i] = add_key(&a, datadir, step, sp, idx[i],
-		    pick_slot(idx, slot, i, used), i, gate);
+		    pick_slot(idx, slot, i, used), mean ? mean[i] : NAN, i,
+		    gate);
 	free(used);
 	add_events(&a, sp, idx, n);
 	if ((rc = render(&a, out, ln != NULL ? &info : NULL, err, errlen)) ==
@@ -634,6 +651,9 @@ graph_keys_legend(const char *datadir, uint32_t step, const struct span *sp,
 		for (i = 0; i < n; i++)
 			ln[i].idx = idx[i];
 		legend_read(info, at, n, ln);
+		for (i = 0; mean != NULL && i < n; i++)
+			if (ln[i].seen && !isnan(mean[i]))
+				ln[i].avg = mean[i] * sp->unit / step;
 	}
 	rrd_info_free(info);
 	free(at);

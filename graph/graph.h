@@ -31,6 +31,7 @@
 int graph_keys(const char *datadir, uint32_t step, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, char *err, size_t errlen);
+
 /*
  * graph_keys, and what each key's legend line says (ln[i] for idx[i]),
  * read back from the rendering itself (rrd_graph_v): the average and
@@ -49,6 +50,17 @@ struct legend_line {
 int graph_keys_legend(const char *datadir, uint32_t step, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const char *out, struct legend_line *ln, char *err, size_t errlen);
+/*
+ * mean[i], when the caller has it (NULL, or NaN for one key: not), is
+ * idx[i]'s contract 4 mean per interval over exactly the span (window.h):
+ * the legend's average then says it, as the tables do, rather than the
+ * average of the rows drawn, which differs where coarser rows are UTC
+ * days and the span's days are not.
+ */
+int graph_keys_mean(const char *datadir, uint32_t step, const struct span *,
+    const uint32_t *idx, const unsigned *slot, const double *mean, size_t n,
+    const char *title, const char *out, struct legend_line *ln, char *err,
+    size_t errlen);
 /*
  * Events to draw from now on (NULL: none), as dashed vertical rules on
  * every graph whose range includes them and, unless they are for all

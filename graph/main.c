@@ -541,20 +541,34 @@ cmd_top(const struct gconf *c)
 	return 0;
 }
 
-/* png --top: the graph's keys, ranked over the whole period or window. */
+/*
+ * png --top: the graph's keys, ranked over the whole period or window;
+ * png --key: the key.  mean[i]: each one's exact mean for the legend,
+ * NaN where the summaries cannot answer the span (the legend then
+ * averages the rows drawn).  Later buckets of a period under way are
+ * empty, so its mean so far is its mean over the whole period.
+ */
 static size_t
-png_top_keys(const struct gconf *c, const struct span *s, uint32_t *idx)
+png_keys(const struct gconf *c, const struct span *s, uint32_t *idx,
+    double *mean)
 {
-	const struct window_graph *g = window_graph_find(c->top);
+	const struct window_graph *g =
+	    c->top != NULL ? window_graph_find(c->top) : NULL;
 	struct window w;
 	char why[512];
-	size_t n;
+	size_t i, n = 1;
+	int ok;
 
-	if (summary_window(c->datadir, s->start, s->end, &w, why,
-		sizeof(why)) == -1)
+	ok = summary_window(c->datadir, s->start, s->end, &w, why,
+		 sizeof(why)) == 0;
+	if (!ok && g != NULL)
 		errx(1, "%s: %s", c->datadir, why);
-	n = pick_keys(&w, g->port, g->first, idx);
-	window_free(&w);
+	if (g != NULL)
+		n = pick_keys(&w, g->port, g->first, idx);
+	for (i = 0; i < n; i++)
+		mean[i] = ok ? window_mean(&w, idx[i]) : NAN;
+	if (ok)
+		window_free(&w);
 	return n;
 }
 
@@ -627,6 +641,7 @@ cmd_png(const struct gconf *c)
 {
 	uint32_t step = data_step(c), idx[GRAPH_KEYS];
 	struct legend_line ln[GRAPH_KEYS];
+	double mean[GRAPH_KEYS];
 	char why[512], title[128] = "", pname[PERIOD_NAME_MAX] = "";
 	struct span s;
 	int64_t newest = 0;
@@ -646,11 +661,12 @@ cmd_png(const struct gconf *c)
 	} else
 		span_make(c->window, c->has_end ? c->end : default_end(c, step),
 		    &s);
-	if (c->top != NULL) {
-		n = png_top_keys(c, &s, idx);
+	if (!c->sensors)
+		n = png_keys(c, &s, idx, mean);
+	if (c->top != NULL)
 		snprintf(title, sizeof(title), "%s",
 		    window_graph_find(c->top)->title);
-	} else if (c->key != NULL)
+	else if (c->key != NULL)
 		key_title(idx[0], title, sizeof(title));
 	if (*pname != '\0')
 		snprintf(title + strlen(title), sizeof(title) - strlen(title),
@@ -662,7 +678,7 @@ cmd_png(const struct gconf *c)
 		rc = graph_sensors(c->datadir, step, &s, c->out, why,
 		    sizeof(why));
 	else
-		rc = graph_keys_legend(c->datadir, step, &s, idx, NULL, n,
+		rc = graph_keys_mean(c->datadir, step, &s, idx, NULL, mean, n,
 		    title, c->out, c->legend ? ln : NULL, why, sizeof(why));
 	if (rc == -1)
 		errx(1, "%s", why); /* names the file */

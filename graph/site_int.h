@@ -41,6 +41,7 @@ struct job {
 	int sensors; /* the sensors graph, not keys */
 	uint32_t idx[GRAPH_KEYS];
 	unsigned slot[GRAPH_KEYS];
+	double mean[GRAPH_KEYS]; /* for the legend, NaN: the rows' average */
 	size_t n;
 	char title[128];
 };
@@ -129,9 +130,14 @@ void rank_change(const struct window *prev, uint32_t idx, size_t rank,
  * range a window's graphs draw, which may run on past its table's.
  */
 int plan_graphs(struct site *);
-/* slot NULL: each key's site_slot. */
+/*
+ * slot NULL: each key's site_slot.  w: the ranking the keys come from;
+ * when it covers exactly the graph's span, the legend gives their means
+ * from it, as the tables do.
+ */
 int site_png(struct site *, const char *name, const struct span *,
-    const uint32_t *idx, const unsigned *slot, size_t n, const char *title);
+    const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
+    const struct window *w);
 unsigned site_slot(const struct site *, uint32_t idx);
 void graph_span(const struct site *, enum span_kind, struct span *);
 void key_slug(uint32_t idx, char *buf, size_t len);

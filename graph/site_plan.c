@@ -4,6 +4,7 @@
  * last run made from the same inputs (site_state.c).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +53,7 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 	size_t i, o;
 
 	o = (size_t)snprintf(sig, len,
-	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64 " %s e%08x",
+	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64 " %s e%08x l2",
 	    sp->start, sp->end, last, (unsigned)st->step, st->generation,
 	    zone_name(), events_sig(st, sp, idx, n));
 	if (idx == NULL)
@@ -71,7 +72,8 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
  */
 int
 site_png(struct site *st, const char *name, const struct span *sp,
-    const uint32_t *idx, const unsigned *slots, size_t n, const char *title)
+    const uint32_t *idx, const unsigned *slots, size_t n, const char *title,
+    const struct window *w)
 {
 	char sig[SIG_MAX], path[4200];
 	unsigned slot[GRAPH_KEYS] = {0};
@@ -106,6 +108,10 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	for (i = 0; i < j->n; i++) {
 		j->idx[i] = idx[i];
 		j->slot[i] = slot[i];
+		j->mean[i] =
+		    w != NULL && w->start == sp->start && w->end == sp->end
+		    ? window_mean(w, idx[i])
+		    : NAN;
 	}
 	snprintf(j->title, sizeof(j->title), "%s", title ? title : "");
 	return 0;
@@ -221,11 +227,11 @@ plan_window(struct site *st, enum span_kind k)
 		snprintf(name, sizeof(name), "%s-%s.png", span_name(k),
 		    window_graphs[g].suffix);
 		if (site_png(st, name, &sp, idx, NULL, n,
-			window_graphs[g].title) == -1)
+			window_graphs[g].title, &st->win[k]) == -1)
 			return -1;
 	}
 	snprintf(name, sizeof(name), "%s-sensors.png", span_name(k));
-	return site_png(st, name, &sp, NULL, NULL, 0, NULL);
+	return site_png(st, name, &sp, NULL, NULL, 0, NULL, NULL);
 }
 
 /* "tcp-445": file names never hold a '/'. */
@@ -249,7 +255,8 @@ plan_key(struct site *st, uint32_t idx)
 		snprintf(name, sizeof(name), "key/%s-%s.png", slug,
 		    span_name(k));
 		graph_span(st, k, &sp);
-		if (site_png(st, name, &sp, &idx, NULL, 1, title) == -1)
+		if (site_png(st, name, &sp, &idx, NULL, 1, title,
+			&st->win[k]) == -1)
 			return -1;
 	}
 	return 0;

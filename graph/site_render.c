@@ -32,8 +32,9 @@ render_job(struct site *st, const struct job *j)
 		rc = graph_sensors(st->datadir, st->step, &j->span, tmp,
 		    st->err, st->errlen);
 	else
-		rc = graph_keys(st->datadir, st->step, &j->span, j->idx,
-		    j->slot, j->n, j->title, tmp, st->err, st->errlen);
+		rc = graph_keys_mean(st->datadir, st->step, &j->span, j->idx,
+		    j->slot, j->mean, j->n, j->title, tmp, NULL, st->err,
+		    st->errlen);
 	if (rc == -1 || rename(tmp, path) == -1) {
 		if (rc == 0)
 			site_fail(st, "%s: %s", path, strerror(errno));

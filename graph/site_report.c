@@ -179,7 +179,8 @@ plan_report(struct site *st, struct report *r)
 		snprintf(title, sizeof(title), "%s, %s%s",
 		    window_graphs[g].title, r->name,
 		    r->closed ? "" : " so far");
-		if (site_png(st, name, &r->span, idx, slot, n, title) == -1)
+		if (site_png(st, name, &r->span, idx, slot, n, title,
+			&r->win) == -1)
 			return -1;
 	}
 	for (i = 0; i < st->opts->nwatch; i++) {
@@ -189,7 +190,7 @@ plan_report(struct site *st, struct report *r)
 		snprintf(title, sizeof(title), "%s, %s%s", kt, r->name,
 		    r->closed ? "" : " so far");
 		if (site_png(st, name, &r->span, &st->opts->watch[i], NULL, 1,
-			title) == -1)
+			title, &r->win) == -1)
 			return -1;
 	}
 	return 0;
