@@ -274,6 +274,48 @@ def setpriv_argv(text):
     return argv
 
 
+def check_install_files(tmp):
+    """teiten.sysusers and teiten.tmpfiles applied to an empty root: the
+    user, and the spools' folder the sensor unit may write, owned by it."""
+    root = os.path.join(tmp, "root")
+    os.makedirs(os.path.join(root, "etc"))
+    for tool, name in (("systemd-sysusers", "teiten.sysusers"),
+                       ("systemd-tmpfiles", "teiten.tmpfiles")):
+        with open(os.path.join(SYSD, name)) as f:
+            p = subprocess.run([tool, "--root=" + root] +
+                               (["--create"] if "tmpfiles" in tool else []) +
+                               ["-"], stdin=f, capture_output=True,
+                               text=True)
+        check(p.returncode == 0, "%s %s: exit %d %s" % (
+            tool, name, p.returncode, p.stderr.strip()[-200:]))
+    users = {}
+    with open(os.path.join(root, "etc", "passwd")) as f:
+        for line in f:
+            v = line.rstrip("\n").split(":")
+            users[v[0]] = v
+    u = users.get("teiten")
+    check(u is not None and 0 < int(u[2]) < 1000 and
+          u[5] == "/var/lib/teiten" and u[6].endswith("nologin"),
+          "teiten.sysusers makes teiten a system user without a shell: %s" %
+          u)
+    spools = "/var/spool/teiten-sensor"
+    try:
+        st = os.stat(root + spools)
+    except OSError as e:
+        st = None
+        print(e)
+    check(st is not None and u is not None and st.st_uid == int(u[2]) and
+          st.st_gid == int(u[3]) and st.st_mode & 0o777 == 0o755,
+          "teiten.tmpfiles makes %s, teiten's" % spools)
+    text = unit_text("teiten-sensor")
+    check(unit_values(text, "ReadWritePaths") == [spools],
+          "the sensor unit may write %s and nothing else" % spools)
+    with open(os.path.join(SRC, "contrib", "teiten.conf.sample")) as f:
+        m = re.search(r"(?m)^spool_dir = (.*)$", f.read())
+    check(m is not None and m.group(1).startswith(spools + "/"),
+          "the sample's spool is in %s" % spools)
+
+
 def make_user():
     """The teiten user, from the sysusers file if missing: True if made."""
     try:
@@ -399,6 +441,7 @@ def main():
         try:
             check_security(tmp)
             check_readiness(tmp)
+            check_install_files(tmp)
             made = make_user()
             check_sensor_unit(tmp, net)
         except L.Skip as e:
