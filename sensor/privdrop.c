@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "privdrop.h"
 
 /*
@@ -71,8 +72,11 @@ privdrop(const char *user, char *err, size_t errlen)
 
 	if ((plan = privdrop_plan(user, err, errlen)) == -1)
 		return -1;
-	if (plan == PRIVDROP_KEEP)
+	if (plan == PRIVDROP_KEEP) {
+		if (user != NULL)
+			log_info("started as user %s: no switch needed", user);
 		return privdrop_caps(err, errlen);
+	}
 	if (user == NULL)
 		user = PRIVDROP_DEFAULT_USER;
 	if ((pw = getpwnam(user)) == NULL) {

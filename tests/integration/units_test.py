@@ -357,11 +357,17 @@ def check_sensor_unit(tmp, net):
     os.chown(keys["tokyo-3"], 0, pw.pw_gid)
     os.chmod(keys["tokyo-3"], 0o640)
     conf = sensor_sample_conf(tmp, net.dark_if, spool, keys["tokyo-3"])
+    as_unit = net.dark(setpriv_argv(text) + [T.sensor_path(), "-c", conf])
+    p = L.run(as_unit + ["-t"], check=False)
+    check(p.returncode == 0, "-t as the unit starts it: the sample is good "
+          "(%s)" % (p.stdout + p.stderr).strip())
+    p = L.run(as_unit + ["-t", "-u", "nobody"], check=False)
+    check(p.returncode == 1 and "cannot switch to user nobody" in p.stderr,
+          "-t as teiten with another user: refused (%s)" % p.stderr.strip())
     notify = Notify(os.path.join(tmp, "sensor-notify.sock"))
     env = dict(os.environ, NOTIFY_SOCKET=notify.path,
                WATCHDOG_USEC="2000000")
-    argv = net.dark(setpriv_argv(text) + [T.sensor_path(), "-c", conf,
-                                          "--print"])
+    argv = as_unit + ["--print"]
     print("+ " + " ".join(argv), flush=True)
     umask = int(unit_value(text, "UMask"), 8)
     p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
@@ -413,6 +419,8 @@ def check_sensor_unit(tmp, net):
         notify.close()
     print(err.rstrip())
     check(p.returncode == 0, "the sensor exits 0 after SIGTERM")
+    check("started as user teiten: no switch needed" in err,
+          "the sensor says it did not need to switch users")
     got = {}
     for (_, proto, key), n in T.parse_print(out).items():
         got[(proto, key)] = got.get((proto, key), 0) + n
