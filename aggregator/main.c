@@ -28,6 +28,7 @@
 #include "keyfile.h"
 #include "keygen.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "preflight.h"
 #include "rrdq.h"
@@ -46,6 +47,7 @@ struct agg {
 	struct ingest *ingest;
 	struct server *server;
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
+	struct event *watchdog; /* NULL unless systemd asked for one */
 	int64_t faults_at; /* the interval of this clock faults go to */
 };
 
@@ -157,6 +159,7 @@ agg_on_stop(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("%s: stopping", strsignal((int)sig));
+	notify_stopping();
 	event_base_loopbreak(a->base);
 }
 
@@ -175,6 +178,8 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: %zu sensor keys loaded", a->conf.keys, keyring_count(kr));
+	notify_status("listening on %s, %zu sensor keys", a->conf.listen,
+	    keyring_count(kr));
 	if ((n = server_set_keys(a->server, kr)) > 0)
 		log_info("%zu sessions ended: key removed or changed", n);
 }
@@ -232,7 +237,7 @@ agg_serve(struct agg *a, struct keyring *kr)
 {
 	struct timeval sec = {1, 0};
 	struct rrdq_conf rc;
-	char why[512];
+	char why[512], status[300];
 
 	agg_raise_nofile();
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
@@ -266,6 +271,11 @@ agg_serve(struct agg *a, struct keyring *kr)
 	    a->conf.datadir,
 	    a->conf.rrdcached ? ", RRDs through rrdcached " : "",
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
+	/* Bound, and the writer and the recovered intervals are in place. */
+	snprintf(status, sizeof(status), "listening on %s, %zu sensor keys",
+	    a->conf.listen, keyring_count(kr));
+	notify_ready(status);
+	a->watchdog = notify_watchdog(a->base);
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
 	/* The interval under way gets its row now; a restart adds to the next. */
@@ -278,6 +288,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 	event_free(a->ev_int);
 	event_free(a->ev_term);
 	event_free(a->ev_hup);
+	if (a->watchdog != NULL)
+		event_free(a->watchdog);
 }
 
 /* Remove what a rebuild regenerates: RRDs and window summaries. */

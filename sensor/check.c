@@ -74,28 +74,7 @@ check_filter(const struct sensor_conf *c, char *err, size_t errlen)
 static int
 check_user(const struct sensor_conf *c, char *err, size_t errlen)
 {
-	const char *user = c->user ? c->user : PRIVDROP_DEFAULT_USER;
-	struct passwd *pw;
-
-	if (geteuid() != 0) {
-		if (c->user == NULL)
-			return 0;
-		snprintf(err, errlen, "cannot switch to user %s: not root",
-		    c->user);
-		return -1;
-	}
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "unknown user %s%s%s", user,
-		    errno ? ": " : "", errno ? strerror(errno) : "");
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		snprintf(err, errlen,
-		    "user %s is root; refusing to run as root", user);
-		return -1;
-	}
-	return 0;
+	return privdrop_plan(c->user, err, errlen) == -1 ? -1 : 0;
 }
 
 static int

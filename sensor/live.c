@@ -27,6 +27,7 @@
 
 #include "interval.h"
 #include "log.h"
+#include "notify.h"
 #include "sensor.h"
 
 /* Bounds one read burst so the timer and signals still get their turn. */
@@ -40,6 +41,7 @@ struct live {
 	struct sensor *s;
 	struct event_base *base;
 	struct event *ev_read, *ev_timer, *ev_int, *ev_term, *ev_stop;
+	struct event *ev_watchdog; /* NULL unless systemd asked for one */
 	const char *test_clock; /* NULL but in tests */
 };
 
@@ -173,6 +175,7 @@ live_on_signal(evutil_socket_t sig, short what, void *arg)
 	if (evtimer_pending(l->ev_stop, NULL))
 		return;
 	log_info("%s: closing the interval early", strsignal((int)sig));
+	notify_stopping();
 	evtimer_add(l->ev_stop, &tv);
 }
 
@@ -180,6 +183,7 @@ int
 live_run(struct sensor *s)
 {
 	struct live l = {.s = s, .test_clock = getenv(LIVE_TEST_CLOCK_ENV)};
+	char status[300];
 
 	l.base = s->base;
 	l.ev_read = event_new(l.base, pcap_get_selectable_fd(s->pcap),
@@ -199,6 +203,10 @@ live_run(struct sensor *s)
 	live_schedule(&l);
 	log_info("listening on %s, link-type %s, interval %us", s->conf.iface,
 	    pcap_datalink_val_to_name(pcap_datalink(s->pcap)), s->tally.len);
+	/* The capture is open and filtered, and root is gone: ready. */
+	snprintf(status, sizeof(status), "capturing on %s", s->conf.iface);
+	notify_ready(status);
+	l.ev_watchdog = notify_watchdog(l.base);
 	if (event_base_dispatch(l.base) == -1)
 		fatalx("event loop failed");
 	/* A capture error ends the loop: still report what was counted. */
@@ -208,5 +216,7 @@ live_run(struct sensor *s)
 	event_free(l.ev_timer);
 	event_free(l.ev_int);
 	event_free(l.ev_term);
+	if (l.ev_watchdog != NULL)
+		event_free(l.ev_watchdog);
 	return s->failed ? -1 : 0;
 }

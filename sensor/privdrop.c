@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "privdrop.h"
 
 /*
@@ -34,30 +35,52 @@ privdrop_caps(char *err, size_t errlen)
 }
 
 int
-privdrop(const char *user, char *err, size_t errlen)
+privdrop_plan(const char *user, char *err, size_t errlen)
 {
+	const char *name = user ? user : PRIVDROP_DEFAULT_USER;
 	struct passwd *pw;
 
-	if (geteuid() != 0) {
-		if (user == NULL)
-			return privdrop_caps(err, errlen);
-		snprintf(err, errlen, "cannot switch to user %s: not root",
-		    user);
-		return -1;
-	}
-	if (user == NULL)
-		user = PRIVDROP_DEFAULT_USER;
+	if (geteuid() != 0 && user == NULL)
+		return PRIVDROP_KEEP;
 	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "unknown user %s%s%s", user,
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errlen, "unknown user %s%s%s", name,
 		    errno ? ": " : "", errno ? strerror(errno) : "");
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
 		snprintf(err, errlen,
-		    "user %s is root; refusing to run as "
-		    "root",
-		    user);
+		    "user %s is root; refusing to run as root", name);
+		return -1;
+	}
+	if (geteuid() == 0)
+		return PRIVDROP_SWITCH;
+	/* Started as the user already (systemd's User=): nothing to switch. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return PRIVDROP_KEEP;
+	snprintf(err, errlen,
+	    "cannot switch to user %s: running as uid %u, not root", name,
+	    (unsigned)geteuid());
+	return -1;
+}
+
+int
+privdrop(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	int plan;
+
+	if ((plan = privdrop_plan(user, err, errlen)) == -1)
+		return -1;
+	if (plan == PRIVDROP_KEEP) {
+		if (user != NULL)
+			log_info("started as user %s: no switch needed", user);
+		return privdrop_caps(err, errlen);
+	}
+	if (user == NULL)
+		user = PRIVDROP_DEFAULT_USER;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "unknown user %s", user);
 		return -1;
 	}
 	if (setgroups(1, &pw->pw_gid) == -1 ||

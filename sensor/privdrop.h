@@ -11,10 +11,23 @@
 
 #define PRIVDROP_DEFAULT_USER "teiten"
 
+/* What privdrop() will do. */
+#define PRIVDROP_KEEP 0 /* stay the user we are, without capabilities */
+#define PRIVDROP_SWITCH 1 /* as root: become the user */
+
 /*
- * As root, become user (default "teiten", PRIVDROP_DEFAULT_USER).  Not as root, nothing to do
- * unless a user was asked for, which is an error.  Returns 0 or -1 with
- * one line in err.
+ * What privdrop(user) would do, without doing it: PRIVDROP_SWITCH as root
+ * (to user, default PRIVDROP_DEFAULT_USER); PRIVDROP_KEEP when not root
+ * and either no user was asked for or we already are that user, as under
+ * a unit's User= with ambient capabilities; -1 with one line in err when
+ * the user is unknown, is root, or is another user than the one we are.
+ */
+int privdrop_plan(const char *user, char *err, size_t errlen);
+
+/*
+ * Carry out privdrop_plan(): become the user if root, then, either way,
+ * give up every capability (file or ambient ones too) for good.  Returns
+ * 0 or -1 with one line in err.
  */
 int privdrop(const char *user, char *err, size_t errlen);
 
