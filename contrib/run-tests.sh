@@ -8,7 +8,7 @@
 # meson's summaries, the release build and the fuzz runs.  Run as root on
 # Debian 12 (the live capture test needs network namespaces).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bash contrib/setup-debian.sh --test || exit 1
 
 out=build-ci
@@ -74,7 +74,7 @@ if CC=clang meson setup "$out/fuzz" -Dfuzzing=true -Dtests=true \
     ninja -C "$out/fuzz" >"$out/fuzz.build.log" 2>&1; then
 	nfuzz=0
 	for f in "$out"/fuzz/tests/fuzz/fuzz_*; do
-		[ -x "$f" ] && [ -f "$f" ] || continue
+		{ [ -x "$f" ] && [ -f "$f" ]; } || continue
 		name=${f##*/fuzz_}
 		nfuzz=$((nfuzz + 1))
 		work=$(mktemp -d)
