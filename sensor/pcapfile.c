@@ -34,6 +34,7 @@ struct pcapfile {
 	size_t size;
 	size_t off; /* next record */
 	int mapped; /* base is our mapping, to unmap */
+	int sec_signed; /* seconds past 2^31 are negative (see below) */
 	size_t dropped; /* bytes of the mapping released so far */
 	struct bpf_program filter; /* bf_insns NULL: none */
 	char err[PCAP_ERRBUF_SIZE];
@@ -145,6 +146,27 @@ pcapfile_parse(const uint8_t *buf, size_t len, struct pcapfile_hdr *h)
 	return 0;
 }
 
+/*
+ * Before 1.10.5, libpcap read the seconds of a record as a signed 32-bit
+ * number, and as unsigned when it swapped their bytes (its SWAPLONG casts
+ * to unsigned); from 1.10.5 on they are unsigned, as the format says.
+ * Which libpcap runs decides, so that both readers agree past 2038 and
+ * on damaged files.  A version string we cannot read is a newer one.
+ */
+static int
+pcapfile_old_libpcap(void)
+{
+	const char *v = strstr(pcap_lib_version(), "version ");
+	int major, minor, micro;
+
+	if (v == NULL ||
+	    sscanf(v, "version %d.%d.%d", &major, &minor, &micro) != 3)
+		return 0;
+	if (major != 1)
+		return major < 1;
+	return minor < 10 || (minor == 10 && micro < 5);
+}
+
 static struct pcapfile *
 pcapfile_new(const uint8_t *buf, size_t len)
 {
@@ -158,6 +180,7 @@ pcapfile_new(const uint8_t *buf, size_t len)
 	pf->base = buf;
 	pf->size = len;
 	pf->off = PCAPFILE_HDR_LEN;
+	pf->sec_signed = !h.swapped && pcapfile_old_libpcap();
 	return pf;
 }
 
@@ -299,8 +322,9 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 
 	while ((left = pf->size - pf->off) >= PCAPFILE_REC_LEN) {
 		rec = pf->base + pf->off;
-		/* A signed 32-bit field in libpcap's record header. */
-		sec = (int32_t)get32(rec, sw);
+		sec = get32(rec, sw);
+		if (pf->sec_signed)
+			sec = (int32_t)sec;
 		caplen = get32(rec + 8, sw);
 		len = get32(rec + 12, sw);
 		if (pf->h.lenswap == PCAPFILE_LEN_SWAPPED ||
