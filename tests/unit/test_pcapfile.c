@@ -449,6 +449,102 @@ test_seconds(void **state)
 	pcapfile_close(pf);
 }
 
+/*
+ * Every truncation of a file read by both readers: libpcap (through a
+ * memory stream) is the reference for the packets counted, the intervals
+ * closed and the error, word for word.
+ */
+struct both {
+	uint64_t tcp, intervals;
+	int64_t last;
+};
+
+static void
+both_emit(struct counts *c, void *arg)
+{
+	struct both *b = arg;
+
+	/* Distinct weights: a packet moved between classes shows. */
+	b->tcp += c->t.classes[CLASS_TCP] * 1000003u +
+	    c->t.classes[CLASS_MALFORMED] + c->t.tcpk[TCPK_SYN] * 1009u;
+	b->intervals++;
+	b->last = c->start;
+}
+
+static void
+both_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct tally *t = (struct tally *)user;
+	struct pkt pk;
+
+	classify_for_linktype(DLT_EN10MB)(bytes, h->caplen, &pk);
+	tally_packet(t, h->ts.tv_sec, &pk);
+}
+
+static void
+truncations(struct file *f)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct both bd, bl;
+	struct pcapfile *pf;
+	struct tally t;
+	int64_t dn;
+	size_t n;
+	pcap_t *p;
+	FILE *mf;
+	int rc;
+
+	for (n = 24; n <= f->len; n++) {
+		memset(&bd, 0, sizeof(bd));
+		memset(&bl, 0, sizeof(bl));
+		pf = pcapfile_open_mem(f->b, n);
+		assert_non_null(pf);
+		tally_init(&t, 60, NULL, both_emit, seen_gap, &bd);
+		dn =
+		    pcapfile_read(pf, classify_for_linktype(DLT_EN10MB), &t, 0);
+		tally_finish(&t);
+		tally_free(&t);
+		mf = fmemopen(f->b, n, "rb");
+		assert_non_null(mf);
+		p = pcap_fopen_offline(mf, ebuf);
+		assert_non_null(p);
+		tally_init(&t, 60, NULL, both_emit, seen_gap, &bl);
+		rc = pcap_dispatch(p, -1, both_packet, (u_char *)&t);
+		tally_finish(&t);
+		tally_free(&t);
+		assert_int_equal(dn == -1, rc == PCAP_ERROR);
+		if (dn == -1)
+			assert_string_equal(pcapfile_geterr(pf),
+			    pcap_geterr(p));
+		else
+			assert_int_equal(dn, rc);
+		assert_int_equal(bd.tcp, bl.tcp);
+		assert_int_equal(bd.intervals, bl.intervals);
+		assert_int_equal(bd.last, bl.last);
+		pcap_close(p);
+		pcapfile_close(pf);
+	}
+}
+
+static void
+test_every_truncation(void **state)
+{
+	struct file f;
+
+	(void)state;
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000030, 0, 40, 54, 80);
+	f.len -= 14; /* the second record is 40 bytes of its frame */
+	record(&f, 1700000100, 0, 54, 54, 22);
+	truncations(&f);
+	/* Swapped, nanoseconds, version 2.3, a snapshot below the records. */
+	header(&f, 1, 0xa1b23c4d, 2, 3, 40, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000061, 0, 54, 54, 23);
+	truncations(&f);
+}
+
 int
 main(void)
 {
@@ -461,6 +557,7 @@ main(void)
 	    cmocka_unit_test(test_caplen),
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_seconds),
+	    cmocka_unit_test(test_every_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
