@@ -104,6 +104,39 @@ capture_set_filter(pcap_t *p, const char *expr, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The reader must see the file exactly as libpcap does, so what libpcap
+ * made of the header (link type, snapshot length) is checked against the
+ * reader's own reading of it, and the filter is compiled on p itself.
+ */
+struct pcapfile *
+capture_open_direct(pcap_t *p, const char *expr)
+{
+	const struct pcapfile_hdr *h;
+	struct bpf_program prog;
+	struct pcapfile *pf;
+	FILE *f;
+
+	if ((f = pcap_file(p)) == NULL ||
+	    (pf = pcapfile_open_fd(fileno(f))) == NULL)
+		return NULL;
+	h = pcapfile_header(pf);
+	if (h->dlt != pcap_datalink(p) ||
+	    (int)h->snapshot != pcap_snapshot(p) ||
+	    h->swapped != pcap_is_swapped(p))
+		goto fail;
+	if (expr != NULL && expr[0] != '\0') {
+		/* capture_set_filter() compiled it already on p: it compiles. */
+		if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1)
+			goto fail;
+		pcapfile_set_filter(pf, &prog);
+	}
+	return pf;
+fail:
+	pcapfile_close(pf);
+	return NULL;
+}
+
 /* What capture_read() hands to its pcap callback. */
 struct capture_sink {
 	classify_fn classify;

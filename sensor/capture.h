@@ -18,6 +18,7 @@
 #include <pcap/pcap.h>
 
 #include "classify.h"
+#include "pcapfile.h"
 #include "tally.h"
 
 /* libpcap's cumulative 32-bit drop counters. */
@@ -37,6 +38,14 @@ struct capture_opts {
 pcap_t *capture_open_live(const struct capture_opts *, char *err, size_t);
 pcap_t *capture_open_file(const char *path, char *err, size_t);
 int capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
+/*
+ * The direct reader (pcapfile.h) of the file libpcap has opened as p, with
+ * p's filter expression compiled for it, when the file is a classic pcap
+ * file that it reads as libpcap would; else NULL, and the file is read
+ * through p.  Called before privileges are dropped, as the file is mapped
+ * from p's own descriptor.
+ */
+struct pcapfile *capture_open_direct(pcap_t *p, const char *expr);
 /*
  * Classify every frame ready to be read (live) or the whole file, and
  * count it in the tally at its timestamp plus offset seconds (the test

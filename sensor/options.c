@@ -29,7 +29,8 @@ enum {
 	OPT_SPOOL_MAX,
 	OPT_SPOOL_FULL,
 	OPT_DIRECTION,
-	OPT_MAX_GAP
+	OPT_MAX_GAP,
+	OPT_READER
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
     {"no-promiscuous", no_argument, NULL, 'p'},
     {"print", no_argument, NULL, OPT_PRINT},
     {"read", required_argument, NULL, 'r'},
+    {"reader", required_argument, NULL, OPT_READER},
     {"sensor-id", required_argument, NULL, 's'},
     {"snaplen", required_argument, NULL, OPT_SNAPLEN},
     {"spool", required_argument, NULL, OPT_SPOOL},
@@ -70,6 +72,7 @@ usage(FILE *f)
 	    "[--direction in|inout]\n"
 	    "                     [--max-gap seconds] [--filter expression] "
 	    "[--print]\n"
+	    "                     [--reader auto|direct|libpcap]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -245,6 +248,22 @@ cf_direction(void *a, const char *v)
 	return NULL;
 }
 
+static const char *
+cf_reader(void *a, const char *v)
+{
+	struct sensor_conf *c = a;
+
+	if (strcmp(v, "auto") == 0)
+		c->reader = READER_AUTO;
+	else if (strcmp(v, "direct") == 0)
+		c->reader = READER_DIRECT;
+	else if (strcmp(v, "libpcap") == 0)
+		c->reader = READER_LIBPCAP;
+	else
+		return "must be auto, direct or libpcap";
+	return NULL;
+}
+
 static const struct config_key sensor_keys[] = {
     {"sensor", "direction", cf_direction},
     {"sensor", "interface", cf_interface},
@@ -258,6 +277,7 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "buffer_size", cf_bufsize},
     {"sensor", "promiscuous", cf_promisc},
     {"sensor", "print", cf_print},
+    {"sensor", "reader", cf_reader},
     {"sensor", "aggregator", cf_aggregator},
     {"sensor", "sensor_id", cf_sensor_id},
     {"sensor", "key_file", cf_key_file},
@@ -328,6 +348,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_MAX_GAP:
 		why = cf_max_gap(c, optarg);
+		break;
+	case OPT_READER:
+		why = cf_reader(c, optarg);
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);

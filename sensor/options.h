@@ -10,6 +10,13 @@
 
 #include "prefix.h"
 
+/* How -r reads a file: see capture_open_direct() in capture.h. */
+enum sensor_reader {
+	READER_AUTO, /* directly when the file allows, else through libpcap */
+	READER_DIRECT, /* directly, or refuse the file */
+	READER_LIBPCAP /* always through libpcap */
+};
+
 struct sensor_conf {
 	char *iface;
 	char *file;
@@ -33,6 +40,7 @@ struct sensor_conf {
 	int spool_full; /* enum spool_full */
 	char *config; /* the file read, or NULL */
 	int test; /* -t: check everything, start nothing */
+	int reader; /* enum sensor_reader */
 };
 
 void sensor_options(struct sensor_conf *, int argc, char **argv);

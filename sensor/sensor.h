@@ -32,6 +32,7 @@ _Static_assert(LIVE_SLACK_SEC * 1000 > LIVE_TIMEOUT_MS,
 struct sensor {
 	struct sensor_conf conf;
 	pcap_t *pcap;
+	struct pcapfile *direct; /* reads the file instead of pcap, or NULL */
 	classify_fn classify;
 	struct tally tally;
 	struct totals sum; /* over every closed interval */

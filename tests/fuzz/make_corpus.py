@@ -1,8 +1,10 @@
 """Writes the seed corpora, one file per hand-built input: corpus/classify/
 (frames, first byte = index of the link type in fuzz_classify.c's table),
 corpus/record/ (encoded records, per the layout in common/record.c) and
-corpus/frame/ (frames sealed with fuzz_frame.c's key) and corpus/hello/ (HELLO
-payloads, man/teiten-protocol.7).  Run once; its output
+corpus/frame/ (frames sealed with fuzz_frame.c's key), corpus/hello/ (HELLO
+payloads, man/teiten-protocol.7) and corpus/pcapfile/ (classic pcap files:
+the classify seeds in files of their link type, in both byte orders and
+timestamp resolutions, old versions, and damaged records).  Run once; its output
 is committed."""
 
 import hashlib
@@ -177,6 +179,42 @@ HELLOS = {
 }
 
 
+# The pcap LINKTYPE_ value of each link type index of SEEDS.
+LINKTYPES = [1, 113, 276, 101, 228, 229, 0, 108]
+
+
+def pcap(linktype, frames, e="<", nsec=False, snaplen=65535, version=(2, 4),
+         caplens=None):
+    """A classic pcap file; caplens, when given, overrides each record's."""
+    magic = 0xa1b23c4d if nsec else 0xa1b2c3d4
+    out = struct.pack(e + "IHHiIII", magic, version[0], version[1], 0, 0,
+                      snaplen, linktype)
+    for i, f in enumerate(frames):
+        caplen = caplens[i] if caplens else len(f)
+        out += struct.pack(e + "IIII", 1700000000 + i * 30,
+                           i * (999 if nsec else 1), caplen, len(f)) + f
+    return out
+
+
+def pcap_seeds():
+    seeds = {}
+    for name, data in SEEDS.items():
+        seeds[name] = pcap(LINKTYPES[data[0]], [data[1:]] * 3)
+    frames = [SEEDS[n][1:] for n in ("eth-syn", "eth-vlan-udp", "eth-arp",
+                                     "eth-v6-hbh-syn")]
+    seeds["eth-be-ns"] = pcap(1, frames, e=">", nsec=True)
+    seeds["eth-le-ns"] = pcap(1, frames, nsec=True)
+    seeds["eth-be-us"] = pcap(1, frames, e=">")
+    seeds["eth-v2.3"] = pcap(1, frames, version=(2, 3))
+    seeds["eth-snap40"] = pcap(1, frames, snaplen=40)
+    seeds["eth-cut"] = pcap(1, frames)[:-7]
+    seeds["eth-cut-hdr"] = pcap(1, frames)[:24 + 16 + 54 + 9]
+    seeds["eth-caplen-huge"] = pcap(1, frames, caplens=[54, 300000, 54, 54])
+    seeds["eth-caplen-past-end"] = pcap(1, frames, caplens=[54, 60, 9999, 1])
+    seeds["header-only"] = pcap(1, [])
+    return seeds
+
+
 def write(name, seeds):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus",
                        name)
@@ -195,3 +233,4 @@ if __name__ == "__main__":
     write("record", RECORDS)
     write("frame", FRAMES)
     write("hello", HELLOS)
+    write("pcapfile", pcap_seeds())

@@ -1,0 +1,564 @@
+/*
+ * Unit tests for pcapfile, the direct reader of classic pcap files: which
+ * global headers it takes (and leaves to libpcap), how records are cut and
+ * refused, with libpcap 1.10's messages written out here, the BPF filter,
+ * and the timestamps handed to the tally.  Files are built byte by byte;
+ * the expectations come from the pcap format (pcap-savefile(5)) and from
+ * libpcap's sf-pcap.c, not from the reader.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/dlt.h>
+
+#include "classify.h"
+#include "counts.h"
+#include "pcapfile.h"
+#include "tally.h"
+
+#define FILE_MAX 4096
+
+/* A file being built, in one byte order. */
+struct file {
+	uint8_t b[FILE_MAX];
+	size_t len;
+	int be;
+};
+
+static void
+put32(struct file *f, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		f->b[f->len++] =
+		    (uint8_t)(f->be ? v >> (24 - 8 * i) : v >> (8 * i));
+}
+
+static void
+put16(struct file *f, uint16_t v)
+{
+	f->b[f->len++] = (uint8_t)(f->be ? v >> 8 : v);
+	f->b[f->len++] = (uint8_t)(f->be ? v : v >> 8);
+}
+
+static void
+header(struct file *f, int be, uint32_t magic, uint16_t major, uint16_t minor,
+    uint32_t snaplen, uint32_t linktype)
+{
+	memset(f, 0, sizeof(*f));
+	f->be = be;
+	put32(f, magic);
+	put16(f, major);
+	put16(f, minor);
+	put32(f, 0); /* thiszone */
+	put32(f, 0); /* sigfigs */
+	put32(f, snaplen);
+	put32(f, linktype);
+}
+
+/* An Ethernet frame of a TCP SYN to port, 54 bytes. */
+static size_t
+syn(uint8_t *p, uint16_t port)
+{
+	static const uint8_t eth_ip[] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8,
+	    0, 0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 198, 51, 100, 7, 192, 0,
+	    2, 1};
+
+	memcpy(p, eth_ip, sizeof(eth_ip));
+	memset(p + 34, 0, 20);
+	p[34] = 0x9c;
+	p[35] = 0x40;
+	p[36] = (uint8_t)(port >> 8);
+	p[37] = (uint8_t)port;
+	p[46] = 0x50;
+	p[47] = 0x02; /* SYN */
+	return 54;
+}
+
+static void
+record(struct file *f, uint32_t sec, uint32_t frac, uint32_t caplen,
+    uint32_t len, uint16_t port)
+{
+	uint8_t frame[64];
+	size_t n = syn(frame, port);
+
+	put32(f, sec);
+	put32(f, frac);
+	put32(f, caplen);
+	put32(f, len);
+	memcpy(f->b + f->len, frame, n);
+	f->len += n;
+}
+
+/* What the tally emitted: the start and tcp count of each interval. */
+struct seen {
+	int64_t start[16];
+	uint64_t tcp[16];
+	uint64_t port[16];
+	int n;
+	uint16_t probe; /* the port counted in port[] */
+};
+
+static void
+seen_emit(struct counts *c, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 16);
+	s->start[s->n] = c->start;
+	s->tcp[s->n] = c->t.classes[CLASS_TCP];
+	s->port[s->n] = c->key[keyidx(PROTO_TCP, s->probe)];
+	s->n++;
+}
+
+static void
+seen_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
+{
+	(void)start;
+	(void)n;
+	(void)len;
+	(void)arg;
+}
+
+/* Read f through the reader; the result of pcapfile_read(). */
+static int64_t
+read_all(const struct file *f, struct seen *s, struct pcapfile **out)
+{
+	struct pcapfile *pf = pcapfile_open_mem(f->b, f->len);
+	struct tally t;
+	int64_t n;
+
+	assert_non_null(pf);
+	tally_init(&t, 60, NULL, seen_emit, seen_gap, s);
+	n = pcapfile_read(pf, classify_for_linktype(pcapfile_header(pf)->dlt),
+	    &t, 0);
+	tally_finish(&t);
+	tally_free(&t);
+	*out = pf;
+	return n;
+}
+
+static void
+test_headers_taken(void **state)
+{
+	struct pcapfile_hdr h;
+	struct file f;
+
+	(void)state;
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.swapped, 0);
+	assert_int_equal(h.nsec, 0);
+	assert_int_equal(h.dlt, DLT_EN10MB);
+	assert_int_equal(h.snapshot, 65535);
+	assert_int_equal(h.lenswap, PCAPFILE_LEN_NOT_SWAPPED);
+	header(&f, 1, 0xa1b23c4d, 2, 4, 96, 276);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.swapped, 1);
+	assert_int_equal(h.nsec, 1);
+	assert_int_equal(h.dlt, DLT_LINUX_SLL2);
+	assert_int_equal(h.snapshot, 96);
+	/* A bogus snapshot length is libpcap's maximum, 262144. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 0, 101);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.dlt, DLT_RAW);
+	assert_int_equal(h.snapshot, 262144);
+	header(&f, 1, 0xa1b2c3d4, 2, 4, 0x80000000u, 0);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.dlt, DLT_NULL);
+	assert_int_equal(h.snapshot, 262144);
+	/* Old versions: lengths swapped before 2.3, maybe at 2.3. */
+	header(&f, 0, 0xa1b2c3d4, 2, 2, 65535, 108);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.lenswap, PCAPFILE_LEN_SWAPPED);
+	assert_int_equal(h.dlt, DLT_LOOP);
+	header(&f, 0, 0xa1b2c3d4, 2, 3, 65535, 113);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.lenswap, PCAPFILE_LEN_MAYBE_SWAPPED);
+	header(&f, 1, 0xa1b2c3d4, 543, 0, 65535, 228);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.lenswap, PCAPFILE_LEN_SWAPPED);
+	assert_int_equal(h.dlt, DLT_IPV4);
+	/* FCS bits above the link type. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 0x30000000u | 229);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), 0);
+	assert_int_equal(h.dlt, DLT_IPV6);
+}
+
+static void
+test_headers_left(void **state)
+{
+	struct pcapfile_hdr h;
+	struct file f;
+
+	(void)state;
+	/* pcapng, Kuznetzov's format, unknown magic. */
+	header(&f, 0, 0x0a0d0d0a, 0, 0, 0, 0);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	header(&f, 0, 0xa1b2cd34, 2, 4, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	header(&f, 1, 0xa1b2cd34, 2, 4, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	/* Versions libpcap refuses. */
+	header(&f, 0, 0xa1b2c3d4, 1, 4, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	header(&f, 0, 0xa1b2c3d4, 2, 5, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	header(&f, 0, 0xa1b2c3d4, 543, 1, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	/* Link types the classifier does not know, or numbered oddly. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 105); /* 802.11 */
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 12); /* DLT_RAW's number */
+	assert_int_equal(pcapfile_parse(f.b, f.len, &h), -1);
+	/* Cut short. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	assert_int_equal(pcapfile_parse(f.b, 23, &h), -1);
+	assert_null(pcapfile_open_mem(f.b, 23));
+}
+
+static void
+test_counts(void **state)
+{
+	struct pcapfile *pf;
+	struct seen s = {.probe = 445};
+	struct file f;
+	int be;
+
+	(void)state;
+	for (be = 0; be < 2; be++) {
+		memset(&s, 0, sizeof(s));
+		s.probe = 445;
+		header(&f, be, 0xa1b23c4d, 2, 4, 65535, 1);
+		record(&f, 1700000000, 999999999, 54, 54, 445);
+		record(&f, 1700000059, 0, 54, 60, 80);
+		record(&f, 1700000060, 5, 54, 54, 445);
+		assert_int_equal(read_all(&f, &s, &pf), 3);
+		assert_int_equal(s.n, 2);
+		/* 1700000000 is 20 s into [1699999980, 1700000040). */
+		assert_int_equal(s.start[0], 1699999980);
+		assert_int_equal(s.tcp[0], 1);
+		assert_int_equal(s.port[0], 1);
+		assert_int_equal(s.start[1], 1700000040);
+		assert_int_equal(s.tcp[1], 2);
+		assert_int_equal(s.port[1], 1);
+		pcapfile_close(pf);
+	}
+}
+
+/* The whole of a record of the wrong size is skipped; the rest is read. */
+static void
+test_truncated(void **state)
+{
+	struct pcapfile *pf;
+	struct seen s = {.probe = 445};
+	struct file f;
+	size_t full;
+
+	(void)state;
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000001, 0, 54, 54, 445);
+	full = f.len;
+	f.len = full - 10;
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "truncated dump file; tried "
+	    "to read 54 captured bytes, "
+	    "only got 44");
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.port[0], 1);
+	pcapfile_close(pf);
+	memset(&s, 0, sizeof(s));
+	f.len = 24 + 70 + 5;
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "truncated dump file; tried "
+	    "to read 16 header bytes, "
+	    "only got 5");
+	assert_int_equal(s.n, 1);
+	pcapfile_close(pf);
+	memset(&s, 0, sizeof(s));
+	f.len = 24 + 70;
+	assert_int_equal(read_all(&f, &s, &pf), 1);
+	pcapfile_close(pf);
+}
+
+static void
+test_damaged(void **state)
+{
+	struct pcapfile *pf;
+	struct seen s;
+	struct file f;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000001, 0, 262145, 54, 445);
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "invalid packet capture length 262145, bigger than snaplen of "
+	    "65535");
+	assert_int_equal(s.n, 1);
+	pcapfile_close(pf);
+	memset(&s, 0, sizeof(s));
+	/* Snapshot 0 is 262144, and the record is bigger than that... */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 0, 1);
+	record(&f, 1700000000, 0, 300000, 54, 445);
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "invalid packet capture length 300000, bigger than snaplen of "
+	    "262144");
+	pcapfile_close(pf);
+	/* ...but within a snapshot of 10^6 it is only bigger than sane. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 1000000, 1);
+	record(&f, 1700000000, 0, 300000, 54, 445);
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "invalid packet capture length 300000, bigger than maximum of "
+	    "262144");
+	pcapfile_close(pf);
+	/* Past the snapshot but sane: needs caplen bytes, hands on 40. */
+	memset(&s, 0, sizeof(s));
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 40, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	f.len -= 10;
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "truncated dump file; tried "
+	    "to read 54 captured bytes, "
+	    "only got 44");
+	pcapfile_close(pf);
+	/* Fewer than the snapshot: libpcap's first read of 40 fails. */
+	f.len -= 14;
+	assert_int_equal(read_all(&f, &s, &pf), -1);
+	assert_string_equal(pcapfile_geterr(pf),
+	    "truncated dump file; tried "
+	    "to read 40 captured bytes, "
+	    "only got 30");
+	pcapfile_close(pf);
+}
+
+/* What the classifier was handed. */
+static uint32_t probe_caplen[8];
+static int probe_n;
+
+static void
+probe_classify(const uint8_t *p, uint32_t caplen, struct pkt *out)
+{
+	(void)p;
+	probe_caplen[probe_n++ % 8] = caplen;
+	memset(out, 0, sizeof(*out));
+	out->cls = CLASS_NONIP;
+}
+
+static void
+test_caplen(void **state)
+{
+	struct pcapfile *pf;
+	struct seen s;
+	struct tally t;
+	struct file f;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	/* Snapshot 40: a 54-byte record is handed on as 40 bytes. */
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 40, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	/* Version 2.3 with caplen > len: the two were swapped. */
+	f.b[6] = 3;
+	record(&f, 1700000000, 0, 54, 54, 445);
+	f.b[f.len - 54 - 8] = 60; /* caplen 60 > len 54... */
+	f.b[f.len - 54 - 4] = 54;
+	pf = pcapfile_open_mem(f.b, f.len);
+	assert_non_null(pf);
+	tally_init(&t, 60, NULL, seen_emit, seen_gap, &s);
+	probe_n = 0;
+	/* ...so its caplen is 54 and the file ends where it should. */
+	assert_int_equal(pcapfile_read(pf, probe_classify, &t, 0), 2);
+	tally_finish(&t);
+	tally_free(&t);
+	assert_int_equal(probe_n, 2);
+	assert_int_equal(probe_caplen[0], 40);
+	assert_int_equal(probe_caplen[1], 40);
+	pcapfile_close(pf);
+}
+
+static void
+test_filter(void **state)
+{
+	struct bpf_program prog;
+	struct pcapfile *pf;
+	struct seen s;
+	struct tally t;
+	struct file f;
+	pcap_t *dead;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.probe = 80;
+	header(&f, 1, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000001, 0, 54, 54, 80);
+	record(&f, 1700000002, 0, 54, 54, 80);
+	pf = pcapfile_open_mem(f.b, f.len);
+	assert_non_null(pf);
+	dead = pcap_open_dead(DLT_EN10MB, 65535);
+	assert_non_null(dead);
+	assert_int_equal(pcap_compile(dead, &prog, "tcp dst port 80", 1,
+			     PCAP_NETMASK_UNKNOWN),
+	    0);
+	pcapfile_set_filter(pf, &prog);
+	assert_null(prog.bf_insns);
+	tally_init(&t, 60, NULL, seen_emit, seen_gap, &s);
+	assert_int_equal(pcapfile_read(pf, classify_for_linktype(DLT_EN10MB),
+			     &t, 0),
+	    2);
+	tally_finish(&t);
+	tally_free(&t);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.tcp[0], 2);
+	assert_int_equal(s.port[0], 2);
+	pcapfile_close(pf);
+	pcap_close(dead);
+}
+
+/* Swapped files: the seconds are unsigned in every libpcap. */
+static void
+test_seconds(void **state)
+{
+	struct pcapfile *pf;
+	struct seen s;
+	struct file f;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	header(&f, 1, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 0x80000010u, 0, 54, 54, 445);
+	assert_int_equal(read_all(&f, &s, &pf), 1);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.start[0], 2147483640);
+	pcapfile_close(pf);
+}
+
+/*
+ * Every truncation of a file read by both readers: libpcap (through a
+ * memory stream) is the reference for the packets counted, the intervals
+ * closed and the error, word for word.
+ */
+struct both {
+	uint64_t tcp, intervals;
+	int64_t last;
+};
+
+static void
+both_emit(struct counts *c, void *arg)
+{
+	struct both *b = arg;
+
+	/* Distinct weights: a packet moved between classes shows. */
+	b->tcp += c->t.classes[CLASS_TCP] * 1000003u +
+	    c->t.classes[CLASS_MALFORMED] + c->t.tcpk[TCPK_SYN] * 1009u;
+	b->intervals++;
+	b->last = c->start;
+}
+
+static void
+both_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct tally *t = (struct tally *)user;
+	struct pkt pk;
+
+	classify_for_linktype(DLT_EN10MB)(bytes, h->caplen, &pk);
+	tally_packet(t, h->ts.tv_sec, &pk);
+}
+
+static void
+truncations(struct file *f)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct both bd, bl;
+	struct pcapfile *pf;
+	struct tally t;
+	int64_t dn;
+	size_t n;
+	pcap_t *p;
+	FILE *mf;
+	int rc;
+
+	for (n = 24; n <= f->len; n++) {
+		memset(&bd, 0, sizeof(bd));
+		memset(&bl, 0, sizeof(bl));
+		pf = pcapfile_open_mem(f->b, n);
+		assert_non_null(pf);
+		tally_init(&t, 60, NULL, both_emit, seen_gap, &bd);
+		dn =
+		    pcapfile_read(pf, classify_for_linktype(DLT_EN10MB), &t, 0);
+		tally_finish(&t);
+		tally_free(&t);
+		mf = fmemopen(f->b, n, "rb");
+		assert_non_null(mf);
+		p = pcap_fopen_offline(mf, ebuf);
+		assert_non_null(p);
+		tally_init(&t, 60, NULL, both_emit, seen_gap, &bl);
+		rc = pcap_dispatch(p, -1, both_packet, (u_char *)&t);
+		tally_finish(&t);
+		tally_free(&t);
+		assert_int_equal(dn == -1, rc == PCAP_ERROR);
+		if (dn == -1)
+			assert_string_equal(pcapfile_geterr(pf),
+			    pcap_geterr(p));
+		else
+			assert_int_equal(dn, rc);
+		assert_int_equal(bd.tcp, bl.tcp);
+		assert_int_equal(bd.intervals, bl.intervals);
+		assert_int_equal(bd.last, bl.last);
+		pcap_close(p);
+		pcapfile_close(pf);
+	}
+}
+
+static void
+test_every_truncation(void **state)
+{
+	struct file f;
+
+	(void)state;
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000030, 0, 40, 54, 80);
+	f.len -= 14; /* the second record is 40 bytes of its frame */
+	record(&f, 1700000100, 0, 54, 54, 22);
+	truncations(&f);
+	/* Swapped, nanoseconds, version 2.3, a snapshot below the records. */
+	header(&f, 1, 0xa1b23c4d, 2, 3, 40, 1);
+	record(&f, 1700000000, 0, 54, 54, 445);
+	record(&f, 1700000061, 0, 54, 54, 23);
+	truncations(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_headers_taken),
+	    cmocka_unit_test(test_headers_left),
+	    cmocka_unit_test(test_counts),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_damaged),
+	    cmocka_unit_test(test_caplen),
+	    cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_seconds),
+	    cmocka_unit_test(test_every_truncation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
