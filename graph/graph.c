@@ -82,6 +82,8 @@ static void args_add(struct args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void args_legend(struct args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static void args_vadd(struct args *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 args_vadd(struct args *a, const char *fmt, va_list ap)
