@@ -38,10 +38,8 @@ import csv
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -579,17 +577,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    tmp = tempfile.mkdtemp(prefix="teiten-period-")
-    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
-    print("temporary directory: " + tmp)
-    ok = False
-    try:
-        main(tmp)
-        ok = True
-    finally:
-        if FAILURES or not ok:
-            print("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failures" % len(FAILURES))
-    sys.exit(1 if FAILURES else 0)
+    T.run_in_tmp("teiten-period-", main)

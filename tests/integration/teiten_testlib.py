@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 SKIP = 77
@@ -222,6 +223,26 @@ def require(*tools):
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
+
+
+def run_in_tmp(prefix, main):
+    """main(tmp) in a new temporary directory that the sensors (nobody)
+    can enter; kept, and said so, when a check failed or main raised.
+    Exits 1 if any check failed."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
+    print("temporary directory: " + tmp)
+    ok = False
+    try:
+        main(tmp)
+        ok = True
+    finally:
+        if FAILURES or not ok:
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failures" % len(FAILURES))
+    sys.exit(1 if FAILURES else 0)
 
 
 # librrd 1.7.2's rrd_graph and the font libraries under it leak a little
