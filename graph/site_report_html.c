@@ -29,6 +29,12 @@ struct riser {
 	double before, now; /* per interval */
 };
 
+/* A period's risers, found once for its page and its JSON. */
+struct rise {
+	struct riser v[RISERS];
+	size_t n;
+};
+
 static double
 per_hour(const struct site *st, double mean)
 {
@@ -180,10 +186,10 @@ top_table(FILE *f, const struct site *st, const struct report *r)
 
 static void
 risers_table(FILE *f, const struct site *st, const struct report *r,
-    const char *prev)
+    const struct rise *rs, const char *prev)
 {
-	struct riser v[RISERS];
-	size_t i, n = risers(r, v);
+	const struct riser *v = rs->v;
+	size_t i, n = rs->n;
 	char a[32], b[32], g[32];
 	double max = 0;
 	int d;
@@ -332,7 +338,7 @@ report_meta(FILE *f, const struct site *st, const struct report *r,
 }
 
 static int
-write_page(struct site *st, const struct report *r)
+write_page(struct site *st, const struct report *r, const struct rise *rs)
 {
 	struct period pp = period_previous(&r->p);
 	char name[REPORT_NAME_MAX], title[128], dates[64],
@@ -363,7 +369,7 @@ write_page(struct site *st, const struct report *r)
 	fputs("</header>\n<main>\n", o.f);
 	report_graphs(o.f, st, r);
 	top_table(o.f, st, r);
-	risers_table(o.f, st, r, prev);
+	risers_table(o.f, st, r, rs, prev);
 	watched(o.f, st, r);
 	if (event_list(o.f, st, r->start, r->end, NULL, 0,
 		"<section id=\"events\">\n<h2>Notable events</h2>\n") > 0)
@@ -384,11 +390,12 @@ write_page(struct site *st, const struct report *r)
 
 /* One JSON object per row: its numbers, -1 for one JSON cannot hold. */
 static int
-json_rows(FILE *f, const struct site *st, const struct report *r)
+json_rows(FILE *f, const struct site *st, const struct report *r,
+    const struct rise *rs)
 {
 	const struct window *w = &r->win;
-	struct riser v[RISERS];
-	size_t i, n = top_n(w), nr = risers(r, v);
+	const struct riser *v = rs->v;
+	size_t i, n = top_n(w), nr = rs->n;
 	char label[32], ch[32];
 	struct change c;
 
@@ -449,7 +456,7 @@ json_rows(FILE *f, const struct site *st, const struct report *r)
 }
 
 static int
-write_json(struct site *st, const struct report *r)
+write_json(struct site *st, const struct report *r, const struct rise *rs)
 {
 	struct period pp = period_previous(&r->p);
 	char name[REPORT_NAME_MAX], a[40], b[40], c[40], prev[PERIOD_NAME_MAX];
@@ -473,7 +480,7 @@ write_json(struct site *st, const struct report *r)
 	    (unsigned)st->step, r->win.nintervals);
 	if (out_number(o.f, r->win.sensors) == 0)
 		fprintf(o.f, ", \"previous\": \"%s\",\n", prev);
-	if (ferror(o.f) || json_rows(o.f, st, r) == -1) {
+	if (ferror(o.f) || json_rows(o.f, st, r, rs) == -1) {
 		fclose(o.f);
 		unlink(o.tmp);
 		return site_fail(st,
@@ -593,14 +600,16 @@ int
 write_reports(struct site *st)
 {
 	const struct report *r;
+	struct rise rs;
 	size_t i;
 
 	for (i = 0; i < st->nrep; i++) {
 		r = &st->rep[i];
 		if (r->keep)
 			continue;
-		if (write_json(st, r) == -1 || write_csv(st, r) == -1 ||
-		    write_page(st, r) == -1)
+		rs.n = risers(r, rs.v);
+		if (write_json(st, r, &rs) == -1 || write_csv(st, r) == -1 ||
+		    write_page(st, r, &rs) == -1)
 			return -1;
 	}
 	return write_report_index(st);
