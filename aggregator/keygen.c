@@ -13,8 +13,18 @@
 #include "frame.h"
 #include "keyfile.h"
 #include "keygen.h"
+#include "optdoc.h"
 #include "record.h"
 #include "xmalloc.h"
+
+/* The one list of options: getopt's tables and --help come from it. */
+static const struct optdoc keygen_opts[] = {
+    {"force", no_argument, 'F', NULL, "replace an existing key file", 0},
+    {"help", no_argument, 'h', NULL, "print this help and exit", 0},
+    {"output", required_argument, 'o', "keyfile",
+	"write the key here (default sensor-id.key)", 0},
+    OPTDOC_END,
+};
 
 static void
 keygen_usage(FILE *f)
@@ -44,23 +54,24 @@ keygen_random(uint8_t *p, size_t n)
 int
 keygen_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'F'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"output", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
-	};
+	struct option long_opts[sizeof(keygen_opts) / sizeof(keygen_opts[0])];
+	char short_opts[2 * sizeof(keygen_opts) / sizeof(keygen_opts[0]) + 1];
 	uint8_t key[FRAME_KEY];
 	char hex[FRAME_KEY * 2 + 1], why[512], *path = NULL;
 	int ch, force = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "Fho:", opts, NULL)) != -1)
+	optdoc_getopt(keygen_opts, long_opts,
+	    sizeof(long_opts) / sizeof(long_opts[0]), short_opts,
+	    sizeof(short_opts));
+	while (
+	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		switch (ch) {
 		case 'F':
 			force = 1;
 			break;
 		case 'h':
 			keygen_usage(stdout);
+			optdoc_print(stdout, keygen_opts, 0);
 			return 0;
 		case 'o':
 			free(path);

@@ -10,6 +10,7 @@
 #include "ingest.h"
 #include "interval.h"
 #include "options.h"
+#include "optdoc.h"
 #include "parse.h"
 #include "rrdq.h"
 #include "xmalloc.h"
@@ -34,29 +35,51 @@ enum {
 	OPT_TIMEZONE
 };
 
-static const struct option long_opts[] = {
-    {"active", required_argument, NULL, OPT_ACTIVE},
-    {"auth-timeout", required_argument, NULL, OPT_AUTH_TIMEOUT},
-    {"config", required_argument, NULL, 'c'},
-    {"datadir", required_argument, NULL, 'd'},
-    {"foreground", no_argument, NULL, 'f'},
-    {"grace", required_argument, NULL, OPT_GRACE},
-    {"help", no_argument, NULL, 'h'},
-    {"interval", required_argument, NULL, 'n'},
-    {"keys", required_argument, NULL, 'K'},
-    {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
-    {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
-    {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
-    {"test", no_argument, NULL, 't'},
-    {"listen", required_argument, NULL, 'l'},
-    {"rrdcached", required_argument, NULL, OPT_RRDCACHED},
-    {"skew", required_argument, NULL, OPT_SKEW},
-    {"timezone", required_argument, NULL, OPT_TIMEZONE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+/* The commands an option applies to, for --help and for refusing it. */
+#define CMD_SERVE 1u
+#define CMD_REBUILD 2u
+
+/* The one list of options: getopt's tables and --help come from it. */
+static const struct optdoc opts[] = {
+    {"active", required_argument, OPT_ACTIVE, "seconds",
+	"a sensor silent this long no longer counts (default 600)", 0},
+    {"auth-timeout", required_argument, OPT_AUTH_TIMEOUT, "seconds",
+	"time a connection has to authenticate (default 10)", CMD_SERVE},
+    {"config", required_argument, 'c', "file",
+	"read this configuration file (default /etc/teiten/teiten.conf)", 0},
+    {"datadir", required_argument, 'd', "datadir",
+	"data directory (default /var/lib/teiten)", 0},
+    {"foreground", no_argument, 'f', NULL,
+	"stay in the foreground and log to standard error", CMD_SERVE},
+    {"grace", required_argument, OPT_GRACE, "seconds",
+	"wait for records this long after an interval ends (default 120)", 0},
+    {"help", no_argument, 'h', NULL, "print this help and exit", 0},
+    {"interval", required_argument, 'n', "seconds",
+	"interval length, 1 to 86400 (default 60)", 0},
+    {"keys", required_argument, 'K', "keysfile",
+	"sensor keys file (default /etc/teiten/sensors.keys)", CMD_SERVE},
+    {"late-settle", required_argument, OPT_LATE_SETTLE, "seconds",
+	"gather late records this long before rewriting (default 10)", 0},
+    {"listen", required_argument, 'l', "addr:port",
+	"address to listen on (default *:4774)", CMD_SERVE},
+    {"open-budget", required_argument, OPT_OPEN_BUDGET, "MiB",
+	"memory for records of open intervals", 0},
+    {"queue-budget", required_argument, OPT_QUEUE_BUDGET, "MiB",
+	"memory for intervals waiting for the RRD writer", 0},
+    {"rrdcached", required_argument, OPT_RRDCACHED, "address",
+	"write RRDs through rrdcached at this address", 0},
+    {"skew", required_argument, OPT_SKEW, "seconds",
+	"refuse records further ahead of this clock (default interval+60)", 0},
+    {"test", no_argument, 't', NULL,
+	"check the configuration and what it names, then exit", 0},
+    {"timezone", required_argument, OPT_TIMEZONE, "zone",
+	"zone whose midnights cut the daily summaries (default UTC)", 0},
+    {"verbose", no_argument, 'v', NULL, "more log output", 0},
+    {"version", no_argument, 'V', NULL, "print the version and exit", 0},
+    OPTDOC_END,
 };
-static const char short_opts[] = "c:d:fhK:l:n:tvV";
+static struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+static char short_opts[2 * sizeof(opts) / sizeof(opts[0]) + 1];
 
 static void
 usage(FILE *f)
@@ -181,8 +204,14 @@ static const struct config_key agg_keys[] = {
 static void
 agg_option(struct agg_conf *c, int ch)
 {
+	const struct optdoc *o = optdoc_find(opts, ch);
+	unsigned cmd = c->rebuild ? CMD_REBUILD : CMD_SERVE;
 	const char *why = NULL;
+	char name[32];
 
+	if (o != NULL && !optdoc_takes(o, cmd))
+		errx(1, "option %s does not apply to rebuild",
+		    optdoc_name(o, name, sizeof(name)));
 	switch (ch) {
 	case 'c':
 		break;
@@ -194,6 +223,7 @@ agg_option(struct agg_conf *c, int ch)
 		break;
 	case 'h':
 		usage(stdout);
+		optdoc_print(stdout, opts, cmd);
 		exit(0);
 	case 'K':
 		config_replace(&c->keys, optarg);
@@ -245,8 +275,8 @@ agg_option(struct agg_conf *c, int ch)
 		exit(1);
 	}
 	if (why != NULL)
-		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
-		    ch < 256 ? ch : ' ', why);
+		errx(1, "option %s: %s", optdoc_name(o, name, sizeof(name)),
+		    why);
 }
 
 void
@@ -256,6 +286,8 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	char err[512];
 	int ch;
 
+	optdoc_getopt(opts, long_opts, sizeof(long_opts) / sizeof(long_opts[0]),
+	    short_opts, sizeof(short_opts));
 	memset(c, 0, sizeof(*c));
 	c->interval = INTERVAL_DEFAULT;
 	c->grace = GRACE_DEFAULT;

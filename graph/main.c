@@ -32,6 +32,7 @@
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
+#include "optdoc.h"
 #include "parse.h"
 #include "period.h"
 #include "site.h"
@@ -75,30 +76,57 @@ enum {
 	OPT_LEGEND
 };
 
-static const struct option long_opts[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"csv", no_argument, NULL, OPT_CSV},
-    {"datadir", required_argument, NULL, 'd'},
-    {"end", required_argument, NULL, OPT_END},
-    {"events", required_argument, NULL, OPT_EVENTS},
-    {"fiscal-start", required_argument, NULL, OPT_FY},
-    {"help", no_argument, NULL, 'h'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"legend", no_argument, NULL, OPT_LEGEND},
-    {"output", required_argument, NULL, 'o'},
-    {"period", required_argument, NULL, OPT_PERIOD},
-    {"sensors", no_argument, NULL, OPT_SENSORS},
-    {"start", required_argument, NULL, OPT_START},
-    {"top", required_argument, NULL, OPT_TOP},
-    {"tz", required_argument, NULL, OPT_TZ},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"version", no_argument, NULL, 'V'},
-    {"watch", required_argument, NULL, OPT_WATCH},
-    {NULL, 0, NULL, 0},
-};
+/* The commands, as bits of struct optdoc's cmds. */
+#define C_TOP 1u
+#define C_PNG 2u
+#define C_SERIES 4u
+#define C_SITE 8u
 
-static const char short_opts[] = "c:d:hn:o:V";
+/* The one list of options: getopt's tables and --help come from it. */
+static const struct optdoc opts[] = {
+    {"config", required_argument, 'c', "file",
+	"read the [graph] section of this configuration file", 0},
+    {"csv", no_argument, OPT_CSV, NULL, "write comma-separated values",
+	C_SERIES},
+    {"datadir", required_argument, 'd', "datadir",
+	"the aggregator's data directory (default /var/lib/teiten)", 0},
+    {"end", required_argument, OPT_END, "time",
+	"end of the window or range, a Unix time", 0},
+    {"events", required_argument, OPT_EVENTS, "file",
+	"mark the events listed in this file", 0},
+    {"fiscal-start", required_argument, OPT_FY, "month",
+	"first month of the fiscal year, 1 to 12 (default 4)", 0},
+    {"help", no_argument, 'h', NULL, "print this help and exit", 0},
+    {"json", no_argument, OPT_JSON, NULL, "write JSON",
+	C_TOP | C_PNG | C_SERIES},
+    {"key", required_argument, OPT_KEY, "proto/key",
+	"the key to draw, like tcp/445", C_PNG | C_SERIES},
+    {"legend", no_argument, OPT_LEGEND, NULL,
+	"also print the legend's averages and maximums", C_PNG},
+    {NULL, required_argument, 'n', "count",
+	"how many keys to rank (default 10)", C_TOP},
+    {"output", required_argument, 'o', "file|dir",
+	"the PNG file, or the site's directory", C_PNG | C_SITE},
+    {"period", required_argument, OPT_PERIOD, "period",
+	"a year, quarter, fiscal year, month, day or range of days",
+	C_TOP | C_PNG | C_SERIES},
+    {"sensors", no_argument, OPT_SENSORS, NULL,
+	"draw the number of sensors reporting", C_PNG},
+    {"start", required_argument, OPT_START, "time",
+	"start of the range, a Unix time", C_TOP},
+    {"top", required_argument, OPT_TOP, "1-5|6-10|icmp",
+	"draw these keys of the ranking", C_PNG},
+    {"tz", required_argument, OPT_TZ, "zone",
+	"read and write dates in this zone (default: the data's)", 0},
+    {"version", no_argument, 'V', NULL, "print the version and exit", 0},
+    {"watch", required_argument, OPT_WATCH, "keys",
+	"keys that always get a page, like tcp/2967,icmp/13", C_SITE},
+    {"window", required_argument, OPT_WINDOW, "day|week|month|quarter|year",
+	"the window that ends at --end", C_TOP | C_PNG | C_SERIES},
+    OPTDOC_END,
+};
+static struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+static char short_opts[2 * sizeof(opts) / sizeof(opts[0]) + 1];
 
 static const char *
 cf_fiscal_start(void *a, const char *v)
@@ -173,7 +201,7 @@ usage(FILE *f)
 	    "2006-11-01..2008-03-31\n");
 }
 
-/* Options given, as bits; and which each command takes. */
+/* Options given, as bits. */
 enum {
 	O_N = 1 << 0,
 	O_OUT = 1 << 1,
@@ -193,20 +221,13 @@ enum {
 
 static const struct {
 	const char *name;
-	unsigned takes;
+	unsigned bit;
 } commands[] = {
-    {"top", O_N | O_WINDOW | O_START | O_END | O_JSON | O_TZ | O_PERIOD | O_FY},
-    {"png",
-	O_OUT | O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_TOP |
-	    O_SENSORS | O_LEGEND | O_JSON},
-    {"site", O_OUT | O_END | O_TZ | O_FY},
-    {"series",
-	O_WINDOW | O_END | O_KEY | O_TZ | O_PERIOD | O_FY | O_JSON | O_CSV},
+    {"top", C_TOP},
+    {"png", C_PNG},
+    {"site", C_SITE},
+    {"series", C_SERIES},
 };
-
-static const char *const option_names[] = {"-n", "-o", "--window", "--start",
-    "--end", "--json", "--key", "--tz", "--period", "--fiscal-start", "--csv",
-    "--top", "--sensors", "--legend"};
 
 static int64_t
 parse_time(const char *opt, const char *v)
@@ -221,12 +242,15 @@ parse_time(const char *opt, const char *v)
 static void
 options(struct gconf *c, int argc, char **argv)
 {
-	unsigned given = 0, i, cmd;
+	const struct optdoc *o;
+	unsigned given = 0, cmd;
 	const char *config, *why_c;
-	char why[512];
+	char why[512], name[32];
 	uint64_t v;
 	int ch;
 
+	optdoc_getopt(opts, long_opts, sizeof(long_opts) / sizeof(long_opts[0]),
+	    short_opts, sizeof(short_opts));
 	memset(c, 0, sizeof(*c));
 	c->window = -1;
 	c->n = 10;
@@ -239,6 +263,7 @@ options(struct gconf *c, int argc, char **argv)
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
+		optdoc_print(stdout, opts, ~0u);
 		exit(0);
 	}
 	if (argc < 2 || argv[1][0] == '-') {
@@ -264,6 +289,10 @@ options(struct gconf *c, int argc, char **argv)
 		errx(1, "%s", why);
 	while (
 	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if ((o = optdoc_find(opts, ch)) != NULL &&
+		    !optdoc_takes(o, commands[cmd].bit))
+			errx(1, "option %s does not apply to %s",
+			    optdoc_name(o, name, sizeof(name)), c->cmd);
 		switch (ch) {
 		case 'c':
 			break;
@@ -279,6 +308,7 @@ options(struct gconf *c, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			optdoc_print(stdout, opts, commands[cmd].bit);
 			exit(0);
 		case 'n':
 			if (parse_u64(optarg, 1, 100000, &c->n) == -1)
@@ -360,10 +390,6 @@ options(struct gconf *c, int argc, char **argv)
 		errx(1, "unexpected argument \"%s\"", argv[optind]);
 	if (c->datadir == NULL)
 		c->datadir = xstrdup(DATADIR_DEFAULT);
-	for (i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
-		if (given & ~commands[cmd].takes & (1u << i))
-			errx(1, "option %s does not apply to %s",
-			    option_names[i], c->cmd);
 	if ((given & O_WINDOW) && (given & O_START))
 		errx(1, "option --start: give it or --window, not both");
 	if ((given & O_PERIOD) && (given & (O_WINDOW | O_START | O_END)))

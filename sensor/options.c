@@ -9,6 +9,7 @@
 #include "interval.h"
 #include "options.h"
 #include "hostport.h"
+#include "optdoc.h"
 #include "parse.h"
 #include "record.h"
 #include "spool.h"
@@ -33,34 +34,57 @@ enum {
 	OPT_READER
 };
 
-static const struct option long_opts[] = {
-    {"aggregator", required_argument, NULL, 'a'},
-    {"buffer-size", required_argument, NULL, 'B'},
-    {"config", required_argument, NULL, 'c'},
-    {"direction", required_argument, NULL, OPT_DIRECTION},
-    {"filter", required_argument, NULL, OPT_FILTER},
-    {"help", no_argument, NULL, 'h'},
-    {"interface", required_argument, NULL, 'i'},
-    {"interval", required_argument, NULL, 'n'},
-    {"key-file", required_argument, NULL, 'K'},
-    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
-    {"monitor", required_argument, NULL, 'm'},
-    {"no-promiscuous", no_argument, NULL, 'p'},
-    {"print", no_argument, NULL, OPT_PRINT},
-    {"read", required_argument, NULL, 'r'},
-    {"reader", required_argument, NULL, OPT_READER},
-    {"sensor-id", required_argument, NULL, 's'},
-    {"snaplen", required_argument, NULL, OPT_SNAPLEN},
-    {"spool", required_argument, NULL, OPT_SPOOL},
-    {"spool-full", required_argument, NULL, OPT_SPOOL_FULL},
-    {"spool-max", required_argument, NULL, OPT_SPOOL_MAX},
-    {"test", no_argument, NULL, 't'},
-    {"user", required_argument, NULL, 'u'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+/* The one list of options: getopt's tables and --help come from it. */
+static const struct optdoc opts[] = {
+    {"aggregator", required_argument, 'a', "host:port",
+	"send each interval's record to this aggregator", 0},
+    {"buffer-size", required_argument, 'B', "bytes",
+	"kernel capture buffer size (default 33554432)", 0},
+    {"config", required_argument, 'c', "file",
+	"read this configuration file (default /etc/teiten/teiten.conf)", 0},
+    {"direction", required_argument, OPT_DIRECTION, "in|inout",
+	"count arriving packets only (in, the default) or both", 0},
+    {"filter", required_argument, OPT_FILTER, "expression",
+	"pcap-filter(7) expression; trailing arguments take precedence", 0},
+    {"help", no_argument, 'h', NULL, "print this help and exit", 0},
+    {"interface", required_argument, 'i', "interface",
+	"capture live on this interface", 0},
+    {"interval", required_argument, 'n', "seconds",
+	"interval length, 1 to 86400 (default 60)", 0},
+    {"key-file", required_argument, 'K', "keyfile",
+	"the sensor's pre-shared key (64 hex digits)", 0},
+    {"max-gap", required_argument, OPT_MAX_GAP, "seconds",
+	"largest timestamp jump that is not suspect (default 86400)", 0},
+    {"monitor", required_argument, 'm', "prefix[,prefix...]",
+	"count only packets to these prefixes (repeatable)", 0},
+    {"no-promiscuous", no_argument, 'p', NULL,
+	"do not put the interface in promiscuous mode", 0},
+    {"print", no_argument, OPT_PRINT, NULL,
+	"print the counts on standard output", 0},
+    {"read", required_argument, 'r', "file",
+	"read a pcap or pcapng file (- for standard input)", 0},
+    {"reader", required_argument, OPT_READER, "auto|direct|libpcap",
+	"how -r reads its file (default auto)", 0},
+    {"sensor-id", required_argument, 's', "sensor-id",
+	"this sensor's id in the aggregator's keys file", 0},
+    {"snaplen", required_argument, OPT_SNAPLEN, "bytes",
+	"bytes captured per packet, 68 to 262144 (default 256)", 0},
+    {"spool", required_argument, OPT_SPOOL, "dir",
+	"spool directory (default /var/spool/teiten-sensor/ID)", 0},
+    {"spool-full", required_argument, OPT_SPOOL_FULL, "drop-oldest|drop-new",
+	"what to discard when the spool is full", 0},
+    {"spool-max", required_argument, OPT_SPOOL_MAX, "bytes",
+	"largest spool size (default 268435456)", 0},
+    {"test", no_argument, 't', NULL,
+	"check the configuration and what it names, then exit", 0},
+    {"user", required_argument, 'u', "user",
+	"user to run as once the capture is open (default teiten)", 0},
+    {"verbose", no_argument, 'v', NULL, "more log output", 0},
+    {"version", no_argument, 'V', NULL, "print the version and exit", 0},
+    OPTDOC_END,
 };
-static const char short_opts[] = "a:B:c:hi:K:m:n:pr:s:tu:vV";
+static struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+static char short_opts[2 * sizeof(opts) / sizeof(opts[0]) + 1];
 
 static void
 usage(FILE *f)
@@ -85,15 +109,8 @@ static const char *
 option_name(int ch)
 {
 	static char buf[32];
-	const struct option *o;
 
-	for (o = long_opts; o->name != NULL; o++)
-		if (o->val == ch) {
-			snprintf(buf, sizeof(buf), "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, sizeof(buf), "-%c", ch);
-	return buf;
+	return optdoc_name(optdoc_find(opts, ch), buf, sizeof(buf));
 }
 
 static const char *
@@ -368,6 +385,7 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case 'h':
 		usage(stdout);
+		optdoc_print(stdout, opts, 0);
 		exit(0);
 	case 'i':
 		/* The command line's source replaces the config file's. */
@@ -432,6 +450,8 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 	struct cmdline_seen seen = {0, 0, 0};
 	int ch;
 
+	optdoc_getopt(opts, long_opts, sizeof(long_opts) / sizeof(long_opts[0]),
+	    short_opts, sizeof(short_opts));
 	memset(c, 0, sizeof(*c));
 	c->interval = INTERVAL_DEFAULT;
 	c->max_gap = MAX_GAP_DEFAULT;
