@@ -360,8 +360,11 @@ main(int argc, char **argv)
 	int64_t last_final;
 	int rc = 0;
 
-	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0) {
+		/* getopt names argv[0] in its messages: the program. */
+		argv[1] = argv[0];
 		return keygen_main(argc - 1, argv + 1);
+	}
 	memset(&a, 0, sizeof(a));
 	agg_options(&a.conf, argc, argv);
 	log_init("teiten-aggregator", 1, a.conf.verbose);

@@ -300,6 +300,8 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
+		/* getopt names argv[0] in its messages: the program. */
+		argv[1] = argv[0];
 		argv++;
 		argc--;
 	}
