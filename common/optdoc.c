@@ -5,7 +5,7 @@
 #include "optdoc.h"
 
 /* A longer option and argument pushes its help to the right alone. */
-#define OPTDOC_COLUMN 28
+#define OPTDOC_COLUMN 26
 
 void
 optdoc_getopt(const struct optdoc *d, struct option *o, size_t n, char *s,
