@@ -30,6 +30,15 @@ log_setverbose(int verbose)
 	log_verbose = verbose;
 }
 
+void
+log_reopen(void)
+{
+	if (log_foreground)
+		return;
+	closelog();
+	openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
 int
 log_getverbose(void)
 {

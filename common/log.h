@@ -13,6 +13,8 @@ void log_init(const char *progname, int foreground, int verbose);
 /* libevent's own messages go here too: warnings and errors as warnings. */
 void log_libevent(void);
 void log_setverbose(int verbose);
+/* SIGHUP: connect to syslog again (after syslogd restarted); else nothing. */
+void log_reopen(void);
 int log_getverbose(void);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -230,21 +230,15 @@ sensor_read_file(struct sensor *s)
 	return 0;
 }
 
-/*
- * SIGHUP: read the key file again; a new key drops the connection and
- * connects with it.  Counting goes on, so no interval is lost.
- */
+/* SIGHUP's second half: the key, read again, replaces the one in use. */
 static void
-sensor_on_hup(evutil_socket_t sig, short what, void *arg)
+sensor_reload_key(struct sensor *s)
 {
-	struct sensor *s = arg;
 	uint8_t psk[FRAME_KEY];
 	char err[512];
 
-	(void)sig;
-	(void)what;
 	if (s->sender == NULL) {
-		log_info("SIGHUP: no aggregator, nothing to reload");
+		log_info("SIGHUP: no aggregator, no key to read");
 		return;
 	}
 	if (keyfile_read(s->conf.key_file, psk, err, sizeof(err)) == -1) {
@@ -262,6 +256,36 @@ sensor_on_hup(evutil_socket_t sig, short what, void *arg)
 		sender_rekey(s->sender, psk);
 	}
 	sodium_memzero(psk, sizeof(psk));
+}
+
+/*
+ * SIGHUP: read the configuration and the key again.  Counting goes on, so
+ * no interval is lost; what would change the counting or the capture (the
+ * interface, interval, prefixes...) waits for a restart, and the log says
+ * so.
+ */
+static void
+sensor_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct sensor *s = arg;
+	char changed[400], err[512];
+
+	(void)sig;
+	(void)what;
+	log_reopen();
+	if (sensor_options_reload(&s->conf, s->argc, s->argv, changed,
+		sizeof(changed), err, sizeof(err)) == -1)
+		log_warnx("SIGHUP: %s; configuration not reloaded", err);
+	else {
+		log_info("SIGHUP: configuration read again from %s",
+		    s->conf.config != NULL ? s->conf.config
+					   : "the command line");
+		if (changed[0] != '\0')
+			log_warnx("SIGHUP: changed, but only applied at the "
+				  "next start: %s",
+			    changed);
+	}
+	sensor_reload_key(s);
 }
 
 /* Append "<v> <text>" to a comma-separated list, if v is not 0. */
@@ -384,6 +408,8 @@ main(int argc, char **argv)
 	int rc;
 
 	sensor_options(&s.conf, argc, argv);
+	s.argc = argc;
+	s.argv = argv;
 	if (s.conf.test) {
 		if ((rc = check_config(&s.conf)) == 0)
 			printf("configuration OK (%s)\n",

@@ -53,6 +53,8 @@ struct sensor {
 	 */
 	int64_t clock_offset;
 	int stats_warned;
+	int argc; /* the command line, read again on SIGHUP */
+	char **argv;
 };
 
 /* Run a live capture until SIGINT or SIGTERM; 0 on a clean stop. */
