@@ -33,6 +33,8 @@
 /* A catch-up lets queued jobs through this often (seconds). */
 #define CATCHUP_SLICE 0.5
 #define CATCHUP_PROGRESS 10.0 /* seconds between progress lines */
+/* Final intervals written together when a backlog waits (rrdq_batch). */
+#define BATCH_MAX 1024
 
 struct qitem {
 	struct rrd_job *job;
@@ -313,11 +315,16 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
+	/* Each file written once per many intervals, not once each. */
+	if (w != NULL)
+		d->failed += rrdw_hold(w, 1);
 }
 
 static void
 deriver_free(struct deriver *dv)
 {
+	if (dv->w != NULL)
+		dv->d->failed += rrdw_hold(dv->w, 0);
 	ingest_free(dv->g);
 	free(dv->v);
 }
@@ -393,6 +400,8 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 			(void)deriver_one(dv, t);
 		}
 	}
+	if (all && dv->w != NULL)
+		dv->d->failed += rrdw_flush(dv->w);
 	ingest_stats(dv->g, &st);
 	dv->d->intervals = st.finalized;
 	dv->d->last = ingest_last_final(dv->g);
@@ -803,6 +812,50 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 	rrdq_pop(q, it);
 }
 
+/*
+ * Several final intervals waiting (a backlog after an outage, a replay):
+ * their RRD updates are held and each file written once for all of them
+ * (rrdw_hold), their summaries added in the same pass, then last_final
+ * set to the newest.  Returns 0 with the jobs popped; -1 if fewer than
+ * two could be taken, or anything failed: then the head is written alone
+ * as ever (rrdq_job), which skips what the batch wrote and retries the
+ * rest.
+ */
+static int
+rrdq_batch(struct rrdq *q)
+{
+	struct qitem *v[BATCH_MAX], *it;
+	size_t n = 0, i, failed = 0;
+	int sumfail, bad = 0;
+
+	pthread_mutex_lock(&q->mu);
+	for (it = q->head; it != NULL && n < BATCH_MAX &&
+	     !it->job->faults_only && q->attempts == 0;
+	     it = it->next)
+		v[n++] = it;
+	pthread_mutex_unlock(&q->mu);
+	if (n < 2)
+		return -1;
+	failed += rrdw_hold(q->w, 1);
+	for (i = 0; i < n; i++) {
+		if (v[i]->hollow && rrdq_fill(q, v[i]) == -1)
+			break;
+		failed += job_write(q->w, q->sum, v[i]->job, &sumfail);
+		bad |= sumfail;
+	}
+	n = i;
+	failed += rrdw_hold(q->w, 0);
+	if (n == 0 || failed > 0 || bad ||
+	    datadir_save_last_final(q->datadir, v[n - 1]->job->start) == -1)
+		return -1;
+	pthread_mutex_lock(&q->mu);
+	q->written = v[n - 1]->job->start;
+	pthread_mutex_unlock(&q->mu);
+	for (i = 0; i < n; i++)
+		rrdq_pop(q, v[i]);
+	return 0;
+}
+
 enum { DO_JOB, DO_CATCHUP, DO_EXIT };
 
 /*
@@ -852,7 +905,7 @@ rrdq_main(void *arg)
 			return NULL;
 		if (what == DO_CATCHUP)
 			rrdq_catchup(q);
-		else
+		else if (rrdq_batch(q) == -1)
 			rrdq_job(q, q->head); /* only this thread pops */
 	}
 }
