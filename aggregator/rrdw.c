@@ -40,6 +40,7 @@ struct held {
 	char *buf;
 	size_t len, cap, nargs;
 	int64_t start;
+	char *why; /* set by held_apply() when the write failed */
 };
 
 /* Last update times of the files that are not per key. */
@@ -755,7 +756,10 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 		if (!has && w->state[i] != F_PRESENT)
 			continue;
 		/* %.17g: the double read back is the one computed. */
-		snprintf(val, sizeof(val), "%.17g", has ? j->avg[v] : 0.0);
+		if (has && j->avg[v] != 0)
+			snprintf(val, sizeof(val), "%.17g", j->avg[v]);
+		else
+			memcpy(val, "0", 2); /* most keys, most intervals */
 		v += has;
 		key_path(w, i, path, sizeof(path));
 		exists = w->state[i] == F_PRESENT;
@@ -943,15 +947,14 @@ rrdw_flush_batch(struct rrdw *w)
 /*
  * One file's held updates in one call.  librrd applies them in order and
  * stops at the first it cannot; the file's last update is then read back
- * when next needed, so that a retry writes what is missing.
+ * when next needed, so that a retry writes what is missing; held_done()
+ * logs the outcome.
  */
 static void
-held_write(struct rrdw *w, const char *path, struct held *h, int64_t *last)
+held_apply(const char *path, struct held *h, int64_t *last)
 {
 	const char **argv;
-	char why[256];
 	size_t i, o;
-	int64_t t;
 
 	argv = xreallocarray(NULL, h->nargs, sizeof(*argv));
 	for (i = 0, o = 0; i < h->nargs; i++) {
@@ -959,21 +962,37 @@ held_write(struct rrdw *w, const char *path, struct held *h, int64_t *last)
 		o += strlen(h->buf + o) + 1;
 	}
 	rrd_clear_error();
-	if (rrd_update_r(path, NULL, (int)h->nargs, argv) == 0)
-		(void)file_ok(w, path, h->start);
-	else {
-		snprintf(why, sizeof(why), "%s", rrd_get_error());
+	if (rrd_update_r(path, NULL, (int)h->nargs, argv) != 0) {
+		h->why = xstrdup(rrd_get_error());
 		rrd_clear_error();
-		t = (int64_t)rrd_last_r(path);
-		if (t < *last) {
+		if ((int64_t)rrd_last_r(path) < *last)
 			*last = LAST_UNREAD;
-			(void)file_failed(w, path, h->start, why);
+		else {
+			free(h->why); /* there already */
+			h->why = NULL;
 		}
+		rrd_clear_error();
 	}
 	free(argv);
+}
+
+static void
+held_done(struct rrdw *w, const char *path, struct held *h)
+{
+	if (h->why != NULL)
+		(void)file_failed(w, path, h->start, h->why);
+	else
+		(void)file_ok(w, path, h->start);
+	free(h->why);
+	h->why = NULL;
 	h->len = h->nargs = 0;
 }
 
+/*
+ * Written by this thread alone: writing files from two threads was slower
+ * here (each librrd call maps and unmaps its file, and an unmap in a
+ * process of several threads costs every core a TLB flush).
+ */
 size_t
 rrdw_flush(struct rrdw *w)
 {
@@ -987,12 +1006,15 @@ rrdw_flush(struct rrdw *w)
 	for (i = 0; w->hkey != NULL && i < KEYIDX_COUNT; i++)
 		if (w->hkey[i] != NULL && w->hkey[i]->nargs > 0) {
 			key_path(w, (uint32_t)i, path, sizeof(path));
-			held_write(w, path, w->hkey[i], &w->last[i]);
+			held_apply(path, w->hkey[i], &w->last[i]);
+			held_done(w, path, w->hkey[i]);
 		}
 	for (i = 0; i < w->other.n; i++)
-		if (w->other.held[i] != NULL && w->other.held[i]->nargs > 0)
-			held_write(w, w->other.names[i], w->other.held[i],
+		if (w->other.held[i] != NULL && w->other.held[i]->nargs > 0) {
+			held_apply(w->other.names[i], w->other.held[i],
 			    &w->other.last[i]);
+			held_done(w, w->other.names[i], w->other.held[i]);
+		}
 	w->hbytes = 0;
 	return w->failed - before;
 }

@@ -76,7 +76,7 @@ size_t rrdw_write(struct rrdw *, const struct rrd_job *);
  * again without holding writes only what is missing.  rrdw_hold(w, 0)
  * flushes and frees what was held; faults-only jobs are never held.
  */
-#define RRDW_HOLD_MAX ((size_t)64 << 20)
+#define RRDW_HOLD_MAX ((size_t)256 << 20)
 size_t rrdw_hold(struct rrdw *, int on);
 size_t rrdw_flush(struct rrdw *);
 /* DATADIR/rrd. */
