@@ -127,14 +127,7 @@ check_config(const struct agg_conf *c)
 	char err[1024], have[ZONE_NAME_MAX];
 	int problems = 0, dir;
 
-#define CHECK(expr) \
-	do { \
-		err[0] = '\0'; \
-		if ((expr) == -1) { \
-			warnx("%s", err); \
-			problems++; \
-		} \
-	} while (0)
+#define CHECK(expr) preflight_note((expr), err, &problems)
 	CHECK(check_zone(c->timezone, c->interval, err, sizeof(err)));
 	if (!c->rebuild) {
 		CHECK(check_keys(c->keys, err, sizeof(err)));

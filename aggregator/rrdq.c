@@ -848,6 +848,8 @@ rrdq_batch(struct rrdq *q)
 	if (n == 0 || failed > 0 || bad ||
 	    datadir_save_last_final(q->datadir, v[n - 1]->job->start) == -1)
 		return -1;
+	log_debug("intervals %" PRId64 " to %" PRId64 ": %zu written together",
+	    v[0]->job->start, v[n - 1]->job->start, n);
 	pthread_mutex_lock(&q->mu);
 	q->written = v[n - 1]->job->start;
 	pthread_mutex_unlock(&q->mu);

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -102,4 +103,13 @@ preflight_bind(const char *listen, char *err, size_t errlen)
 		(void)close(fd);
 	freeaddrinfo(res);
 	return rc;
+}
+
+void
+preflight_note(int rc, const char *err, int *problems)
+{
+	if (rc != -1)
+		return;
+	warnx("%s", err);
+	(*problems)++;
 }

@@ -94,14 +94,7 @@ check_config(const struct sensor_conf *c)
 	char err[1024];
 	int problems = 0;
 
-#define CHECK(expr) \
-	do { \
-		err[0] = '\0'; \
-		if ((expr) == -1) { \
-			warnx("%s", err); \
-			problems++; \
-		} \
-	} while (0)
+#define CHECK(expr) preflight_note((expr), err, &problems)
 	CHECK(check_source(c, err, sizeof(err)));
 	CHECK(check_filter(c, err, sizeof(err)));
 	CHECK(check_user(c, err, sizeof(err)));
