@@ -428,6 +428,12 @@ sender_stats(const struct sender *s, struct sender_stats *st)
 	*st = s->st;
 }
 
+int
+sender_connected(const struct sender *s)
+{
+	return s->state == S_READY;
+}
+
 void
 sender_rekey(struct sender *s, const uint8_t psk[FRAME_KEY])
 {

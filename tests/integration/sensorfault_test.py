@@ -140,7 +140,7 @@ def test_stray(tmp):
                  if line.startswith("total over ")]
         check(total and total[0].endswith(" outliers 1") and
               T.total_seen(ps.stderr) == len(pkts) and
-              "1 packets with a stray timestamp" in ps.stderr,
+              "1 packet with a stray timestamp" in ps.stderr,
               "%s: the outlier is counted apart: %s" % (
                   what, total[-1] if total else ps.stderr[-300:]))
         check(total and total[0].startswith("total over %d intervals" %
