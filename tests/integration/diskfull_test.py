@@ -98,7 +98,7 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
                                    for n in named()), TIMEOUT, what), what)
         what = "the first interval waits for a retry"
         check(wait_for(lambda: re.search(
-            r"interval %d: .*not written; retried" % min(reporters),
+            r"interval %s: .*not written; retried" % T.iso(min(reporters)),
             agg.text()) is not None, TIMEOUT, what), what)
         files = named()
         check(any("/sensor/s1.rrd" in n for n in files) and
