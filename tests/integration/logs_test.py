@@ -382,8 +382,10 @@ def no_syslog(tmp, kf, keys):
            "-K", kf, "-n", str(INTERVAL)]
     if os.path.exists("/dev/log"):
         # Hidden in a mount namespace of our own: connect() then fails.
-        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-               'mount --bind /dev/null /dev/log && exec "$@"', "sh"] + cmd
+        cmd = ["unshare", "-m", "--propagation", "private"] + \
+            (["-r"] if os.geteuid() != 0 else []) + \
+            ["sh", "-c", 'mount --bind /dev/null /dev/log && exec "$@"',
+             "sh"] + cmd
     log = os.path.join(tmp, "daemon.log")
     with open(log, "w") as f:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
