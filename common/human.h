@@ -6,6 +6,7 @@
 #ifndef TEITEN_HUMAN_H
 #define TEITEN_HUMAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* "2026-12-03T10:00:00Z" and its NUL. */
