@@ -115,7 +115,7 @@ fleet_disconnected(struct fleet *f, const char *id)
 static void
 held_log(const struct entry *e, int k, const struct held *h, int64_t secs)
 {
-	char lo[ISO8601_LEN], hi[ISO8601_LEN], span[32], what[160];
+	char lo[ISO8601_LEN], hi[ISO8601_LEN], span[32], what[160], when[96];
 
 	if (k == KIND_LATE)
 		snprintf(what, sizeof(what), "%" PRIu64 " late %s", h->n,
@@ -125,15 +125,19 @@ held_log(const struct entry *e, int k, const struct held *h, int64_t secs)
 		    plural(h->n, "record", "records"), frame_refusal_str(k));
 	iso8601(h->lo, lo);
 	iso8601(h->hi, hi);
-	if (secs < 0)
-		log_info("sensor %s: %s (interval %s)", e->id, what, lo);
-	else if (h->lo == h->hi)
-		log_info("sensor %s: %s (interval %s) in the last %s", e->id,
-		    what, lo, human_duration(secs, span, sizeof(span)));
+	if (h->lo == h->hi)
+		snprintf(when, sizeof(when), "(interval %s)", lo);
 	else
-		log_info("sensor %s: %s (intervals %s to %s) in the last %s",
-		    e->id, what, lo, hi,
+		snprintf(when, sizeof(when), "(intervals %s to %s)", lo, hi);
+	if (secs >= 0)
+		snprintf(when + strlen(when), sizeof(when) - strlen(when),
+		    " in the last %s",
 		    human_duration(secs, span, sizeof(span)));
+	/* A refusal means a clock or a sensor to look at; late is routine. */
+	if (k == KIND_LATE)
+		log_info("sensor %s: %s %s", e->id, what, when);
+	else
+		log_warnx("sensor %s: %s %s", e->id, what, when);
 }
 
 /*
