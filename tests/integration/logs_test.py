@@ -263,20 +263,24 @@ def stop(proc):
 
 
 def sensor_live_alone(tmp):
-    """(g) live on lo, no aggregator: the packets sent to UDP port 9."""
+    """(g) live on lo, no aggregator: the packets sent to a UDP port that
+    the test holds, so that no other process sends there meanwhile."""
     log = os.path.join(tmp, "sensor-live.log")
-    for attempt in range(2):
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    port = sink.getsockname()[1]
+    for _ in range(2):
         with open(log, "w") as f:
             p = subprocess.Popen([T.sensor_path(), "-i", "lo", "-n", "3600",
                                   "--print", "--filter",
-                                  "udp and dst port 9"],
+                                  "udp and dst port %d" % port],
                                  stdout=subprocess.DEVNULL, stderr=f)
         try:
             log_has(log, r"listening on lo", 10, "the live sensor")
             hour = int(time.time()) // 3600 * 3600
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             for _ in range(5):
-                s.sendto(b"x", ("127.0.0.1", 9))
+                s.sendto(b"x", ("127.0.0.1", port))
             s.close()
             # The kernel may hold packets up to the capture timeout.
             line = ""
@@ -288,6 +292,7 @@ def sensor_live_alone(tmp):
             stop(p)
         if int(time.time()) // 3600 * 3600 == hour:
             break
+    sink.close()
     check(re.search(r"status: interface lo; 0 intervals closed; 5 packets "
                     r"counted in the open interval from %s; no aggregator" %
                     T.iso(hour), line) is not None,
