@@ -359,8 +359,9 @@ sender_fail(struct sender *s, const char *why)
 	struct timeval tv = {0, 0};
 
 	if (!s->failing)
-		log_warnx("aggregator %s:%s: %s; %zu records spooled, retrying",
-		    s->host, s->port, why, spool_count(s->spool));
+		log_warnx("aggregator %s:%s: %s; %zu %s spooled, retrying",
+		    s->host, s->port, why, spool_count(s->spool),
+		    plural(spool_count(s->spool), "record", "records"));
 	else
 		log_debug("aggregator %s:%s: %s", s->host, s->port, why);
 	s->failing = 1;

@@ -183,11 +183,11 @@ spool_open(const char *dir, uint64_t max_bytes, enum spool_full policy,
 		return NULL;
 	}
 	if (s->recs.n > 0)
-		log_info("spool %s: %zu records waiting from earlier runs", dir,
-		    s->recs.n);
+		log_info("spool %s: %zu %s waiting from earlier runs", dir,
+		    s->recs.n, plural(s->recs.n, "record", "records"));
 	if (s->aside.n > 0)
-		log_info("spool %s: %zu records set aside by earlier runs", dir,
-		    s->aside.n);
+		log_info("spool %s: %zu %s set aside by earlier runs", dir,
+		    s->aside.n, plural(s->aside.n, "record", "records"));
 	return s;
 }
 
@@ -548,10 +548,10 @@ spool_adopt(struct spool *s, const char *base, const char *id)
 	if (moved > 0) {
 		if (fsync(basefd) == -1)
 			log_warn("spool %s: fsync", base);
-		log_info("spool %s: %zu records of %s moved here from %s, "
-			 "where "
-			 "an older version kept them",
-		    s->dir, moved, id, base);
+		log_info("spool %s: %zu %s of %s moved here from %s, where an "
+			 "older version kept them",
+		    s->dir, moved, plural(moved, "record", "records"), id,
+		    base);
 	}
 	close(basefd);
 	return moved;

@@ -447,7 +447,7 @@ def default_spools_run(tmp, agg, keys, ids, caps, old):
     check(left == ["%d.rec" % (T0 - 7200)],
           "the old shared spool keeps only the other sensor's record: %s"
           % left)
-    check("1 records of %s moved here from %s" % (ids[0], base)
+    check("1 record of %s moved here from %s" % (ids[0], base)
           in errs[ids[0]], "the move is logged:\n" + errs[ids[0]][-400:])
     teiten = pwd.getpwnam(T.SENSOR_USER).pw_uid
     for sid in ids:
