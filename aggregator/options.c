@@ -124,6 +124,17 @@ cf_skew(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
 }
 
+/* 0: no summary lines; fewer than 5 s would bury the other lines. */
+static const char *
+cf_log_summary(void *a, const char *v)
+{
+	unsigned *slot = &((struct agg_conf *)a)->log_summary;
+
+	if (set_secs(slot, v, 0) != NULL || (*slot > 0 && *slot < 5))
+		return "must be 0 (no summary) or 5 to 604800 seconds";
+	return NULL;
+}
+
 static const char *
 cf_auth_timeout(void *a, const char *v)
 {
@@ -173,6 +184,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "open_budget", cf_open_budget},
     {"aggregator", "queue_budget", cf_queue_budget},
     {"aggregator", "timezone", cf_timezone},
+    {"aggregator", "log_summary", cf_log_summary},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -265,6 +277,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->late_settle = LATE_SETTLE_DEFAULT;
 	c->open_budget = INGEST_OPEN_BUDGET >> 20;
 	c->queue_budget = RRDQ_QUEUE_BUDGET >> 20;
+	c->log_summary = LOG_SUMMARY_DEFAULT;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "human.h"
 #include "datadir.h"
 #include "ingest.h"
 #include "log.h"
@@ -183,6 +184,7 @@ lateset_describe(const struct lateset *s, char *buf, size_t len)
 int
 rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 {
+	char ts[ISO8601_LEN];
 	double now = mono();
 
 	pthread_mutex_lock(&q->mu);
@@ -202,10 +204,12 @@ rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 	q->late_last = now;
 	if (now - q->late_logged >= LATE_LOG_EVERY) {
 		q->late_logged = now;
-		log_info("late record from %s for interval %" PRId64
-			 " (final already): %" PRIu64 " late records of %zu "
-			 "intervals wait for a catch-up",
-		    sensor, start, q->late.records, q->late.n);
+		log_info("late record from %s for interval %s (final "
+			 "already): %" PRIu64 " late %s of %zu %s wait for a "
+			 "catch-up",
+		    sensor, iso8601(start, ts), q->late.records,
+		    plural(q->late.records, "record", "records"), q->late.n,
+		    plural(q->late.n, "interval", "intervals"));
 	}
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
@@ -337,10 +341,11 @@ deriver_free(struct deriver *dv)
 static int
 deriver_one(struct deriver *dv, int64_t t)
 {
+	char ts[ISO8601_LEN];
 	int rc = 0;
 
 	if (archive_scan(dv->a, t, derive_one, dv) == -1) {
-		log_warnx("interval %" PRId64 ": archive unreadable", t);
+		log_warnx("interval %s: archive unreadable", iso8601(t, ts));
 		rc = -1;
 	}
 	/* One interval at a time: each is final once read. */
@@ -500,6 +505,7 @@ static int
 catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 {
 	struct qitem *it;
+	char t1[ISO8601_LEN], t2[ISO8601_LEN];
 	double told = mono();
 	int64_t w;
 	int all;
@@ -514,9 +520,10 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 		if (mono() - told >= CATCHUP_PROGRESS && dv->d->intervals > 0) {
 			told = mono();
 			log_info("catch-up: %" PRIu64
-				 " intervals derived, up to "
-				 "interval %" PRId64 " of %" PRId64,
-			    dv->d->intervals, dv->d->last, *upto);
+				 " %s derived, up to interval %s of %s",
+			    dv->d->intervals,
+			    plural(dv->d->intervals, "interval", "intervals"),
+			    iso8601(dv->d->last, t1), iso8601(*upto, t2));
 		}
 		for (;;) {
 			pthread_mutex_lock(&q->mu);
@@ -615,7 +622,7 @@ rrdq_catchup(struct rrdq *q)
 {
 	struct rrdq_derived d;
 	struct lateset took;
-	char who[512];
+	char who[512], ts[ISO8601_LEN];
 	int64_t upto;
 	double t0 = mono();
 	int rc = 0;
@@ -626,10 +633,11 @@ rrdq_catchup(struct rrdq *q)
 	upto = q->written;
 	pthread_mutex_unlock(&q->mu);
 	lateset_describe(&took, who, sizeof(who));
-	log_info("catch-up: applying %" PRIu64 " late records of %zu "
-		 "intervals (%s): deriving the RRDs and summaries up to "
-		 "interval %" PRId64 " again from the archive",
-	    took.records, took.n, who, upto);
+	log_info("catch-up: applying %" PRIu64 " late %s of %zu %s (%s): "
+		 "deriving the RRDs and summaries up to interval %s again "
+		 "from the archive",
+	    took.records, plural(took.records, "record", "records"), took.n,
+	    plural(took.n, "interval", "intervals"), who, iso8601(upto, ts));
 	memset(&d, 0, sizeof(d));
 	if (upto != INT64_MIN)
 		rc = catchup_build(q, &upto, &d);
@@ -653,10 +661,13 @@ rrdq_catchup(struct rrdq *q)
 		q->catchup_backoff = 0;
 		if (q->late.n == 0 && !q->late.all)
 			(void)datadir_clear_catchup(q->datadir);
-		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
-			 "%zu records written again, up to interval %" PRId64
-			 "; %zu late intervals still wait",
-		    mono() - t0, d.intervals, d.records, upto, q->late.n);
+		log_info("catch-up done in %.1f s: %" PRIu64 " %s from %zu %s "
+			 "written again, up to interval %s; %zu late %s "
+			 "still wait",
+		    mono() - t0, d.intervals,
+		    plural(d.intervals, "interval", "intervals"), d.records,
+		    plural(d.records, "record", "records"), iso8601(upto, ts),
+		    q->late.n, plural(q->late.n, "interval", "intervals"));
 	}
 	pthread_mutex_unlock(&q->mu);
 	lateset_free(&took);
@@ -667,10 +678,12 @@ static void
 rrdq_drop_queue(struct rrdq *q)
 {
 	struct qitem *it;
+	char ts[ISO8601_LEN];
 
-	log_warnx("stopping with %zu intervals from %" PRId64 " not in the "
-		  "RRDs: the next start finalizes them again from the archive",
-	    q->n, q->head->job->start);
+	log_warnx("stopping with %zu %s from %s not in the RRDs: the next "
+		  "start finalizes them again from the archive",
+	    q->n, plural(q->n, "interval", "intervals"),
+	    iso8601(q->head->job->start, ts));
 	while ((it = q->head) != NULL) {
 		q->head = it->next;
 		rrd_job_free(it->job);
@@ -710,11 +723,11 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 	struct rrdq_derived d;
 	struct deriver dv;
 	struct archive *a;
-	char err[512];
+	char err[512], ts[ISO8601_LEN];
 	int rc = -1;
 
 	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {
-		log_warnx("interval %" PRId64 ": %s", j->start, err);
+		log_warnx("interval %s: %s", iso8601(j->start, ts), err);
 		return -1;
 	}
 	deriver_init(&dv, a, &q->conf, NULL, NULL, &d);
@@ -731,8 +744,8 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 			out = NULL;
 			rc = 0;
 		} else
-			log_warnx("interval %" PRId64 ": not in the archive",
-			    j->start);
+			log_warnx("interval %s: not in the archive",
+			    iso8601(j->start, ts));
 	}
 	if (out != NULL)
 		rrd_job_free(out);
@@ -765,6 +778,7 @@ static void
 rrdq_job(struct rrdq *q, struct qitem *it)
 {
 	const struct rrd_job *j = it->job;
+	char t1[ISO8601_LEN], t2[ISO8601_LEN];
 	size_t failed;
 	int sumfail, lfail = 0;
 
@@ -791,21 +805,24 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 	if (failed > 0 || sumfail || lfail) {
 		retry_later(q, mono());
 		if (q->attempts == 1)
-			log_warnx("interval %" PRId64 ": %zu RRD files%s%s not "
+			log_warnx("interval %s: %zu RRD %s%s%s not "
 				  "written; retried, last_final stays at "
-				  "%" PRId64 " and later intervals wait",
-			    j->start, failed,
+				  "%s and later intervals wait",
+			    iso8601(j->start, t1), failed,
+			    plural(failed, "file", "files"),
 			    sumfail ? ", the window summary" : "",
-			    lfail ? ", last_final" : "", q->written);
+			    lfail ? ", last_final" : "",
+			    iso8601(q->written, t2));
 		if (q->stopping)
 			rrdq_drop_queue(q);
 		pthread_mutex_unlock(&q->mu);
 		return;
 	}
 	if (q->attempts > 0)
-		log_info("interval %" PRId64 ": written after %u attempts in "
+		log_info("interval %s: written after %u attempts in "
 			 "%.0f s; the RRDs caught up",
-		    j->start, q->attempts + 1, mono() - q->failing_since);
+		    iso8601(j->start, t1), q->attempts + 1,
+		    mono() - q->failing_since);
 	retry_done(q);
 	q->written = j->start;
 	pthread_mutex_unlock(&q->mu);
@@ -949,17 +966,17 @@ void
 rrdq_push(struct rrdq *q, struct rrd_job *j)
 {
 	struct qitem *it = xcalloc(1, sizeof(*it));
+	char ts[ISO8601_LEN];
 
 	it->job = j;
 	pthread_mutex_lock(&q->mu);
 	if (!j->faults_only && q->head != NULL &&
 	    q->bytes + job_bytes(j) > q->conf.queue_budget) {
 		if (!q->hollowing)
-			log_warnx("RRD writer queue over %zu MiB: interval "
-				  "%" PRId64
-				  " and those after it wait as their start "
+			log_warnx("RRD writer queue over %zu MiB: interval %s "
+				  "and those after it wait as their start "
 				  "only, derived from the archive when written",
-			    q->conf.queue_budget >> 20, j->start);
+			    q->conf.queue_budget >> 20, iso8601(j->start, ts));
 		q->hollowing = 1;
 		free(j->idx);
 		free(j->avg);
@@ -1003,9 +1020,11 @@ rrdq_stop(struct rrdq *q)
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
 	if (q->late.n > 0 || q->late.all)
-		log_info("stopping with %" PRIu64 " late records of %zu "
-			 "intervals not applied yet: the next start catches up",
-		    q->late.records, q->late.n);
+		log_info("stopping with %" PRIu64 " late %s of %zu %s not "
+			 "applied yet: the next start catches up",
+		    q->late.records,
+		    plural(q->late.records, "record", "records"), q->late.n,
+		    plural(q->late.n, "interval", "intervals"));
 	lateset_free(&q->late);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);

@@ -20,6 +20,7 @@
 
 #include <rrd.h>
 
+#include "human.h"
 #include "bytes.h"
 #include "datadir.h"
 #include "hostport.h"
@@ -407,10 +408,12 @@ failing_find(const struct rrdw *w, const char *path)
 static int
 file_failed(struct rrdw *w, const char *path, int64_t start, const char *why)
 {
+	char ts[ISO8601_LEN];
+
 	w->failed++;
+	iso8601(start, ts);
 	if (failing_find(w, path) != -1) {
-		log_debug("rrd %s: %s (interval %" PRId64 ")", path, why,
-		    start);
+		log_debug("rrd %s: %s (interval %s)", path, why, ts);
 		return -1;
 	}
 	if (w->nfailing == w->capfailing) {
@@ -419,20 +422,21 @@ file_failed(struct rrdw *w, const char *path, int64_t start, const char *why)
 		    sizeof(*w->failing));
 	}
 	w->failing[w->nfailing++] = xstrdup(path);
-	log_warnx("rrd %s: %s (interval %" PRId64 "; retried until written)",
-	    path, why, start);
+	log_warnx("rrd %s: %s (interval %s; retried until written)", path, why,
+	    ts);
 	return -1;
 }
 
 static int
 file_ok(struct rrdw *w, const char *path, int64_t start)
 {
+	char ts[ISO8601_LEN];
 	ssize_t i;
 
 	if (w->nfailing == 0 || (i = failing_find(w, path)) == -1)
 		return 0;
-	log_info("rrd %s: caught up (interval %" PRId64 " written)", path,
-	    start);
+	log_info("rrd %s: caught up (interval %s written)", path,
+	    iso8601(start, ts));
 	free(w->failing[i]);
 	w->failing[i] = w->failing[--w->nfailing];
 	return 0;
@@ -1050,11 +1054,11 @@ size_t
 rrdw_write(struct rrdw *w, const struct rrd_job *j)
 {
 	size_t before = w->failed;
+	char ts[ISO8601_LEN];
 
 	if (j->len != w->step) {
-		log_warnx("interval %" PRId64 " of %us in RRDs of step %us: "
-			  "not written",
-		    j->start, j->len, w->step);
+		log_warnx("interval %s of %us in RRDs of step %us: not written",
+		    iso8601(j->start, ts), j->len, w->step);
 		return 1;
 	}
 	if (j->faults_only) {

@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "fleet.h"
 #include "hostport.h"
 #include "log.h"
 #include "server.h"
@@ -81,7 +82,7 @@ struct server {
 	size_t nconns, max_conns;
 	struct timeval auth_timeout;
 	struct server_stats st;
-	uint64_t refusals[REFUSE_REASONS]; /* for rate-limited logging */
+	struct fleet *fleet; /* told of sessions and records, or NULL */
 };
 
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
@@ -102,6 +103,8 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&s->waiting, c, entry);
 	if (c->state != C_READY)
 		TAILQ_REMOVE(&s->unauth, c, unauth);
+	else if (s->fleet != NULL)
+		fleet_disconnected(s->fleet, c->id);
 	TAILQ_REMOVE(&s->conns, c, all);
 	s->nconns--;
 	bufferevent_free(c->bev);
@@ -219,19 +222,8 @@ conn_authenticated(struct conn *c)
 	c->state = C_READY;
 	evtimer_del(c->deadline);
 	log_debug("%s: sensor %s authenticated", c->peer, c->id);
-}
-
-/* Rate-limited per kind, as a broken clock refuses every record. */
-static void
-conn_log_refusal(struct conn *c, const struct ingest_verdict *v)
-{
-	uint64_t *n = &c->srv->refusals[v->reason];
-
-	(*n)++;
-	if (worth_logging(*n))
-		log_warnx("%s sensor %s: record of interval %" PRId64
-			  " refused: %s (%" PRIu64 " so far)",
-		    c->peer, c->id, v->start, v->why, *n);
+	if (c->srv->fleet != NULL)
+		fleet_connected(c->srv->fleet, c->id, c->peer, time(NULL));
 }
 
 static int
@@ -240,6 +232,7 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	struct server *s = c->srv;
 	struct ingest_verdict v;
 	const char *why = NULL;
+	time_t now = time(NULL);
 
 	if (wire_check(&c->ses, frame, h, &why) == -1) {
 		conn_close(c, why, &s->st.bad_mac);
@@ -252,16 +245,17 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		return -1;
 	}
 	/* Not archived: no acknowledgement, the sensor sends it again. */
-	if (ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len,
-		time(NULL), &v) == -1) {
+	if (ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len, now,
+		&v) == -1) {
 		conn_close(c, "cannot archive the record", NULL);
 		return -1;
 	}
 	if (v.ack == ACK_REJECTED)
 		log_warnx("%s sensor %s: record rejected: %s", c->peer, c->id,
 		    v.why);
-	else if (v.ack == ACK_REFUSED)
-		conn_log_refusal(c, &v);
+	/* Late and refused records are logged there, rate-limited. */
+	if (s->fleet != NULL)
+		fleet_record(s->fleet, c->id, &v, now);
 	conn_queue_ack(c, &v);
 	return 0;
 }
@@ -588,6 +582,12 @@ server_set_keys(struct server *s, struct keyring *keys)
 		conn_close(c, why, NULL);
 	}
 	return n;
+}
+
+void
+server_set_fleet(struct server *s, struct fleet *f)
+{
+	s->fleet = f;
 }
 
 void

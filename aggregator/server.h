@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "archive.h"
+#include "fleet.h"
 #include "ingest.h"
 #include "keyfile.h"
 
@@ -42,5 +43,7 @@ void server_free(struct server *);
  */
 size_t server_set_keys(struct server *, struct keyring *);
 void server_stats(const struct server *, struct server_stats *);
+/* Sessions and records are told to f (borrowed; NULL: to nobody). */
+void server_set_fleet(struct server *, struct fleet *);
 
 #endif

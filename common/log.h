@@ -10,6 +10,8 @@
 #include <stdarg.h>
 
 void log_init(const char *progname, int foreground, int verbose);
+/* 1 if a syslog daemon listens on _PATH_LOG (/dev/log), else 0. */
+int log_syslog_reachable(void);
 /* libevent's own messages go here too: warnings and errors as warnings. */
 void log_libevent(void);
 void log_setverbose(int verbose);

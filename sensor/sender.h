@@ -38,6 +38,8 @@ struct sender_stats {
 };
 
 void sender_stats(const struct sender *, struct sender_stats *);
+/* 1 while a session with the aggregator is authenticated, else 0. */
+int sender_connected(const struct sender *);
 /* A new key: drop the connection, if any, and connect again with it. */
 void sender_rekey(struct sender *, const uint8_t psk[FRAME_KEY]);
 

@@ -140,7 +140,7 @@ def test_stray(tmp):
                  if line.startswith("total over ")]
         check(total and total[0].endswith(" outliers 1") and
               T.total_seen(ps.stderr) == len(pkts) and
-              "1 packets with a stray timestamp" in ps.stderr,
+              "1 packet with a stray timestamp" in ps.stderr,
               "%s: the outlier is counted apart: %s" % (
                   what, total[-1] if total else ps.stderr[-300:]))
         check(total and total[0].startswith("total over %d intervals" %
@@ -447,7 +447,7 @@ def default_spools_run(tmp, agg, keys, ids, caps, old):
     check(left == ["%d.rec" % (T0 - 7200)],
           "the old shared spool keeps only the other sensor's record: %s"
           % left)
-    check("1 records of %s moved here from %s" % (ids[0], base)
+    check("1 record of %s moved here from %s" % (ids[0], base)
           in errs[ids[0]], "the move is logged:\n" + errs[ids[0]][-400:])
     teiten = pwd.getpwnam(T.SENSOR_USER).pw_uid
     for sid in ids:
