@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "aggmetrics.h"
 #include "archive.h"
 #include "check.h"
 #include "config.h"
@@ -28,6 +29,7 @@
 #include "keyfile.h"
 #include "keygen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "preflight.h"
@@ -46,6 +48,8 @@ struct agg {
 	struct rrdq *rrdq;
 	struct ingest *ingest;
 	struct server *server;
+	struct metrics *metrics; /* NULL unless metrics = ADDR:PORT */
+	struct aggmetrics am; /* what the metrics read */
 	struct event *tick, *ev_int, *ev_term, *ev_hup;
 	struct event *watchdog; /* NULL unless systemd asked for one */
 	int64_t faults_at; /* the interval of this clock faults go to */
@@ -69,6 +73,9 @@ agg_check_start(const struct agg_conf *c)
 			errx(1, "%s", err);
 		if (preflight_bind(c->listen, err, sizeof(err)) == -1)
 			errx(1, "%s", err);
+		if (c->metrics != NULL &&
+		    preflight_bind(c->metrics, err, sizeof(err)) == -1)
+			errx(1, "metrics: %s", err);
 	}
 	if (check_step(c->datadir, c->interval, err, sizeof(err)) == -1 ||
 	    (!c->rebuild &&
@@ -244,12 +251,19 @@ agg_serve(struct agg *a, struct keyring *kr)
 		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	server_set_keys(a->server, kr);
+	if (a->conf.metrics != NULL &&
+	    (a->metrics = metrics_new(a->base, a->conf.metrics,
+		 aggmetrics_fill, &a->am, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
 	if (!a->conf.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init("teiten-aggregator", a->conf.foreground, a->conf.verbose);
 	event_reinit(a->base);
 	agg_rrdq_conf(a, &rc);
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
+	a->am.ingest = a->ingest;
+	a->am.server = a->server;
+	a->am.rrdq = a->rrdq;
 	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
 	a->faults_at =
@@ -271,6 +285,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 	    a->conf.datadir,
 	    a->conf.rrdcached ? ", RRDs through rrdcached " : "",
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
+	if (a->metrics != NULL)
+		log_info("metrics on http://%s/metrics", a->conf.metrics);
 	/* Bound, and the writer and the recovered intervals are in place. */
 	snprintf(status, sizeof(status), "listening on %s, %zu sensor keys",
 	    a->conf.listen, keyring_count(kr));
@@ -278,6 +294,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 	a->watchdog = notify_watchdog(a->base);
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	/* The interval under way gets its row now; a restart adds to the next. */
 	rrdq_push(a->rrdq, ingest_faults(a->ingest, a->faults_at));
 	rrdq_stop(a->rrdq);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hostport.h"
 #include "ingest.h"
 #include "interval.h"
 #include "options.h"
@@ -31,7 +32,8 @@ enum {
 	OPT_LATE_SETTLE,
 	OPT_OPEN_BUDGET,
 	OPT_QUEUE_BUDGET,
-	OPT_TIMEZONE
+	OPT_TIMEZONE,
+	OPT_METRICS
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +47,7 @@ static const struct option long_opts[] = {
     {"interval", required_argument, NULL, 'n'},
     {"keys", required_argument, NULL, 'K'},
     {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
     {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
     {"test", no_argument, NULL, 't'},
@@ -72,6 +75,7 @@ usage(FILE *f)
 	    "MiB]\n"
 	    "                         [--rrdcached address] [--timezone "
 	    "zone]\n"
+	    "                         [--metrics addr:port]\n"
 	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
 	    "[-n seconds]\n"
 	    "                                 [--rrdcached address] "
@@ -97,6 +101,17 @@ CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
 CF_STRING(rrdcached, rrdcached)
 CF_STRING(timezone, timezone)
+
+static const char *
+cf_metrics(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be ADDR:PORT or [IPV6]:PORT";
+	config_replace(&((struct agg_conf *)a)->metrics, v);
+	return NULL;
+}
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -173,6 +188,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "open_budget", cf_open_budget},
     {"aggregator", "queue_budget", cf_queue_budget},
     {"aggregator", "timezone", cf_timezone},
+    {"aggregator", "metrics", cf_metrics},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -240,6 +256,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_TIMEZONE:
 		config_replace(&c->timezone, optarg);
 		break;
+	case OPT_METRICS:
+		why = cf_metrics(c, optarg);
+		break;
 	default:
 		usage(stderr);
 		exit(1);
@@ -302,5 +321,6 @@ agg_conf_free(struct agg_conf *c)
 	free(c->keys);
 	free(c->rrdcached);
 	free(c->timezone);
+	free(c->metrics);
 	free(c->config);
 }

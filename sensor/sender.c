@@ -124,6 +124,7 @@ sender_pump(struct sender *s)
 			return;
 		}
 		free(buf);
+		s->st.sent++;
 		s->inflight[s->ninflight++] = start;
 	}
 	sender_set_timeout(s, s->ninflight > 0);
@@ -426,6 +427,12 @@ void
 sender_stats(const struct sender *s, struct sender_stats *st)
 {
 	*st = s->st;
+}
+
+int
+sender_connected(const struct sender *s)
+{
+	return s->state == S_READY;
 }
 
 void
