@@ -53,8 +53,7 @@ agg_records(struct metrics_out *o, struct ingest *g)
 	metrics_u64(o, "teiten_intervals_final_total", NULL, st.finalized);
 	metrics_head(o, "teiten_intervals_open", METRICS_GAUGE,
 	    "Intervals holding records, not final yet.");
-	metrics_u64(o, "teiten_intervals_open", NULL,
-	    ingest_open_intervals(g));
+	metrics_u64(o, "teiten_intervals_open", NULL, ingest_open_intervals(g));
 	if (ingest_last_final(g) != INT64_MIN) {
 		metrics_head(o, "teiten_last_final_interval_timestamp_seconds",
 		    METRICS_GAUGE,
@@ -129,8 +128,7 @@ agg_writer(struct metrics_out *o, struct rrdq *q)
 	    "RRDs.");
 	metrics_u64(o, "teiten_late_records_waiting", NULL, b.late_records);
 	if (b.written != INT64_MIN) {
-		metrics_head(o,
-		    "teiten_rrd_written_interval_timestamp_seconds",
+		metrics_head(o, "teiten_rrd_written_interval_timestamp_seconds",
 		    METRICS_GAUGE,
 		    "Start of the newest interval written to every RRD "
 		    "(DATADIR/last_final), in seconds since the epoch.");
@@ -168,12 +166,10 @@ agg_sensor_one(const struct aggmetrics_sensor *s, void *arg)
 		metrics_u64(w->o, "teiten_sensor_records_total", l,
 		    s->rejected);
 		l[3] = "refused";
-		metrics_u64(w->o, "teiten_sensor_records_total", l,
-		    s->refused);
+		metrics_u64(w->o, "teiten_sensor_records_total", l, s->refused);
 		break;
 	case SF_PACKETS:
-		metrics_u64(w->o, "teiten_sensor_packets_total", l,
-		    s->packets);
+		metrics_u64(w->o, "teiten_sensor_packets_total", l, s->packets);
 		break;
 	case SF_DROPS:
 		metrics_u64(w->o, "teiten_sensor_capture_drops_total", l,

@@ -26,8 +26,7 @@ struct aggmetrics_sensor {
 	unsigned sessions; /* authenticated connections open now */
 };
 
-typedef void (*aggmetrics_sensor_fn)(const struct aggmetrics_sensor *,
-    void *);
+typedef void (*aggmetrics_sensor_fn)(const struct aggmetrics_sensor *, void *);
 
 /* Where the values come from; any part may be NULL (then left out). */
 struct aggmetrics {

@@ -252,8 +252,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 		errx(1, "%s", why);
 	server_set_keys(a->server, kr);
 	if (a->conf.metrics != NULL &&
-	    (a->metrics = metrics_new(a->base, a->conf.metrics,
-		 aggmetrics_fill, &a->am, why, sizeof(why))) == NULL)
+	    (a->metrics = metrics_new(a->base, a->conf.metrics, aggmetrics_fill,
+		 &a->am, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	if (!a->conf.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");

@@ -89,8 +89,8 @@ struct server {
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
 
 /* Commit latency from a disk cache (0.5 ms) to a failing disk (5 s). */
-static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 static double
 mono_now(void)

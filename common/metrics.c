@@ -111,8 +111,8 @@ metrics_series(struct metrics_out *o, const char *name, const char *suffix,
 }
 
 void
-metrics_u64(struct metrics_out *o, const char *name,
-    const char *const *labels, uint64_t v)
+metrics_u64(struct metrics_out *o, const char *name, const char *const *labels,
+    uint64_t v)
 {
 	metrics_series(o, name, "", labels, NULL);
 	evbuffer_add_printf(o->buf, " %" PRIu64 "\n", v);
@@ -131,8 +131,8 @@ metrics_number(char *buf, size_t len, double v)
 }
 
 void
-metrics_f64(struct metrics_out *o, const char *name,
-    const char *const *labels, double v)
+metrics_f64(struct metrics_out *o, const char *name, const char *const *labels,
+    double v)
 {
 	char num[64];
 

@@ -27,8 +27,7 @@ sens_capture(struct metrics_out *o, const struct sensor *s)
 	    "Packets read from the capture since start.");
 	metrics_u64(o, "teiten_capture_packets_seen_total", NULL,
 	    counts_seen(&t));
-	metrics_head(o, "teiten_capture_packets_counted_total",
-	    METRICS_COUNTER,
+	metrics_head(o, "teiten_capture_packets_counted_total", METRICS_COUNTER,
 	    "Packets counted per port or ICMP type (TCP, UDP, ICMP, ICMPv6) "
 	    "since start.");
 	metrics_u64(o, "teiten_capture_packets_counted_total", NULL,
@@ -38,8 +37,7 @@ sens_capture(struct metrics_out *o, const struct sensor *s)
 	for (i = 0; i < CLASS_COUNT; i++) {
 		const char *l[] = {"class", classify_class_name(i), NULL};
 
-		metrics_u64(o, "teiten_capture_packets_total", l,
-		    t.classes[i]);
+		metrics_u64(o, "teiten_capture_packets_total", l, t.classes[i]);
 	}
 	metrics_head(o, "teiten_capture_tcp_packets_total", METRICS_COUNTER,
 	    "TCP packets counted since start, by flags: syn, synack, rst, "
@@ -54,8 +52,7 @@ sens_capture(struct metrics_out *o, const struct sensor *s)
 	    "Packets stamped before their interval, counted in the oldest "
 	    "one open.");
 	metrics_u64(o, "teiten_capture_late_packets_total", NULL, t.late);
-	metrics_head(o, "teiten_capture_outlier_packets_total",
-	    METRICS_COUNTER,
+	metrics_head(o, "teiten_capture_outlier_packets_total", METRICS_COUNTER,
 	    "Packets with a stray timestamp, counted in no interval.");
 	metrics_u64(o, "teiten_capture_outlier_packets_total", NULL,
 	    t.outliers);
@@ -89,8 +86,7 @@ sens_sending(struct metrics_out *o, const struct sensor *s)
 	    "Records lost to the spool's full policy or to write errors.");
 	metrics_u64(o, "teiten_spool_dropped_records_total", NULL,
 	    spool_dropped(s->spool));
-	metrics_head(o, "teiten_spool_set_aside_records_total",
-	    METRICS_COUNTER,
+	metrics_head(o, "teiten_spool_set_aside_records_total", METRICS_COUNTER,
 	    "Records set aside: unreadable, or rejected or refused for good.");
 	metrics_u64(o, "teiten_spool_set_aside_records_total", NULL,
 	    spool_set_aside(s->spool));
