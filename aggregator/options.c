@@ -84,6 +84,22 @@ usage(FILE *f)
 	    "sensor-id\n");
 }
 
+/* "--name" of the option behind ch (or "-c"), for error messages. */
+static const char *
+option_name(int ch)
+{
+	static char buf[32];
+	const struct option *o;
+
+	if (ch < 256)
+		snprintf(buf, sizeof(buf), "-%c", ch);
+	else
+		for (o = long_opts; o->name != NULL; o++)
+			if (o->val == ch)
+				snprintf(buf, sizeof(buf), "--%s", o->name);
+	return buf;
+}
+
 static const char *
 set_secs(unsigned *slot, const char *v, uint64_t min)
 {
@@ -264,8 +280,7 @@ agg_option(struct agg_conf *c, int ch)
 		exit(1);
 	}
 	if (why != NULL)
-		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
-		    ch < 256 ? ch : ' ', why);
+		errx(1, "option %s: %s", option_name(ch), why);
 }
 
 void

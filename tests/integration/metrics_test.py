@@ -12,7 +12,9 @@
   capture's last;
 - a shared capture (if the folder is there) gives the same packet count
   as tshark through Prometheus;
-- GET of another path is 404, another method 405.
+- GET of another path is 404, another method 405;
+- -t on both daemons names a metrics address that cannot be bound, and
+  an address without a port is refused at once.
 Skips (77) only when prometheus or promtool is not installed
 (contrib/setup-debian.sh --test installs them)."""
 
@@ -20,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -159,12 +162,45 @@ def value(text, series):
     return None
 
 
+def test_check(tmp, keysfile, keys, pcap):
+    """-t with the metrics address held by another socket, and a bad one."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(1)
+    busy = "127.0.0.1:%d" % held.getsockname()[1]
+    try:
+        runs = {
+            "aggregator": [A.aggregator_path(), "-t", "-l",
+                           "127.0.0.1:%d" % A.free_port(), "-d",
+                           os.path.join(tmp, "data-t"), "-K", keysfile],
+            "sensor": [T.sensor_path(), "-t", "-r", pcap, "-a",
+                       "127.0.0.1:4774", "-s", "s1", "-K", keys["s1"],
+                       "--spool", os.path.join(tmp, "spool-t")],
+        }
+        for who, cmd in runs.items():
+            p = subprocess.run(cmd + ["--metrics", busy],
+                               capture_output=True, text=True)
+            lines = p.stderr.strip().splitlines()
+            check(p.returncode == 1 and len(lines) == 1 and
+                  "metrics: cannot listen on %s" % busy in lines[0],
+                  "%s -t names the metrics address in use (%r)" %
+                  (who, p.stderr.strip()))
+            p = subprocess.run(cmd + ["--metrics", "127.0.0.1"],
+                               capture_output=True, text=True)
+            check(p.returncode == 1 and "ADDR:PORT" in p.stderr,
+                  "%s: --metrics without a port is refused (%r)" %
+                  (who, p.stderr.strip()))
+    finally:
+        held.close()
+
+
 def test(tmp):
     pcap = os.path.join(tmp, "s1.pcap")
     A.gencap(pcap, 3000, 600, T0, 11)
     starts = intervals(pcap)
     npackets = len(T.tshark_frames(pcap))
     keysfile, keys = A.make_keys(tmp, ["s1", "s2"])
+    test_check(tmp, keysfile, keys, pcap)
     agg_port, agg_mport, s1_mport = (A.free_port(), A.free_port(),
                                      A.free_port())
     s1 = start_sensor(tmp, "s1", pcap, keys["s1"], agg_port, s1_mport)
