@@ -12,6 +12,9 @@
   capture's last;
 - a shared capture (if the folder is there) gives the same packet count
   as tshark through Prometheus;
+- as root, a live sensor on lo, filtered to a UDP port the test holds,
+  serves its metrics from its event loop: Prometheus returns the number
+  of datagrams the test sent there;
 - GET of another path is 404, another method 405;
 - -t on both daemons names a metrics address that cannot be bound, and
   an address without a port is refused at once.
@@ -194,6 +197,42 @@ def test_check(tmp, keysfile, keys, pcap):
         held.close()
 
 
+LIVE_DATAGRAMS = 50
+
+
+def start_live(metrics_port):
+    """A live sensor on lo counting only datagrams to a UDP port this
+    test holds (bound, so no ICMP answers them); None when not root."""
+    if os.geteuid() != 0:
+        print("NOTE: not root: the live sensor part is skipped")
+        return None, None
+    held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held.bind(("127.0.0.1", 0))
+    port = held.getsockname()[1]
+    p = subprocess.Popen(
+        [T.sensor_path(), "-i", "lo", "--print", "--metrics",
+         "127.0.0.1:%d" % metrics_port, "udp and dst port %d" % port],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return p, held
+
+
+def test_live(prom, live, held, url):
+    promtool_ok(served(url, live), "live sensor")
+    port = held.getsockname()[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i in range(LIVE_DATAGRAMS):
+            s.sendto(b"teiten %d" % i, ("127.0.0.1", port))
+    got = prom.wait_value("teiten_capture_packets_seen_total", "live",
+                          LIVE_DATAGRAMS)
+    check(got == LIVE_DATAGRAMS, "prometheus: the live sensor saw %s "
+          "packets, the test sent %d" % (got, LIVE_DATAGRAMS))
+    live.send_signal(signal.SIGTERM)
+    err = live.communicate(timeout=60)[1]
+    check(live.returncode == 0, "the live sensor stops on SIGTERM, exit "
+          "0%s" % ("" if live.returncode == 0 else ": " + err[-500:]))
+    held.close()
+
+
 def test(tmp):
     pcap = os.path.join(tmp, "s1.pcap")
     A.gencap(pcap, 3000, 600, T0, 11)
@@ -217,6 +256,11 @@ def test(tmp):
     elif shared:
         print("NOTE: %s not in %s; the shared capture part is skipped" %
               (SHARED, shared))
+
+    live_mport = A.free_port()
+    live, held = start_live(live_mport)
+    if live is not None:
+        targets["live"] = "127.0.0.1:%d" % live_mport
 
     s1_url = "http://127.0.0.1:%d/metrics" % s1_mport
     text = served(s1_url, s1)
@@ -246,6 +290,10 @@ def test(tmp):
             check(s2.returncode == 1 and "stopped before every record" in
                   err, "the waiting sensor stops on SIGTERM, its records "
                   "kept")
+
+        if live is not None:
+            test_live(prom, live, held,
+                      "http://127.0.0.1:%d/metrics" % live_mport)
 
         agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data"),
                            port=agg_port,
@@ -285,7 +333,7 @@ def test(tmp):
               "the RRD writer's backlog is served")
     finally:
         prom.stop()
-        for p in (s1, s2):
+        for p in (s1, s2, live):
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
