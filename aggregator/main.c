@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "aggmetrics.h"
 #include "archive.h"
 #include "check.h"
 #include "config.h"
@@ -33,6 +34,7 @@
 #include "keyfile.h"
 #include "keygen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "preflight.h"
@@ -52,8 +54,12 @@ struct agg {
 	struct ingest *ingest;
 	struct server *server;
 	struct fleet *fleet;
+	struct metrics *metrics; /* NULL unless metrics = ADDR:PORT */
+	struct aggmetrics am; /* what the metrics read */
 	struct event *tick, *ev_int, *ev_term, *ev_hup, *ev_usr1;
 	time_t summary_at; /* the last summary line, or the start */
+	uint64_t fsync_n; /* archive commits at the last summary line */
+	double fsync_sum; /* and the seconds they took */
 	struct event *watchdog; /* NULL unless systemd asked for one */
 	int64_t faults_at; /* the interval of this clock faults go to */
 };
@@ -76,6 +82,9 @@ agg_check_start(const struct agg_conf *c)
 			errx(1, "%s", err);
 		if (preflight_bind(c->listen, err, sizeof(err)) == -1)
 			errx(1, "%s", err);
+		if (c->metrics != NULL &&
+		    preflight_bind(c->metrics, err, sizeof(err)) == -1)
+			errx(1, "metrics: %s", err);
 	}
 	if (check_step(c->datadir, c->interval, err, sizeof(err)) == -1 ||
 	    (!c->rebuild &&
@@ -150,10 +159,12 @@ agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
 static void
 agg_status(struct agg *a, char *buf, size_t len, int reset)
 {
+	const struct metrics_hist *fs = server_fsync(a->server);
 	struct fleet_window w;
 	char span[32], last[ISO8601_LEN];
 	int64_t lf = ingest_last_final(a->ingest);
 	size_t backlog = rrdq_pending(a->rrdq);
+	uint64_t commits = fs->n - a->fsync_n;
 	time_t now = time(NULL);
 
 	fleet_window(a->fleet, &w, reset);
@@ -162,20 +173,47 @@ agg_status(struct agg *a, char *buf, size_t len, int reset)
 	else
 		iso8601(lf, last);
 	human_duration(now - a->summary_at, span, sizeof(span));
-	/*
-	 * The archive's fsync latency belongs here too, once server.c
-	 * measures it (the metrics' histogram): "; archive fsync ... ms".
-	 */
 	snprintf(buf, len,
 	    "%zu %s connected, %zu reporting, %zu known; in the last %s: "
 	    "%" PRIu64 " %s stored, %" PRIu64 " late, %" PRIu64
-	    " refused; RRD writer backlog %zu %s; newest final interval %s",
+	    " refused, %" PRIu64 " archive %s taking %.1f ms on average; "
+	    "RRD writer backlog %zu %s; newest final interval %s",
 	    w.connected, plural(w.connected, "sensor", "sensors"), w.reporting,
 	    w.known, span, w.stored, plural(w.stored, "record", "records"),
-	    w.late, w.refused, backlog,
-	    plural(backlog, "interval", "intervals"), last);
-	if (reset)
+	    w.late, w.refused, commits, plural(commits, "commit", "commits"),
+	    commits > 0 ? 1e3 * (fs->sum - a->fsync_sum) / (double)commits
+			: 0.0,
+	    backlog, plural(backlog, "interval", "intervals"), last);
+	if (reset) {
 		a->summary_at = now;
+		a->fsync_n = fs->n;
+		a->fsync_sum = fs->sum;
+	}
+}
+
+/* The metrics' per-sensor series, from the sensor table. */
+struct agg_each {
+	aggmetrics_sensor_fn fn;
+	void *arg;
+};
+
+static void
+agg_sensor_one(const struct fleet_sensor *f, void *arg)
+{
+	const struct agg_each *e = arg;
+	struct aggmetrics_sensor m = {f->id, f->stored, f->late, f->refused,
+	    f->duplicate, f->rejected, f->packets, f->drops, f->last_record,
+	    f->sessions};
+
+	e->fn(&m, e->arg);
+}
+
+static void
+agg_sensors(void *ctx, aggmetrics_sensor_fn fn, void *arg)
+{
+	struct agg_each e = {fn, arg};
+
+	fleet_foreach(ctx, agg_sensor_one, &e);
 }
 
 static void
@@ -349,10 +387,19 @@ agg_serve(struct agg *a, struct keyring *kr)
 	server_set_keys(a->server, kr);
 	a->fleet = fleet_new(a->conf.interval);
 	server_set_fleet(a->server, a->fleet);
+	if (a->conf.metrics != NULL &&
+	    (a->metrics = metrics_new(a->base, a->conf.metrics, aggmetrics_fill,
+		 &a->am, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
 	agg_detach(a);
 	event_reinit(a->base);
 	agg_rrdq_conf(a, &rc);
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
+	a->am.ingest = a->ingest;
+	a->am.server = a->server;
+	a->am.rrdq = a->rrdq;
+	a->am.sensors = agg_sensors;
+	a->am.sensors_ctx = a->fleet;
 	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
 	a->faults_at =
@@ -379,6 +426,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 	    a->conf.grace, a->conf.datadir,
 	    a->conf.rrdcached ? ", RRDs through rrdcached " : "",
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
+	if (a->metrics != NULL)
+		log_info("metrics on http://%s/metrics", a->conf.metrics);
 	/* Bound, and the writer and the recovered intervals are in place. */
 	snprintf(status, sizeof(status), "listening on %s, %zu sensor keys",
 	    a->conf.listen, keyring_count(kr));
@@ -386,6 +435,8 @@ agg_serve(struct agg *a, struct keyring *kr)
 	a->watchdog = notify_watchdog(a->base);
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	/* The interval under way gets its row now; a restart adds to the next. */
 	rrdq_push(a->rrdq, ingest_faults(a->ingest, a->faults_at));
 	fleet_flush(a->fleet, time(NULL));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hostport.h"
 #include "ingest.h"
 #include "interval.h"
 #include "options.h"
@@ -31,7 +32,8 @@ enum {
 	OPT_LATE_SETTLE,
 	OPT_OPEN_BUDGET,
 	OPT_QUEUE_BUDGET,
-	OPT_TIMEZONE
+	OPT_TIMEZONE,
+	OPT_METRICS
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +47,7 @@ static const struct option long_opts[] = {
     {"interval", required_argument, NULL, 'n'},
     {"keys", required_argument, NULL, 'K'},
     {"late-settle", required_argument, NULL, OPT_LATE_SETTLE},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"open-budget", required_argument, NULL, OPT_OPEN_BUDGET},
     {"queue-budget", required_argument, NULL, OPT_QUEUE_BUDGET},
     {"test", no_argument, NULL, 't'},
@@ -72,12 +75,29 @@ usage(FILE *f)
 	    "MiB]\n"
 	    "                         [--rrdcached address] [--timezone "
 	    "zone]\n"
+	    "                         [--metrics addr:port]\n"
 	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
 	    "[-n seconds]\n"
 	    "                                 [--rrdcached address] "
 	    "[--timezone zone]\n"
 	    "       teiten-aggregator keygen [--force] [-o keyfile] "
 	    "sensor-id\n");
+}
+
+/* "--name" of the option behind ch (or "-c"), for error messages. */
+static const char *
+option_name(int ch)
+{
+	static char buf[32];
+	const struct option *o;
+
+	if (ch < 256)
+		snprintf(buf, sizeof(buf), "-%c", ch);
+	else
+		for (o = long_opts; o->name != NULL; o++)
+			if (o->val == ch)
+				snprintf(buf, sizeof(buf), "--%s", o->name);
+	return buf;
 }
 
 static const char *
@@ -97,6 +117,17 @@ CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
 CF_STRING(rrdcached, rrdcached)
 CF_STRING(timezone, timezone)
+
+static const char *
+cf_metrics(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be ADDR:PORT or [IPV6]:PORT";
+	config_replace(&((struct agg_conf *)a)->metrics, v);
+	return NULL;
+}
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -185,6 +216,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "queue_budget", cf_queue_budget},
     {"aggregator", "timezone", cf_timezone},
     {"aggregator", "log_summary", cf_log_summary},
+    {"aggregator", "metrics", cf_metrics},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -252,13 +284,15 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_TIMEZONE:
 		config_replace(&c->timezone, optarg);
 		break;
+	case OPT_METRICS:
+		why = cf_metrics(c, optarg);
+		break;
 	default:
 		usage(stderr);
 		exit(1);
 	}
 	if (why != NULL)
-		errx(1, "option %s%c: %s", ch < 256 ? "-" : "--",
-		    ch < 256 ? ch : ' ', why);
+		errx(1, "option %s: %s", option_name(ch), why);
 }
 
 void
@@ -315,5 +349,6 @@ agg_conf_free(struct agg_conf *c)
 	free(c->keys);
 	free(c->rrdcached);
 	free(c->timezone);
+	free(c->metrics);
 	free(c->config);
 }

@@ -12,6 +12,7 @@
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	char *timezone; /* cuts the daily summaries at its midnights */
+	char *metrics; /* ADDR:PORT serving /metrics, or NULL: none */
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */

@@ -1011,6 +1011,25 @@ rrdq_pending(struct rrdq *q)
 }
 
 void
+rrdq_backlog(struct rrdq *q, struct rrdq_backlog *b)
+{
+	struct qitem *it;
+
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_lock(&q->mu);
+	/* At most what the queue budget holds: a walk costs little. */
+	for (it = q->head; it != NULL; it = it->next)
+		if (!it->job->faults_only)
+			b->intervals++;
+	b->jobs = q->n;
+	b->bytes = q->bytes;
+	b->written = q->written;
+	b->late_records = q->late.records;
+	b->late_intervals = q->late.n;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
 rrdq_stop(struct rrdq *q)
 {
 	pthread_mutex_lock(&q->mu);

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -78,6 +79,7 @@ struct server {
 	struct ingest *ingest;
 	struct archive *archive;
 	struct keyring *keys;
+	struct metrics_hist fsync; /* seconds each archive commit took */
 	struct connq waiting, conns, unauth;
 	size_t nconns, max_conns;
 	struct timeval auth_timeout;
@@ -86,6 +88,20 @@ struct server {
 };
 
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
+
+/* Commit latency from a disk cache (0.5 ms) to a failing disk (5 s). */
+static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* The first few of a kind, then every thousandth: floods stay readable. */
 static int
@@ -133,12 +149,14 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[WIRE_ACK_MAX];
 	struct conn *c;
 	size_t i, len;
+	double t0 = mono_now();
 
 	(void)fd;
 	(void)what;
 	/* An fsync error leaves durability unknown: restart from the log. */
 	if (archive_commit(s->archive) == -1)
 		fatalx("archive commit failed; exiting so that sensors resend");
+	metrics_hist_observe(&s->fsync, mono_now() - t0);
 	s->st.commits++;
 	while ((c = TAILQ_FIRST(&s->waiting)) != NULL) {
 		TAILQ_REMOVE(&s->waiting, c, entry);
@@ -497,6 +515,8 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	s->archive = archive;
 	s->auth_timeout.tv_sec = auth_timeout;
 	s->max_conns = server_max_conns();
+	metrics_hist_init(&s->fsync, fsync_bounds,
+	    sizeof(fsync_bounds) / sizeof(fsync_bounds[0]));
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->unauth);
@@ -594,4 +614,10 @@ void
 server_stats(const struct server *s, struct server_stats *st)
 {
 	*st = s->st;
+}
+
+const struct metrics_hist *
+server_fsync(const struct server *s)
+{
+	return &s->fsync;
 }

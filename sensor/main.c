@@ -24,9 +24,11 @@
 #include "human.h"
 #include "keyfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "privdrop.h"
 #include "report.h"
 #include "sensor.h"
+#include "sensmetrics.h"
 
 /*
  * Empty intervals of one capture gap that are spooled; a timestamp years
@@ -196,6 +198,11 @@ sensor_open(struct sensor *s)
 		sensor_open_direct(s);
 	if (c->aggregator != NULL)
 		sensor_open_sending(s, err, sizeof(err));
+	/* Bound as root, so that a port below 1024 can be used. */
+	if (c->metrics != NULL &&
+	    (s->metrics = metrics_new(s->base, c->metrics, sensmetrics_fill, s,
+		 err, sizeof(err))) == NULL)
+		errx(1, "%s", err);
 	if (privdrop(c->user, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	/* Records from a spool others can write would go out signed. */
@@ -501,6 +508,7 @@ main(int argc, char **argv)
 		    plural(s.sum.outliers, "was an outlier", "were outliers"));
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
+	metrics_free(s.metrics);
 	tally_free(&s.tally);
 	sender_free(s.sender);
 	spool_free(s.spool);

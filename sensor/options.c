@@ -30,7 +30,8 @@ enum {
 	OPT_SPOOL_FULL,
 	OPT_DIRECTION,
 	OPT_MAX_GAP,
-	OPT_READER
+	OPT_READER,
+	OPT_METRICS
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
     {"interval", required_argument, NULL, 'n'},
     {"key-file", required_argument, NULL, 'K'},
     {"max-gap", required_argument, NULL, OPT_MAX_GAP},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"monitor", required_argument, NULL, 'm'},
     {"no-promiscuous", no_argument, NULL, 'p'},
     {"print", no_argument, NULL, OPT_PRINT},
@@ -72,7 +74,8 @@ usage(FILE *f)
 	    "[--direction in|inout]\n"
 	    "                     [--max-gap seconds] [--filter expression] "
 	    "[--print]\n"
-	    "                     [--reader auto|direct|libpcap]\n"
+	    "                     [--reader auto|direct|libpcap] "
+	    "[--metrics addr:port]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -212,6 +215,17 @@ cf_aggregator(void *a, const char *v)
 }
 
 static const char *
+cf_metrics(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be ADDR:PORT or [IPV6]:PORT";
+	config_replace(&((struct sensor_conf *)a)->metrics, v);
+	return NULL;
+}
+
+static const char *
 cf_spool_max(void *a, const char *v)
 {
 	if (parse_u64(v, 65536, UINT64_MAX,
@@ -284,6 +298,7 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_dir", cf_spool_dir},
     {"sensor", "spool_max", cf_spool_max},
     {"sensor", "spool_full", cf_spool_full},
+    {"sensor", "metrics", cf_metrics},
     {"aggregator", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -354,6 +369,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_READER:
 		why = cf_reader(c, optarg);
+		break;
+	case OPT_METRICS:
+		why = cf_metrics(c, optarg);
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);
@@ -513,6 +531,7 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->filter);
 	free(c->user);
 	free(c->aggregator);
+	free(c->metrics);
 	free(c->sensor_id);
 	free(c->key_file);
 	free(c->spool_dir);
@@ -571,6 +590,7 @@ sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
 	    "spool_dir");
 	CHANGED(now->spool_max != c.spool_max, "spool_max");
 	CHANGED(now->spool_full != c.spool_full, "spool_full");
+	CHANGED(str_differ(now->metrics, c.metrics), "metrics");
 #undef CHANGED
 	/* The key file's name applies now; without one, the old stays. */
 	if (c.key_file != NULL && str_differ(now->key_file, c.key_file)) {

@@ -32,6 +32,7 @@ struct sensor_conf {
 	int print;
 	int verbose;
 	char *aggregator; /* HOST:PORT, or NULL */
+	char *metrics; /* ADDR:PORT serving /metrics, or NULL: none */
 	char *sensor_id;
 	char *key_file;
 	char *spool_dir; /* the spool itself */

@@ -127,6 +127,7 @@ sender_pump(struct sender *s)
 			return;
 		}
 		free(buf);
+		s->st.sent++;
 		s->inflight[s->ninflight++] = start;
 	}
 	sender_set_timeout(s, s->ninflight > 0);

@@ -35,6 +35,7 @@ struct sender_stats {
 	uint64_t refused[REFUSE_REASONS]; /* by reason; REFUSE_OPEN retried */
 	uint64_t unreadable; /* could not be read or decoded from the spool */
 	uint64_t foreign; /* in the spool, but of another sensor id */
+	uint64_t sent; /* record frames sent, each resend counted again */
 };
 
 void sender_stats(const struct sender *, struct sender_stats *);

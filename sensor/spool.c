@@ -629,3 +629,9 @@ spool_dropped(const struct spool *s)
 {
 	return s->dropped;
 }
+
+uint64_t
+spool_bytes(const struct spool *s)
+{
+	return s->bytes;
+}

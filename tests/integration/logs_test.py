@@ -186,9 +186,10 @@ def summaries(agg, acks, nlate, npast):
              "a summary line after the last ack")
     rx = re.compile(r"summary: (\d+) sensors? connected, (\d+) reporting, "
                     r"(\d+) known; in the last [^:]+: (\d+) records? "
-                    r"stored, (\d+) late, (\d+) refused; RRD writer backlog "
-                    r"(\d+) intervals?; newest final interval (%s|none)" %
-                    ISO)
+                    r"stored, (\d+) late, (\d+) refused, (\d+) archive "
+                    r"commits? taking [\d.]+ ms on average; RRD writer "
+                    r"backlog (\d+) intervals?; newest final interval "
+                    r"(%s|none)" % ISO)
     rows = [rx.search(ln) for ln in agg.text().splitlines()
             if "summary: " in ln]
     check(rows and all(rows), "(d) every summary line has every part (%d "
@@ -197,6 +198,11 @@ def summaries(agg, acks, nlate, npast):
     stored = sum(int(r.group(4)) for r in rows)
     late = sum(int(r.group(5)) for r in rows)
     refused = sum(int(r.group(6)) for r in rows)
+    commits = sum(int(r.group(7)) for r in rows)
+    check(1 <= commits <= stored + late + refused,
+          "(d) the summaries count the archive's commits: %d for %d "
+          "records, at least one and at most one each" %
+          (commits, stored + late + refused))
     check(stored == acks.count(STORED) and late == nlate and
           refused == npast == acks.count(REFUSED),
           "(d) the summaries add up to the acks: %d stored (acks %d), %d "
