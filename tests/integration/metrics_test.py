@@ -317,6 +317,15 @@ def test(tmp):
                               "aggregator", starts[-1])
         check(got == starts[-1], "prometheus: the newest final interval is "
               "%s, the capture's last is %d" % (got, starts[-1]))
+        got = prom.wait_value('teiten_sensor_records_total'
+                              '{sensor="s1",outcome="stored"}',
+                              "aggregator", len(starts))
+        check(got == len(starts), "prometheus: sensor s1's records stored: "
+              "%s of %d" % (got, len(starts)))
+        got = prom.wait_value('teiten_sensor_packets_total{sensor="s1"}',
+                              "aggregator", npackets)
+        check(got == npackets, "prometheus: sensor s1's packets at the "
+              "aggregator: %s, tshark counts %d" % (got, npackets))
         # The sensor's, and the one agglib opens to see it listen.
         got = prom.wait_value('teiten_connections_total'
                               '{outcome="accepted"}', "aggregator", 2)
