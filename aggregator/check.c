@@ -121,19 +121,6 @@ check_keys(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* The metrics address, named as such: it may look like listen's. */
-static int
-check_metrics(const char *addr, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (preflight_bind(addr, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "metrics: %s", why);
-		return -1;
-	}
-	return 0;
-}
-
 int
 check_config(const struct agg_conf *c)
 {
@@ -146,7 +133,7 @@ check_config(const struct agg_conf *c)
 		CHECK(check_keys(c->keys, err, sizeof(err)));
 		CHECK(preflight_bind(c->listen, err, sizeof(err)));
 		if (c->metrics != NULL)
-			CHECK(check_metrics(c->metrics, err, sizeof(err)));
+			CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
 	}
 	/* DATADIR, or the directory it would be made in; then its markers. */
 	CHECK(dir = preflight_dir(c->datadir, 1, err, sizeof(err)));

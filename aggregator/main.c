@@ -83,8 +83,8 @@ agg_check_start(const struct agg_conf *c)
 		if (preflight_bind(c->listen, err, sizeof(err)) == -1)
 			errx(1, "%s", err);
 		if (c->metrics != NULL &&
-		    preflight_bind(c->metrics, err, sizeof(err)) == -1)
-			errx(1, "metrics: %s", err);
+		    preflight_metrics(c->metrics, err, sizeof(err)) == -1)
+			errx(1, "%s", err);
 	}
 	if (check_step(c->datadir, c->interval, err, sizeof(err)) == -1 ||
 	    (!c->rebuild &&

@@ -506,9 +506,7 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
     struct archive *archive, unsigned auth_timeout, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
-	struct addrinfo hints, *res;
-	char host[256], port[8];
-	int rc;
+	struct addrinfo *res;
 
 	s->base = base;
 	s->ingest = ing;
@@ -520,19 +518,7 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->unauth);
-	if (hostport_split(listen, host, sizeof(host), port, sizeof(port)) ==
-	    -1) {
-		snprintf(err, errlen, "bad listen address %s: use ADDR:PORT",
-		    listen);
-		free(s);
-		return NULL;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
-		 &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", listen, gai_strerror(rc));
+	if (hostport_passive(NULL, listen, &res, err, errlen) == -1) {
 		free(s);
 		return NULL;
 	}

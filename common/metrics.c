@@ -236,24 +236,10 @@ metrics_listen(struct event_base *base, const char *addr, char *err,
     size_t errlen)
 {
 	struct evconnlistener *lis;
-	struct addrinfo hints, *res;
-	char host[256], port[8];
-	int rc;
+	struct addrinfo *res;
 
-	if (hostport_split(addr, host, sizeof(host), port, sizeof(port)) ==
-	    -1) {
-		snprintf(err, errlen, "bad metrics address %s: use ADDR:PORT",
-		    addr);
+	if (hostport_passive("metrics", addr, &res, err, errlen) == -1)
 		return NULL;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
-		 &hints, &res)) != 0) {
-		snprintf(err, errlen, "metrics %s: %s", addr, gai_strerror(rc));
-		return NULL;
-	}
 	lis = evconnlistener_new_bind(base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    METRICS_BACKLOG, res->ai_addr, (int)res->ai_addrlen);

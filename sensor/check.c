@@ -88,19 +88,6 @@ check_key(const struct sensor_conf *c, char *err, size_t errlen)
 	return rc;
 }
 
-/* The metrics address, named as such. */
-static int
-check_metrics(const char *addr, char *err, size_t errlen)
-{
-	char why[512];
-
-	if (preflight_bind(addr, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "metrics: %s", why);
-		return -1;
-	}
-	return 0;
-}
-
 int
 check_config(const struct sensor_conf *c)
 {
@@ -112,7 +99,7 @@ check_config(const struct sensor_conf *c)
 	CHECK(check_filter(c, err, sizeof(err)));
 	CHECK(check_user(c, err, sizeof(err)));
 	if (c->metrics != NULL)
-		CHECK(check_metrics(c->metrics, err, sizeof(err)));
+		CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
 	if (c->aggregator != NULL) {
 		CHECK(check_key(c, err, sizeof(err)));
 		/* The default spool's folder of spools may be made too. */
