@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "human.h"
 #include "bytes.h"
 #include "archive.h"
 #include "crc32c.h"
@@ -100,6 +101,7 @@ archive_walk(struct archive *a, int fd, int64_t start, archive_entry_fn fn,
     void *arg)
 {
 	uint8_t hdr[8], *buf = NULL;
+	char ts[ISO8601_LEN];
 	off_t off = 0;
 	uint32_t len;
 	ssize_t n;
@@ -122,9 +124,9 @@ archive_walk(struct archive *a, int fd, int64_t start, archive_entry_fn fn,
 			 * repair before an append does not cut them off.
 			 */
 			a->torn++;
-			log_warnx("archive %s: interval %" PRId64 ": entry at "
-				  "offset %lld fails its CRC; skipped",
-			    a->dir, start, (long long)off);
+			log_warnx("archive %s: interval %s (%" PRId64 ".arc): "
+				  "entry at offset %lld fails its CRC; skipped",
+			    a->dir, iso8601(start, ts), start, (long long)off);
 		} else if (fn != NULL)
 			fn(buf, len, arg);
 		off += 8 + (off_t)len;
@@ -134,13 +136,14 @@ archive_walk(struct archive *a, int fd, int64_t start, archive_entry_fn fn,
 torn:
 	free(buf);
 	if (n == -1) {
-		log_warn("archive %s: interval %" PRId64, a->dir, start);
+		log_warn("archive %s: interval %s (%" PRId64 ".arc)", a->dir,
+		    iso8601(start, ts), start);
 		return -1;
 	}
 	a->torn++;
-	log_warnx("archive %s: interval %" PRId64 ": damaged entry at offset "
-		  "%lld; what follows is ignored",
-	    a->dir, start, (long long)off);
+	log_warnx("archive %s: interval %s (%" PRId64 ".arc): damaged entry "
+		  "at offset %lld; what follows is ignored",
+	    a->dir, iso8601(start, ts), start, (long long)off);
 	return off;
 }
 
@@ -202,6 +205,7 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 {
 	struct archive_fd *f;
 	uint8_t hdr[8];
+	char ts[ISO8601_LEN];
 	struct iovec iov[2];
 	ssize_t n;
 	off_t end;
@@ -211,7 +215,8 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 	if ((f = archive_fd(a, start)) == NULL)
 		return -1;
 	if ((end = lseek(f->fd, 0, SEEK_END)) == -1) {
-		log_warn("archive %s: interval %" PRId64, a->dir, start);
+		log_warn("archive %s: interval %s (%" PRId64 ".arc)", a->dir,
+		    iso8601(start, ts), start);
 		return -1;
 	}
 	put_be32(hdr, (uint32_t)len);
@@ -228,8 +233,9 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 		 * descriptor stays, as it may hold appends the next commit
 		 * must sync; if the cut fails, so must that commit.
 		 */
-		log_warn("archive %s: appending to interval %" PRId64, a->dir,
-		    start);
+		log_warn("archive %s: appending to interval %s (%" PRId64
+			 ".arc)",
+		    a->dir, iso8601(start, ts), start);
 		if (n > 0 && ftruncate(f->fd, end) == -1) {
 			log_warn("archive %s: cutting off a torn entry",
 			    a->dir);

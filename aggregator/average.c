@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "human.h"
 #include "average.h"
 #include "keyidx.h"
 #include "log.h"
@@ -35,6 +36,7 @@ void
 average_add(struct average *a, const struct record *r)
 {
 	struct rrd_health *h;
+	char ts[ISO8601_LEN];
 	uint64_t seen = 0;
 	size_t i;
 	int t;
@@ -44,10 +46,10 @@ average_add(struct average *a, const struct record *r)
 		if (sumtab_add(&a->sums,
 			keyidx(r->entries[i].proto, r->entries[i].key),
 			r->entries[i].packets) == 1)
-			log_warnx("interval %" PRId64 ": sum of %s/%u across "
+			log_warnx("interval %s: sum of %s/%u across "
 				  "sensors saturated at 2^64 - 1 with sensor "
 				  "%s's record",
-			    r->start,
+			    iso8601(r->start, ts),
 			    proto_name((enum proto)r->entries[i].proto),
 			    r->entries[i].key, r->sensor);
 	if (a->nhealth == a->hcap) {

@@ -127,18 +127,13 @@ check_config(const struct agg_conf *c)
 	char err[1024], have[ZONE_NAME_MAX];
 	int problems = 0, dir;
 
-#define CHECK(expr) \
-	do { \
-		err[0] = '\0'; \
-		if ((expr) == -1) { \
-			warnx("%s", err); \
-			problems++; \
-		} \
-	} while (0)
+#define CHECK(expr) preflight_note((expr), err, &problems)
 	CHECK(check_zone(c->timezone, c->interval, err, sizeof(err)));
 	if (!c->rebuild) {
 		CHECK(check_keys(c->keys, err, sizeof(err)));
 		CHECK(preflight_bind(c->listen, err, sizeof(err)));
+		if (c->metrics != NULL)
+			CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
 	}
 	/* DATADIR, or the directory it would be made in; then its markers. */
 	CHECK(dir = preflight_dir(c->datadir, 1, err, sizeof(err)));

@@ -10,6 +10,7 @@
 
 #include "average.h"
 #include "finality.h"
+#include "human.h"
 #include "ingest.h"
 #include "log.h"
 #include "record.h"
@@ -288,6 +289,7 @@ ingest_late(struct ingest *g, uint32_t sidx, const uint8_t *raw, size_t len,
 	g->st.late++;
 	g->st.stored++;
 	v->ack = ACK_STORED;
+	v->late = 1;
 	return 0;
 }
 
@@ -363,7 +365,7 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 {
 	struct record r;
 	uint32_t sidx;
-	int rc, reason;
+	int rc, reason, i;
 
 	memset(v, 0, sizeof(*v));
 	g->live = sensor != NULL;
@@ -371,6 +373,9 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 	if (record_decode(&r, raw, len, &v->why) == -1)
 		goto reject;
 	v->start = r.start;
+	for (i = RT_TCP; i <= RT_UNMONITORED; i++)
+		v->packets += r.totals[i];
+	v->drops = r.totals[RT_CAPTURE_DROPS];
 	if (sensor != NULL && strcmp(r.sensor, sensor) != 0) {
 		v->why = "record of another sensor";
 		goto reject;
@@ -526,13 +531,14 @@ ingest_recover(struct ingest *g, time_t now)
 	g->st.stored -= c.n;
 	memset(g->st.refused, 0, sizeof(g->st.refused));
 	if (c.n > 0)
-		log_info("recovered %zu records of %zu intervals not yet final",
-		    c.n, g->nopen);
+		log_info("recovered %zu %s of %zu %s not yet final", c.n,
+		    plural(c.n, "record", "records"), g->nopen,
+		    plural(g->nopen, "interval", "intervals"));
 	if (c.refused > 0)
-		log_warnx("archive: %zu records left out: dated before 2000 or "
+		log_warnx("archive: %zu %s left out: dated before 2000 or "
 			  "too far ahead of this clock (rebuild skips them "
 			  "too)",
-		    c.refused);
+		    c.refused, plural(c.refused, "record", "records"));
 	return 0;
 }
 
@@ -560,7 +566,7 @@ ingest_log_refusals(const struct ingest *g)
 			s->refused[REFUSE_OPEN] ==
 		    0)
 			continue;
-		log_info("sensor %s: %" PRIu64 " records refused ahead of "
+		log_info("sensor %s: records refused: %" PRIu64 " ahead of "
 			 "this clock, %" PRIu64 " before 2000, %" PRIu64
 			 " over the open interval cap",
 		    s->id, s->refused[REFUSE_FUTURE], s->refused[REFUSE_PAST],

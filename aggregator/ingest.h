@@ -69,6 +69,9 @@ struct ingest_verdict {
 	int reason; /* enum frame_refusal with ACK_REFUSED, else 0 */
 	int64_t start; /* the record's interval, 0 if undecodable */
 	const char *why; /* with ACK_REJECTED or ACK_REFUSED */
+	int late; /* stored, for an interval already final */
+	/* The record's packets (all classes) and capture drops, if decoded. */
+	uint64_t packets, drops;
 };
 
 /*

@@ -9,25 +9,32 @@
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <paths.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "aggmetrics.h"
 #include "archive.h"
 #include "check.h"
 #include "config.h"
 #include "datadir.h"
+#include "fleet.h"
+#include "human.h"
 #include "ingest.h"
 #include "keyfile.h"
 #include "keygen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "options.h"
 #include "preflight.h"
@@ -46,7 +53,13 @@ struct agg {
 	struct rrdq *rrdq;
 	struct ingest *ingest;
 	struct server *server;
-	struct event *tick, *ev_int, *ev_term, *ev_hup;
+	struct fleet *fleet;
+	struct metrics *metrics; /* NULL unless metrics = ADDR:PORT */
+	struct aggmetrics am; /* what the metrics read */
+	struct event *tick, *ev_int, *ev_term, *ev_hup, *ev_usr1;
+	time_t summary_at; /* the last summary line, or the start */
+	uint64_t fsync_n; /* archive commits at the last summary line */
+	double fsync_sum; /* and the seconds they took */
 	struct event *watchdog; /* NULL unless systemd asked for one */
 	int64_t faults_at; /* the interval of this clock faults go to */
 };
@@ -68,6 +81,9 @@ agg_check_start(const struct agg_conf *c)
 		if ((kr = keyring_load(c->keys, err, sizeof(err))) == NULL)
 			errx(1, "%s", err);
 		if (preflight_bind(c->listen, err, sizeof(err)) == -1)
+			errx(1, "%s", err);
+		if (c->metrics != NULL &&
+		    preflight_metrics(c->metrics, err, sizeof(err)) == -1)
 			errx(1, "%s", err);
 	}
 	if (check_step(c->datadir, c->interval, err, sizeof(err)) == -1 ||
@@ -105,9 +121,11 @@ agg_final(struct rrd_job *j, void *arg)
 {
 	struct agg *a = arg;
 
+	char t[ISO8601_LEN];
+
 	if (a->rrdq == NULL)
-		fatalx("interval %" PRId64 " final before the writer started",
-		    j->start);
+		fatalx("interval %s final before the writer started",
+		    iso8601(j->start, t));
 	rrdq_push(a->rrdq, j);
 }
 
@@ -133,10 +151,76 @@ agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
 	rc->queue_budget = (size_t)a->conf.queue_budget << 20;
 }
 
+/*
+ * The summary line's words, and the status line's (SIGUSR1): sensors,
+ * records since the last summary (reset: a new one starts), the writer's
+ * backlog and the newest final interval.
+ */
+static void
+agg_status(struct agg *a, char *buf, size_t len, int reset)
+{
+	const struct metrics_hist *fs = server_fsync(a->server);
+	struct fleet_window w;
+	char span[32], last[ISO8601_LEN];
+	int64_t lf = ingest_last_final(a->ingest);
+	size_t backlog = rrdq_pending(a->rrdq);
+	uint64_t commits = fs->n - a->fsync_n;
+	time_t now = time(NULL);
+
+	fleet_window(a->fleet, &w, reset);
+	if (lf == INT64_MIN)
+		snprintf(last, sizeof(last), "none");
+	else
+		iso8601(lf, last);
+	human_duration(now - a->summary_at, span, sizeof(span));
+	snprintf(buf, len,
+	    "%zu %s connected, %zu reporting, %zu known; in the last %s: "
+	    "%" PRIu64 " %s stored, %" PRIu64 " late, %" PRIu64
+	    " refused, %" PRIu64 " archive %s taking %.1f ms on average; "
+	    "RRD writer backlog %zu %s; newest final interval %s",
+	    w.connected, plural(w.connected, "sensor", "sensors"), w.reporting,
+	    w.known, span, w.stored, plural(w.stored, "record", "records"),
+	    w.late, w.refused, commits, plural(commits, "commit", "commits"),
+	    commits > 0 ? 1e3 * (fs->sum - a->fsync_sum) / (double)commits
+			: 0.0,
+	    backlog, plural(backlog, "interval", "intervals"), last);
+	if (reset) {
+		a->summary_at = now;
+		a->fsync_n = fs->n;
+		a->fsync_sum = fs->sum;
+	}
+}
+
+/* The metrics' per-sensor series, from the sensor table. */
+struct agg_each {
+	aggmetrics_sensor_fn fn;
+	void *arg;
+};
+
+static void
+agg_sensor_one(const struct fleet_sensor *f, void *arg)
+{
+	const struct agg_each *e = arg;
+	struct aggmetrics_sensor m = {f->id, f->stored, f->late, f->refused,
+	    f->duplicate, f->rejected, f->packets, f->drops, f->last_record,
+	    f->sessions};
+
+	e->fn(&m, e->arg);
+}
+
+static void
+agg_sensors(void *ctx, aggmetrics_sensor_fn fn, void *arg)
+{
+	struct agg_each e = {fn, arg};
+
+	fleet_foreach(ctx, agg_sensor_one, &e);
+}
+
 static void
 agg_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct agg *a = arg;
+	char line[512];
 
 	time_t now = time(NULL);
 	int64_t cur = (int64_t)now - (int64_t)now % a->conf.interval;
@@ -144,6 +228,12 @@ agg_on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ingest_tick(a->ingest, now, 0);
+	fleet_tick(a->fleet, now);
+	if (a->conf.log_summary > 0 &&
+	    now - a->summary_at >= (time_t)a->conf.log_summary) {
+		agg_status(a, line, sizeof(line), 1);
+		log_info("summary: %s", line);
+	}
 	/* After a pause, the faults of all of it go to the last interval. */
 	if (cur > a->faults_at) {
 		rrdq_push(a->rrdq,
@@ -164,6 +254,18 @@ agg_on_stop(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
+agg_on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct agg *a = arg;
+	char line[512];
+
+	(void)sig;
+	(void)what;
+	agg_status(a, line, sizeof(line), 0);
+	log_info("status: %s", line);
+}
+
+static void
 agg_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct agg *a = arg;
@@ -177,11 +279,13 @@ agg_on_hup(evutil_socket_t sig, short what, void *arg)
 		log_warnx("keys not reloaded: %s", err);
 		return;
 	}
-	log_info("%s: %zu sensor keys loaded", a->conf.keys, keyring_count(kr));
+	log_info("%s: %zu sensor %s loaded", a->conf.keys, keyring_count(kr),
+	    plural(keyring_count(kr), "key", "keys"));
 	notify_status("listening on %s, %zu sensor keys", a->conf.listen,
 	    keyring_count(kr));
 	if ((n = server_set_keys(a->server, kr)) > 0)
-		log_info("%zu sessions ended: key removed or changed", n);
+		log_info("%zu %s ended: key removed or changed", n,
+		    plural(n, "session", "sessions"));
 }
 
 static void
@@ -195,13 +299,13 @@ agg_report(struct agg *a)
 		 " duplicate, %" PRIu64 " rejected, %" PRIu64
 		 " refused (%" PRIu64 " ahead of this clock, %" PRIu64
 		 " before 2000, %" PRIu64
-		 " over the open interval cap); %" PRIu64
-		 " intervals final, %zu open",
+		 " over the open interval cap); %" PRIu64 " %s final, %zu open",
 	    is.stored, is.late, is.duplicates, is.rejected,
 	    is.refused[REFUSE_FUTURE] + is.refused[REFUSE_PAST] +
 		is.refused[REFUSE_OPEN],
 	    is.refused[REFUSE_FUTURE], is.refused[REFUSE_PAST],
 	    is.refused[REFUSE_OPEN], is.finalized,
+	    plural(is.finalized, "interval", "intervals"),
 	    ingest_open_intervals(a->ingest));
 	ingest_log_refusals(a->ingest);
 	if (a->server == NULL)
@@ -213,10 +317,10 @@ agg_report(struct agg *a)
 		 " over the limit, %" PRIu64
 		 " evicted unauthenticated, %" PRIu64
 		 " ended on a key change, %" PRIu64
-		 " paused for unread acks; %" PRIu64 " commits",
+		 " paused for unread acks; %" PRIu64 " %s",
 	    ss.accepted, ss.unknown_sensor, ss.bad_mac, ss.bad_frame,
 	    ss.timeouts, ss.too_many, ss.evicted, ss.revoked, ss.paused,
-	    ss.commits);
+	    ss.commits, plural(ss.commits, "commit", "commits"));
 }
 
 /* One descriptor a sensor: take all the hard limit allows. */
@@ -232,6 +336,43 @@ agg_raise_nofile(void)
 		log_warn("cannot raise the open file limit");
 }
 
+/* Standard input and output on /dev/null, as daemon(3) would leave them. */
+static void
+agg_null_stdio(void)
+{
+	int fd;
+
+	if ((fd = open(_PATH_DEVNULL, O_RDWR)) == -1)
+		err(1, "%s", _PATH_DEVNULL);
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
+		err(1, "dup2");
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/*
+ * Without -f: detach and log to syslog.  Where no syslog daemon listens,
+ * syslog(3) would drop every line unseen: detach all the same, but keep
+ * standard error and log there, after a line that says so.
+ */
+static void
+agg_detach(const struct agg *a)
+{
+	int to_stderr = a->conf.foreground || !log_syslog_reachable();
+
+	if (!a->conf.foreground) {
+		if (to_stderr)
+			log_warnx("no syslog daemon listens on %s: logging to "
+				  "standard error",
+			    _PATH_LOG);
+		if (daemon(0, to_stderr) == -1)
+			err(1, "daemon");
+		if (to_stderr)
+			agg_null_stdio();
+	}
+	log_init("teiten-aggregator", to_stderr, a->conf.verbose);
+}
+
 static void
 agg_serve(struct agg *a, struct keyring *kr)
 {
@@ -244,12 +385,21 @@ agg_serve(struct agg *a, struct keyring *kr)
 		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	server_set_keys(a->server, kr);
-	if (!a->conf.foreground && daemon(0, 0) == -1)
-		err(1, "daemon");
-	log_init("teiten-aggregator", a->conf.foreground, a->conf.verbose);
+	a->fleet = fleet_new(a->conf.interval);
+	server_set_fleet(a->server, a->fleet);
+	if (a->conf.metrics != NULL &&
+	    (a->metrics = metrics_new(a->base, a->conf.metrics, aggmetrics_fill,
+		 &a->am, why, sizeof(why))) == NULL)
+		errx(1, "%s", why);
+	agg_detach(a);
 	event_reinit(a->base);
 	agg_rrdq_conf(a, &rc);
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
+	a->am.ingest = a->ingest;
+	a->am.server = a->server;
+	a->am.rrdq = a->rrdq;
+	a->am.sensors = agg_sensors;
+	a->am.sensors_ctx = a->fleet;
 	ingest_set_late(a->ingest, agg_late, a);
 	ingest_recover(a->ingest, time(NULL));
 	a->faults_at =
@@ -258,19 +408,26 @@ agg_serve(struct agg *a, struct keyring *kr)
 	a->ev_int = evsignal_new(a->base, SIGINT, agg_on_stop, a);
 	a->ev_term = evsignal_new(a->base, SIGTERM, agg_on_stop, a);
 	a->ev_hup = evsignal_new(a->base, SIGHUP, agg_on_hup, a);
+	a->ev_usr1 = evsignal_new(a->base, SIGUSR1, agg_on_usr1, a);
+	a->summary_at = time(NULL);
 	if (a->tick == NULL || a->ev_int == NULL || a->ev_term == NULL ||
-	    a->ev_hup == NULL || event_add(a->tick, &sec) == -1 ||
+	    a->ev_hup == NULL || a->ev_usr1 == NULL ||
+	    event_add(a->tick, &sec) == -1 ||
 	    evsignal_add(a->ev_int, NULL) == -1 ||
 	    evsignal_add(a->ev_term, NULL) == -1 ||
-	    evsignal_add(a->ev_hup, NULL) == -1)
+	    evsignal_add(a->ev_hup, NULL) == -1 ||
+	    evsignal_add(a->ev_usr1, NULL) == -1)
 		fatalx("cannot set up the event loop");
 	signal(SIGPIPE, SIG_IGN);
-	log_info("listening on %s, %zu sensors, interval %us, grace %us, "
+	log_info("listening on %s, %zu %s, interval %us, grace %us, "
 		 "data in %s%s%s",
-	    a->conf.listen, keyring_count(kr), a->conf.interval, a->conf.grace,
-	    a->conf.datadir,
+	    a->conf.listen, keyring_count(kr),
+	    plural(keyring_count(kr), "sensor", "sensors"), a->conf.interval,
+	    a->conf.grace, a->conf.datadir,
 	    a->conf.rrdcached ? ", RRDs through rrdcached " : "",
 	    a->conf.rrdcached ? a->conf.rrdcached : "");
+	if (a->metrics != NULL)
+		log_info("metrics on http://%s/metrics", a->conf.metrics);
 	/* Bound, and the writer and the recovered intervals are in place. */
 	snprintf(status, sizeof(status), "listening on %s, %zu sensor keys",
 	    a->conf.listen, keyring_count(kr));
@@ -278,16 +435,22 @@ agg_serve(struct agg *a, struct keyring *kr)
 	a->watchdog = notify_watchdog(a->base);
 	if (event_base_dispatch(a->base) == -1)
 		fatalx("event loop failed");
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	/* The interval under way gets its row now; a restart adds to the next. */
 	rrdq_push(a->rrdq, ingest_faults(a->ingest, a->faults_at));
+	fleet_flush(a->fleet, time(NULL));
 	rrdq_stop(a->rrdq);
 	agg_report(a);
 	server_free(a->server);
 	a->server = NULL;
+	fleet_free(a->fleet);
+	a->fleet = NULL;
 	event_free(a->tick);
 	event_free(a->ev_int);
 	event_free(a->ev_term);
 	event_free(a->ev_hup);
+	event_free(a->ev_usr1);
 	if (a->watchdog != NULL)
 		event_free(a->watchdog);
 }
@@ -337,9 +500,10 @@ agg_rebuild(struct agg *a)
 
 	agg_rrdq_conf(a, &rc);
 	r = rrdq_rebuild(a->archive, &rc, a->rrdw, a->summary, &d);
-	log_info("rebuilt %" PRIu64 " intervals from %zu records (%zu not "
+	log_info("rebuilt %" PRIu64 " %s from %zu %s (%zu not "
 		 "used: duplicate or of another interval length)",
-	    d.intervals, d.records, d.bad);
+	    d.intervals, plural(d.intervals, "interval", "intervals"),
+	    d.records, plural(d.records, "record", "records"), d.bad);
 	if (d.refused[REFUSE_PAST] + d.refused[REFUSE_FUTURE] > 0)
 		log_warnx("skipped %zu records dated before 2000-01-01 and %zu "
 			  "starting more than %us after this clock's now",
@@ -356,7 +520,7 @@ main(int argc, char **argv)
 {
 	struct agg a;
 	struct keyring *kr;
-	char err[512], path[DATADIR_PATH_MAX];
+	char err[512], path[DATADIR_PATH_MAX], tbuf[ISO8601_LEN];
 	int64_t last_final;
 	int rc = 0;
 
@@ -411,10 +575,10 @@ main(int argc, char **argv)
 		datadir_marker_path(a.conf.datadir, DATADIR_LAST_FINAL, path,
 		    sizeof(path));
 		errx(1,
-		    "%s (%" PRId64 ") is in the future: the RRDs hold a "
+		    "%s (%s) is in the future: the RRDs hold a "
 		    "record dated ahead of this clock; run \"teiten-aggregator "
 		    "rebuild\", which leaves it out",
-		    path, last_final);
+		    path, iso8601(last_final, tbuf));
 	}
 	a.ingest = ingest_new(a.conf.interval, a.conf.grace, a.conf.active,
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);

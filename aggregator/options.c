@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hostport.h"
 #include "ingest.h"
 #include "interval.h"
 #include "options.h"
@@ -32,7 +33,8 @@ enum {
 	OPT_LATE_SETTLE,
 	OPT_OPEN_BUDGET,
 	OPT_QUEUE_BUDGET,
-	OPT_TIMEZONE
+	OPT_TIMEZONE,
+	OPT_METRICS
 };
 
 /* The commands an option applies to, for --help and for refusing it. */
@@ -62,6 +64,8 @@ static const struct optdoc opts[] = {
 	"apply late records after this lull (default 10)", 0},
     {"listen", required_argument, 'l', "addr:port",
 	"address to listen on (default *:4774)", CMD_SERVE},
+    {"metrics", required_argument, OPT_METRICS, "addr:port",
+	"serve Prometheus metrics over HTTP here", CMD_SERVE},
     {"open-budget", required_argument, OPT_OPEN_BUDGET, "MiB",
 	"memory for records of open intervals", 0},
     {"queue-budget", required_argument, OPT_QUEUE_BUDGET, "MiB",
@@ -95,12 +99,29 @@ usage(FILE *f)
 	    "MiB]\n"
 	    "                         [--rrdcached address] [--timezone "
 	    "zone]\n"
+	    "                         [--metrics addr:port]\n"
 	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
 	    "[-n seconds]\n"
 	    "                                 [--rrdcached address] "
 	    "[--timezone zone]\n"
 	    "       teiten-aggregator keygen [--force] [-o keyfile] "
 	    "sensor-id\n");
+}
+
+/* "--name" of the option behind ch (or "-c"), for error messages. */
+static const char *
+option_name(int ch)
+{
+	static char buf[32];
+	const struct option *o;
+
+	if (ch < 256)
+		snprintf(buf, sizeof(buf), "-%c", ch);
+	else
+		for (o = long_opts; o->name != NULL; o++)
+			if (o->val == ch)
+				snprintf(buf, sizeof(buf), "--%s", o->name);
+	return buf;
 }
 
 static const char *
@@ -120,6 +141,17 @@ CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
 CF_STRING(rrdcached, rrdcached)
 CF_STRING(timezone, timezone)
+
+static const char *
+cf_metrics(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be ADDR:PORT or [IPV6]:PORT";
+	config_replace(&((struct agg_conf *)a)->metrics, v);
+	return NULL;
+}
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -145,6 +177,17 @@ static const char *
 cf_skew(void *a, const char *v)
 {
 	return set_secs(&((struct agg_conf *)a)->skew, v, 0);
+}
+
+/* 0: no summary lines; fewer than 5 s would bury the other lines. */
+static const char *
+cf_log_summary(void *a, const char *v)
+{
+	unsigned *slot = &((struct agg_conf *)a)->log_summary;
+
+	if (set_secs(slot, v, 0) != NULL || (*slot > 0 && *slot < 5))
+		return "must be 0 (no summary) or 5 to 604800 seconds";
+	return NULL;
 }
 
 static const char *
@@ -196,6 +239,8 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "open_budget", cf_open_budget},
     {"aggregator", "queue_budget", cf_queue_budget},
     {"aggregator", "timezone", cf_timezone},
+    {"aggregator", "log_summary", cf_log_summary},
+    {"aggregator", "metrics", cf_metrics},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -270,13 +315,15 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_TIMEZONE:
 		config_replace(&c->timezone, optarg);
 		break;
+	case OPT_METRICS:
+		why = cf_metrics(c, optarg);
+		break;
 	default:
 		usage(stderr);
 		exit(1);
 	}
 	if (why != NULL)
-		errx(1, "option %s: %s", optdoc_name(o, name, sizeof(name)),
-		    why);
+		errx(1, "option %s: %s", option_name(ch), why);
 }
 
 void
@@ -297,6 +344,7 @@ agg_options(struct agg_conf *c, int argc, char **argv)
 	c->late_settle = LATE_SETTLE_DEFAULT;
 	c->open_budget = INGEST_OPEN_BUDGET >> 20;
 	c->queue_budget = RRDQ_QUEUE_BUDGET >> 20;
+	c->log_summary = LOG_SUMMARY_DEFAULT;
 	if (argc > 1 && strcmp(argv[1], "rebuild") == 0) {
 		c->rebuild = 1;
 		c->foreground = 1;
@@ -336,5 +384,6 @@ agg_conf_free(struct agg_conf *c)
 	free(c->keys);
 	free(c->rrdcached);
 	free(c->timezone);
+	free(c->metrics);
 	free(c->config);
 }

@@ -12,14 +12,18 @@
 struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	char *timezone; /* cuts the daily summaries at its midnights */
+	char *metrics; /* ADDR:PORT serving /metrics, or NULL: none */
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */
 	unsigned queue_budget; /* MiB */
+	unsigned log_summary; /* seconds between summary lines, 0: none */
 	char *config; /* the file read, or NULL */
 	int foreground, verbose, rebuild;
 	int test; /* -t: check everything, start nothing */
 };
+
+#define LOG_SUMMARY_DEFAULT 300
 
 void agg_options(struct agg_conf *, int argc, char **argv);
 void agg_conf_free(struct agg_conf *);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "human.h"
 #include "datadir.h"
 #include "ingest.h"
 #include "log.h"
@@ -33,6 +34,8 @@
 /* A catch-up lets queued jobs through this often (seconds). */
 #define CATCHUP_SLICE 0.5
 #define CATCHUP_PROGRESS 10.0 /* seconds between progress lines */
+/* Final intervals written together when a backlog waits (rrdq_batch). */
+#define BATCH_MAX 1024
 
 struct qitem {
 	struct rrd_job *job;
@@ -181,6 +184,7 @@ lateset_describe(const struct lateset *s, char *buf, size_t len)
 int
 rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 {
+	char ts[ISO8601_LEN];
 	double now = mono();
 
 	pthread_mutex_lock(&q->mu);
@@ -200,10 +204,12 @@ rrdq_late(struct rrdq *q, int64_t start, const char *sensor)
 	q->late_last = now;
 	if (now - q->late_logged >= LATE_LOG_EVERY) {
 		q->late_logged = now;
-		log_info("late record from %s for interval %" PRId64
-			 " (final already): %" PRIu64 " late records of %zu "
-			 "intervals wait for a catch-up",
-		    sensor, start, q->late.records, q->late.n);
+		log_info("late record from %s for interval %s (final "
+			 "already): %" PRIu64 " late %s of %zu %s wait for a "
+			 "catch-up",
+		    sensor, iso8601(start, ts), q->late.records,
+		    plural(q->late.records, "record", "records"), q->late.n,
+		    plural(q->late.n, "interval", "intervals"));
 	}
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
@@ -313,11 +319,16 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
+	/* Each file written once per many intervals, not once each. */
+	if (w != NULL)
+		d->failed += rrdw_hold(w, 1);
 }
 
 static void
 deriver_free(struct deriver *dv)
 {
+	if (dv->w != NULL)
+		dv->d->failed += rrdw_hold(dv->w, 0);
 	ingest_free(dv->g);
 	free(dv->v);
 }
@@ -330,10 +341,11 @@ deriver_free(struct deriver *dv)
 static int
 deriver_one(struct deriver *dv, int64_t t)
 {
+	char ts[ISO8601_LEN];
 	int rc = 0;
 
 	if (archive_scan(dv->a, t, derive_one, dv) == -1) {
-		log_warnx("interval %" PRId64 ": archive unreadable", t);
+		log_warnx("interval %s: archive unreadable", iso8601(t, ts));
 		rc = -1;
 	}
 	/* One interval at a time: each is final once read. */
@@ -393,6 +405,8 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 			(void)deriver_one(dv, t);
 		}
 	}
+	if (all && dv->w != NULL)
+		dv->d->failed += rrdw_flush(dv->w);
 	ingest_stats(dv->g, &st);
 	dv->d->intervals = st.finalized;
 	dv->d->last = ingest_last_final(dv->g);
@@ -491,6 +505,7 @@ static int
 catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 {
 	struct qitem *it;
+	char t1[ISO8601_LEN], t2[ISO8601_LEN];
 	double told = mono();
 	int64_t w;
 	int all;
@@ -505,9 +520,10 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 		if (mono() - told >= CATCHUP_PROGRESS && dv->d->intervals > 0) {
 			told = mono();
 			log_info("catch-up: %" PRIu64
-				 " intervals derived, up to "
-				 "interval %" PRId64 " of %" PRId64,
-			    dv->d->intervals, dv->d->last, *upto);
+				 " %s derived, up to interval %s of %s",
+			    dv->d->intervals,
+			    plural(dv->d->intervals, "interval", "intervals"),
+			    iso8601(dv->d->last, t1), iso8601(*upto, t2));
 		}
 		for (;;) {
 			pthread_mutex_lock(&q->mu);
@@ -606,7 +622,7 @@ rrdq_catchup(struct rrdq *q)
 {
 	struct rrdq_derived d;
 	struct lateset took;
-	char who[512];
+	char who[512], ts[ISO8601_LEN];
 	int64_t upto;
 	double t0 = mono();
 	int rc = 0;
@@ -617,10 +633,11 @@ rrdq_catchup(struct rrdq *q)
 	upto = q->written;
 	pthread_mutex_unlock(&q->mu);
 	lateset_describe(&took, who, sizeof(who));
-	log_info("catch-up: applying %" PRIu64 " late records of %zu "
-		 "intervals (%s): deriving the RRDs and summaries up to "
-		 "interval %" PRId64 " again from the archive",
-	    took.records, took.n, who, upto);
+	log_info("catch-up: applying %" PRIu64 " late %s of %zu %s (%s): "
+		 "deriving the RRDs and summaries up to interval %s again "
+		 "from the archive",
+	    took.records, plural(took.records, "record", "records"), took.n,
+	    plural(took.n, "interval", "intervals"), who, iso8601(upto, ts));
 	memset(&d, 0, sizeof(d));
 	if (upto != INT64_MIN)
 		rc = catchup_build(q, &upto, &d);
@@ -644,10 +661,13 @@ rrdq_catchup(struct rrdq *q)
 		q->catchup_backoff = 0;
 		if (q->late.n == 0 && !q->late.all)
 			(void)datadir_clear_catchup(q->datadir);
-		log_info("catch-up done in %.1f s: %" PRIu64 " intervals from "
-			 "%zu records written again, up to interval %" PRId64
-			 "; %zu late intervals still wait",
-		    mono() - t0, d.intervals, d.records, upto, q->late.n);
+		log_info("catch-up done in %.1f s: %" PRIu64 " %s from %zu %s "
+			 "written again, up to interval %s; %zu late %s "
+			 "still wait",
+		    mono() - t0, d.intervals,
+		    plural(d.intervals, "interval", "intervals"), d.records,
+		    plural(d.records, "record", "records"), iso8601(upto, ts),
+		    q->late.n, plural(q->late.n, "interval", "intervals"));
 	}
 	pthread_mutex_unlock(&q->mu);
 	lateset_free(&took);
@@ -658,10 +678,12 @@ static void
 rrdq_drop_queue(struct rrdq *q)
 {
 	struct qitem *it;
+	char ts[ISO8601_LEN];
 
-	log_warnx("stopping with %zu intervals from %" PRId64 " not in the "
-		  "RRDs: the next start finalizes them again from the archive",
-	    q->n, q->head->job->start);
+	log_warnx("stopping with %zu %s from %s not in the RRDs: the next "
+		  "start finalizes them again from the archive",
+	    q->n, plural(q->n, "interval", "intervals"),
+	    iso8601(q->head->job->start, ts));
 	while ((it = q->head) != NULL) {
 		q->head = it->next;
 		rrd_job_free(it->job);
@@ -701,11 +723,11 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 	struct rrdq_derived d;
 	struct deriver dv;
 	struct archive *a;
-	char err[512];
+	char err[512], ts[ISO8601_LEN];
 	int rc = -1;
 
 	if ((a = archive_open(q->datadir, err, sizeof(err))) == NULL) {
-		log_warnx("interval %" PRId64 ": %s", j->start, err);
+		log_warnx("interval %s: %s", iso8601(j->start, ts), err);
 		return -1;
 	}
 	deriver_init(&dv, a, &q->conf, NULL, NULL, &d);
@@ -722,8 +744,8 @@ rrdq_fill(struct rrdq *q, struct qitem *it)
 			out = NULL;
 			rc = 0;
 		} else
-			log_warnx("interval %" PRId64 ": not in the archive",
-			    j->start);
+			log_warnx("interval %s: not in the archive",
+			    iso8601(j->start, ts));
 	}
 	if (out != NULL)
 		rrd_job_free(out);
@@ -756,6 +778,7 @@ static void
 rrdq_job(struct rrdq *q, struct qitem *it)
 {
 	const struct rrd_job *j = it->job;
+	char t1[ISO8601_LEN], t2[ISO8601_LEN];
 	size_t failed;
 	int sumfail, lfail = 0;
 
@@ -782,25 +805,74 @@ rrdq_job(struct rrdq *q, struct qitem *it)
 	if (failed > 0 || sumfail || lfail) {
 		retry_later(q, mono());
 		if (q->attempts == 1)
-			log_warnx("interval %" PRId64 ": %zu RRD files%s%s not "
+			log_warnx("interval %s: %zu RRD %s%s%s not "
 				  "written; retried, last_final stays at "
-				  "%" PRId64 " and later intervals wait",
-			    j->start, failed,
+				  "%s and later intervals wait",
+			    iso8601(j->start, t1), failed,
+			    plural(failed, "file", "files"),
 			    sumfail ? ", the window summary" : "",
-			    lfail ? ", last_final" : "", q->written);
+			    lfail ? ", last_final" : "",
+			    iso8601(q->written, t2));
 		if (q->stopping)
 			rrdq_drop_queue(q);
 		pthread_mutex_unlock(&q->mu);
 		return;
 	}
 	if (q->attempts > 0)
-		log_info("interval %" PRId64 ": written after %u attempts in "
+		log_info("interval %s: written after %u attempts in "
 			 "%.0f s; the RRDs caught up",
-		    j->start, q->attempts + 1, mono() - q->failing_since);
+		    iso8601(j->start, t1), q->attempts + 1,
+		    mono() - q->failing_since);
 	retry_done(q);
 	q->written = j->start;
 	pthread_mutex_unlock(&q->mu);
 	rrdq_pop(q, it);
+}
+
+/*
+ * Several final intervals waiting (a backlog after an outage, a replay):
+ * their RRD updates are held and each file written once for all of them
+ * (rrdw_hold), their summaries added in the same pass, then last_final
+ * set to the newest.  Returns 0 with the jobs popped; -1 if fewer than
+ * two could be taken, or anything failed: then the head is written alone
+ * as ever (rrdq_job), which skips what the batch wrote and retries the
+ * rest.
+ */
+static int
+rrdq_batch(struct rrdq *q)
+{
+	struct qitem *v[BATCH_MAX], *it;
+	size_t n = 0, i, failed = 0;
+	int sumfail, bad = 0;
+
+	pthread_mutex_lock(&q->mu);
+	for (it = q->head; it != NULL && n < BATCH_MAX &&
+	     !it->job->faults_only && q->attempts == 0;
+	     it = it->next)
+		v[n++] = it;
+	pthread_mutex_unlock(&q->mu);
+	if (n < 2)
+		return -1;
+	failed += rrdw_hold(q->w, 1);
+	for (i = 0; i < n; i++) {
+		if (v[i]->hollow && rrdq_fill(q, v[i]) == -1)
+			break;
+		failed += job_write(q->w, q->sum, v[i]->job, &sumfail);
+		bad |= sumfail;
+	}
+	n = i;
+	failed += rrdw_hold(q->w, 0);
+	if (n == 0 || failed > 0 || bad ||
+	    datadir_save_last_final(q->datadir, v[n - 1]->job->start) == -1)
+		return -1;
+	log_debug("intervals %" PRId64 " to %" PRId64 ": %zu written together",
+	    v[0]->job->start, v[n - 1]->job->start, n);
+	pthread_mutex_lock(&q->mu);
+	q->written = v[n - 1]->job->start;
+	pthread_mutex_unlock(&q->mu);
+	for (i = 0; i < n; i++)
+		rrdq_pop(q, v[i]);
+	return 0;
 }
 
 enum { DO_JOB, DO_CATCHUP, DO_EXIT };
@@ -852,7 +924,7 @@ rrdq_main(void *arg)
 			return NULL;
 		if (what == DO_CATCHUP)
 			rrdq_catchup(q);
-		else
+		else if (rrdq_batch(q) == -1)
 			rrdq_job(q, q->head); /* only this thread pops */
 	}
 }
@@ -894,17 +966,17 @@ void
 rrdq_push(struct rrdq *q, struct rrd_job *j)
 {
 	struct qitem *it = xcalloc(1, sizeof(*it));
+	char ts[ISO8601_LEN];
 
 	it->job = j;
 	pthread_mutex_lock(&q->mu);
 	if (!j->faults_only && q->head != NULL &&
 	    q->bytes + job_bytes(j) > q->conf.queue_budget) {
 		if (!q->hollowing)
-			log_warnx("RRD writer queue over %zu MiB: interval "
-				  "%" PRId64
-				  " and those after it wait as their start "
+			log_warnx("RRD writer queue over %zu MiB: interval %s "
+				  "and those after it wait as their start "
 				  "only, derived from the archive when written",
-			    q->conf.queue_budget >> 20, j->start);
+			    q->conf.queue_budget >> 20, iso8601(j->start, ts));
 		q->hollowing = 1;
 		free(j->idx);
 		free(j->avg);
@@ -939,6 +1011,25 @@ rrdq_pending(struct rrdq *q)
 }
 
 void
+rrdq_backlog(struct rrdq *q, struct rrdq_backlog *b)
+{
+	struct qitem *it;
+
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_lock(&q->mu);
+	/* At most what the queue budget holds: a walk costs little. */
+	for (it = q->head; it != NULL; it = it->next)
+		if (!it->job->faults_only)
+			b->intervals++;
+	b->jobs = q->n;
+	b->bytes = q->bytes;
+	b->written = q->written;
+	b->late_records = q->late.records;
+	b->late_intervals = q->late.n;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
 rrdq_stop(struct rrdq *q)
 {
 	pthread_mutex_lock(&q->mu);
@@ -948,9 +1039,11 @@ rrdq_stop(struct rrdq *q)
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
 	if (q->late.n > 0 || q->late.all)
-		log_info("stopping with %" PRIu64 " late records of %zu "
-			 "intervals not applied yet: the next start catches up",
-		    q->late.records, q->late.n);
+		log_info("stopping with %" PRIu64 " late %s of %zu %s not "
+			 "applied yet: the next start catches up",
+		    q->late.records,
+		    plural(q->late.records, "record", "records"), q->late.n,
+		    plural(q->late.n, "interval", "intervals"));
 	lateset_free(&q->late);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);

@@ -54,6 +54,17 @@ int rrdq_late(struct rrdq *, int64_t start, const char *sensor);
 void rrdq_stop(struct rrdq *);
 size_t rrdq_pending(struct rrdq *);
 
+/* The writer's state, from any thread (the metrics). */
+struct rrdq_backlog {
+	size_t jobs; /* queued: final intervals and rows of faults */
+	size_t intervals; /* of which final intervals */
+	size_t bytes; /* what the queued jobs hold */
+	int64_t written; /* the newest interval all written, or INT64_MIN */
+	uint64_t late_records; /* waiting for a catch-up */
+	size_t late_intervals;
+};
+void rrdq_backlog(struct rrdq *, struct rrdq_backlog *);
+
 /* What a derivation read and wrote. */
 struct rrdq_derived {
 	size_t records, bad;

@@ -20,6 +20,7 @@
 
 #include <rrd.h>
 
+#include "human.h"
 #include "bytes.h"
 #include "datadir.h"
 #include "hostport.h"
@@ -32,10 +33,22 @@
 
 enum { F_ABSENT, F_PRESENT };
 
+/*
+ * A file's updates held back (rrdw_hold): "time:values" arguments, each
+ * NUL-terminated, for one rrd_update_r() call; start: the first interval.
+ */
+struct held {
+	char *buf;
+	size_t len, cap, nargs;
+	int64_t start;
+	char *why; /* set by held_apply() when the write failed */
+};
+
 /* Last update times of the files that are not per key. */
 struct lastmap {
 	char **names;
 	int64_t *last;
+	struct held **held; /* while holding, else NULL entries */
 	size_t n, cap;
 };
 
@@ -53,6 +66,9 @@ struct rrdw {
 	size_t *bline; /* where each line starts */
 	size_t capbline;
 	int64_t bstart; /* the interval batched */
+	int holding; /* rrdw_hold() */
+	struct held **hkey; /* by key index, allocated on the first hold */
+	size_t hbytes; /* held in all */
 	size_t failed;
 	/* Files whose last write failed: named once, and again on catching up. */
 	char **failing;
@@ -312,6 +328,9 @@ rrdw_free(struct rrdw *w)
 		free(w->other.names[i]);
 	free(w->other.names);
 	free(w->other.last);
+	(void)rrdw_hold(w, 0); /* frees what is held; never holds at exit */
+	free(w->other.held);
+	free(w->hkey);
 	for (i = 0; i < w->nfailing; i++)
 		free(w->failing[i]);
 	free(w->failing);
@@ -389,10 +408,12 @@ failing_find(const struct rrdw *w, const char *path)
 static int
 file_failed(struct rrdw *w, const char *path, int64_t start, const char *why)
 {
+	char ts[ISO8601_LEN];
+
 	w->failed++;
+	iso8601(start, ts);
 	if (failing_find(w, path) != -1) {
-		log_debug("rrd %s: %s (interval %" PRId64 ")", path, why,
-		    start);
+		log_debug("rrd %s: %s (interval %s)", path, why, ts);
 		return -1;
 	}
 	if (w->nfailing == w->capfailing) {
@@ -401,20 +422,21 @@ file_failed(struct rrdw *w, const char *path, int64_t start, const char *why)
 		    sizeof(*w->failing));
 	}
 	w->failing[w->nfailing++] = xstrdup(path);
-	log_warnx("rrd %s: %s (interval %" PRId64 "; retried until written)",
-	    path, why, start);
+	log_warnx("rrd %s: %s (interval %s; retried until written)", path, why,
+	    ts);
 	return -1;
 }
 
 static int
 file_ok(struct rrdw *w, const char *path, int64_t start)
 {
+	char ts[ISO8601_LEN];
 	ssize_t i;
 
 	if (w->nfailing == 0 || (i = failing_find(w, path)) == -1)
 		return 0;
-	log_info("rrd %s: caught up (interval %" PRId64 " written)", path,
-	    start);
+	log_info("rrd %s: caught up (interval %s written)", path,
+	    iso8601(start, ts));
 	free(w->failing[i]);
 	w->failing[i] = w->failing[--w->nfailing];
 	return 0;
@@ -440,6 +462,28 @@ batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
 	w->nbatch++;
 }
 
+static void
+held_add(struct rrdw *w, struct held **hp, int64_t start, const char *arg)
+{
+	struct held *h = *hp;
+	size_t need = strlen(arg) + 1;
+
+	if (h == NULL) {
+		h = *hp = xcalloc(1, sizeof(*h));
+		h->start = start;
+	}
+	if (h->nargs == 0)
+		h->start = start;
+	if (h->len + need > h->cap) {
+		h->cap = (h->len + need) * 2;
+		h->buf = xreallocarray(h->buf, h->cap, 1);
+	}
+	memcpy(h->buf + h->len, arg, need);
+	h->len += need;
+	h->nargs++;
+	w->hbytes += need + sizeof(char *);
+}
+
 /*
  * Write "values" (colon-separated, one per DS) for [start, start + step)
  * into path, creating it if *exists is 0.  *last moves only once the
@@ -449,7 +493,8 @@ batch_add(struct rrdw *w, const char *path, const char *u1, const char *u2)
  */
 static int
 rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
-    const char *const *ds, int nds, int64_t start, const char *values)
+    struct held **held, const char *const *ds, int nds, int64_t start,
+    const char *values)
 {
 	char gap[64], upd[256], why[256];
 	const char *argv[2];
@@ -480,6 +525,13 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
 	}
 	snprintf(upd, sizeof(upd), "%" PRId64 ":%s", end, values);
 	argv[argc++] = upd;
+	if (w->holding && w->cached == NULL) {
+		/* Written by rrdw_flush(), which sees to failures. */
+		for (i = 0; i < argc; i++)
+			held_add(w, held, start, argv[i]);
+		*last = end;
+		return 1;
+	}
 	if (w->cached != NULL) {
 		/* Errors come back with the batch (rrdw_flush_batch). */
 		batch_add(w, path, argv[0], argc > 1 ? argv[1] : NULL);
@@ -541,18 +593,23 @@ rrdw_other(struct rrdw *w, const char *path, const char *const *ds, int nds,
 			    xreallocarray(m->names, m->cap, sizeof(*m->names));
 			m->last =
 			    xreallocarray(m->last, m->cap, sizeof(*m->last));
+			m->held =
+			    xreallocarray(m->held, m->cap, sizeof(*m->held));
 		}
 		memmove(m->names + i + 1, m->names + i,
 		    (m->n - i) * sizeof(*m->names));
 		memmove(m->last + i + 1, m->last + i,
 		    (m->n - i) * sizeof(*m->last));
+		memmove(m->held + i + 1, m->held + i,
+		    (m->n - i) * sizeof(*m->held));
 		m->names[i] = xstrdup(path);
 		m->last[i] = LAST_UNREAD;
+		m->held[i] = NULL;
 		m->n++;
 	}
 	exists = m->last[i] != LAST_UNREAD || stat(path, &st) == 0;
-	return rrdw_series(w, path, &exists, &m->last[i], ds, nds, start,
-	    values);
+	return rrdw_series(w, path, &exists, &m->last[i], &m->held[i], ds, nds,
+	    start, values);
 }
 
 /* Seconds in a row of the longest archive: a day of steps, or one step. */
@@ -703,7 +760,10 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 		if (!has && w->state[i] != F_PRESENT)
 			continue;
 		/* %.17g: the double read back is the one computed. */
-		snprintf(val, sizeof(val), "%.17g", has ? j->avg[v] : 0.0);
+		if (has && j->avg[v] != 0)
+			snprintf(val, sizeof(val), "%.17g", j->avg[v]);
+		else
+			memcpy(val, "0", 2); /* most keys, most intervals */
 		v += has;
 		key_path(w, i, path, sizeof(path));
 		exists = w->state[i] == F_PRESENT;
@@ -716,7 +776,8 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 			}
 			exists = 1;
 		}
-		rrdw_series(w, path, &exists, &w->last[i], dsv, 1, j->start,
+		rrdw_series(w, path, &exists, &w->last[i],
+		    w->hkey != NULL ? &w->hkey[i] : NULL, dsv, 1, j->start,
 		    val);
 		w->state[i] = exists ? F_PRESENT : F_ABSENT;
 	}
@@ -887,30 +948,145 @@ rrdw_flush_batch(struct rrdw *w)
 	w->nbatch = 0;
 }
 
+/*
+ * One file's held updates in one call.  librrd applies them in order and
+ * stops at the first it cannot; the file's last update is then read back
+ * when next needed, so that a retry writes what is missing; held_done()
+ * logs the outcome.
+ */
+static void
+held_apply(const char *path, struct held *h, int64_t *last)
+{
+	const char **argv;
+	size_t i, o;
+
+	argv = xreallocarray(NULL, h->nargs, sizeof(*argv));
+	for (i = 0, o = 0; i < h->nargs; i++) {
+		argv[i] = h->buf + o;
+		o += strlen(h->buf + o) + 1;
+	}
+	rrd_clear_error();
+	if (rrd_update_r(path, NULL, (int)h->nargs, argv) != 0) {
+		h->why = xstrdup(rrd_get_error());
+		rrd_clear_error();
+		if ((int64_t)rrd_last_r(path) < *last)
+			*last = LAST_UNREAD;
+		else {
+			free(h->why); /* there already */
+			h->why = NULL;
+		}
+		rrd_clear_error();
+	}
+	free(argv);
+}
+
+static void
+held_done(struct rrdw *w, const char *path, struct held *h)
+{
+	if (h->why != NULL)
+		(void)file_failed(w, path, h->start, h->why);
+	else
+		(void)file_ok(w, path, h->start);
+	free(h->why);
+	h->why = NULL;
+	h->len = h->nargs = 0;
+}
+
+/*
+ * Written by this thread alone: writing files from two threads was slower
+ * here (each librrd call maps and unmaps its file, and an unmap in a
+ * process of several threads costs every core a TLB flush).
+ */
+size_t
+rrdw_flush(struct rrdw *w)
+{
+	char path[4096];
+	size_t before = w->failed, i;
+
+	if (w->cached != NULL) {
+		rrdw_flush_batch(w);
+		return w->failed - before;
+	}
+	for (i = 0; w->hkey != NULL && i < KEYIDX_COUNT; i++)
+		if (w->hkey[i] != NULL && w->hkey[i]->nargs > 0) {
+			key_path(w, (uint32_t)i, path, sizeof(path));
+			held_apply(path, w->hkey[i], &w->last[i]);
+			held_done(w, path, w->hkey[i]);
+		}
+	for (i = 0; i < w->other.n; i++)
+		if (w->other.held[i] != NULL && w->other.held[i]->nargs > 0) {
+			held_apply(w->other.names[i], w->other.held[i],
+			    &w->other.last[i]);
+			held_done(w, w->other.names[i], w->other.held[i]);
+		}
+	w->hbytes = 0;
+	return w->failed - before;
+}
+
+static void
+held_free(struct held **hp)
+{
+	if (*hp == NULL)
+		return;
+	free((*hp)->buf);
+	free(*hp);
+	*hp = NULL;
+}
+
+size_t
+rrdw_hold(struct rrdw *w, int on)
+{
+	size_t failed = rrdw_flush(w), i;
+
+	w->holding = on;
+	if (on && w->hkey == NULL)
+		w->hkey = xcalloc(KEYIDX_COUNT, sizeof(*w->hkey));
+	if (!on) {
+		for (i = 0; w->hkey != NULL && i < KEYIDX_COUNT; i++)
+			held_free(&w->hkey[i]);
+		for (i = 0; i < w->other.n; i++)
+			held_free(&w->other.held[i]);
+	}
+	return failed;
+}
+
 size_t
 rrdw_write(struct rrdw *w, const struct rrd_job *j)
 {
 	size_t before = w->failed;
+	char ts[ISO8601_LEN];
 
 	if (j->len != w->step) {
-		log_warnx("interval %" PRId64 " of %us in RRDs of step %us: "
-			  "not written",
-		    j->start, j->len, w->step);
+		log_warnx("interval %s of %us in RRDs of step %us: not written",
+		    iso8601(j->start, ts), j->len, w->step);
 		return 1;
 	}
-	w->bstart = j->start;
 	if (j->faults_only) {
+		/* Written at once: a count held and then lost is lost. */
+		int holding = w->holding;
+
+		w->holding = 0;
+		rrdw_flush(w);
+		w->bstart = j->start;
 		rrdw_faults(w, j);
 		if (w->cached != NULL)
 			rrdw_flush_batch(w);
+		w->holding = holding;
 		return w->failed - before;
 	}
+	if (w->cached != NULL && w->holding && w->nbatch > 0 &&
+	    w->blen > RRDW_HOLD_MAX)
+		rrdw_flush_batch(w);
+	if (w->nbatch == 0)
+		w->bstart = j->start;
 	row_track(w, j->start);
 	rrdw_keys(w, j);
 	rrdw_health(w, j);
-	if (w->cached != NULL)
+	if (w->cached != NULL && !w->holding)
 		rrdw_flush_batch(w);
 	done_add(w, j->start);
+	if (w->cached == NULL && w->hbytes > RRDW_HOLD_MAX)
+		rrdw_flush(w);
 	return w->failed - before;
 }
 
@@ -972,6 +1148,8 @@ rrdw_release(struct rrdw *w)
 	char dir[DATADIR_PATH_MAX];
 	size_t i;
 	int p;
+
+	(void)rrdw_hold(w, 0);
 
 	if (w->cached != NULL) {
 		release_dir(w, w->root);

@@ -65,6 +65,20 @@ void rrdw_free(struct rrdw *);
  * catches up.
  */
 size_t rrdw_write(struct rrdw *, const struct rrd_job *);
+/*
+ * Many intervals at once (catch-up, rebuild, a backlog): while holding,
+ * rrdw_write() keeps each file's updates, and rrdw_flush() writes each
+ * file's with one librrd call, or, through rrdcached, sends them in one
+ * BATCH; both also flush once RRDW_HOLD_MAX bytes are held.  A file's
+ * updates are written in time order either way.  Failures are counted
+ * when written, by rrdw_flush() (or the rrdw_write() that flushed); the
+ * files' last updates are then read back, so that writing the same jobs
+ * again without holding writes only what is missing.  rrdw_hold(w, 0)
+ * flushes and frees what was held; faults-only jobs are never held.
+ */
+#define RRDW_HOLD_MAX ((size_t)256 << 20)
+size_t rrdw_hold(struct rrdw *, int on);
+size_t rrdw_flush(struct rrdw *);
 /* DATADIR/rrd. */
 const char *rrdw_root(const struct rrdw *);
 /*

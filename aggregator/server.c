@@ -8,11 +8,13 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "fleet.h"
 #include "hostport.h"
 #include "log.h"
 #include "server.h"
@@ -77,14 +79,29 @@ struct server {
 	struct ingest *ingest;
 	struct archive *archive;
 	struct keyring *keys;
+	struct metrics_hist fsync; /* seconds each archive commit took */
 	struct connq waiting, conns, unauth;
 	size_t nconns, max_conns;
 	struct timeval auth_timeout;
 	struct server_stats st;
-	uint64_t refusals[REFUSE_REASONS]; /* for rate-limited logging */
+	struct fleet *fleet; /* told of sessions and records, or NULL */
 };
 
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
+
+/* Commit latency from a disk cache (0.5 ms) to a failing disk (5 s). */
+static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* The first few of a kind, then every thousandth: floods stay readable. */
 static int
@@ -102,6 +119,8 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&s->waiting, c, entry);
 	if (c->state != C_READY)
 		TAILQ_REMOVE(&s->unauth, c, unauth);
+	else if (s->fleet != NULL)
+		fleet_disconnected(s->fleet, c->id);
 	TAILQ_REMOVE(&s->conns, c, all);
 	s->nconns--;
 	bufferevent_free(c->bev);
@@ -130,12 +149,14 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[WIRE_ACK_MAX];
 	struct conn *c;
 	size_t i, len;
+	double t0 = mono_now();
 
 	(void)fd;
 	(void)what;
 	/* An fsync error leaves durability unknown: restart from the log. */
 	if (archive_commit(s->archive) == -1)
 		fatalx("archive commit failed; exiting so that sensors resend");
+	metrics_hist_observe(&s->fsync, mono_now() - t0);
 	s->st.commits++;
 	while ((c = TAILQ_FIRST(&s->waiting)) != NULL) {
 		TAILQ_REMOVE(&s->waiting, c, entry);
@@ -219,19 +240,8 @@ conn_authenticated(struct conn *c)
 	c->state = C_READY;
 	evtimer_del(c->deadline);
 	log_debug("%s: sensor %s authenticated", c->peer, c->id);
-}
-
-/* Rate-limited per kind, as a broken clock refuses every record. */
-static void
-conn_log_refusal(struct conn *c, const struct ingest_verdict *v)
-{
-	uint64_t *n = &c->srv->refusals[v->reason];
-
-	(*n)++;
-	if (worth_logging(*n))
-		log_warnx("%s sensor %s: record of interval %" PRId64
-			  " refused: %s (%" PRIu64 " so far)",
-		    c->peer, c->id, v->start, v->why, *n);
+	if (c->srv->fleet != NULL)
+		fleet_connected(c->srv->fleet, c->id, c->peer, time(NULL));
 }
 
 static int
@@ -240,6 +250,7 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	struct server *s = c->srv;
 	struct ingest_verdict v;
 	const char *why = NULL;
+	time_t now = time(NULL);
 
 	if (wire_check(&c->ses, frame, h, &why) == -1) {
 		conn_close(c, why, &s->st.bad_mac);
@@ -252,16 +263,17 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		return -1;
 	}
 	/* Not archived: no acknowledgement, the sensor sends it again. */
-	if (ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len,
-		time(NULL), &v) == -1) {
+	if (ingest_record(s->ingest, c->id, frame + FRAME_HDR, h->len, now,
+		&v) == -1) {
 		conn_close(c, "cannot archive the record", NULL);
 		return -1;
 	}
 	if (v.ack == ACK_REJECTED)
 		log_warnx("%s sensor %s: record rejected: %s", c->peer, c->id,
 		    v.why);
-	else if (v.ack == ACK_REFUSED)
-		conn_log_refusal(c, &v);
+	/* Late and refused records are logged there, rate-limited. */
+	if (s->fleet != NULL)
+		fleet_record(s->fleet, c->id, &v, now);
 	conn_queue_ack(c, &v);
 	return 0;
 }
@@ -494,31 +506,19 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
     struct archive *archive, unsigned auth_timeout, char *err, size_t errlen)
 {
 	struct server *s = xcalloc(1, sizeof(*s));
-	struct addrinfo hints, *res;
-	char host[256], port[8];
-	int rc;
+	struct addrinfo *res;
 
 	s->base = base;
 	s->ingest = ing;
 	s->archive = archive;
 	s->auth_timeout.tv_sec = auth_timeout;
 	s->max_conns = server_max_conns();
+	metrics_hist_init(&s->fsync, fsync_bounds,
+	    sizeof(fsync_bounds) / sizeof(fsync_bounds[0]));
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->conns);
 	TAILQ_INIT(&s->unauth);
-	if (hostport_split(listen, host, sizeof(host), port, sizeof(port)) ==
-	    -1) {
-		snprintf(err, errlen, "bad listen address %s: use ADDR:PORT",
-		    listen);
-		free(s);
-		return NULL;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
-		 &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", listen, gai_strerror(rc));
+	if (hostport_passive(NULL, listen, &res, err, errlen) == -1) {
 		free(s);
 		return NULL;
 	}
@@ -591,7 +591,19 @@ server_set_keys(struct server *s, struct keyring *keys)
 }
 
 void
+server_set_fleet(struct server *s, struct fleet *f)
+{
+	s->fleet = f;
+}
+
+void
 server_stats(const struct server *s, struct server_stats *st)
 {
 	*st = s->st;
+}
+
+const struct metrics_hist *
+server_fsync(const struct server *s)
+{
+	return &s->fsync;
 }

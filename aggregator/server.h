@@ -18,8 +18,10 @@
 #include <event2/event.h>
 
 #include "archive.h"
+#include "fleet.h"
 #include "ingest.h"
 #include "keyfile.h"
+#include "metrics.h"
 
 struct server;
 
@@ -41,6 +43,10 @@ void server_free(struct server *);
  * removed or changed are ended.  Returns how many.
  */
 size_t server_set_keys(struct server *, struct keyring *);
+/* Seconds each archive commit (its fsyncs) took, since start. */
+const struct metrics_hist *server_fsync(const struct server *);
 void server_stats(const struct server *, struct server_stats *);
+/* Sessions and records are told to f (borrowed; NULL: to nobody). */
+void server_set_fleet(struct server *, struct fleet *);
 
 #endif

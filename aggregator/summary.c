@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "human.h"
 #include "bucket.h"
 #include "datadir.h"
 #include "interval.h"
@@ -152,7 +153,7 @@ bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
     const struct rrd_job *j)
 {
 	int64_t start, end;
-	char path[4200], why[128];
+	char path[4200], why[128], ts[ISO8601_LEN];
 	size_t i;
 
 	bucket_bounds(kind, j->start, &start, &end);
@@ -182,17 +183,17 @@ bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
 	b->step = j->len;
 	if (bucket_write(path, b) == -1) {
 		if (!s->failing[kind])
-			log_warn("summary %s (interval %" PRId64 "; retried "
-				 "until written)",
-			    path, j->start);
+			log_warn("summary %s (interval %s; retried until "
+				 "written)",
+			    path, iso8601(j->start, ts));
 		s->failing[kind] = 1;
 		/* Read the file again: the retry must add the interval. */
 		b->start = INT64_MIN;
 		return -1;
 	}
 	if (s->failing[kind])
-		log_info("summary %s: caught up (interval %" PRId64 " written)",
-		    path, j->start);
+		log_info("summary %s: caught up (interval %s written)", path,
+		    iso8601(j->start, ts));
 	s->failing[kind] = 0;
 	return 0;
 }

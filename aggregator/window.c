@@ -53,6 +53,14 @@ hours_kept(const char *datadir, int64_t start)
 		SUMMARY_DAY;
 }
 
+int
+window_hourly(const char *datadir, int64_t start, int64_t end)
+{
+	return start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0 &&
+	    end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
+	    hours_kept(datadir, start);
+}
+
 /*
  * Which buckets answer [start, end) exactly: hourly ones when it is on
  * whole hours, at most 15 days long and not yet pruned; else daily ones
@@ -67,8 +75,7 @@ window_kind(const char *datadir, int64_t start, int64_t end,
 	int hours;
 
 	hours = start % SUMMARY_HOUR == 0 && end % SUMMARY_HOUR == 0;
-	if (hours && end - start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY &&
-	    hours_kept(datadir, start)) {
+	if (window_hourly(datadir, start, end)) {
 		*kind = DATADIR_SUM_HOUR;
 		return 0;
 	}

@@ -36,6 +36,8 @@ struct window {
  */
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
+/* 1 if summary_window() reads [start, end) from hourly buckets, else 0. */
+int window_hourly(const char *datadir, int64_t start, int64_t end);
 void window_free(struct window *);
 /*
  * NULL if w could have come from summary_window(): counts in range, every

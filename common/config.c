@@ -157,6 +157,7 @@ config_option(int argc, char **argv, const char *shortopts,
 	int ch;
 
 	opterr = 0;
+	optind = 0; /* from the start, also when called again (SIGHUP) */
 	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
 		if (ch == opt)
 			path = optarg;

@@ -11,4 +11,14 @@
 int hostport_split(const char *s, char *host, size_t hostlen, char *port,
     size_t portlen);
 
+struct addrinfo;
+/*
+ * The address to listen on for "ADDR:PORT" ("*" for every address): the
+ * first of getaddrinfo()'s passive TCP answers, which the caller frees
+ * with freeaddrinfo().  -1 with one line in err naming addr ("what ADDR:
+ * ..." when what is not NULL).
+ */
+int hostport_passive(const char *what, const char *addr, struct addrinfo **res,
+    char *err, size_t errlen);
+
 #endif

@@ -1,10 +1,15 @@
 /* Logging to stderr or syslog; see log.h. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
+#include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -24,10 +29,43 @@ log_init(const char *progname, int foreground, int verbose)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/*
+ * syslog(3) drops messages without a word when nothing listens on its
+ * socket; this asks first, as syslog() would connect.
+ */
+int
+log_syslog_reachable(void)
+{
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	struct sockaddr_un sun;
+	size_t i;
+	int fd, ok = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]) && !ok; i++) {
+		if ((fd = socket(AF_UNIX, types[i], 0)) == -1)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		close(fd);
+	}
+	return ok;
+}
+
 void
 log_setverbose(int verbose)
 {
 	log_verbose = verbose;
+}
+
+void
+log_reopen(void)
+{
+	if (log_foreground)
+		return;
+	closelog();
+	openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 int

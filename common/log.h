@@ -10,9 +10,13 @@
 #include <stdarg.h>
 
 void log_init(const char *progname, int foreground, int verbose);
+/* 1 if a syslog daemon listens on _PATH_LOG (/dev/log), else 0. */
+int log_syslog_reachable(void);
 /* libevent's own messages go here too: warnings and errors as warnings. */
 void log_libevent(void);
 void log_setverbose(int verbose);
+/* SIGHUP: connect to syslog again (after syslogd restarted); else nothing. */
+void log_reopen(void);
 int log_getverbose(void);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

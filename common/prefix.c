@@ -168,3 +168,20 @@ prefixes_naddrs(const struct prefixes *ps)
 	}
 	return total;
 }
+
+int
+prefixes_equal(const struct prefixes *a, const struct prefixes *b)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].family != b->v[i].family ||
+		    a->v[i].len != b->v[i].len ||
+		    memcmp(a->v[i].addr, b->v[i].addr, 16) != 0)
+			return 0;
+	return 1;
+}

@@ -27,5 +27,7 @@ int prefixes_match4(const struct prefixes *, const uint8_t *);
 int prefixes_match6(const struct prefixes *, const uint8_t *);
 /* Number of addresses covered (overlaps counted twice), saturating. */
 uint64_t prefixes_naddrs(const struct prefixes *);
+/* 1 if both lists (either may be NULL) hold the same prefixes in order. */
+int prefixes_equal(const struct prefixes *, const struct prefixes *);
 
 #endif

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -70,26 +71,12 @@ preflight_dir(const char *path, int create, char *err, size_t errlen)
 int
 preflight_bind(const char *listen, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res;
-	char host[256], port[8];
-	int fd, rc, on = 1;
+	struct addrinfo *res;
+	int fd, rc = -1, on = 1;
 
-	if (hostport_split(listen, host, sizeof(host), port, sizeof(port)) ==
-	    -1) {
-		snprintf(err, errlen, "bad listen address %s: use ADDR:PORT",
-		    listen);
-		return -1;
-	}
 	/* As the server resolves it: its first address is the one bound. */
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
-		 &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", listen, gai_strerror(rc));
+	if (hostport_passive(NULL, listen, &res, err, errlen) == -1)
 		return -1;
-	}
-	rc = -1;
 	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
 		-1 &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
@@ -102,4 +89,25 @@ preflight_bind(const char *listen, char *err, size_t errlen)
 		(void)close(fd);
 	freeaddrinfo(res);
 	return rc;
+}
+
+int
+preflight_metrics(const char *addr, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (preflight_bind(addr, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "metrics: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+void
+preflight_note(int rc, const char *err, int *problems)
+{
+	if (rc != -1)
+		return;
+	warnx("%s", err);
+	(*problems)++;
 }

@@ -16,5 +16,9 @@
 int preflight_dir(const char *path, int create, char *err, size_t errlen);
 /* ADDR:PORT (as the aggregator's listen takes it) can be bound now. */
 int preflight_bind(const char *listen, char *err, size_t errlen);
+/* The same for the metrics address, the line saying "metrics: ...". */
+int preflight_metrics(const char *addr, char *err, size_t errlen);
+/* -t: when rc is -1, print err as one line and count it in *problems. */
+void preflight_note(int rc, const char *err, int *problems);
 
 #endif

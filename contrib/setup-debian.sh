@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs="gcc meson ninja-build pkg-config python3 libpcap-dev libevent-dev
 libinih-dev libsodium-dev librrd-dev libsystemd-dev netbase tzdata"
 test_pkgs="clang clang-format mandoc manpages-dev libclang-rt-14-dev libcmocka-dev tshark tcpdump tcpreplay
-nmap hping3 iproute2 procps rrdtool rrdcached chromium systemd"
+nmap hping3 iproute2 procps rrdtool rrdcached chromium systemd prometheus"
 
 pkgs=$build_pkgs
 case "${1:-}" in

@@ -50,14 +50,13 @@ period_at(enum period_kind kind, int fy_month, struct civil c, char *buf,
  * hourly buckets can answer it, else the last midnight (window.h).
  */
 static int64_t
-report_cut(const struct report *r, int64_t newest)
+report_cut(const char *datadir, const struct report *r, int64_t newest)
 {
 	int64_t h = newest - newest % SUMMARY_HOUR;
 
 	if (newest >= r->end)
 		return r->end;
-	if (r->start % SUMMARY_HOUR == 0 &&
-	    h - r->start <= SUMMARY_HOUR_KEEP - SUMMARY_DAY)
+	if (window_hourly(datadir, r->start, h))
 		return h;
 	return zone_day_start(zone_date(newest, NULL));
 }
@@ -224,7 +223,7 @@ plan_reports(struct site *st)
 	for (i = 0; i < st->nrep; i++) {
 		r = &st->rep[i];
 		r->closed = r->end <= newest;
-		r->cut = report_cut(r, newest);
+		r->cut = report_cut(st->datadir, r, newest);
 		r->span.kind = SPAN_YEAR;
 		r->span.name = r->name;
 		r->span.unit = 3600;

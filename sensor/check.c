@@ -94,17 +94,12 @@ check_config(const struct sensor_conf *c)
 	char err[1024];
 	int problems = 0;
 
-#define CHECK(expr) \
-	do { \
-		err[0] = '\0'; \
-		if ((expr) == -1) { \
-			warnx("%s", err); \
-			problems++; \
-		} \
-	} while (0)
+#define CHECK(expr) preflight_note((expr), err, &problems)
 	CHECK(check_source(c, err, sizeof(err)));
 	CHECK(check_filter(c, err, sizeof(err)));
 	CHECK(check_user(c, err, sizeof(err)));
+	if (c->metrics != NULL)
+		CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
 	if (c->aggregator != NULL) {
 		CHECK(check_key(c, err, sizeof(err)));
 		/* The default spool's folder of spools may be made too. */

@@ -21,11 +21,14 @@
 #include "check.h"
 #include "config.h"
 #include "hostport.h"
+#include "human.h"
 #include "keyfile.h"
 #include "log.h"
+#include "metrics.h"
 #include "privdrop.h"
 #include "report.h"
 #include "sensor.h"
+#include "sensmetrics.h"
 
 /*
  * Empty intervals of one capture gap that are spooled; a timestamp years
@@ -38,6 +41,7 @@ static void
 sensor_spool(struct sensor *s, const struct counts *c)
 {
 	struct record r;
+	char t[ISO8601_LEN];
 
 	record_init(&r);
 	snprintf(r.sensor, sizeof(r.sensor), "%s", s->conf.sensor_id);
@@ -49,9 +53,8 @@ sensor_spool(struct sensor *s, const struct counts *c)
 	 * same packets again) and syncs at the end.
 	 */
 	if (spool_put(s->spool, &r, s->live, s->live) == -1)
-		log_warnx("interval %" PRId64 " could not be spooled and is "
-			  "lost",
-		    c->start);
+		log_warnx("interval %s could not be spooled and is lost",
+		    iso8601(c->start, t));
 	record_clear(&r);
 	if (s->live)
 		sender_kick(s->sender);
@@ -195,6 +198,11 @@ sensor_open(struct sensor *s)
 		sensor_open_direct(s);
 	if (c->aggregator != NULL)
 		sensor_open_sending(s, err, sizeof(err));
+	/* Bound as root, so that a port below 1024 can be used. */
+	if (c->metrics != NULL &&
+	    (s->metrics = metrics_new(s->base, c->metrics, sensmetrics_fill, s,
+		 err, sizeof(err))) == NULL)
+		errx(1, "%s", err);
 	if (privdrop(c->user, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
 	/* Records from a spool others can write would go out signed. */
@@ -230,21 +238,15 @@ sensor_read_file(struct sensor *s)
 	return 0;
 }
 
-/*
- * SIGHUP: read the key file again; a new key drops the connection and
- * connects with it.  Counting goes on, so no interval is lost.
- */
+/* SIGHUP's second half: the key, read again, replaces the one in use. */
 static void
-sensor_on_hup(evutil_socket_t sig, short what, void *arg)
+sensor_reload_key(struct sensor *s)
 {
-	struct sensor *s = arg;
 	uint8_t psk[FRAME_KEY];
 	char err[512];
 
-	(void)sig;
-	(void)what;
 	if (s->sender == NULL) {
-		log_info("SIGHUP: no aggregator, nothing to reload");
+		log_info("SIGHUP: no aggregator, no key to read");
 		return;
 	}
 	if (keyfile_read(s->conf.key_file, psk, err, sizeof(err)) == -1) {
@@ -262,6 +264,75 @@ sensor_on_hup(evutil_socket_t sig, short what, void *arg)
 		sender_rekey(s->sender, psk);
 	}
 	sodium_memzero(psk, sizeof(psk));
+}
+
+/*
+ * SIGHUP: read the configuration and the key again.  Counting goes on, so
+ * no interval is lost; what would change the counting or the capture (the
+ * interface, interval, prefixes...) waits for a restart, and the log says
+ * so.
+ */
+static void
+sensor_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct sensor *s = arg;
+	char changed[400], err[512];
+
+	(void)sig;
+	(void)what;
+	log_reopen();
+	if (sensor_options_reload(&s->conf, s->argc, s->argv, changed,
+		sizeof(changed), err, sizeof(err)) == -1)
+		log_warnx("SIGHUP: %s; configuration not reloaded", err);
+	else {
+		log_info("SIGHUP: configuration read again from %s",
+		    s->conf.config != NULL ? s->conf.config
+					   : "the command line");
+		if (changed[0] != '\0')
+			log_warnx("SIGHUP: changed, but only applied at the "
+				  "next start: %s",
+			    changed);
+	}
+	sensor_reload_key(s);
+}
+
+/*
+ * SIGUSR1: one line of where counting stands.  A replay reads its file
+ * without the event loop, so there the line comes after the reading.
+ */
+static void
+sensor_on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct sensor *s = arg;
+	char open[96], t[ISO8601_LEN], send[300];
+	uint64_t n;
+
+	(void)sig;
+	(void)what;
+	if (s->tally.open) {
+		n = counts_seen(&s->tally.cur->t);
+		if (s->tally.prev_open)
+			n += counts_seen(&s->tally.prev->t);
+		snprintf(open, sizeof(open),
+		    "%" PRIu64 " %s counted in the open %s from %s", n,
+		    plural(n, "packet", "packets"),
+		    s->tally.prev_open ? "intervals" : "interval",
+		    iso8601(tally_oldest(&s->tally), t));
+	} else
+		snprintf(open, sizeof(open), "no interval open");
+	if (s->sender == NULL)
+		snprintf(send, sizeof(send), "no aggregator");
+	else
+		snprintf(send, sizeof(send),
+		    "%zu %s waiting in the spool; %s %s", spool_count(s->spool),
+		    plural(spool_count(s->spool), "record", "records"),
+		    sender_connected(s->sender) ? "connected to"
+						: "not connected to",
+		    s->conf.aggregator);
+	log_info("status: %s %s; %" PRIu64 " %s closed; %s; %s",
+	    s->live ? "interface" : "file",
+	    s->live ? s->conf.iface : s->conf.file, s->nintervals,
+	    plural(s->nintervals, "interval", "intervals"), open, send);
 }
 
 /* Append "<v> <text>" to a comma-separated list, if v is not 0. */
@@ -312,7 +383,8 @@ sensor_summary(struct sensor *s)
 	sensor_why(why, sizeof(why), &n, st.unreadable,
 	    "unreadable in the spool");
 	sensor_why(why, sizeof(why), &n, st.foreign, "of another sensor id");
-	log_warnx("%" PRIu64 " records lost or refused: %s", lost, why);
+	log_warnx("%" PRIu64 " %s lost or refused: %s", lost,
+	    plural(lost, "record", "records"), why);
 	return lost;
 }
 
@@ -361,10 +433,11 @@ sensor_send_all(struct sensor *s)
 	event_free(ev_int);
 	event_free(ev_term);
 	sender_stats(s->sender, &st);
-	log_info("aggregator: %" PRIu64 " records stored, %" PRIu64
+	log_info("aggregator: %" PRIu64 " %s stored, %" PRIu64
 		 " already held, %" PRIu64 " rejected, %" PRIu64
 		 " refused; %" PRIu64 " set aside; %zu left in the spool",
-	    st.stored, st.dup, st.rejected,
+	    st.stored, plural(st.stored, "record", "records"), st.dup,
+	    st.rejected,
 	    st.refused[0] + st.refused[REFUSE_FUTURE] + st.refused[REFUSE_PAST],
 	    spool_set_aside(s->spool), spool_count(s->spool));
 	if (spool_count(s->spool) > 0) {
@@ -379,11 +452,13 @@ int
 main(int argc, char **argv)
 {
 	struct sensor s = {0};
-	struct event *ev_hup;
+	struct event *ev_hup, *ev_usr1;
 	char label[64];
 	int rc;
 
 	sensor_options(&s.conf, argc, argv);
+	s.argc = argc;
+	s.argv = argv;
 	if (s.conf.test) {
 		if ((rc = check_config(&s.conf)) == 0)
 			printf("configuration OK (%s)\n",
@@ -408,6 +483,10 @@ main(int argc, char **argv)
 		NULL ||
 	    evsignal_add(ev_hup, NULL) == -1)
 		fatalx("cannot set up the SIGHUP event");
+	if ((ev_usr1 = evsignal_new(s.base, SIGUSR1, sensor_on_usr1, &s)) ==
+		NULL ||
+	    evsignal_add(ev_usr1, NULL) == -1)
+		fatalx("cannot set up the SIGUSR1 event");
 	rc = s.live ? live_run(&s) : sensor_read_file(&s);
 	if (!s.live && s.sender != NULL)
 		rc |= sensor_send_all(&s);
@@ -415,18 +494,21 @@ main(int argc, char **argv)
 	if (sensor_summary(&s) > 0 && !s.live)
 		rc = -1;
 	event_free(ev_hup);
+	event_free(ev_usr1);
 	sodium_memzero(s.psk, sizeof(s.psk));
 	snprintf(label, sizeof(label), "total over %" PRIu64 " intervals",
 	    s.nintervals);
 	report_totals(stderr, label, &s.sum);
 	if (s.sum.outliers > 0)
-		log_warnx("%" PRIu64
-			  " packets with a stray timestamp (more than "
-			  "%" PRIu64 " s from their neighbours) were outliers, "
+		log_warnx("%" PRIu64 " %s with a stray timestamp (more than "
+			  "%" PRIu64 " s from their neighbours) %s, "
 			  "in no interval",
-		    s.sum.outliers, s.conf.max_gap);
+		    s.sum.outliers, plural(s.sum.outliers, "packet", "packets"),
+		    s.conf.max_gap,
+		    plural(s.sum.outliers, "was an outlier", "were outliers"));
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
+	metrics_free(s.metrics);
 	tally_free(&s.tally);
 	sender_free(s.sender);
 	spool_free(s.spool);

@@ -31,7 +31,8 @@ enum {
 	OPT_SPOOL_FULL,
 	OPT_DIRECTION,
 	OPT_MAX_GAP,
-	OPT_READER
+	OPT_READER,
+	OPT_METRICS
 };
 
 /* The one list of options: getopt's tables and --help come from it. */
@@ -55,6 +56,8 @@ static const struct optdoc opts[] = {
 	"the sensor's pre-shared key (64 hex digits)", 0},
     {"max-gap", required_argument, OPT_MAX_GAP, "seconds",
 	"timestamp jump that is suspect (default 86400)", 0},
+    {"metrics", required_argument, OPT_METRICS, "addr:port",
+	"serve Prometheus metrics over HTTP here", 0},
     {"monitor", required_argument, 'm', "prefix[,...]",
 	"count only packets to these prefixes (repeatable)", 0},
     {"no-promiscuous", no_argument, 'p', NULL,
@@ -96,7 +99,8 @@ usage(FILE *f)
 	    "[--direction in|inout]\n"
 	    "                     [--max-gap seconds] [--filter expression] "
 	    "[--print]\n"
-	    "                     [--reader auto|direct|libpcap]\n"
+	    "                     [--reader auto|direct|libpcap] "
+	    "[--metrics addr:port]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -229,6 +233,17 @@ cf_aggregator(void *a, const char *v)
 }
 
 static const char *
+cf_metrics(void *a, const char *v)
+{
+	char host[256], port[8];
+
+	if (hostport_split(v, host, sizeof(host), port, sizeof(port)) == -1)
+		return "must be ADDR:PORT or [IPV6]:PORT";
+	config_replace(&((struct sensor_conf *)a)->metrics, v);
+	return NULL;
+}
+
+static const char *
 cf_spool_max(void *a, const char *v)
 {
 	if (parse_u64(v, 65536, UINT64_MAX,
@@ -301,25 +316,29 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_dir", cf_spool_dir},
     {"sensor", "spool_max", cf_spool_max},
     {"sensor", "spool_full", cf_spool_full},
+    {"sensor", "metrics", cf_metrics},
     {"aggregator", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
 };
 
-/* The config file is read first so that every option can override it. */
-static void
-load_config_first(struct sensor_conf *c, int argc, char **argv)
+/*
+ * The config file is read first so that every option can override it.
+ * Returns -1 with one line in err if it cannot be read or parsed.
+ */
+static int
+load_config_first(struct sensor_conf *c, int argc, char **argv, char *err,
+    size_t errlen)
 {
 	const char *path =
 	    config_option(argc, argv, short_opts, long_opts, 'c');
 	const char *used;
-	char err[512];
 
-	if (config_load_default(path, sensor_keys, c, &used, err,
-		sizeof(err)) == -1)
-		errx(1, "%s", err);
+	if (config_load_default(path, sensor_keys, c, &used, err, errlen) == -1)
+		return -1;
 	if (used != NULL)
 		c->config = xstrdup(used);
+	return 0;
 }
 
 static char *
@@ -368,6 +387,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_READER:
 		why = cf_reader(c, optarg);
+		break;
+	case OPT_METRICS:
+		why = cf_metrics(c, optarg);
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);
@@ -444,8 +466,10 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		errx(1, "option %s: %s", option_name(ch), why);
 }
 
-void
-sensor_options(struct sensor_conf *c, int argc, char **argv)
+/* Defaults, the config file, then the command line, as at start-up. */
+static int
+sensor_parse(struct sensor_conf *c, int argc, char **argv, char *err,
+    size_t errlen)
 {
 	struct cmdline_seen seen = {0, 0, 0};
 	int ch;
@@ -461,7 +485,8 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 	c->inbound_only = 1;
 	c->spool_max = SPOOL_MAX_DEFAULT;
 	c->spool_full = SPOOL_DROP_OLDEST;
-	load_config_first(c, argc, argv);
+	if (load_config_first(c, argc, argv, err, errlen) == -1)
+		return -1;
 	while (
 	    (ch = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1)
 		apply_option(c, ch, &seen);
@@ -470,10 +495,23 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 		c->filter = join_args(argc - optind, argv + optind);
 	}
 	if ((seen.iface && seen.file) || (c->iface != NULL && c->file != NULL))
-		errx(1,
+		snprintf(err, errlen,
 		    "give either an interface (-i) or a file (-r), not both");
-	if (c->iface == NULL && c->file == NULL)
-		errx(1, "nothing to capture: give -i interface or -r file");
+	else if (c->iface == NULL && c->file == NULL)
+		snprintf(err, errlen,
+		    "nothing to capture: give -i interface or -r file");
+	else
+		return 0;
+	return -1;
+}
+
+void
+sensor_options(struct sensor_conf *c, int argc, char **argv)
+{
+	char err[512];
+
+	if (sensor_parse(c, argc, argv, err, sizeof(err)) == -1)
+		errx(1, "%s", err);
 	if (!c->print && c->aggregator == NULL)
 		errx(1, "no output chosen: give --print or -a host:port");
 	if (c->aggregator != NULL && c->sensor_id == NULL)
@@ -514,10 +552,73 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->filter);
 	free(c->user);
 	free(c->aggregator);
+	free(c->metrics);
 	free(c->sensor_id);
 	free(c->key_file);
 	free(c->spool_dir);
 	free(c->spool_base);
 	prefixes_free(c->monitor);
 	free(c->config);
+}
+
+/*
+ * What SIGHUP may apply without a restart is the key; the other settings
+ * are compared so that the log can name those that wait for one.
+ */
+static int
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+int
+sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
+    char *changed, size_t size, char *err, size_t errlen)
+{
+	struct sensor_conf c;
+	size_t n = 0;
+	int saved_opterr = opterr;
+
+	changed[0] = '\0';
+	opterr = 0; /* the command line was checked at start-up */
+	if (sensor_parse(&c, argc, argv, err, errlen) == -1) {
+		opterr = saved_opterr;
+		sensor_conf_free(&c);
+		return -1;
+	}
+	opterr = saved_opterr;
+#define CHANGED(cond, name) \
+	do { \
+		if ((cond) && n < size) \
+			n += (size_t)snprintf(changed + n, size - n, "%s%s", \
+			    n > 0 ? ", " : "", name); \
+	} while (0)
+	CHANGED(str_differ(now->iface, c.iface), "interface");
+	CHANGED(str_differ(now->filter, c.filter), "filter");
+	CHANGED(now->interval != c.interval, "interval");
+	CHANGED(now->max_gap != c.max_gap, "max_gap");
+	CHANGED(!prefixes_equal(now->monitor, c.monitor), "monitor");
+	CHANGED(str_differ(now->user, c.user), "user");
+	CHANGED(now->snaplen != c.snaplen, "snaplen");
+	CHANGED(now->bufsize != c.bufsize, "buffer_size");
+	CHANGED(now->promisc != c.promisc, "promiscuous");
+	CHANGED(now->inbound_only != c.inbound_only, "direction");
+	CHANGED(str_differ(now->aggregator, c.aggregator), "aggregator");
+	CHANGED(str_differ(now->sensor_id, c.sensor_id), "sensor_id");
+	CHANGED(c.spool_dir != NULL && str_differ(now->spool_dir, c.spool_dir),
+	    "spool_dir");
+	CHANGED(now->spool_max != c.spool_max, "spool_max");
+	CHANGED(now->spool_full != c.spool_full, "spool_full");
+	CHANGED(str_differ(now->metrics, c.metrics), "metrics");
+#undef CHANGED
+	/* The key file's name applies now; without one, the old stays. */
+	if (c.key_file != NULL && str_differ(now->key_file, c.key_file)) {
+		free(now->key_file);
+		now->key_file = c.key_file;
+		c.key_file = NULL;
+	}
+	sensor_conf_free(&c);
+	return 0;
 }

@@ -32,6 +32,7 @@ struct sensor_conf {
 	int print;
 	int verbose;
 	char *aggregator; /* HOST:PORT, or NULL */
+	char *metrics; /* ADDR:PORT serving /metrics, or NULL: none */
 	char *sensor_id;
 	char *key_file;
 	char *spool_dir; /* the spool itself */
@@ -45,5 +46,13 @@ struct sensor_conf {
 
 void sensor_options(struct sensor_conf *, int argc, char **argv);
 void sensor_conf_free(struct sensor_conf *);
+/*
+ * SIGHUP: read the config file and command line again.  The key file's
+ * name, if it changed, replaces now's; the settings that need a restart
+ * and differ are listed in changed ("interval, monitor").  Returns -1 with
+ * one line in err, now unchanged, if the file cannot be read or parsed.
+ */
+int sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
+    char *changed, size_t size, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "human.h"
 #include "log.h"
 #include "sender.h"
 #include "wire.h"
@@ -67,6 +68,7 @@ sender_set_timeout(struct sender *s, int waiting)
 static int
 sender_check(struct sender *s, int64_t start, const uint8_t *buf, size_t len)
 {
+	char ts[ISO8601_LEN];
 	struct record r;
 	const char *why;
 	char msg[200];
@@ -87,7 +89,8 @@ sender_check(struct sender *s, int64_t start, const uint8_t *buf, size_t len)
 		rc = -1;
 	} else if (r.start != start) {
 		s->st.unreadable++;
-		snprintf(msg, sizeof(msg), "holds interval %" PRId64, r.start);
+		snprintf(msg, sizeof(msg), "holds interval %s",
+		    iso8601(r.start, ts));
 		spool_reject(s->spool, start, msg);
 		rc = -1;
 	}
@@ -124,6 +127,7 @@ sender_pump(struct sender *s)
 			return;
 		}
 		free(buf);
+		s->st.sent++;
 		s->inflight[s->ninflight++] = start;
 	}
 	sender_set_timeout(s, s->ninflight > 0);
@@ -159,19 +163,20 @@ sender_on_resume(evutil_socket_t fd, short what, void *arg)
 static void
 sender_hold(struct sender *s, int64_t start)
 {
+	char ts[ISO8601_LEN];
 	if (!s->holding) {
 		s->wait = s->wait == 0              ? 1
 		    : s->wait * 2 > SENDER_WAIT_MAX ? SENDER_WAIT_MAX
 						    : s->wait * 2;
 		if (!s->hold_logged)
-			log_warnx("aggregator %s:%s refused interval %" PRId64
-				  ": %s; sending again in a while",
-			    s->host, s->port, start,
+			log_warnx("aggregator %s:%s refused interval %s: %s; "
+				  "sending again in a while",
+			    s->host, s->port, iso8601(start, ts),
 			    frame_refusal_str(REFUSE_OPEN));
 		else
-			log_debug("interval %" PRId64 " refused again: %s; "
-				  "waiting %us",
-			    start, frame_refusal_str(REFUSE_OPEN), s->wait);
+			log_debug("interval %s refused again: %s; waiting %us",
+			    iso8601(start, ts), frame_refusal_str(REFUSE_OPEN),
+			    s->wait);
 		s->hold_logged = 1;
 	}
 	s->holding = 1;
@@ -199,6 +204,7 @@ static int
 sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
     const char **why)
 {
+	char ts[ISO8601_LEN];
 	enum frame_ack status;
 	int64_t start;
 	int reason;
@@ -246,9 +252,8 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 	}
 	if (status == ACK_DUPLICATE) {
 		s->st.dup++;
-		log_info("interval %" PRId64 " was already held by the "
-			 "aggregator",
-		    start);
+		log_info("interval %s was already held by the aggregator",
+		    iso8601(start, ts));
 	} else {
 		s->st.stored++;
 		s->wait = 0;
@@ -355,8 +360,9 @@ sender_fail(struct sender *s, const char *why)
 	struct timeval tv = {0, 0};
 
 	if (!s->failing)
-		log_warnx("aggregator %s:%s: %s; %zu records spooled, retrying",
-		    s->host, s->port, why, spool_count(s->spool));
+		log_warnx("aggregator %s:%s: %s; %zu %s spooled, retrying",
+		    s->host, s->port, why, spool_count(s->spool),
+		    plural(spool_count(s->spool), "record", "records"));
 	else
 		log_debug("aggregator %s:%s: %s", s->host, s->port, why);
 	s->failing = 1;
@@ -426,6 +432,12 @@ void
 sender_stats(const struct sender *s, struct sender_stats *st)
 {
 	*st = s->st;
+}
+
+int
+sender_connected(const struct sender *s)
+{
+	return s->state == S_READY;
 }
 
 void

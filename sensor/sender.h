@@ -35,9 +35,12 @@ struct sender_stats {
 	uint64_t refused[REFUSE_REASONS]; /* by reason; REFUSE_OPEN retried */
 	uint64_t unreadable; /* could not be read or decoded from the spool */
 	uint64_t foreign; /* in the spool, but of another sensor id */
+	uint64_t sent; /* record frames sent, each resend counted again */
 };
 
 void sender_stats(const struct sender *, struct sender_stats *);
+/* 1 while a session with the aggregator is authenticated, else 0. */
+int sender_connected(const struct sender *);
 /* A new key: drop the connection, if any, and connect again with it. */
 void sender_rekey(struct sender *, const uint8_t psk[FRAME_KEY]);
 

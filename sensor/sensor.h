@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "classify.h"
 #include "counts.h"
+#include "metrics.h"
 #include "options.h"
 #include "sender.h"
 #include "spool.h"
@@ -43,6 +44,7 @@ struct sensor {
 	struct event_base *base;
 	struct spool *spool; /* NULL without an aggregator */
 	struct sender *sender; /* NULL without an aggregator */
+	struct metrics *metrics; /* NULL without metrics = ADDR:PORT */
 	uint8_t psk[FRAME_KEY]; /* the key in use, to notice a new one */
 	uint64_t naddrs; /* monitored addresses, 0 if all */
 	int interrupted; /* a signal stopped the send phase */
@@ -53,6 +55,8 @@ struct sensor {
 	 */
 	int64_t clock_offset;
 	int stats_warned;
+	int argc; /* the command line, read again on SIGHUP */
+	char **argv;
 };
 
 /* Run a live capture until SIGINT or SIGTERM; 0 on a clean stop. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "human.h"
 #include "bytes.h"
 #include "log.h"
 #include "spool.h"
@@ -182,11 +183,11 @@ spool_open(const char *dir, uint64_t max_bytes, enum spool_full policy,
 		return NULL;
 	}
 	if (s->recs.n > 0)
-		log_info("spool %s: %zu records waiting from earlier runs", dir,
-		    s->recs.n);
+		log_info("spool %s: %zu %s waiting from earlier runs", dir,
+		    s->recs.n, plural(s->recs.n, "record", "records"));
 	if (s->aside.n > 0)
-		log_info("spool %s: %zu records set aside by earlier runs", dir,
-		    s->aside.n);
+		log_info("spool %s: %zu %s set aside by earlier runs", dir,
+		    s->aside.n, plural(s->aside.n, "record", "records"));
 	return s;
 }
 
@@ -207,6 +208,7 @@ spool_free(struct spool *s)
 static void
 spool_merge_old(struct spool *s, struct record *r)
 {
+	char ts[ISO8601_LEN];
 	struct record old, sum;
 	const char *why;
 	uint8_t *buf;
@@ -217,8 +219,8 @@ spool_merge_old(struct spool *s, struct record *r)
 		return;
 	record_init(&old);
 	if (record_decode(&old, buf, len, &why) == -1) {
-		log_warnx("spool %s: interval %" PRId64 ": %s; replaced",
-		    s->dir, r->start, why);
+		log_warnx("spool %s: interval %s: %s; replaced", s->dir,
+		    iso8601(r->start, ts), why);
 		goto out;
 	}
 	record_init(&sum);
@@ -248,9 +250,9 @@ spool_merge_old(struct spool *s, struct record *r)
 	}
 	record_clear(r);
 	*r = sum;
-	log_info("spool %s: interval %" PRId64 " merged with the record of an "
+	log_info("spool %s: interval %s merged with the record of an "
 		 "earlier run",
-	    s->dir, r->start);
+	    s->dir, iso8601(r->start, ts));
 out:
 	record_clear(&old);
 	free(buf);
@@ -283,6 +285,7 @@ spool_count_drop(struct spool *s, int64_t start)
 static int
 spool_make_room(struct spool *s, uint64_t need)
 {
+	char ts[ISO8601_LEN];
 	char name[40];
 	int64_t start;
 
@@ -303,8 +306,8 @@ spool_make_room(struct spool *s, uint64_t need)
 			continue;
 		}
 		log_warnx("spool %s full: dropping the oldest record, interval "
-			  "%" PRId64,
-		    s->dir, s->recs.v[0].start);
+			  "%s",
+		    s->dir, iso8601(s->recs.v[0].start, ts));
 		spool_count_drop(s, s->recs.v[0].start);
 		spool_remove(s, s->recs.v[0].start);
 	}
@@ -314,6 +317,7 @@ spool_make_room(struct spool *s, uint64_t need)
 int
 spool_put(struct spool *s, struct record *r, int merge, int durable)
 {
+	char ts[ISO8601_LEN];
 	char tmp[40], name[40];
 	uint8_t *buf;
 	size_t len;
@@ -326,8 +330,8 @@ spool_put(struct spool *s, struct record *r, int merge, int durable)
 	len = record_encode(r, buf, record_encoded_max(r));
 	if (spool_make_room(s, len + VARINT_MAX) == -1) {
 		log_warnx("spool %s full: dropping the new record, interval "
-			  "%" PRId64,
-		    s->dir, r->start);
+			  "%s",
+		    s->dir, iso8601(r->start, ts));
 		s->pending_drops += 1 + r->totals[RT_SPOOL_DROPS];
 		s->dropped++;
 		free(buf);
@@ -544,10 +548,10 @@ spool_adopt(struct spool *s, const char *base, const char *id)
 	if (moved > 0) {
 		if (fsync(basefd) == -1)
 			log_warn("spool %s: fsync", base);
-		log_info("spool %s: %zu records of %s moved here from %s, "
-			 "where "
-			 "an older version kept them",
-		    s->dir, moved, id, base);
+		log_info("spool %s: %zu %s of %s moved here from %s, where an "
+			 "older version kept them",
+		    s->dir, moved, plural(moved, "record", "records"), id,
+		    base);
 	}
 	close(basefd);
 	return moved;
@@ -624,4 +628,10 @@ uint64_t
 spool_dropped(const struct spool *s)
 {
 	return s->dropped;
+}
+
+uint64_t
+spool_bytes(const struct spool *s)
+{
+	return s->bytes;
 }

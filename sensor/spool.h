@@ -70,5 +70,7 @@ int spool_check_private(const struct spool *, char *err, size_t errlen);
 uint64_t spool_dropped(const struct spool *);
 /* Records set aside, over the run. */
 uint64_t spool_set_aside(const struct spool *);
+/* Bytes of the files held: records waiting and those set aside. */
+uint64_t spool_bytes(const struct spool *);
 
 #endif

@@ -5,10 +5,15 @@ interval exactly the average the test computes from the sensors' own
 that reported the interval), 0 where a key had no packets.  The same through a
 real rrdcached.  Then: a resent replay is acknowledged as duplicate and
 archived once; a sensor's records for intervals already final are archived as
-late, leave the RRDs alone, and count after `teiten-aggregator rebuild`."""
+late, leave the RRDs alone, and count after `teiten-aggregator rebuild`.
+A backlog (an aggregator started on an archive whose intervals were never
+written, as after an outage of its writer) is written many intervals
+together, directly and through rrdcached: every key's rows equal the
+hand-computed averages and the summaries equal those written live."""
 
 import glob
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -48,8 +53,12 @@ def keys_to_check(avgs):
                                    ("icmp6", 128)]) & set(totals)
 
 
-def check_rrds(datadir, avgs, reporters, what, daemon=None):
+def check_rrds(datadir, avgs, reporters, what, daemon=None, more=0):
+    """more: also that many keys spread over all (an rrdtool run each)."""
     keys = keys_to_check(avgs)
+    every = sorted({(p, k) for (s, p, k) in avgs})
+    if more:
+        keys |= set(every[::max(1, len(every) // more)])
     starts = sorted(reporters)
     bad = []
     for p, k in sorted(keys):
@@ -112,6 +121,37 @@ def scenario(tmp, caps, keysfile, keys, avgs, reporters, daemon=None):
         raise
 
 
+def summaries(datadir):
+    out = {}
+    for path in glob.glob(os.path.join(datadir, "summary", "*", "*.sum")):
+        with open(path, "rb") as f:
+            out[os.path.relpath(path, datadir)] = f.read()
+    return out
+
+
+def backlog(tmp, keysfile, live, avgs, reporters, daemon=None):
+    """The archive of live's datadir alone, its intervals never written:
+    the aggregator finalizes them all at its first tick and writes them
+    as one backlog."""
+    name = "backlog-" + ("rrdcached" if daemon else "librrd")
+    datadir = os.path.join(tmp, "data-" + name)
+    os.mkdir(datadir)
+    shutil.copytree(os.path.join(live, "archive"),
+                    os.path.join(datadir, "archive"))
+    shutil.copy(os.path.join(live, "step"), datadir)
+    extra = ["-v"] + (["--rrdcached", daemon] if daemon else [])
+    agg = A.Aggregator(tmp, keysfile, datadir, extra=extra).start()
+    try:
+        agg.wait_final(max(reporters))
+    finally:
+        agg.stop()
+    check(" written together" in agg.text(),
+          "%s: intervals written together (the log says so)" % name)
+    check_rrds(datadir, avgs, reporters, name, daemon, more=60)
+    check(summaries(datadir) == summaries(live),
+          "%s: the summary buckets equal those written live" % name)
+
+
 def late_and_rebuild(tmp, agg, datadir, caps, keys, prints, avgs, reporters):
     before = archive_entries(datadir)
     p = A.run_sensor_to(agg, "s1", keys["s1"], caps["s1"],
@@ -151,6 +191,7 @@ def main():
               "the captures leave some intervals with fewer reporters")
 
         agg, datadir = scenario(tmp, caps, keysfile, keys, avgs, reporters)
+        backlog(tmp, keysfile, datadir, avgs, reporters)
         late_and_rebuild(tmp, agg, datadir, caps, keys, prints, avgs,
                          reporters)
 
@@ -170,6 +211,7 @@ def main():
             agg, cdata = scenario(tmp, caps, keysfile, keys, avgs,
                                   reporters, daemon="unix:" + sock)
             agg.stop()
+            backlog(tmp, keysfile, cdata, avgs, reporters, "unix:" + sock)
             # rrdcached still remembers the old files' last update times:
             # a rebuild through it must make it forget them.
             p = subprocess.run([A.aggregator_path(), "rebuild", "-d", cdata,

@@ -150,7 +150,7 @@ class Flood(threading.Thread):
 
 
 def sensor_stored(stderr):
-    m = re.search(r"(\d+) records stored", stderr)
+    m = re.search(r"(\d+) records? stored", stderr)
     return int(m.group(1)) if m else None
 
 

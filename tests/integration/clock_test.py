@@ -85,7 +85,7 @@ def refusals(tmp):
     log = agg.text()
     check("4 refused (1 ahead of this clock, 3 before 2000" in log,
           "(a) the final report counts 4 refusals by reason")
-    check("sensor s1: 1 records refused ahead of this clock, 3 before 2000, "
+    check("sensor s1: records refused: 1 ahead of this clock, 3 before 2000, "
           "0 over the open interval cap" in log,
           "(a) the final report counts the refusals of sensor s1")
     check("refused: interval starts too far ahead" in log and

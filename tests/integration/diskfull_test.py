@@ -98,7 +98,7 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
                                    for n in named()), TIMEOUT, what), what)
         what = "the first interval waits for a retry"
         check(wait_for(lambda: re.search(
-            r"interval %d: .*not written; retried" % min(reporters),
+            r"interval %s: .*not written; retried" % T.iso(min(reporters)),
             agg.text()) is not None, TIMEOUT, what), what)
         files = named()
         check(any("/sensor/s1.rrd" in n for n in files) and
@@ -115,10 +115,11 @@ def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
         check(set(files) <= caught,
               "each failing file is logged as caught up (%d of %d)" %
               (len(set(files) & caught), len(set(files))))
-        check(re.search(r"interval %d: written after \d+ attempts" %
-                        min(reporters), log) is not None,
+        check(re.search(r"interval %s: written after \d+ attempts" %
+                        T.iso(min(reporters)), log) is not None,
               "the log says when the first interval was written")
-        check(re.search(r"RRD writer queue over 0 MiB: interval \d+ and "
+        check(re.search(r"RRD writer queue over 0 MiB: interval "
+                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ and "
                         r"those after it wait as their start only", log)
               is not None, "the intervals behind it wait as their start "
               "only (--queue-budget 0)")

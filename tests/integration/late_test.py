@@ -221,8 +221,8 @@ def main():
             check("s2" in late or "s3" in late,
                   "late records are logged as they arrive (%s)" %
                   sorted(set(late)))
-            m = re.findall(r"catch-up: applying (\d+) late records of (\d+) "
-                           r"intervals \(([^)]*)\)", log)
+            m = re.findall(r"catch-up: applying (\d+) late records? of (\d+) "
+                           r"intervals? \(([^)]*)\)", log)
             check(m and sum(int(x[0]) for x in m) > 0,
                   "the catch-up says how many late records, of how many "
                   "intervals and from whom: %r" % m[-3:])

@@ -19,7 +19,10 @@
 - the spool belongs to the teiten user, and a spool others can write is
   refused;
 - SIGHUP with a changed key file: the sensor connects again with the new
-  key and its records are stored (it used to die);
+  key and its records are stored (it used to die); SIGHUP reads its
+  configuration file again: a broken one is logged and changes nothing, a
+  new key_file applies at once, a new interval is named as waiting for a
+  restart and the records keep the old one;
 - live, in network namespaces (as live_test.py): a clock set back, then
   forward, by 3 hours does not silence the sensor, and SIGHUP loses no
   interval."""
@@ -137,7 +140,7 @@ def test_stray(tmp):
                  if line.startswith("total over ")]
         check(total and total[0].endswith(" outliers 1") and
               T.total_seen(ps.stderr) == len(pkts) and
-              "1 packets with a stray timestamp" in ps.stderr,
+              "1 packet with a stray timestamp" in ps.stderr,
               "%s: the outlier is counted apart: %s" % (
                   what, total[-1] if total else ps.stderr[-300:]))
         check(total and total[0].startswith("total over %d intervals" %
@@ -444,7 +447,7 @@ def default_spools_run(tmp, agg, keys, ids, caps, old):
     check(left == ["%d.rec" % (T0 - 7200)],
           "the old shared spool keeps only the other sensor's record: %s"
           % left)
-    check("1 records of %s moved here from %s" % (ids[0], base)
+    check("1 record of %s moved here from %s" % (ids[0], base)
           in errs[ids[0]], "the move is logged:\n" + errs[ids[0]][-400:])
     teiten = pwd.getpwnam(T.SENSOR_USER).pw_uid
     for sid in ids:
@@ -515,6 +518,58 @@ def test_sighup(tmp, agg, keys):
           "the new key is logged")
     check(archived(agg, "s4") == interval_starts(pcap),
           "every record is stored with the new key")
+
+
+def test_sighup_config(tmp, agg, keys):
+    pcap = os.path.join(tmp, "hupc.pcap")
+    A.gencap(pcap, 600, 300, T0, 41)
+    wrong = os.path.join(tmp, "hupc-wrong.key")
+    right = os.path.join(tmp, "hupc-right.key")
+    with open(wrong, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")  # not the aggregator's
+    shutil.copy(keys["s8"], right)
+    for k in (wrong, right):
+        os.chmod(k, 0o600)
+    give_to_teiten(wrong, right)
+    conf = os.path.join(tmp, "hupc.conf")
+
+    def write_conf(extra):
+        with open(conf, "w") as f:
+            f.write("[sensor]\naggregator = %s\nsensor_id = s8\n%s"
+                    % (agg.addr, extra))
+
+    write_conf("key_file = %s\ninterval = 60\n" % wrong)
+    spool = os.path.join(tmp, "spool-hupc")
+    bg = Background([T.sensor_path(), "-c", conf, "-r", pcap, "--spool",
+                     spool], os.path.join(tmp, "hupc.err"))
+    try:
+        ok = wait_for(lambda: "retrying" in bg.err(), RETRY_WAIT,
+                      "the wrong key to be refused")
+        write_conf("key_file = %s\ninterval = banana\n" % right)
+        bg.p.send_signal(signal.SIGHUP)
+        ok = ok and wait_for(
+            lambda: "configuration not reloaded" in bg.err(), RETRY_WAIT,
+            "the broken configuration to be logged")
+        check(ok and "the key in %s is unchanged" % wrong in bg.err(),
+              "SIGHUP with a broken configuration: logged, the key file "
+              "in use read again and kept:\n%s" % bg.err()[-600:])
+        write_conf("key_file = %s\ninterval = 120\n" % right)
+        bg.p.send_signal(signal.SIGHUP)
+        bg.p.wait(120)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        rc = bg.stop()
+    err = bg.err()
+    check(ok and rc == 0, "after SIGHUP with the right key_file, -r exits "
+          "0 (got %s):\n%s" % (rc, err[-600:]))
+    check("SIGHUP: configuration read again from %s" % conf in err and
+          "SIGHUP: changed, but only applied at the next start: interval"
+          in err and "SIGHUP: the key in %s changed" % right in err,
+          "SIGHUP logs the file read, the interval waiting for a restart "
+          "and the new key:\n%s" % err[-800:])
+    check(archived(agg, "s8") == interval_starts(pcap, 60),
+          "every record is stored, in intervals of the old length")
 
 
 # --- Live: a clock stepped by hours, and SIGHUP ----------------------------
@@ -620,7 +675,7 @@ def test_live_clock(tmp):
             sensor, lambda st, n: n > 0 and st > hup, 2 * LIVE_REPORT_WITHIN)
         check(sensor.p.poll() is None and at is not None and
               later is not None and
-              "SIGHUP: no aggregator, nothing to reload" in
+              "SIGHUP: no aggregator, no key to read" in
               sensor.err.text(),
               "SIGHUP: logged, the open interval reported with its packets, "
               "counting goes on")
@@ -644,7 +699,7 @@ def main():
         if os.geteuid() != 0:
             print("NOTE: not root; the spool parts are skipped")
             return 1 if FAILURES else 0
-        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5", "s6", "s7"] + ids)
+        keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"] + ids)
         agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data"),
                            grace=2).start()
         try:
@@ -655,6 +710,7 @@ def main():
             test_default_spools(tmp, agg, keys, ids)
             test_lock_and_mode(tmp, keys)
             test_sighup(tmp, agg, keys)
+            test_sighup_config(tmp, agg, keys)
             test_live_clock(tmp)
         finally:
             agg.stop()

@@ -6,6 +6,7 @@ dissection and from the capture file's own record headers.  check()
 and FAILURES are every test's way to report an assertion."""
 
 import collections
+import datetime
 import functools
 import ipaddress
 import os
@@ -26,6 +27,12 @@ PROTO_ORDER = {"tcp": 0, "udp": 1, "icmp": 2, "icmp6": 3}
 SENSOR_USER = "teiten"
 
 FAILURES = []  # every check() that failed, in this process
+
+
+def iso(t):
+    """UNIX time t as the logs write it: ISO 8601, UTC, to the second."""
+    return datetime.datetime.fromtimestamp(
+        t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check(cond, what):

@@ -8,7 +8,10 @@
  * zeros included, while the others are not written twice.  Fault rows
  * (DATADIR/faults/<id>.rrd): 0 in intervals without faults, and counts
  * that could not be written (a file that failed, a row written before a
- * restart) go to the next row, never twice.  Files are read back with
+ * restart) go to the next row, never twice.  Updates held and written
+ * once per file (rrdw_hold) give every row, at every resolution, that
+ * writing one interval at a time gives; a held write that fails is
+ * written by the same jobs again, unheld.  Files are read back with
  * librrd's rrd_fetch_r.
  */
 #include <stdarg.h>
@@ -252,6 +255,180 @@ test_failed_file_retried(void **state)
 	assert_true(read_at(f->dir, T0 + 4 * STEP) == 7);
 }
 
+/*
+ * Four hours across a UTC midnight: tcp/22 throughout, udp/53 for half an
+ * hour, tcp/5168 new in the afternoon (its earlier zeros back-filled),
+ * two intervals no sensor reported, two sensors' health.
+ */
+#define HELD_FROM (DAY0 + 86400 - 2 * 3600)
+#define HELD_N 240
+
+static int
+held_skipped(int i)
+{
+	return i == 30 || i == 150;
+}
+
+static void
+held_job(struct rrd_job *j, int i, uint32_t *idx, double *avg,
+    struct rrd_health *h)
+{
+	size_t n = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->start = HELD_FROM + (int64_t)i * STEP;
+	j->len = STEP;
+	j->nsensors = 1 + (i % 3 != 0);
+	idx[n] = keyidx(PROTO_TCP, 22);
+	avg[n++] = 1 + (i % 7) / 4.0;
+	if (i >= 100) {
+		idx[n] = keyidx(PROTO_TCP, 5168);
+		avg[n++] = i / 10.0;
+	}
+	if (i >= 50 && i < 80) {
+		idx[n] = keyidx(PROTO_UDP, 53);
+		avg[n++] = 3.5;
+	}
+	j->nvalues = n;
+	j->idx = idx;
+	j->avg = avg;
+	snprintf(h[0].id, sizeof(h[0].id), "s1");
+	snprintf(h[1].id, sizeof(h[1].id), "s2");
+	h[0].packets = (uint64_t)i * 3;
+	h[1].packets = (uint64_t)i * 5;
+	h[0].drops = h[1].drops = (uint64_t)(i % 2);
+	j->nhealth = j->nsensors;
+	j->health = h;
+}
+
+/* Every job, in order; the faults of s1 half-way. */
+static size_t
+held_write_all(struct rrdw *w)
+{
+	struct rrd_health h[2];
+	struct rrd_job j;
+	uint32_t idx[3];
+	double avg[3];
+	size_t failed = 0;
+	int i;
+
+	for (i = 0; i < HELD_N; i++) {
+		if (held_skipped(i))
+			continue;
+		held_job(&j, i, idx, avg, h);
+		failed += rrdw_write(w, &j);
+		if (i == HELD_N / 2)
+			failed += write_faults(w, j.start, 4, 0);
+	}
+	return failed;
+}
+
+static const char *const held_files[] = {"rrd/tcp/22.rrd", "rrd/tcp/5168.rrd",
+    "rrd/udp/53.rrd", "rrd/sensors.rrd", "rrd/sensor/s1.rrd",
+    "rrd/sensor/s2.rrd", "faults/s1.rrd"};
+
+/* Every row of every file at every resolution: the same in a and b. */
+static void
+held_compare(const char *a, const char *b)
+{
+	static const unsigned long res[] = {STEP, 3600, 86400};
+	char pa[256], pb[256], **na = NULL, **nb = NULL;
+	unsigned long ra, rb, da, db, i, k, r;
+	rrd_value_t *va = NULL, *vb = NULL;
+	time_t s0, e0, s1, e1;
+	size_t f;
+
+	for (f = 0; f < sizeof(held_files) / sizeof(*held_files); f++)
+		for (r = 0; r < 3; r++) {
+			snprintf(pa, sizeof(pa), "%s/%s", a, held_files[f]);
+			snprintf(pb, sizeof(pb), "%s/%s", b, held_files[f]);
+			s0 = s1 = (time_t)(HELD_FROM - 86400);
+			e0 = e1 = (time_t)(HELD_FROM + 2 * 86400);
+			ra = rb = res[r];
+			assert_int_equal(rrd_fetch_r(pa, "AVERAGE", &s0, &e0,
+					     &ra, &da, &na, &va),
+			    0);
+			assert_int_equal(rrd_fetch_r(pb, "AVERAGE", &s1, &e1,
+					     &rb, &db, &nb, &vb),
+			    0);
+			assert_int_equal(ra, rb);
+			assert_int_equal(s0, s1);
+			assert_int_equal(e0, e1);
+			assert_int_equal(da, db);
+			for (i = 0; i < (unsigned long)(e0 - s0) / ra * da;
+			     i++) {
+				if (va[i] != va[i]) {
+					assert_true(vb[i] != vb[i]);
+					continue;
+				}
+				if (va[i] != vb[i])
+					fail_msg("%s row %lu (step %lu): %g "
+						 "unheld, %g held",
+					    held_files[f], i, ra, va[i], vb[i]);
+			}
+			for (k = 0; k < da; k++) {
+				free(na[k]);
+				free(nb[k]);
+			}
+			free(na);
+			free(nb);
+			free(va);
+			free(vb);
+		}
+}
+
+static void
+test_held_equals_unheld(void **state)
+{
+	struct fixture *f = *state;
+	char held[64], err[256], file[128];
+	struct rrdw *w;
+
+	assert_int_equal(held_write_all(f->w), 0);
+	assert_int_equal(tmpdir_make(held, sizeof(held), "rrdw-held"), 0);
+	assert_non_null(w = rrdw_new(held, STEP, NULL, err, sizeof(err)));
+	assert_int_equal(rrdw_hold(w, 1), 0);
+	assert_int_equal(held_write_all(w), 0);
+	/* Held indeed: the file has only what the faults job flushed. */
+	snprintf(file, sizeof(file), "%s/rrd/tcp/22.rrd", held);
+	assert_int_equal(rrd_last_r(file), HELD_FROM + (HELD_N / 2 + 1) * STEP);
+	assert_int_equal(rrdw_hold(w, 0), 0);
+	assert_int_equal(rrd_last_r(file), HELD_FROM + HELD_N * STEP);
+	held_compare(f->dir, held);
+	rrdw_free(w);
+	assert_int_equal(tmpdir_remove(held), 0);
+}
+
+/*
+ * A file that cannot take its held updates (a directory in its place
+ * when they are written) fails the flush; the same jobs written again
+ * unheld, as the writer thread does then, write what is missing.
+ */
+static void
+test_held_failure_rewritten(void **state)
+{
+	struct fixture *f = *state;
+	char held[64], err[256], file[128], aside[128];
+	struct rrdw *w;
+
+	assert_int_equal(held_write_all(f->w), 0);
+	assert_int_equal(tmpdir_make(held, sizeof(held), "rrdw-held"), 0);
+	assert_non_null(w = rrdw_new(held, STEP, NULL, err, sizeof(err)));
+	assert_int_equal(rrdw_hold(w, 1), 0);
+	assert_int_equal(held_write_all(w), 0);
+	snprintf(file, sizeof(file), "%s/rrd/tcp/5168.rrd", held);
+	snprintf(aside, sizeof(aside), "%s/rrd/tcp/5168.aside", held);
+	assert_int_equal(rename(file, aside), 0);
+	assert_int_equal(mkdir(file, 0755), 0);
+	assert_int_equal(rrdw_hold(w, 0), 1);
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(aside, file), 0);
+	assert_int_equal(held_write_all(w), 0);
+	held_compare(f->dir, held);
+	rrdw_free(w);
+	assert_int_equal(tmpdir_remove(held), 0);
+}
+
 int
 main(void)
 {
@@ -265,6 +442,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_failed_file_retried, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_fault_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_equals_unheld, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_held_failure_rewritten, setup,
+		teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
