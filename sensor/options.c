@@ -20,6 +20,7 @@
 #define SPOOL_BASE_DEFAULT "/var/spool/teiten-sensor"
 #define SPOOL_MAX_DEFAULT (256ull << 20)
 #define MAX_GAP_DEFAULT 86400
+#define GIVE_UP_DEFAULT 300
 
 enum {
 	OPT_PRINT = 256,
@@ -31,7 +32,8 @@ enum {
 	OPT_DIRECTION,
 	OPT_MAX_GAP,
 	OPT_READER,
-	OPT_METRICS
+	OPT_METRICS,
+	OPT_GIVE_UP
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +42,7 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, 'c'},
     {"direction", required_argument, NULL, OPT_DIRECTION},
     {"filter", required_argument, NULL, OPT_FILTER},
+    {"give-up", required_argument, NULL, OPT_GIVE_UP},
     {"help", no_argument, NULL, 'h'},
     {"interface", required_argument, NULL, 'i'},
     {"interval", required_argument, NULL, 'n'},
@@ -79,7 +82,8 @@ usage(FILE *f)
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
-	    "[--spool-full drop-oldest|drop-new]]\n"
+	    "[--spool-full drop-oldest|drop-new]\n"
+	    "                     [--give-up seconds]]\n"
 	    "                     -i interface | -r file [expression]\n");
 }
 
@@ -162,6 +166,12 @@ cf_max_gap(void *a, const char *v)
 		&((struct sensor_conf *)a)->max_gap) == -1)
 		return "must be a number of seconds, at least 1";
 	return NULL;
+}
+
+static const char *
+cf_give_up(void *a, const char *v)
+{
+	return set_uint(&((struct sensor_conf *)a)->give_up, v, 0, INT32_MAX);
 }
 
 static const char *
@@ -299,6 +309,7 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_max", cf_spool_max},
     {"sensor", "spool_full", cf_spool_full},
     {"sensor", "metrics", cf_metrics},
+    {"sensor", "give_up", cf_give_up},
     {"aggregator", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -372,6 +383,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_METRICS:
 		why = cf_metrics(c, optarg);
+		break;
+	case OPT_GIVE_UP:
+		why = cf_give_up(c, optarg);
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);
@@ -464,6 +478,7 @@ sensor_parse(struct sensor_conf *c, int argc, char **argv, char *err,
 	c->inbound_only = 1;
 	c->spool_max = SPOOL_MAX_DEFAULT;
 	c->spool_full = SPOOL_DROP_OLDEST;
+	c->give_up = GIVE_UP_DEFAULT;
 	if (load_config_first(c, argc, argv, err, errlen) == -1)
 		return -1;
 	while (
@@ -591,6 +606,7 @@ sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
 	CHANGED(now->spool_max != c.spool_max, "spool_max");
 	CHANGED(now->spool_full != c.spool_full, "spool_full");
 	CHANGED(str_differ(now->metrics, c.metrics), "metrics");
+	CHANGED(now->give_up != c.give_up, "give_up");
 #undef CHANGED
 	/* The key file's name applies now; without one, the old stays. */
 	if (c.key_file != NULL && str_differ(now->key_file, c.key_file)) {

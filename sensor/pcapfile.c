@@ -38,6 +38,8 @@ struct pcapfile {
 	int sec_signed; /* seconds past 2^31 are negative (see below) */
 	size_t dropped; /* bytes of the mapping released so far */
 	struct bpf_program filter; /* bf_insns NULL: none */
+	pcapfile_progress_fn progress; /* or NULL */
+	void *progress_arg;
 	char err[PCAP_ERRBUF_SIZE];
 };
 
@@ -248,6 +250,13 @@ pcapfile_geterr(const struct pcapfile *pf)
 	return pf->err;
 }
 
+void
+pcapfile_set_progress(struct pcapfile *pf, pcapfile_progress_fn fn, void *arg)
+{
+	pf->progress = fn;
+	pf->progress_arg = arg;
+}
+
 /*
  * The pages before the record at the cursor are read and done with; the
  * page cache keeps them, but they would count in our resident size to the
@@ -318,6 +327,7 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 	const uint8_t *rec, *data;
 	uint32_t caplen, len, tmp;
 	int64_t n = 0, sec;
+	uint64_t records = 0;
 	struct pkt pk;
 	size_t left;
 
@@ -344,12 +354,19 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 		left -= PCAPFILE_REC_LEN;
 		if (caplen > PCAP_MAX_SNAPLEN || caplen > left) {
 			pcapfile_damaged(pf, caplen, left);
+			if (pf->progress != NULL)
+				pf->progress(pf->progress_arg, pf->off,
+				    records);
 			return -1;
 		}
 		if (pf->off - pf->dropped >= 2 * DROP_STEP)
 			pcapfile_drop(pf);
 		data = rec + PCAPFILE_REC_LEN;
 		pf->off += PCAPFILE_REC_LEN + caplen;
+		/* A count and a mask per record; the clock only in there. */
+		if ((++records & (PCAPFILE_PROGRESS_EVERY - 1)) == 0 &&
+		    pf->progress != NULL)
+			pf->progress(pf->progress_arg, pf->off, records);
 		/* libpcap reads the whole record but hands on the snapshot. */
 		if (caplen > pf->h.snapshot)
 			caplen = pf->h.snapshot;
@@ -366,7 +383,9 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 		    "got %zu",
 		    (size_t)PCAPFILE_REC_LEN, left);
 		pf->off = pf->size;
-		return -1;
+		n = -1;
 	}
+	if (pf->progress != NULL)
+		pf->progress(pf->progress_arg, pf->off, records);
 	return n;
 }

@@ -72,5 +72,14 @@ void pcapfile_set_filter(struct pcapfile *, struct bpf_program *prog);
 int64_t
 pcapfile_read(struct pcapfile *, classify_fn, struct tally *, int64_t offset);
 const char *pcapfile_geterr(const struct pcapfile *);
+/*
+ * How far a reading of a whole file has gone: bytes of the file read and
+ * records read, given every PCAPFILE_PROGRESS_EVERY records and once at
+ * the end, so that the clock is looked at seldom (see sensor/main.c).
+ */
+#define PCAPFILE_PROGRESS_EVERY 65536
+typedef void (
+    *pcapfile_progress_fn)(void *arg, uint64_t bytes, uint64_t records);
+void pcapfile_set_progress(struct pcapfile *, pcapfile_progress_fn, void *);
 
 #endif
