@@ -1,8 +1,9 @@
 """Progress of long work, and a replay that gives up, with real processes:
 - `teiten-sensor -r` on a pseudo-terminal ends its progress line with the
   file's size (os.path.getsize) read, 100%, and the packets in the file
-  (counted from its record headers), through both readers; with standard
-  error not a terminal it writes no progress (no \\r);
+  (counted from its record headers), through both readers; from a pipe,
+  the packets read so far are drawn on the way; with standard error not
+  a terminal it writes no progress (no \\r);
 - `teiten-aggregator rebuild` on a pseudo-terminal ends its line with
   every archived interval done (DATADIR/archive/*.arc counted here); not
   on a terminal, no progress;
@@ -98,6 +99,56 @@ def test_sensor(pcap):
               reader)
 
 
+def test_sensor_pipe(pcap):
+    """From a pipe the size is unknown: the line says the packets read.
+    It is drawn from every 65536th packet on, at most PROGRESS_HZ (4) times
+    a second and first a quarter of a second after the start; the first
+    half of the file (over 65536 packets) goes in at once, the rest once
+    that quarter has passed, so that a packet count past it draws it."""
+    with open(pcap, "rb") as f:
+        data = f.read()
+    packets = len(T.pcap_seconds(pcap))
+    master, slave = pty.openpty()
+    p = subprocess.Popen([T.sensor_path(), "-r", "-", "-n", str(INTERVAL),
+                          "--print"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    t0 = time.monotonic()
+    os.close(slave)
+    chunks = []
+
+    def drain():
+        while True:
+            try:
+                d = os.read(master, 65536)
+            except OSError:
+                break
+            if not d:
+                break
+            chunks.append(d)
+
+    t = threading.Thread(target=drain)
+    t.start()
+    p.stdin.write(data[:len(data) // 2])
+    p.stdin.flush()
+    T.wait_for(lambda: time.monotonic() - t0 >= 0.3, 1, "a quarter second")
+    p.stdin.write(data[len(data) // 2:])
+    p.stdin.close()
+    rc = p.wait(300)
+    t.join(300)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    mids = [int(m.group(1)) for m in
+            re.finditer(r"read (\d+) packets, [\d.]+ [kMG]? ?packets/s",
+                        text)]
+    ends = [s for s in pieces(text) if s.startswith("read %d packets in " %
+                                                    packets)]
+    check(rc == 0 and mids and mids == sorted(mids) and
+          all(m % 65536 == 0 and m < packets for m in mids) and
+          len(ends) == 1,
+          "from a pipe on a terminal: packets read on the way %s, each a "
+          "multiple of 65536, and %d at the end (%r)" % (mids, packets, ends))
+
+
 def spool_records(spool):
     """{start: decoded record} of every record waiting in the spool, read
     with the test's own decoder (sensor/spool.h: one "<start>.rec" file
@@ -189,9 +240,10 @@ def test_rebuild(datadir):
 
 def main(tmp):
     pcap = os.path.join(tmp, "s.pcap")
-    # 40 minutes, 40 intervals of a minute, a few MB.
-    A.gencap(pcap, 60000, 2400, T0, 11)
+    # 40 minutes, 40 intervals of a minute, 16 MB.
+    A.gencap(pcap, 200000, 2400, T0, 11)
     test_sensor(pcap)
+    test_sensor_pipe(pcap)
     pcaps = T.pcaps_dir()
     if pcaps is not None:
         for name in ("esnet_nmap_80_all.pcap",
