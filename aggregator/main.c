@@ -504,6 +504,13 @@ agg_rebuild_progress(uint64_t done, uint64_t total, void *arg)
 
 	r->done = done;
 	r->total = total;
+	/* All read: the RRD updates held (rrdw_hold) are written now. */
+	if (done == total) {
+		progress_show("rebuild: %" PRIu64 " of %" PRIu64
+			      " archived intervals read, writing the files",
+		    done, total);
+		return;
+	}
 	if (!progress_due())
 		return;
 	progress_left(left, sizeof(left), done, total);
