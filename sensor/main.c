@@ -558,10 +558,10 @@ sensor_send_all(struct sensor *s)
 	    st.refused[0] + st.refused[REFUSE_FUTURE] + st.refused[REFUSE_PAST],
 	    spool_set_aside(s->spool), spool_count(s->spool));
 	if (left > 0 && s->gave_up)
-		log_warnx("no aggregator at %s for %u s: giving up; %zu "
-			  "record%s kept in the spool %s",
+		log_warnx("no acknowledgement from the aggregator at %s for "
+			  "%u s: giving up; %zu %s kept in the spool %s",
 		    s->conf.aggregator, s->conf.give_up, left,
-		    left == 1 ? "" : "s", s->conf.spool_dir);
+		    plural(left, "record", "records"), s->conf.spool_dir);
 	else if (left > 0)
 		log_warnx("%s before every record was acknowledged",
 		    s->interrupted ? "stopped" : "gave up");

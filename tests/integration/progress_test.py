@@ -165,7 +165,8 @@ def give_up_once(cmd, seconds, port, spool, starts, what):
     t0 = time.monotonic()
     rc, err = run_pipe(cmd)
     took = time.monotonic() - t0
-    m = re.search(r"no aggregator at 127\.0\.0\.1:%d for %d s: giving up; "
+    m = re.search(r"no acknowledgement from the aggregator at "
+                  r"127\.0\.0\.1:%d for %d s: giving up; "
                   r"(\d+) records? kept in the spool (\S+)$" %
                   (port, seconds), err, re.M)
     recs = spool_records(spool)
