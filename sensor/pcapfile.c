@@ -267,11 +267,12 @@ pcapfile_drop(struct pcapfile *pf)
 {
 	size_t upto = pf->off & ~(size_t)(DROP_STEP - 1);
 
-	if (!pf->mapped || upto <= pf->dropped)
+	if (upto <= pf->dropped)
 		return;
 	/* Only memory use: reading goes on whether or not it works. */
-	(void)madvise((uint8_t *)pf->base + pf->dropped, upto - pf->dropped,
-	    MADV_DONTNEED);
+	if (pf->mapped)
+		(void)madvise((uint8_t *)pf->base + pf->dropped,
+		    upto - pf->dropped, MADV_DONTNEED);
 	pf->dropped = upto;
 }
 
@@ -327,7 +328,6 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 	const uint8_t *rec, *data;
 	uint32_t caplen, len, tmp;
 	int64_t n = 0, sec;
-	uint64_t records = 0;
 	struct pkt pk;
 	size_t left;
 
@@ -356,17 +356,21 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 			pcapfile_damaged(pf, caplen, left);
 			if (pf->progress != NULL)
 				pf->progress(pf->progress_arg, pf->off,
-				    records);
+				    (uint64_t)n);
 			return -1;
 		}
-		if (pf->off - pf->dropped >= 2 * DROP_STEP)
+		/*
+		 * Every DROP_STEP bytes, and only then, the progress too: no
+		 * work of its own for each record.
+		 */
+		if (pf->off - pf->dropped >= 2 * DROP_STEP) {
 			pcapfile_drop(pf);
+			if (pf->progress != NULL)
+				pf->progress(pf->progress_arg, pf->off,
+				    (uint64_t)n);
+		}
 		data = rec + PCAPFILE_REC_LEN;
 		pf->off += PCAPFILE_REC_LEN + caplen;
-		/* A count and a mask per record; the clock only in there. */
-		if ((++records & (PCAPFILE_PROGRESS_EVERY - 1)) == 0 &&
-		    pf->progress != NULL)
-			pf->progress(pf->progress_arg, pf->off, records);
 		/* libpcap reads the whole record but hands on the snapshot. */
 		if (caplen > pf->h.snapshot)
 			caplen = pf->h.snapshot;
@@ -383,9 +387,8 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 		    "got %zu",
 		    (size_t)PCAPFILE_REC_LEN, left);
 		pf->off = pf->size;
-		n = -1;
 	}
 	if (pf->progress != NULL)
-		pf->progress(pf->progress_arg, pf->off, records);
-	return n;
+		pf->progress(pf->progress_arg, pf->off, (uint64_t)n);
+	return left > 0 ? -1 : n;
 }
