@@ -11,7 +11,8 @@
   (and give_up = 1 in a config file), exits non-zero no sooner than that,
   says it gave up, and leaves one record per interval in the spool
   (decoded here); a replay with the same spool once an aggregator listens
-  delivers them all."""
+  delivers them all, on a terminal ending with every spooled record
+  sent."""
 
 import glob
 import os
@@ -170,7 +171,8 @@ def give_up_once(cmd, seconds, port, spool, starts, what):
                   r"(\d+) records? kept in the spool (\S+)$" %
                   (port, seconds), err, re.M)
     recs = spool_records(spool)
-    check(rc != 0, "%s: exits non-zero (%d)" % (what, rc))
+    check(rc != 0 and "\r" not in err and "spooled records" not in err,
+          "%s: exits non-zero (%d), no progress on a pipe" % (what, rc))
     check(took >= seconds, "%s: gave up after %.1f s, no sooner than %d s" %
           (what, took, seconds))
     check(m is not None and int(m.group(1)) == len(starts) and
@@ -205,7 +207,7 @@ def test_give_up(tmp, pcap):
     agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data"),
                        port=port, extra=["-n", str(INTERVAL)]).start()
     try:
-        rc, err = run_pipe(base + ["--give-up", "2"])
+        rc, text = run_pty(base + ["--give-up", "2"])
         archived = sorted(r[1] for r in A.archive_records(agg.datadir)
                           if r[0] == "s1")
         check(rc == 0 and spool_records(spool) == {} and
@@ -213,6 +215,9 @@ def test_give_up(tmp, pcap):
               "with an aggregator listening, the same spool is delivered: "
               "exit %d, %d of %d intervals archived" %
               (rc, len(archived), len(starts)))
+        sent = "sent %d of %d spooled records" % (len(starts), len(starts))
+        check(sent in pieces(text),
+              "on a terminal the sending ends with %r" % sent)
     finally:
         agg.stop()
     return os.path.join(tmp, "data")
