@@ -38,6 +38,7 @@
 #include "notify.h"
 #include "options.h"
 #include "preflight.h"
+#include "progress.h"
 #include "rrdq.h"
 #include "rrdw.h"
 #include "server.h"
@@ -490,16 +491,53 @@ agg_clear_rrds(const char *datadir)
 		err(1, "%s", path);
 }
 
+/* Archived intervals derived so far, for the progress line. */
+struct agg_rebuilt {
+	uint64_t done, total;
+};
+
+static void
+agg_rebuild_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct agg_rebuilt *r = arg;
+	char left[32];
+
+	r->done = done;
+	r->total = total;
+	/* All read: the RRD updates held (rrdw_hold) are written now. */
+	if (done == total) {
+		progress_show("rebuild: %" PRIu64 " of %" PRIu64
+			      " archived intervals read, writing the files",
+		    done, total);
+		return;
+	}
+	if (!progress_due())
+		return;
+	progress_left(left, sizeof(left), done, total);
+	progress_show("rebuild: %" PRIu64 " of %" PRIu64
+		      " archived intervals (%d%%), %s left",
+	    done, total, (int)(done * 100 / total), left);
+}
+
 /* The catch-up's derivation (rrdq_rebuild), into the cleared trees. */
 static int
 agg_rebuild(struct agg *a)
 {
+	struct agg_rebuilt done = {0, 0};
 	struct rrdq_conf rc;
 	struct rrdq_derived d;
 	int r;
 
 	agg_rrdq_conf(a, &rc);
-	r = rrdq_rebuild(a->archive, &rc, a->rrdw, a->summary, &d);
+	/* On a terminal only: a log or a pipe gets the lines below. */
+	(void)progress_start();
+	r = rrdq_rebuild(a->archive, &rc, a->rrdw, a->summary, &d,
+	    agg_rebuild_progress, &done);
+	progress_end("rebuild: %" PRIu64 " of %" PRIu64
+		     " archived intervals (%d%%) in %.1f s",
+	    done.done, done.total,
+	    done.total > 0 ? (int)(done.done * 100 / done.total) : 100,
+	    progress_elapsed());
 	log_info("rebuilt %" PRIu64 " %s from %zu %s (%zu not "
 		 "used: duplicate or of another interval length)",
 	    d.intervals, plural(d.intervals, "interval", "intervals"),

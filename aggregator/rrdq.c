@@ -246,6 +246,8 @@ struct deriver {
 	size_t n, pos;
 	int64_t listed; /* upto when v was listed: v has every file to here */
 	uint32_t len;
+	rrdq_progress_fn progress; /* after each listed interval, or NULL */
+	void *progress_arg;
 };
 
 /*
@@ -316,6 +318,8 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->n = dv->pos = 0;
 	dv->listed = INT64_MIN;
 	dv->len = conf->len;
+	dv->progress = NULL;
+	dv->progress_arg = NULL;
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
@@ -389,6 +393,8 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
 			break;
 		}
 		(void)deriver_one(dv, t);
+		if (dv->progress != NULL)
+			dv->progress(dv->pos + 1, dv->n, dv->progress_arg);
 	}
 	/*
 	 * Intervals written since the listing are not in it; each is one
@@ -420,11 +426,14 @@ deriver_run(struct deriver *dv, int64_t upto, double until,
  */
 int
 rrdq_rebuild(struct archive *a, const struct rrdq_conf *conf, struct rrdw *w,
-    struct summary *sum, struct rrdq_derived *d)
+    struct summary *sum, struct rrdq_derived *d, rrdq_progress_fn progress,
+    void *arg)
 {
 	struct deriver dv;
 
 	deriver_init(&dv, a, conf, w, sum, d);
+	dv.progress = progress;
+	dv.progress_arg = arg;
 	deriver_run(&dv, INT64_MAX, 0, NULL);
 	deriver_free(&dv);
 	if (d->failed > 0)

@@ -79,8 +79,11 @@ struct rrdq_derived {
  * sum as a catch-up derives it, taking each record with the rules for one
  * arriving now; then clear DATADIR/catchup and move DATADIR/last_final to
  * the newest.  -1 if a file, summary bucket or marker was not written.
+ * progress, unless NULL, is called with arg after each archived interval:
+ * done of the total listed when the rebuild began.
  */
+typedef void (*rrdq_progress_fn)(uint64_t done, uint64_t total, void *arg);
 int rrdq_rebuild(struct archive *, const struct rrdq_conf *, struct rrdw *,
-    struct summary *, struct rrdq_derived *);
+    struct summary *, struct rrdq_derived *, rrdq_progress_fn, void *arg);
 
 #endif

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "progress.h"
 
 static const char *log_name = "teiten";
 static int log_foreground = 1;
@@ -82,6 +83,8 @@ log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_foreground) {
+		/* A line on a progress line would share its row. */
+		progress_clear();
 		if (suffix != NULL)
 			fprintf(stderr, "%s: %s: %s\n", log_name, msg, suffix);
 		else

@@ -142,16 +142,34 @@ struct capture_sink {
 	classify_fn classify;
 	struct tally *tally;
 	int64_t offset;
+	pcap_t *p;
+	pcapfile_progress_fn progress; /* or NULL */
+	void *progress_arg;
+	uint64_t records;
 };
+
+/* Bytes of the file libpcap has taken, or UINT64_MAX if unknown. */
+static void
+capture_progress(struct capture_sink *k)
+{
+	FILE *f = pcap_file(k->p);
+	long off = f != NULL ? ftell(f) : -1;
+
+	k->progress(k->progress_arg, off >= 0 ? (uint64_t)off : UINT64_MAX,
+	    k->records);
+}
 
 static void
 capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-	const struct capture_sink *k = (const struct capture_sink *)user;
+	struct capture_sink *k = (struct capture_sink *)user;
 	struct pkt pk;
 
 	k->classify(bytes, h->caplen, &pk);
 	tally_packet(k->tally, h->ts.tv_sec + k->offset, &pk);
+	if ((++k->records & (PCAPFILE_PROGRESS_EVERY - 1)) == 0 &&
+	    k->progress != NULL)
+		capture_progress(k);
 }
 
 /*
@@ -162,9 +180,20 @@ capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 int
 capture_read(pcap_t *p, classify_fn classify, struct tally *t, int64_t offset)
 {
-	struct capture_sink k = {classify, t, offset};
+	return capture_read_file(p, classify, t, offset, NULL, NULL);
+}
 
-	return pcap_dispatch(p, -1, capture_packet, (u_char *)&k);
+int
+capture_read_file(pcap_t *p, classify_fn classify, struct tally *t,
+    int64_t offset, pcapfile_progress_fn progress, void *arg)
+{
+	struct capture_sink k = {classify, t, offset, p, progress, arg, 0};
+	int rc;
+
+	rc = pcap_dispatch(p, -1, capture_packet, (u_char *)&k);
+	if (progress != NULL)
+		capture_progress(&k);
+	return rc;
 }
 
 int

@@ -53,6 +53,13 @@ struct pcapfile *capture_open_direct(pcap_t *p, const char *expr);
  */
 int capture_read(pcap_t *, classify_fn, struct tally *, int64_t offset);
 /*
+ * capture_read() of a whole file, telling progress (unless NULL) how far
+ * it is as pcapfile_read() does; bytes are UINT64_MAX when the stream
+ * cannot say (a pipe).
+ */
+int capture_read_file(pcap_t *, classify_fn, struct tally *, int64_t offset,
+    pcapfile_progress_fn progress, void *arg);
+/*
  * Packets dropped since *last, which is updated; the counters are 32-bit
  * and wrap, so the difference is taken in 32 bits.  -1 if unavailable.
  */

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "privdrop.h"
+#include "progress.h"
 #include "report.h"
 #include "sensor.h"
 #include "sensmetrics.h"
@@ -67,6 +68,7 @@ sensor_emit(struct counts *c, void *arg)
 	char label[64];
 	uint64_t drops;
 
+	progress_clear();
 	if (s->live && capture_drops(s->pcap, &s->drops_seen, &drops) == 0)
 		c->t.drops = drops;
 	else if (s->live && !s->stats_warned) {
@@ -97,6 +99,7 @@ sensor_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
 	uint64_t i;
 
 	s->nintervals += n;
+	progress_clear();
 	fprintf(stderr,
 	    "intervals %" PRId64 " to %" PRId64 ": %" PRIu64 " empty\n", start,
 	    start + (int64_t)((n - 1) * len), n);
@@ -211,16 +214,86 @@ sensor_open(struct sensor *s)
 		errx(1, "%s", err);
 }
 
+/* Called every PCAPFILE_PROGRESS_EVERY packets: the clock only then. */
+static void
+sensor_read_progress(void *arg, uint64_t bytes, uint64_t records)
+{
+	struct sensor *s = arg;
+	char done[32], size[32], rate[32], left[32];
+
+	s->read_bytes = bytes;
+	s->read_records = records;
+	if (!progress_due())
+		return;
+	progress_rate(rate, sizeof(rate), records / progress_elapsed());
+	if (bytes == UINT64_MAX) {
+		progress_show("read %" PRIu64 " packets, %s packets/s", records,
+		    rate);
+		return;
+	}
+	progress_bytes(done, sizeof(done), bytes);
+	if (s->file_size == 0) {
+		progress_show("read %s, %s packets/s", done, rate);
+		return;
+	}
+	progress_bytes(size, sizeof(size), s->file_size);
+	progress_left(left, sizeof(left), bytes, s->file_size);
+	progress_show("read %s of %s (%d%%), %s packets/s, %s left", done, size,
+	    bytes >= s->file_size ? 100 : (int)(bytes * 100 / s->file_size),
+	    rate, left);
+}
+
+/* The line left on the terminal once the file is read. */
+static void
+sensor_read_done(struct sensor *s)
+{
+	double t = progress_elapsed();
+	char rate[32];
+
+	progress_rate(rate, sizeof(rate), t > 0 ? s->read_records / t : 0);
+	if (s->read_bytes != UINT64_MAX && s->file_size > 0)
+		progress_end("read %" PRIu64 " bytes (%d%%), %" PRIu64
+			     " packets in %.1f s (%s/s)",
+		    s->read_bytes,
+		    s->read_bytes >= s->file_size
+			? 100
+			: (int)(s->read_bytes * 100 / s->file_size),
+		    s->read_records, t, rate);
+	else if (s->read_bytes != UINT64_MAX)
+		progress_end("read %" PRIu64 " bytes, %" PRIu64
+			     " packets in %.1f s (%s/s)",
+		    s->read_bytes, s->read_records, t, rate);
+	else
+		progress_end("read %" PRIu64 " packets in %.1f s (%s/s)",
+		    s->read_records, t, rate);
+}
+
+/*
+ * Reads the whole file; on a terminal, with a progress line (the size
+ * from the descriptor libpcap opened: none for a pipe).
+ */
 static int
 sensor_read_file(struct sensor *s)
 {
+	pcapfile_progress_fn fn = NULL;
+	FILE *f = pcap_file(s->pcap);
+	struct stat st;
 	int rc;
 
+	if (progress_start()) {
+		fn = sensor_read_progress;
+		if (f != NULL && fstat(fileno(f), &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			s->file_size = (uint64_t)st.st_size;
+	}
 	if (s->direct != NULL) {
+		if (fn != NULL)
+			pcapfile_set_progress(s->direct, fn, s);
 		rc = pcapfile_read(s->direct, s->classify, &s->tally,
 			 s->clock_offset) == -1
 		    ? -1
 		    : 0;
+		sensor_read_done(s);
 		tally_finish(&s->tally);
 		/* The same words as libpcap's, below. */
 		if (rc == -1)
@@ -228,7 +301,9 @@ sensor_read_file(struct sensor *s)
 			    pcapfile_geterr(s->direct));
 		return rc;
 	}
-	rc = capture_read(s->pcap, s->classify, &s->tally, s->clock_offset);
+	rc = capture_read_file(s->pcap, s->classify, &s->tally, s->clock_offset,
+	    fn, s);
+	sensor_read_done(s);
 	tally_finish(&s->tally);
 	if (rc == PCAP_ERROR) {
 		/* What was read is reported above; the rest is lost. */
@@ -396,6 +471,32 @@ sensor_drained(void *arg)
 	event_base_loopbreak(s->base);
 }
 
+/* --give-up: no acknowledgement for that long. */
+static void
+sensor_gave_up(void *arg)
+{
+	struct sensor *s = arg;
+
+	s->gave_up = 1;
+	event_base_loopbreak(s->base);
+}
+
+/* The send phase's progress line, a few times a second on a terminal. */
+static void
+sensor_send_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct sensor *s = arg;
+	size_t left = spool_count(s->spool);
+	size_t done = left < s->send_total ? s->send_total - left : 0;
+	char when[32];
+
+	(void)fd;
+	(void)what;
+	progress_left(when, sizeof(when), done, s->send_total);
+	progress_show("sent %zu of %zu spooled records (%d%%), %s left", done,
+	    s->send_total, (int)(done * 100 / s->send_total), when);
+}
+
 static void
 sensor_on_stop(evutil_socket_t sig, short what, void *arg)
 {
@@ -415,8 +516,10 @@ sensor_on_stop(evutil_socket_t sig, short what, void *arg)
 static int
 sensor_send_all(struct sensor *s)
 {
-	struct event *ev_int, *ev_term;
+	struct timeval tick = {0, 1000000 / PROGRESS_HZ};
+	struct event *ev_int, *ev_term, *ev_tick = NULL;
 	struct sender_stats st;
+	size_t left;
 	int rc = 0;
 
 	if (spool_sync(s->spool) == -1)
@@ -427,9 +530,23 @@ sensor_send_all(struct sensor *s)
 	    evsignal_add(ev_term, NULL))
 		fatalx("cannot set up signal events");
 	sender_set_drained(s->sender, sensor_drained, s);
+	sender_set_give_up(s->sender, s->conf.give_up, sensor_gave_up, s);
+	s->send_total = spool_count(s->spool);
+	if (s->send_total > 0 && progress_start() &&
+	    ((ev_tick = event_new(s->base, -1, EV_PERSIST, sensor_send_tick,
+		  s)) == NULL ||
+		evtimer_add(ev_tick, &tick) == -1))
+		fatalx("cannot set up the progress timer");
 	sender_kick(s->sender);
 	if (spool_count(s->spool) > 0)
 		event_base_dispatch(s->base);
+	left = spool_count(s->spool);
+	if (ev_tick != NULL) {
+		event_free(ev_tick);
+		progress_end("sent %zu of %zu spooled records",
+		    left < s->send_total ? s->send_total - left : 0,
+		    s->send_total);
+	}
 	event_free(ev_int);
 	event_free(ev_term);
 	sender_stats(s->sender, &st);
@@ -440,11 +557,16 @@ sensor_send_all(struct sensor *s)
 	    st.rejected,
 	    st.refused[0] + st.refused[REFUSE_FUTURE] + st.refused[REFUSE_PAST],
 	    spool_set_aside(s->spool), spool_count(s->spool));
-	if (spool_count(s->spool) > 0) {
+	if (left > 0 && s->gave_up)
+		log_warnx("no acknowledgement from the aggregator at %s for "
+			  "%u s: giving up; %zu %s kept in the spool %s",
+		    s->conf.aggregator, s->conf.give_up, left,
+		    plural(left, "record", "records"), s->conf.spool_dir);
+	else if (left > 0)
 		log_warnx("%s before every record was acknowledged",
 		    s->interrupted ? "stopped" : "gave up");
+	if (left > 0)
 		rc = -1;
-	}
 	return rc;
 }
 

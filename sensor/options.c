@@ -21,6 +21,7 @@
 #define SPOOL_BASE_DEFAULT "/var/spool/teiten-sensor"
 #define SPOOL_MAX_DEFAULT (256ull << 20)
 #define MAX_GAP_DEFAULT 86400
+#define GIVE_UP_DEFAULT 300
 
 enum {
 	OPT_PRINT = 256,
@@ -32,7 +33,8 @@ enum {
 	OPT_DIRECTION,
 	OPT_MAX_GAP,
 	OPT_READER,
-	OPT_METRICS
+	OPT_METRICS,
+	OPT_GIVE_UP
 };
 
 /* The one list of options: getopt's tables and --help come from it. */
@@ -47,6 +49,8 @@ static const struct optdoc opts[] = {
 	"count arriving packets only (in, default) or all", 0},
     {"filter", required_argument, OPT_FILTER, "expression",
 	"pcap-filter(7) expression (or trailing arguments)", 0},
+    {"give-up", required_argument, OPT_GIVE_UP, "seconds",
+	"-r -a: stop after so long without an ack (default 300)", 0},
     {"help", no_argument, 'h', NULL, "print this help and exit", 0},
     {"interface", required_argument, 'i', "interface",
 	"capture live on this interface", 0},
@@ -104,7 +108,8 @@ usage(FILE *f)
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
-	    "[--spool-full drop-oldest|drop-new]]\n"
+	    "[--spool-full drop-oldest|drop-new]\n"
+	    "                     [--give-up seconds]]\n"
 	    "                     -i interface | -r file [expression]\n");
 }
 
@@ -180,6 +185,12 @@ cf_max_gap(void *a, const char *v)
 		&((struct sensor_conf *)a)->max_gap) == -1)
 		return "must be a number of seconds, at least 1";
 	return NULL;
+}
+
+static const char *
+cf_give_up(void *a, const char *v)
+{
+	return set_uint(&((struct sensor_conf *)a)->give_up, v, 0, INT32_MAX);
 }
 
 static const char *
@@ -317,6 +328,7 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_max", cf_spool_max},
     {"sensor", "spool_full", cf_spool_full},
     {"sensor", "metrics", cf_metrics},
+    {"sensor", "give_up", cf_give_up},
     {"aggregator", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -390,6 +402,9 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_METRICS:
 		why = cf_metrics(c, optarg);
+		break;
+	case OPT_GIVE_UP:
+		why = cf_give_up(c, optarg);
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);
@@ -485,6 +500,7 @@ sensor_parse(struct sensor_conf *c, int argc, char **argv, char *err,
 	c->inbound_only = 1;
 	c->spool_max = SPOOL_MAX_DEFAULT;
 	c->spool_full = SPOOL_DROP_OLDEST;
+	c->give_up = GIVE_UP_DEFAULT;
 	if (load_config_first(c, argc, argv, err, errlen) == -1)
 		return -1;
 	while (
@@ -612,6 +628,7 @@ sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
 	CHANGED(now->spool_max != c.spool_max, "spool_max");
 	CHANGED(now->spool_full != c.spool_full, "spool_full");
 	CHANGED(str_differ(now->metrics, c.metrics), "metrics");
+	CHANGED(now->give_up != c.give_up, "give_up");
 #undef CHANGED
 	/* The key file's name applies now; without one, the old stays. */
 	if (c.key_file != NULL && str_differ(now->key_file, c.key_file)) {

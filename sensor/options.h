@@ -39,6 +39,7 @@ struct sensor_conf {
 	char *spool_base; /* default spool: the folder of one per sensor id */
 	uint64_t spool_max;
 	int spool_full; /* enum spool_full */
+	unsigned give_up; /* -r -a: seconds without an ack before exiting */
 	char *config; /* the file read, or NULL */
 	int test; /* -t: check everything, start nothing */
 	int reader; /* enum sensor_reader */

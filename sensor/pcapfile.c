@@ -38,6 +38,8 @@ struct pcapfile {
 	int sec_signed; /* seconds past 2^31 are negative (see below) */
 	size_t dropped; /* bytes of the mapping released so far */
 	struct bpf_program filter; /* bf_insns NULL: none */
+	pcapfile_progress_fn progress; /* or NULL */
+	void *progress_arg;
 	char err[PCAP_ERRBUF_SIZE];
 };
 
@@ -248,6 +250,13 @@ pcapfile_geterr(const struct pcapfile *pf)
 	return pf->err;
 }
 
+void
+pcapfile_set_progress(struct pcapfile *pf, pcapfile_progress_fn fn, void *arg)
+{
+	pf->progress = fn;
+	pf->progress_arg = arg;
+}
+
 /*
  * The pages before the record at the cursor are read and done with; the
  * page cache keeps them, but they would count in our resident size to the
@@ -258,11 +267,12 @@ pcapfile_drop(struct pcapfile *pf)
 {
 	size_t upto = pf->off & ~(size_t)(DROP_STEP - 1);
 
-	if (!pf->mapped || upto <= pf->dropped)
+	if (upto <= pf->dropped)
 		return;
 	/* Only memory use: reading goes on whether or not it works. */
-	(void)madvise((uint8_t *)pf->base + pf->dropped, upto - pf->dropped,
-	    MADV_DONTNEED);
+	if (pf->mapped)
+		(void)madvise((uint8_t *)pf->base + pf->dropped,
+		    upto - pf->dropped, MADV_DONTNEED);
 	pf->dropped = upto;
 }
 
@@ -344,10 +354,21 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 		left -= PCAPFILE_REC_LEN;
 		if (caplen > PCAP_MAX_SNAPLEN || caplen > left) {
 			pcapfile_damaged(pf, caplen, left);
+			if (pf->progress != NULL)
+				pf->progress(pf->progress_arg, pf->off,
+				    (uint64_t)n);
 			return -1;
 		}
-		if (pf->off - pf->dropped >= 2 * DROP_STEP)
+		/*
+		 * Every DROP_STEP bytes, and only then, the progress too: no
+		 * work of its own for each record.
+		 */
+		if (pf->off - pf->dropped >= 2 * DROP_STEP) {
 			pcapfile_drop(pf);
+			if (pf->progress != NULL)
+				pf->progress(pf->progress_arg, pf->off,
+				    (uint64_t)n);
+		}
 		data = rec + PCAPFILE_REC_LEN;
 		pf->off += PCAPFILE_REC_LEN + caplen;
 		/* libpcap reads the whole record but hands on the snapshot. */
@@ -366,7 +387,8 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 		    "got %zu",
 		    (size_t)PCAPFILE_REC_LEN, left);
 		pf->off = pf->size;
-		return -1;
 	}
-	return n;
+	if (pf->progress != NULL)
+		pf->progress(pf->progress_arg, pf->off, (uint64_t)n);
+	return left > 0 ? -1 : n;
 }

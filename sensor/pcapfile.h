@@ -72,5 +72,17 @@ void pcapfile_set_filter(struct pcapfile *, struct bpf_program *prog);
 int64_t
 pcapfile_read(struct pcapfile *, classify_fn, struct tally *, int64_t offset);
 const char *pcapfile_geterr(const struct pcapfile *);
+/*
+ * How far a reading of a whole file has gone: bytes of the file read and
+ * records counted (those the filter passes), given every few MiB of the
+ * file, where the reader releases what it has read, and once at the end;
+ * so the clock is looked at seldom (see sensor/main.c), and the loop does
+ * no work of its own for it.  capture_read_file() gives the same every
+ * PCAPFILE_PROGRESS_EVERY records.
+ */
+#define PCAPFILE_PROGRESS_EVERY 65536
+typedef void (
+    *pcapfile_progress_fn)(void *arg, uint64_t bytes, uint64_t records);
+void pcapfile_set_progress(struct pcapfile *, pcapfile_progress_fn, void *);
 
 #endif

@@ -48,9 +48,25 @@ struct sender {
 	struct sender_stats st;
 	void (*drained)(void *);
 	void *arg;
+	struct event *give_up; /* armed while a give-up time is set */
+	unsigned give_up_sec;
+	void (*gave_up)(void *);
+	void *gave_up_arg;
 };
 
 static void sender_fail(struct sender *, const char *why);
+
+/* Start the give-up count again, from now plus extra seconds. */
+static void
+sender_give_up_reset(struct sender *s, unsigned extra)
+{
+	struct timeval tv = {0, 0};
+
+	if (s->give_up_sec == 0)
+		return;
+	tv.tv_sec = (time_t)s->give_up_sec + extra;
+	evtimer_add(s->give_up, &tv);
+}
 
 static void
 sender_set_timeout(struct sender *s, int waiting)
@@ -178,6 +194,8 @@ sender_hold(struct sender *s, int64_t start)
 			    iso8601(start, ts), frame_refusal_str(REFUSE_OPEN),
 			    s->wait);
 		s->hold_logged = 1;
+		/* The aggregator is there and asked us to wait. */
+		sender_give_up_reset(s, s->wait);
 	}
 	s->holding = 1;
 	s->st.refused[REFUSE_OPEN]++;
@@ -233,6 +251,7 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 	}
 	memmove(s->inflight, s->inflight + 1,
 	    --s->ninflight * sizeof(s->inflight[0]));
+	sender_give_up_reset(s, 0);
 	/* Too many intervals open: the record stays, to go again later. */
 	if (status == ACK_REFUSED && reason == REFUSE_OPEN) {
 		sender_hold(s, start);
@@ -380,6 +399,17 @@ sender_fail(struct sender *s, const char *why)
 	evtimer_add(s->retry, &tv);
 }
 
+static void
+sender_on_give_up(evutil_socket_t fd, short what, void *arg)
+{
+	struct sender *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->gave_up != NULL)
+		s->gave_up(s->gave_up_arg);
+}
+
 struct sender *
 sender_new(struct event_base *base, const char *host, const char *port,
     const char *id, const uint8_t psk[FRAME_KEY], struct spool *spool,
@@ -399,7 +429,8 @@ sender_new(struct event_base *base, const char *host, const char *port,
 	s->drained = drained;
 	s->arg = arg;
 	if ((s->retry = evtimer_new(base, sender_on_retry, s)) == NULL ||
-	    (s->resume = evtimer_new(base, sender_on_resume, s)) == NULL)
+	    (s->resume = evtimer_new(base, sender_on_resume, s)) == NULL ||
+	    (s->give_up = evtimer_new(base, sender_on_give_up, s)) == NULL)
 		fatalx("evtimer_new failed");
 	return s;
 }
@@ -413,6 +444,7 @@ sender_free(struct sender *s)
 		bufferevent_free(s->bev);
 	event_free(s->retry);
 	event_free(s->resume);
+	event_free(s->give_up);
 	evdns_base_free(s->dns, 0);
 	sodium_memzero(s->psk, sizeof(s->psk));
 	free(s);
@@ -455,6 +487,19 @@ sender_rekey(struct sender *s, const uint8_t psk[FRAME_KEY])
 	evtimer_del(s->retry);
 	if (spool_count(s->spool) > 0)
 		sender_connect(s);
+}
+
+void
+sender_set_give_up(struct sender *s, unsigned seconds, void (*gave_up)(void *),
+    void *arg)
+{
+	s->give_up_sec = seconds;
+	s->gave_up = gave_up;
+	s->gave_up_arg = arg;
+	if (seconds == 0)
+		evtimer_del(s->give_up);
+	else
+		sender_give_up_reset(s, 0);
 }
 
 void

@@ -27,6 +27,14 @@ struct sender *sender_new(struct event_base *, const char *host,
 void sender_free(struct sender *);
 /* Call drained (with arg) whenever nothing is spooled or in flight. */
 void sender_set_drained(struct sender *, void (*drained)(void *), void *);
+/*
+ * Call gave_up (with arg) after seconds without an acknowledgement from
+ * the aggregator, counted from now; each acknowledgement starts the count
+ * again, and a wait the aggregator asked for (too many open intervals) is
+ * not counted.  0 seconds: never.
+ */
+void sender_set_give_up(struct sender *, unsigned seconds,
+    void (*gave_up)(void *), void *arg);
 /* New records are in the spool: connect or send. */
 void sender_kick(struct sender *);
 struct sender_stats {

@@ -48,6 +48,11 @@ struct sensor {
 	uint8_t psk[FRAME_KEY]; /* the key in use, to notice a new one */
 	uint64_t naddrs; /* monitored addresses, 0 if all */
 	int interrupted; /* a signal stopped the send phase */
+	int gave_up; /* the send phase ran out of time (--give-up) */
+	/* How far -r is, for the progress line on a terminal. */
+	uint64_t file_size; /* 0 if unknown (a pipe) */
+	uint64_t read_bytes, read_records;
+	size_t send_total; /* records spooled when the send phase began */
 	/*
 	 * Seconds added to the wall clock and to packet timestamps in live
 	 * capture: 0, except under the test clock (live.c), which steps the
