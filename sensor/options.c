@@ -50,7 +50,7 @@ static const struct optdoc opts[] = {
     {"filter", required_argument, OPT_FILTER, "expression",
 	"pcap-filter(7) expression (or trailing arguments)", 0},
     {"give-up", required_argument, OPT_GIVE_UP, "seconds",
-	"-r -a: stop after so long without an ack (default 300)", 0},
+	"-r -a: quit after so long without an ack (300)", 0},
     {"help", no_argument, 'h', NULL, "print this help and exit", 0},
     {"interface", required_argument, 'i', "interface",
 	"capture live on this interface", 0},
