@@ -868,6 +868,9 @@ rrdq_batch(struct rrdq *q)
 			break;
 		failed += job_write(q->w, q->sum, v[i]->job, &sumfail);
 		bad |= sumfail;
+		/* A job after a failure would move its files past it. */
+		if (failed > 0 || bad)
+			break;
 	}
 	n = i;
 	failed += rrdw_hold(q->w, 0);

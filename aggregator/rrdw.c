@@ -322,13 +322,13 @@ rrdw_free(struct rrdw *w)
 
 	if (w == NULL)
 		return;
+	(void)rrdw_hold(w, 0); /* writes and frees what is held, if any */
 	if (w->cfd != -1)
 		close(w->cfd);
 	for (i = 0; i < w->other.n; i++)
 		free(w->other.names[i]);
 	free(w->other.names);
 	free(w->other.last);
-	(void)rrdw_hold(w, 0); /* frees what is held; never holds at exit */
 	free(w->other.held);
 	free(w->hkey);
 	for (i = 0; i < w->nfailing; i++)
@@ -1038,7 +1038,12 @@ rrdw_hold(struct rrdw *w, int on)
 {
 	size_t failed = rrdw_flush(w), i;
 
-	w->holding = on;
+	/*
+	 * Not through rrdcached: one file's updates of many intervals on
+	 * many BATCH lines would be applied past one that failed.  rrdcached
+	 * gathers the disk writes of many intervals itself.
+	 */
+	w->holding = on && w->cached == NULL;
 	if (on && w->hkey == NULL)
 		w->hkey = xcalloc(KEYIDX_COUNT, sizeof(*w->hkey));
 	if (!on) {
@@ -1074,15 +1079,11 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 		w->holding = holding;
 		return w->failed - before;
 	}
-	if (w->cached != NULL && w->holding && w->nbatch > 0 &&
-	    w->blen > RRDW_HOLD_MAX)
-		rrdw_flush_batch(w);
-	if (w->nbatch == 0)
-		w->bstart = j->start;
+	w->bstart = j->start;
 	row_track(w, j->start);
 	rrdw_keys(w, j);
 	rrdw_health(w, j);
-	if (w->cached != NULL && !w->holding)
+	if (w->cached != NULL)
 		rrdw_flush_batch(w);
 	done_add(w, j->start);
 	if (w->cached == NULL && w->hbytes > RRDW_HOLD_MAX)

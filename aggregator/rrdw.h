@@ -68,13 +68,16 @@ size_t rrdw_write(struct rrdw *, const struct rrd_job *);
 /*
  * Many intervals at once (catch-up, rebuild, a backlog): while holding,
  * rrdw_write() keeps each file's updates, and rrdw_flush() writes each
- * file's with one librrd call, or, through rrdcached, sends them in one
- * BATCH; both also flush once RRDW_HOLD_MAX bytes are held.  A file's
- * updates are written in time order either way.  Failures are counted
- * when written, by rrdw_flush() (or the rrdw_write() that flushed); the
- * files' last updates are then read back, so that writing the same jobs
- * again without holding writes only what is missing.  rrdw_hold(w, 0)
- * flushes and frees what was held; faults-only jobs are never held.
+ * file's with one librrd call, in time order; rrdw_write() also flushes
+ * once RRDW_HOLD_MAX bytes are held (their buffers may take up to twice
+ * that).  Failures are counted when written, by rrdw_flush() or the
+ * rrdw_write() that flushed; the files' last updates are then read back,
+ * so that writing the same jobs again without holding writes only what
+ * is missing.  A caller stops at the first job that reports a failure,
+ * since a later job would move its files past it.  rrdw_hold(w, 0)
+ * flushes and frees what was held.  Faults-only jobs are never held, and
+ * nothing is held through rrdcached, which gathers writes itself (each
+ * interval stays one BATCH).
  */
 #define RRDW_HOLD_MAX ((size_t)256 << 20)
 size_t rrdw_hold(struct rrdw *, int on);
