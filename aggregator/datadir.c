@@ -29,6 +29,14 @@ static const char *const marker_names[DATADIR_MARKERS] = {
     [DATADIR_GENERATION] = "generation",
     [DATADIR_CATCHUP] = "catchup",
     [DATADIR_TIMEZONE] = "timezone",
+    [DATADIR_REBUILD] = "rebuild",
+    [DATADIR_REBUILT] = "rebuilt",
+};
+
+static const char *const rebuilt_states[] = {
+    [REBUILT_DERIVING] = "deriving",
+    [REBUILT_DONE] = "done",
+    [REBUILT_FAILED] = "failed",
 };
 
 static const char *const sum_names[DATADIR_SUMS] = {
@@ -221,4 +229,44 @@ datadir_zone(const char *datadir, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s", line);
 	return 0;
+}
+
+int64_t
+datadir_rebuild(const char *datadir)
+{
+	return marker_read(datadir, DATADIR_REBUILD, 0);
+}
+
+const char *
+datadir_rebuilt_state(enum datadir_rebuilt_state st)
+{
+	return rebuilt_states[st];
+}
+
+int
+datadir_rebuilt(const char *datadir, struct datadir_rebuilt *r)
+{
+	char path[DATADIR_PATH_MAX], state[16];
+	long long id;
+	unsigned long long done, total;
+	size_t i;
+	FILE *f;
+	int n;
+
+	datadir_marker_path(datadir, DATADIR_REBUILT, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%lld %15s %llu %llu", &id, state, &done, &total);
+	fclose(f);
+	if (n != 4)
+		return -1;
+	for (i = 0; i < sizeof(rebuilt_states) / sizeof(rebuilt_states[0]); i++)
+		if (strcmp(state, rebuilt_states[i]) == 0) {
+			r->id = (int64_t)id;
+			r->state = (enum datadir_rebuilt_state)i;
+			r->done = (uint64_t)done;
+			r->total = (uint64_t)total;
+			return 0;
+		}
+	return -1;
 }

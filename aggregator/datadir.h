@@ -11,6 +11,8 @@
  *   DATADIR/catchup.d/                     a catch-up's fresh rrd/ and
  *                                          summary/, swapped in when done
  *   DATADIR/step, last_final, generation, catchup, timezone   markers
+ *   DATADIR/rebuild, rebuilt               a rebuild asked of the daemon
+ *   DATADIR/lock                           who changes DATADIR (dirlock.h)
  *
  * What a caller may rely on: the path builders only format (no file is
  * touched) and work on any root with this layout, catchup.d included; a
@@ -38,6 +40,8 @@ enum datadir_marker {
 	DATADIR_GENERATION, /* bumped as derived data is rewritten */
 	DATADIR_CATCHUP, /* present while late records wait */
 	DATADIR_TIMEZONE, /* the zone whose midnights cut the daily buckets */
+	DATADIR_REBUILD, /* the number of the last rebuild asked */
+	DATADIR_REBUILT, /* how the daemon's rebuild goes (datadir_rebuilt) */
 	DATADIR_MARKERS
 };
 
@@ -84,6 +88,26 @@ int datadir_save_generation(const char *datadir, int64_t);
 int datadir_has_catchup(const char *datadir);
 int datadir_save_catchup(const char *datadir, int64_t);
 int datadir_clear_catchup(const char *datadir);
+/*
+ * `teiten-aggregator rebuild` beside a running daemon writes a request
+ * number to DATADIR/rebuild and sends it SIGUSR2; the daemon writes
+ * DATADIR/rebuilt as "NUMBER STATE DONE TOTAL": archived intervals DONE
+ * of TOTAL derived for that request, STATE "deriving", "done" or
+ * "failed".  datadir_rebuild() is 0 if absent; datadir_rebuilt() -1 if
+ * absent or not of that form.
+ */
+enum datadir_rebuilt_state { REBUILT_DERIVING, REBUILT_DONE, REBUILT_FAILED };
+struct datadir_rebuilt {
+	int64_t id;
+	enum datadir_rebuilt_state state;
+	uint64_t done, total;
+};
+int64_t datadir_rebuild(const char *datadir);
+const char *datadir_rebuilt_state(enum datadir_rebuilt_state);
+int datadir_save_rebuild(const char *datadir, int64_t id);
+int datadir_rebuilt(const char *datadir, struct datadir_rebuilt *);
+int datadir_save_rebuilt(const char *datadir, const struct datadir_rebuilt *);
+
 /*
  * DATADIR/step: 0 and *step if it holds a step in seconds (1 to
  * INTERVAL_MAX); else -1 with errno ENOENT if absent, EINVAL if it holds

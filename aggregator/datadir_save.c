@@ -91,3 +91,19 @@ datadir_save_step(const char *datadir, uint32_t step)
 {
 	return marker_save(datadir, DATADIR_STEP, step);
 }
+
+int
+datadir_save_rebuild(const char *datadir, int64_t id)
+{
+	return marker_save(datadir, DATADIR_REBUILD, id);
+}
+
+int
+datadir_save_rebuilt(const char *datadir, const struct datadir_rebuilt *r)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%" PRId64 " %s %" PRIu64 " %" PRIu64, r->id,
+	    datadir_rebuilt_state(r->state), r->done, r->total);
+	return marker_save_text(datadir, DATADIR_REBUILT, buf);
+}

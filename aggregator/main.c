@@ -28,6 +28,7 @@
 #include "check.h"
 #include "config.h"
 #include "datadir.h"
+#include "dirlock.h"
 #include "fleet.h"
 #include "human.h"
 #include "ingest.h"
@@ -39,6 +40,7 @@
 #include "options.h"
 #include "preflight.h"
 #include "progress.h"
+#include "rebuild_live.h"
 #include "rrdq.h"
 #include "rrdw.h"
 #include "server.h"
@@ -57,7 +59,8 @@ struct agg {
 	struct fleet *fleet;
 	struct metrics *metrics; /* NULL unless metrics = ADDR:PORT */
 	struct aggmetrics am; /* what the metrics read */
-	struct event *tick, *ev_int, *ev_term, *ev_hup, *ev_usr1;
+	struct event *tick, *ev_int, *ev_term, *ev_hup, *ev_usr1, *ev_usr2;
+	int lockfd; /* DATADIR's lock (dirlock.h), held to the end */
 	time_t summary_at; /* the last summary line, or the start */
 	uint64_t fsync_n; /* archive commits at the last summary line */
 	double fsync_sum; /* and the seconds they took */
@@ -93,6 +96,35 @@ agg_check_start(const struct agg_conf *c)
 		    err, sizeof(err)) == -1))
 		errx(1, "%s", err);
 	return kr;
+}
+
+/*
+ * Only one process changes DATADIR.  A rebuild while the daemon runs is
+ * asked of the daemon; then -1, with rc set to what main returns.
+ */
+static int
+agg_lock_or_ask(const struct agg_conf *c, int *rc)
+{
+	char err[DATADIR_PATH_MAX + 256];
+	pid_t holder;
+	int fd;
+
+	if ((fd = dirlock_take(c->datadir, &holder, err, sizeof(err))) != -1)
+		return fd;
+	if (errno != EWOULDBLOCK)
+		errx(1, "%s", err);
+	if (holder == 0)
+		errx(1,
+		    "%s is in use by another process (its lock holds no "
+		    "process id)",
+		    c->datadir);
+	if (!c->rebuild)
+		errx(1,
+		    "%s is in use by process %ld (another "
+		    "teiten-aggregator, or a rebuild)",
+		    c->datadir, (long)holder);
+	*rc = rebuild_live(c->datadir, holder);
+	return -1;
 }
 
 /* DATADIR's step and zone, once it exists and they are known good. */
@@ -266,6 +298,21 @@ agg_on_usr1(evutil_socket_t sig, short what, void *arg)
 	log_info("status: %s", line);
 }
 
+/* `teiten-aggregator rebuild` asks (rebuild_live.h). */
+static void
+agg_on_usr2(evutil_socket_t sig, short what, void *arg)
+{
+	struct agg *a = arg;
+	int64_t id = datadir_rebuild(a->conf.datadir);
+
+	(void)sig;
+	(void)what;
+	log_info("rebuild %" PRId64 " asked: the RRDs and summaries are "
+		 "derived again beside the live ones, sensors still served",
+	    id);
+	rrdq_rebuild_ask(a->rrdq, id);
+}
+
 static void
 agg_on_hup(evutil_socket_t sig, short what, void *arg)
 {
@@ -393,6 +440,9 @@ agg_serve(struct agg *a, struct keyring *kr)
 		 &a->am, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
 	agg_detach(a);
+	/* daemon(3) forked: the lock is this process's now, and says so. */
+	if (dirlock_set_pid(a->lockfd) == -1)
+		fatal("%s: writing the lock", a->conf.datadir);
 	event_reinit(a->base);
 	agg_rrdq_conf(a, &rc);
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);
@@ -410,14 +460,16 @@ agg_serve(struct agg *a, struct keyring *kr)
 	a->ev_term = evsignal_new(a->base, SIGTERM, agg_on_stop, a);
 	a->ev_hup = evsignal_new(a->base, SIGHUP, agg_on_hup, a);
 	a->ev_usr1 = evsignal_new(a->base, SIGUSR1, agg_on_usr1, a);
+	a->ev_usr2 = evsignal_new(a->base, SIGUSR2, agg_on_usr2, a);
 	a->summary_at = time(NULL);
 	if (a->tick == NULL || a->ev_int == NULL || a->ev_term == NULL ||
-	    a->ev_hup == NULL || a->ev_usr1 == NULL ||
+	    a->ev_hup == NULL || a->ev_usr1 == NULL || a->ev_usr2 == NULL ||
 	    event_add(a->tick, &sec) == -1 ||
 	    evsignal_add(a->ev_int, NULL) == -1 ||
 	    evsignal_add(a->ev_term, NULL) == -1 ||
 	    evsignal_add(a->ev_hup, NULL) == -1 ||
-	    evsignal_add(a->ev_usr1, NULL) == -1)
+	    evsignal_add(a->ev_usr1, NULL) == -1 ||
+	    evsignal_add(a->ev_usr2, NULL) == -1)
 		fatalx("cannot set up the event loop");
 	signal(SIGPIPE, SIG_IGN);
 	log_info("listening on %s, %zu %s, interval %us, grace %us, "
@@ -452,6 +504,7 @@ agg_serve(struct agg *a, struct keyring *kr)
 	event_free(a->ev_term);
 	event_free(a->ev_hup);
 	event_free(a->ev_usr1);
+	event_free(a->ev_usr2);
 	if (a->watchdog != NULL)
 		event_free(a->watchdog);
 }
@@ -583,6 +636,11 @@ main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	kr = agg_check_start(&a.conf);
+	if ((a.lockfd = agg_lock_or_ask(&a.conf, &rc)) == -1) {
+		keyring_free(kr);
+		agg_conf_free(&a.conf);
+		return rc;
+	}
 	if ((a.archive = archive_open(a.conf.datadir, err, sizeof(err))) ==
 	    NULL)
 		errx(1, "%s", err);
@@ -635,5 +693,6 @@ main(int argc, char **argv)
 	summary_free(a.summary);
 	archive_free(a.archive);
 	agg_conf_free(&a.conf);
+	close(a.lockfd);
 	return rc;
 }

@@ -34,6 +34,7 @@
 /* A catch-up lets queued jobs through this often (seconds). */
 #define CATCHUP_SLICE 0.5
 #define CATCHUP_PROGRESS 10.0 /* seconds between progress lines */
+#define REBUILT_EVERY 0.25 /* seconds between writes of DATADIR/rebuilt */
 /* Final intervals written together when a backlog waits (rrdq_batch). */
 #define BATCH_MAX 1024
 
@@ -81,6 +82,13 @@ struct rrdq {
 	unsigned catchup_backoff;
 	struct lateset late;
 	double late_first, late_last, late_logged;
+	/* A rebuild asked (rrdq_rebuild_ask), waiting for the next catch-up. */
+	int rebuild_asked;
+	int64_t rebuild_id;
+	/* The writer's own: the catch-up under way serves this request. */
+	int rebuilding;
+	struct datadir_rebuilt rebuilt;
+	double rebuilt_told;
 };
 
 static double
@@ -507,7 +515,11 @@ static void rrdq_job(struct rrdq *, struct qitem *);
 /*
  * Derive up to the newest interval written, in slices; between slices
  * the jobs queued meanwhile are written to the live trees (so that
- * last_final goes on), and the derivation then follows them.  Returns 0,
+ * last_final goes on), and the derivation then follows them.  Once it
+ * has caught up with the live trees, they are written no more: what the
+ * last slice let through is derived, the trees swapped, and the queue
+ * goes to the new ones.  Without that pause a stream of final intervals
+ * as fast as the writer (a backlog) would be chased for ever.  Returns 0,
  * -1 if files could not be written, -2 if stopping.
  */
 static int
@@ -517,7 +529,7 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 	char t1[ISO8601_LEN], t2[ISO8601_LEN];
 	double told = mono();
 	int64_t w;
-	int all;
+	int all, draining = 1;
 
 	for (;;) {
 		all = deriver_run(dv, *upto, mono() + CATCHUP_SLICE, &q->abort);
@@ -534,7 +546,9 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 			    plural(dv->d->intervals, "interval", "intervals"),
 			    iso8601(dv->d->last, t1), iso8601(*upto, t2));
 		}
-		for (;;) {
+		if (all)
+			draining = 0;
+		while (draining) {
 			pthread_mutex_lock(&q->mu);
 			it = q->head != NULL && q->retry_at <= mono() ? q->head
 								      : NULL;
@@ -550,6 +564,26 @@ catchup_derive(struct rrdq *q, struct deriver *dv, int64_t *upto)
 			return 0;
 		*upto = w;
 	}
+}
+
+/* A rebuild's progress in DATADIR/rebuilt, for the command that waits. */
+static void
+rebuilt_save(struct rrdq *q, enum datadir_rebuilt_state st)
+{
+	q->rebuilt.state = st;
+	q->rebuilt_told = mono();
+	(void)datadir_save_rebuilt(q->datadir, &q->rebuilt);
+}
+
+static void
+rebuilt_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct rrdq *q = arg;
+
+	q->rebuilt.done = done;
+	q->rebuilt.total = total;
+	if (mono() - q->rebuilt_told >= REBUILT_EVERY)
+		rebuilt_save(q, REBUILT_DERIVING);
 }
 
 /*
@@ -579,6 +613,10 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	s = w ? summary_open(fresh, err, sizeof(err)) : NULL;
 	if (w != NULL && s != NULL) {
 		deriver_init(&dv, a, &q->conf, w, s, d);
+		if (q->rebuilding) {
+			dv.progress = rebuilt_progress;
+			dv.progress_arg = q;
+		}
 		rc = catchup_derive(q, &dv, upto);
 		deriver_free(&dv);
 		if (rc == -1)
@@ -640,17 +678,37 @@ rrdq_catchup(struct rrdq *q)
 	took = q->late;
 	memset(&q->late, 0, sizeof(q->late));
 	upto = q->written;
+	q->rebuilding = q->rebuild_asked;
+	q->rebuild_asked = 0;
+	memset(&q->rebuilt, 0, sizeof(q->rebuilt));
+	q->rebuilt.id = q->rebuild_id;
 	pthread_mutex_unlock(&q->mu);
 	lateset_describe(&took, who, sizeof(who));
-	log_info("catch-up: applying %" PRIu64 " late %s of %zu %s (%s): "
-		 "deriving the RRDs and summaries up to interval %s again "
-		 "from the archive",
-	    took.records, plural(took.records, "record", "records"), took.n,
-	    plural(took.n, "interval", "intervals"), who, iso8601(upto, ts));
+	if (q->rebuilding) {
+		log_info("rebuild %" PRId64 ": deriving the RRDs and summaries "
+			 "up to interval %s again from the archive, beside "
+			 "the live ones",
+		    q->rebuilt.id, iso8601(upto, ts));
+		rebuilt_save(q, REBUILT_DERIVING);
+	} else
+		log_info("catch-up: applying %" PRIu64
+			 " late %s of %zu %s (%s): deriving the RRDs and "
+			 "summaries up to interval %s again from the archive",
+		    took.records, plural(took.records, "record", "records"),
+		    took.n, plural(took.n, "interval", "intervals"), who,
+		    iso8601(upto, ts));
 	memset(&d, 0, sizeof(d));
 	if (upto != INT64_MIN)
 		rc = catchup_build(q, &upto, &d);
+	if (q->rebuilding && rc != -2)
+		rebuilt_save(q, rc == 0 ? REBUILT_DONE : REBUILT_FAILED);
 	pthread_mutex_lock(&q->mu);
+	/* Failed: the next catch-up serves it, unless a newer one came. */
+	if (q->rebuilding && rc == -1 && !q->rebuild_asked) {
+		q->rebuild_asked = 1;
+		q->rebuild_id = q->rebuilt.id;
+	}
+	q->rebuilding = 0;
 	if (rc < 0) {
 		lateset_merge(&q->late, &took, 1, upto);
 		/* Each try derives everything again: back off further. */
@@ -1007,6 +1065,20 @@ rrdq_push(struct rrdq *q, struct rrd_job *j)
 		q->head = it;
 	q->tail = it;
 	q->n++;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+rrdq_rebuild_ask(struct rrdq *q, int64_t id)
+{
+	pthread_mutex_lock(&q->mu);
+	q->rebuild_asked = 1;
+	q->rebuild_id = id;
+	/* As a catch-up of intervals unknown, due now: no settling, no backoff. */
+	q->late.all = 1;
+	q->late_first = q->late_last = mono() - q->conf.settle;
+	q->catchup_at = 0;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }

@@ -47,6 +47,14 @@ void rrdq_push(struct rrdq *, struct rrd_job *);
  */
 int rrdq_late(struct rrdq *, int64_t start, const char *sensor);
 /*
+ * Derive both trees again from the whole archive, beside the live ones,
+ * as the next catch-up, which starts now: `teiten-aggregator rebuild`
+ * asked it of the running daemon (request id).  Its progress and outcome
+ * go to DATADIR/rebuilt (datadir.h); a failed one is tried again with
+ * the catch-up.  Meanwhile final intervals go on being written.
+ */
+void rrdq_rebuild_ask(struct rrdq *, int64_t id);
+/*
  * Write everything queued (a job still failing is left to the next start,
  * which finalizes it again from the archive), stop the thread, free the
  * queue.  A catch-up not yet done is also left to the next start.

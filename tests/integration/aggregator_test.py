@@ -108,7 +108,8 @@ def scenario(tmp, caps, keysfile, keys, avgs, reporters, daemon=None):
     try:
         replay_all(agg, [(s, caps[s]) for s in ("s1", "s2", "s3")], keys,
                    tmp)
-        agg.wait_final(max(reporters))
+        # A replay that lagged on a busy machine sent late records.
+        agg.settle(max(reporters))
         check_rrds(datadir, avgs, reporters, name, daemon)
         entries = archive_entries(datadir)
         check(entries == sum(reporters.values()),

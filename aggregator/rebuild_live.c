@@ -1,0 +1,104 @@
+/* A rebuild asked of the running daemon, the command's side; see rebuild_live.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "datadir.h"
+#include "dirlock.h"
+#include "log.h"
+#include "progress.h"
+#include "rebuild_live.h"
+
+/* How often the command looks at DATADIR/rebuilt (milliseconds). */
+#define REBUILD_POLL_MS 100
+
+static void
+rebuild_show(const struct datadir_rebuilt *r)
+{
+	char left[32];
+
+	if (!progress_due())
+		return;
+	if (r->total == 0 || r->done == 0) {
+		progress_show("rebuild by the running aggregator: starting");
+		return;
+	}
+	progress_left(left, sizeof(left), r->done, r->total);
+	progress_show("rebuild by the running aggregator: %" PRIu64
+		      " of %" PRIu64 " archived intervals (%d%%), %s left",
+	    r->done, r->total, (int)(r->done * 100 / r->total), left);
+}
+
+int
+rebuild_live(const char *datadir, pid_t pid)
+{
+	struct datadir_rebuilt r;
+	int64_t id;
+
+	/* Any number this DATADIR has not seen: the daemon echoes it. */
+	do
+		randombytes_buf(&id, sizeof(id));
+	while ((id &= INT64_MAX) == 0 || id == datadir_rebuild(datadir));
+	if (datadir_save_rebuild(datadir, id) == -1) {
+		fprintf(stderr,
+		    "teiten-aggregator: %s: cannot ask for a "
+		    "rebuild: %s\n",
+		    datadir, strerror(errno));
+		return 1;
+	}
+	if (kill(pid, SIGUSR2) == -1) {
+		fprintf(stderr,
+		    "teiten-aggregator: cannot signal the "
+		    "aggregator (pid %ld) serving %s: %s\n",
+		    (long)pid, datadir, strerror(errno));
+		return 1;
+	}
+	log_info("asked the running aggregator (pid %ld) to rebuild %s: "
+		 "it derives the RRDs and summaries again beside the live "
+		 "ones and goes on serving sensors",
+	    (long)pid, datadir);
+	(void)progress_start();
+	for (;;) {
+		if (datadir_rebuilt(datadir, &r) == 0 && r.id == id) {
+			if (r.state == REBUILT_DONE) {
+				progress_end("rebuild by the running "
+					     "aggregator: done in %.1f s",
+				    progress_elapsed());
+				log_info("rebuilt %s by the running aggregator "
+					 "(pid %ld): %" PRIu64
+					 " archived intervals",
+				    datadir, (long)pid, r.done);
+				return 0;
+			}
+			if (r.state == REBUILT_FAILED) {
+				progress_clear();
+				fprintf(stderr,
+				    "teiten-aggregator: the running "
+				    "aggregator (pid %ld) could not "
+				    "rebuild %s (see its log); it "
+				    "tries again\n",
+				    (long)pid, datadir);
+				return 1;
+			}
+			rebuild_show(&r);
+		}
+		/* Stopped, or another process now: the request is lost. */
+		if (dirlock_holder(datadir) != pid) {
+			progress_clear();
+			fprintf(stderr,
+			    "teiten-aggregator: the aggregator (pid "
+			    "%ld) stopped before it rebuilt %s; run "
+			    "the rebuild again\n",
+			    (long)pid, datadir);
+			return 1;
+		}
+		(void)poll(NULL, 0, REBUILD_POLL_MS);
+	}
+}
