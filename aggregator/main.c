@@ -353,8 +353,8 @@ agg_conn_limit(struct agg *a, rlim_t nofile, rlim_t was)
 	char why[256];
 	size_t n;
 
-	if (check_max_conns(a->conf.max_conns, nofile, &n, why,
-		sizeof(why)) == -1)
+	if (check_max_conns(a->conf.max_conns, nofile, &n, why, sizeof(why)) ==
+	    -1)
 		log_warnx("%s", why);
 	server_set_max_conns(a->server, n);
 	if (nofile != was)
