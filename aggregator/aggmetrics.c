@@ -68,9 +68,10 @@ static void
 agg_connections(struct metrics_out *o, struct server *s)
 {
 	struct server_stats st;
-	size_t i;
+	size_t i, open, max;
 
 	server_stats(s, &st);
+	server_conns(s, &open, &max);
 	const struct {
 		const char *outcome;
 		uint64_t n;
@@ -96,6 +97,13 @@ agg_connections(struct metrics_out *o, struct server *s)
 
 		metrics_u64(o, "teiten_connections_total", l, rows[i].n);
 	}
+	metrics_head(o, "teiten_connections", METRICS_GAUGE,
+	    "Sensor connections open now, authenticated or not.");
+	metrics_u64(o, "teiten_connections", NULL, open);
+	metrics_head(o, "teiten_connections_max", METRICS_GAUGE,
+	    "Connections allowed at once (max_connections, or what the open "
+	    "file limit allows).");
+	metrics_u64(o, "teiten_connections_max", NULL, max);
 	metrics_head(o, "teiten_ack_pauses_total", METRICS_COUNTER,
 	    "Times a sensor was not read while its acknowledgements went "
 	    "unread.");

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "keyfile.h"
 #include "options.h"
 #include "preflight.h"
+#include "server.h"
 #include "zone.h"
 
 /*
@@ -122,6 +124,41 @@ check_keys(const char *path, char *err, size_t errlen)
 }
 
 int
+check_max_conns(unsigned want, rlim_t nofile, size_t *use, char *err,
+    size_t errlen)
+{
+	size_t allowed = server_conns_allowed(nofile);
+
+	*use = want == 0 || want > allowed ? allowed : want;
+	if (want <= allowed)
+		return 0;
+	snprintf(err, errlen,
+	    "max_connections %u is more than the open file limit of %ju "
+	    "allows: at most %zu connections",
+	    want, (uintmax_t)nofile, allowed);
+	return -1;
+}
+
+/*
+ * The daemon raises its open file limit to the hard limit, and so would
+ * this process: a service manager may start it with another, though.  A
+ * capped max_connections is a warning, as at start.
+ */
+static void
+check_conns_warn(const struct agg_conf *c)
+{
+	struct rlimit rl;
+	char why[256];
+	size_t use;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		err(1, "getrlimit");
+	if (check_max_conns(c->max_conns, rl.rlim_max, &use, why,
+		sizeof(why)) == -1)
+		warnx("warning: %s", why);
+}
+
+int
 check_config(const struct agg_conf *c)
 {
 	char err[1024], have[ZONE_NAME_MAX];
@@ -134,6 +171,7 @@ check_config(const struct agg_conf *c)
 		CHECK(preflight_bind(c->listen, err, sizeof(err)));
 		if (c->metrics != NULL)
 			CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
+		check_conns_warn(c);
 	}
 	/* DATADIR, or the directory it would be made in; then its markers. */
 	CHECK(dir = preflight_dir(c->datadir, 1, err, sizeof(err)));

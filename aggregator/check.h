@@ -7,6 +7,8 @@
 #ifndef TEITEN_AGG_CHECK_H
 #define TEITEN_AGG_CHECK_H
 
+#include <sys/resource.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,13 @@ int check_step(const char *datadir, uint32_t step, char *err, size_t errlen);
  */
 int check_daily_zone(const char *datadir, const char *zone, char *have,
     size_t havelen, char *err, size_t errlen);
+/*
+ * *use gets the connection table's size: want (max_connections; 0 for
+ * the default), or what an open file limit of nofile allows if that is
+ * less or want is 0.  Returns -1 when want had to be capped.
+ */
+int check_max_conns(unsigned want, rlim_t nofile, size_t *use, char *err,
+    size_t errlen);
 /*
  * -t: every problem of the configuration as one line on standard error;
  * returns how many there were.

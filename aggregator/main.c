@@ -371,17 +371,46 @@ agg_report(struct agg *a)
 	    ss.commits, plural(ss.commits, "commit", "commits"));
 }
 
-/* One descriptor a sensor: take all the hard limit allows. */
-static void
-agg_raise_nofile(void)
+/*
+ * One descriptor a sensor: take all the hard limit allows.  Returns the
+ * soft limit now, and in *was the one before.
+ */
+static rlim_t
+agg_raise_nofile(rlim_t *was)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
-		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	*was = rl.rlim_cur;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("cannot raise the open file limit");
+		return *was;
+	}
+	return rl.rlim_cur;
+}
+
+/* The connection table sized to max_connections and the open files. */
+static void
+agg_conn_limit(struct agg *a, rlim_t nofile, rlim_t was)
+{
+	char why[256];
+	size_t n;
+
+	if (check_max_conns(a->conf.max_conns, nofile, &n, why, sizeof(why)) ==
+	    -1)
+		log_warnx("%s", why);
+	server_set_max_conns(a->server, n);
+	if (nofile != was)
+		log_info("open file limit raised from %ju to %ju: at most %zu "
+			 "connections",
+		    (uintmax_t)was, (uintmax_t)nofile, n);
+	else
+		log_info("open file limit %ju: at most %zu connections",
+		    (uintmax_t)nofile, n);
 }
 
 /* Standard input and output on /dev/null, as daemon(3) would leave them. */
@@ -427,8 +456,9 @@ agg_serve(struct agg *a, struct keyring *kr)
 	struct timeval sec = {1, 0};
 	struct rrdq_conf rc;
 	char why[512], status[300];
+	rlim_t was, nofile;
 
-	agg_raise_nofile();
+	nofile = agg_raise_nofile(&was);
 	if ((a->server = server_new(a->base, a->conf.listen, a->ingest,
 		 a->archive, a->conf.auth_timeout, why, sizeof(why))) == NULL)
 		errx(1, "%s", why);
@@ -443,6 +473,7 @@ agg_serve(struct agg *a, struct keyring *kr)
 	/* daemon(3) forked: the lock is this process's now, and says so. */
 	if (dirlock_set_pid(a->lockfd) == -1)
 		fatal("%s: writing the lock", a->conf.datadir);
+	agg_conn_limit(a, nofile, was);
 	event_reinit(a->base);
 	agg_rrdq_conf(a, &rc);
 	a->rrdq = rrdq_start(a->rrdw, a->summary, &rc);

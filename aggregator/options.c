@@ -34,7 +34,8 @@ enum {
 	OPT_OPEN_BUDGET,
 	OPT_QUEUE_BUDGET,
 	OPT_TIMEZONE,
-	OPT_METRICS
+	OPT_METRICS,
+	OPT_MAX_CONNECTIONS
 };
 
 /* The commands an option applies to, for --help and for refusing it. */
@@ -64,6 +65,8 @@ static const struct optdoc opts[] = {
 	"apply late records after this lull (default 10)", 0},
     {"listen", required_argument, 'l', "addr:port",
 	"address to listen on (default *:4774)", CMD_SERVE},
+    {"max-connections", required_argument, OPT_MAX_CONNECTIONS, "n",
+	"connections at once (default: as open files allow)", CMD_SERVE},
     {"metrics", required_argument, OPT_METRICS, "addr:port",
 	"serve Prometheus metrics over HTTP here", CMD_SERVE},
     {"open-budget", required_argument, OPT_OPEN_BUDGET, "MiB",
@@ -99,7 +102,8 @@ usage(FILE *f)
 	    "MiB]\n"
 	    "                         [--rrdcached address] [--timezone "
 	    "zone]\n"
-	    "                         [--metrics addr:port]\n"
+	    "                         [--metrics addr:port] "
+	    "[--max-connections n]\n"
 	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
 	    "[-n seconds]\n"
 	    "                                 [--rrdcached address] "
@@ -196,6 +200,18 @@ cf_auth_timeout(void *a, const char *v)
 	return set_secs(&((struct agg_conf *)a)->auth_timeout, v, 1);
 }
 
+/* 0 stands for the default: what the open file limit allows. */
+static const char *
+cf_max_connections(void *a, const char *v)
+{
+	uint64_t n;
+
+	if (parse_u64(v, 1, UINT_MAX, &n) == -1)
+		return "must be a number of connections, 1 to 4294967295";
+	((struct agg_conf *)a)->max_conns = (unsigned)n;
+	return NULL;
+}
+
 static const char *
 set_mib(unsigned *dst, const char *v)
 {
@@ -241,6 +257,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "timezone", cf_timezone},
     {"aggregator", "log_summary", cf_log_summary},
     {"aggregator", "metrics", cf_metrics},
+    {"aggregator", "max_connections", cf_max_connections},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -317,6 +334,9 @@ agg_option(struct agg_conf *c, int ch)
 		break;
 	case OPT_METRICS:
 		why = cf_metrics(c, optarg);
+		break;
+	case OPT_MAX_CONNECTIONS:
+		why = cf_max_connections(c, optarg);
 		break;
 	default:
 		usage(stderr);

@@ -18,6 +18,7 @@ struct agg_conf {
 	unsigned open_budget; /* MiB */
 	unsigned queue_budget; /* MiB */
 	unsigned log_summary; /* seconds between summary lines, 0: none */
+	unsigned max_conns; /* max_connections; 0: as the open files allow */
 	char *config; /* the file read, or NULL */
 	int foreground, verbose, rebuild;
 	int test; /* -t: check everything, start nothing */

@@ -21,7 +21,6 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-#define SERVER_MAX_CONNS 16384
 /* Descriptors left to the archive (32), RRD and summary files, libevent. */
 #define SERVER_FD_RESERVE 128
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
@@ -483,22 +482,37 @@ server_on_accept_again(evutil_socket_t fd, short what, void *arg)
  * The table never takes the descriptors the archive needs: a record that
  * cannot be archived is not acknowledged, whoever holds the slots.
  */
+size_t
+server_conns_allowed(rlim_t nofile)
+{
+	if (nofile == RLIM_INFINITY)
+		return SIZE_MAX;
+	if (nofile <= 2 * SERVER_FD_RESERVE)
+		return (size_t)nofile / 2;
+	return (size_t)(nofile - SERVER_FD_RESERVE);
+}
+
 static size_t
 server_max_conns(void)
 {
 	struct rlimit rl;
-	size_t n = SERVER_MAX_CONNS;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return n;
-	if (rl.rlim_cur <= 2 * SERVER_FD_RESERVE)
-		n = rl.rlim_cur / 2;
-	else if (rl.rlim_cur - SERVER_FD_RESERVE < n)
-		n = rl.rlim_cur - SERVER_FD_RESERVE;
-	if (n < SERVER_MAX_CONNS)
-		log_info("open file limit %ju: at most %zu connections",
-		    (uintmax_t)rl.rlim_cur, n);
-	return n;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	return server_conns_allowed(rl.rlim_cur);
+}
+
+void
+server_set_max_conns(struct server *s, size_t n)
+{
+	s->max_conns = n;
+}
+
+void
+server_conns(const struct server *s, size_t *open, size_t *max)
+{
+	*open = s->nconns;
+	*max = s->max_conns;
 }
 
 struct server *

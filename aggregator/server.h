@@ -13,6 +13,8 @@
 #ifndef TEITEN_SERVER_H
 #define TEITEN_SERVER_H
 
+#include <sys/resource.h>
+
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -38,6 +40,20 @@ struct server *
 server_new(struct event_base *, const char *listen, struct ingest *,
     struct archive *, unsigned auth_timeout, char *err, size_t errlen);
 void server_free(struct server *);
+/*
+ * The connections an open file limit of nofile leaves room for beside the
+ * descriptors the archive, the RRD writer and libevent need; the table
+ * holds that many until server_set_max_conns() says otherwise.
+ */
+size_t server_conns_allowed(rlim_t nofile);
+/*
+ * At most n connections at once: when the table is full, the oldest
+ * connection that has not authenticated is closed to make room, and
+ * with none such the new connection is refused (counted as too_many).
+ */
+void server_set_max_conns(struct server *, size_t n);
+/* Connections open now, authenticated or not, and the most allowed. */
+void server_conns(const struct server *, size_t *open, size_t *max);
 /*
  * Replace the keys (SIGHUP), taking ownership; sessions whose key was
  * removed or changed are ended.  Returns how many.

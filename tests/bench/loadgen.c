@@ -33,6 +33,11 @@
  * what was sent.  A record acknowledged as a duplicate was held
  * already: sent before, it was archived but its acknowledgement was lost.
  *
+ * With --sources N, connection i is made from 127.0.1.(1 + i % N): on
+ * loopback, one source address reaches one address and port from at most
+ * the ephemeral port range (about 28,000 ports), and Linux's search for a
+ * free port slows as it fills, so a fleet of 100,000 needs several.
+ *
  * Latency is measured from the send on the connection that was
  * acknowledged ("lat_*"), and from the record's first send ("deliver_*"),
  * which includes the time the aggregator was away.
@@ -44,6 +49,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +109,7 @@ struct lg {
 	socklen_t sslen;
 	/* options */
 	uint32_t nsensors, keys, pool, window, parallel, len, seed;
+	uint32_t sources; /* --sources: 127.0.1.x to connect from; 0: any */
 	double rate, duration, drain;
 	int hold, reconnect;
 	int64_t start;
@@ -578,11 +587,48 @@ sensor_on_event(struct bufferevent *bev, short what, void *arg)
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/*
+ * A socket bound to source address 127.0.1.(1 + idx % sources), its port
+ * left to connect(): IP_BIND_ADDRESS_NO_PORT keeps bind() from taking a
+ * port that would then be unique across every destination.
+ */
+static evutil_socket_t
+sensor_socket(struct lg *g, uint32_t idx)
+{
+	struct sockaddr_in sin;
+	evutil_socket_t fd;
+	int one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000101 + idx % g->sources);
+	if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    evutil_make_socket_nonblocking(fd) == -1) {
+		one = errno;
+		close(fd);
+		errno = one;
+		return -1;
+	}
+	return fd;
+}
+
 static void
 sensor_connect(struct lg *g, struct lsensor *s)
 {
-	s->bev = bufferevent_socket_new(g->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	evutil_socket_t fd = -1;
+
+	if (g->sources > 0 && (fd = sensor_socket(g, s->idx)) == -1) {
+		sensor_dead(s, strerror(errno));
+		return;
+	}
+	s->bev = bufferevent_socket_new(g->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
+		if (fd != -1)
+			close(fd);
 		sensor_dead(s, "bufferevent_socket_new failed");
 		return;
 	}
@@ -788,7 +834,8 @@ usage(void)
 	    "               [--pool P] [--window W] [--parallel C] "
 	    "[--interval LEN] [--start T]\n"
 	    "               [--seed N] [--drain S] [--no-hold] [--reconnect] "
-	    "[--log FILE]\n");
+	    "[--log FILE]\n"
+	    "               [--sources N]\n");
 	exit(1);
 }
 
@@ -825,6 +872,7 @@ main(int argc, char **argv)
 	    {"write-keys", required_argument, NULL, 'W'},
 	    {"log", required_argument, NULL, 'L'},
 	    {"reconnect", no_argument, NULL, 'R'},
+	    {"sources", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct lg g;
@@ -898,6 +946,9 @@ main(int argc, char **argv)
 		case 'R':
 			g.reconnect = 1;
 			break;
+		case 'S':
+			g.sources = (uint32_t)num(optarg, 0, 254);
+			break;
 		default:
 			usage();
 		}
@@ -930,6 +981,10 @@ main(int argc, char **argv)
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &res) != 0) {
 		fprintf(stderr, "loadgen: cannot resolve %s\n", addr);
+		return 1;
+	}
+	if (g.sources > 0 && res->ai_family != AF_INET) {
+		fprintf(stderr, "loadgen: --sources needs an IPv4 address\n");
 		return 1;
 	}
 	memcpy(&g.ss, res->ai_addr, res->ai_addrlen);

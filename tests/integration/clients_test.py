@@ -26,7 +26,13 @@ writes it from man/teiten-protocol.7 with hmac/hashlib.
       "gone" and with a new key for "changed", and SIGHUP sent.  Both
       sessions are ended (a log line each, the socket closed), a record
       sent after that on them is not stored, a new session with the old
-      key is refused, and "keep" goes on storing."""
+      key is refused, and "keep" goes on storing.
+  (4) The connection limit: with max_connections = 3 the aggregator says
+      so at start and in its metrics; with three sensors authenticated a
+      fourth connection is closed before its challenge, counted over the
+      limit (metric, log line, report); with two authenticated and one
+      not, a new sensor's connection closes the unauthenticated one
+      (evicted) and stores its record; the others go on storing."""
 
 import collections
 import os
@@ -41,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
@@ -53,7 +60,7 @@ T0 = 1700000000 // 60 * 60  # an interval start
 STEP = 60
 RSS_LIMIT = 4 << 20  # "at most a few MiB" (issue 8)
 FLOOD_BYTES = 48 << 20  # records the bad client tries to send
-REPLAYS = 16384  # SERVER_MAX_CONNS in server.c
+REPLAYS = 16384  # max_connections in this test's teiten.conf
 AUTH_TIMEOUT = 90  # this test's teiten.conf: room to open the replays
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 WAIT = 120  # generous deadline for events that must come
@@ -321,7 +328,7 @@ def replay_setup(tmp, confname):
     it needs no key)."""
     keysfile, keys = A.make_keys(tmp, ["victim", "genuine"])
     conf = write_conf(tmp, confname, "[aggregator]\nauth_timeout = %d\n"
-                      % AUTH_TIMEOUT)
+                      "max_connections = %d\n" % (AUTH_TIMEOUT, REPLAYS))
     cap = os.path.join(tmp, "genuine.pcap")
     A.gencap(cap, 3000, 5 * STEP, T0, 41, ["-p", "30"])
     hello = A.frame(HELLO, 0, hello_payload("victim", os.urandom(16)),
@@ -416,6 +423,12 @@ def fd_limit(tmp):
               "(2b) the genuine sensor's %d records are stored %.1fs after "
               "the first replay (exit %d, %s stored)" %
               (want, took, p.returncode, sensor_stored(p.stderr)))
+        # At most 128 descriptors: half of them for connections.
+        check("max_connections %d is more than the open file limit of %d "
+              "allows: at most %d connections" % (REPLAYS, nofile,
+                                                  nofile // 2) in agg.text(),
+              "(2b) max_connections %d is capped to %d, with a warning" %
+              (REPLAYS, nofile // 2))
         check(agg.stop() == 0,
               "(2b) the aggregator stops on SIGTERM, exit 0")
     finally:
@@ -496,6 +509,111 @@ def key_removal(tmp):
           "(3) the report counts 2 sessions ended on a key change: %s" % r)
 
 
+# --- (4) max_connections ---------------------------------------------------
+
+def scrape(port):
+    """{name or name{labels}: value} from the aggregator's /metrics."""
+    url = "http://127.0.0.1:%d/metrics" % port
+    with urllib.request.urlopen(url, timeout=10) as r:
+        text = r.read().decode()
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"^(\S+) (\S+)$", text, re.M)}
+
+
+def refused(agg, sid, psk):
+    """Connects and sends sid's HELLO: True when the aggregator closes the
+    connection without a challenge (a challenge comes at once otherwise)."""
+    s = socket.create_connection(("127.0.0.1", agg.port), timeout=WAIT)
+    try:
+        s.sendall(A.frame(HELLO, 0, hello_payload(sid, os.urandom(16)),
+                          psk))
+        return s.recv(64) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    finally:
+        s.close()
+
+
+def conn_limit(tmp):
+    limit = 3
+    ids = ["one", "two", "three", "four"]
+    keysfile, keys = A.make_keys(tmp, ids)
+    psk = {sid: A.read_psk(keys[sid]) for sid in ids}
+    conf = write_conf(tmp, "limit.conf", "[aggregator]\nmax_connections = "
+                      "%d\nauth_timeout = %d\n" % (limit, AUTH_TIMEOUT))
+    mport = A.free_port()
+    agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data4"), grace=3600,
+                       extra=["-c", conf, "--metrics",
+                              "127.0.0.1:%d" % mport]).start()
+    over = 'teiten_connections_total{outcome="over_limit"}'
+    evicted = 'teiten_connections_total{outcome="evicted"}'
+    try:
+        check(re.search(r"open file limit .*: at most %d connections" % limit,
+                        agg.text()) is not None,
+              "(4) the log says: at most %d connections" % limit)
+        m = scrape(mport)
+        check(m.get("teiten_connections_max") == limit and
+              m.get("teiten_connections") == 0,
+              "(4) metrics: %d allowed, none open: %s" %
+              (limit, {k: m.get(k) for k in ("teiten_connections_max",
+                                             "teiten_connections")}))
+        sess = {sid: session(agg, sid, psk[sid]) for sid in ids[:3]}
+        for sid in ids[:3]:
+            rec = A.encode_record(sid, T0, STEP, {("tcp", 22): 1})
+            check(store(*sess[sid], 1, rec, T0),
+                  "(4) %s: authenticated, a record stored" % sid)
+        check(scrape(mport).get("teiten_connections") == limit,
+              "(4) metrics: %d connections open" % limit)
+        check(refused(agg, "four", psk["four"]),
+              "(4) a 4th connection, all 3 authenticated: closed before "
+              "its challenge")
+        m = scrape(mport)
+        check(m.get(over) == 1 and m.get(evicted) == 0 and
+              m.get("teiten_connections") == limit,
+              "(4) metrics: 1 over the limit, none evicted, %d open: "
+              "%s %s %s" % (limit, m.get(over), m.get(evicted),
+                            m.get("teiten_connections")))
+        check("%d connections: refusing more" % limit in agg.text(),
+              "(4) the log says it refused one")
+        # A slot freed and taken by a connection that does not
+        # authenticate: the next sensor's connection takes it over.
+        sess.pop("three")[0].close()
+        check(wait_for(lambda: scrape(mport).get("teiten_connections") ==
+                       limit - 1, WAIT, "a slot to free"),
+              "(4) three's connection closed: %d open" % (limit - 1))
+        idle, _ = session(agg, "three", psk["three"])
+        check(scrape(mport).get("teiten_connections") == limit,
+              "(4) an unauthenticated connection fills the table")
+        s4 = session(agg, "four", psk["four"])
+        rec = A.encode_record("four", T0, STEP, {("tcp", 22): 1})
+        check(store(*s4, 1, rec, T0),
+              "(4) four: with the table full, its record is stored")
+        idle.settimeout(WAIT)
+        try:
+            gone = idle.recv(64) == b""
+        except ConnectionResetError:
+            gone = True
+        check(gone, "(4) the unauthenticated connection was closed for it")
+        idle.close()
+        m = scrape(mport)
+        check(m.get(evicted) == 1 and m.get(over) == 1 and
+              m.get("teiten_connections") == limit,
+              "(4) metrics: 1 evicted, still 1 over the limit, %d open" %
+              limit)
+        for sid in ("one", "two"):
+            rec = A.encode_record(sid, T0 + STEP, STEP, {("tcp", 22): 1})
+            check(store(*sess[sid], 2, rec, T0 + STEP),
+                  "(4) %s: goes on storing" % sid)
+        for s, _ in list(sess.values()) + [s4]:
+            s.close()
+        check(agg.stop() == 0, "(4) the aggregator stops on SIGTERM, exit 0")
+    finally:
+        agg.stop(signal.SIGKILL)
+    r = report(agg)
+    check(r is not None and r["refused"] == 1 and r["evicted"] == 1,
+          "(4) the report: 1 over the limit, 1 evicted: %s" % r)
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = REPLAYS + 512
@@ -507,7 +625,7 @@ def main():
                  (soft, need)):
         return 1
     parts = sys.argv[1:] or ["never_reads", "replayed_hellos", "fd_limit",
-                             "key_removal"]
+                             "key_removal", "conn_limit"]
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # the sensor writes its spool as nobody
         for name in parts:
