@@ -35,6 +35,7 @@
  */
 #define CHUNK (256u << 10)
 #define BUF_LEN (CHUNK + PCAPFILE_REC_LEN + PCAP_MAX_SNAPLEN)
+_Static_assert(BUF_LEN <= PCAPFILE_AHEAD, "read past what pcapfile.h says");
 /* How often the progress callback hears from a reading of a file. */
 #define PROGRESS_STEP (4u << 20)
 
