@@ -488,6 +488,24 @@ both_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	tally_packet(t, h->ts.tv_sec, &pk);
 }
 
+/*
+ * The direct reader's result, error and tally (dn, derr, bd) are libpcap's
+ * (rc from pcap_dispatch(), lerr, bl).
+ */
+static void
+agree(int64_t dn, const char *derr, const struct both *bd, int rc,
+    const char *lerr, const struct both *bl)
+{
+	assert_int_equal(dn == -1, rc == PCAP_ERROR);
+	if (dn == -1)
+		assert_string_equal(derr, lerr);
+	else
+		assert_int_equal(dn, rc);
+	assert_int_equal(bd->tcp, bl->tcp);
+	assert_int_equal(bd->intervals, bl->intervals);
+	assert_int_equal(bd->last, bl->last);
+}
+
 static void
 truncations(struct file *f)
 {
@@ -519,15 +537,7 @@ truncations(struct file *f)
 		rc = pcap_dispatch(p, -1, both_packet, (u_char *)&t);
 		tally_finish(&t);
 		tally_free(&t);
-		assert_int_equal(dn == -1, rc == PCAP_ERROR);
-		if (dn == -1)
-			assert_string_equal(pcapfile_geterr(pf),
-			    pcap_geterr(p));
-		else
-			assert_int_equal(dn, rc);
-		assert_int_equal(bd.tcp, bl.tcp);
-		assert_int_equal(bd.intervals, bl.intervals);
-		assert_int_equal(bd.last, bl.last);
+		agree(dn, pcapfile_geterr(pf), &bd, rc, pcap_geterr(p), &bl);
 		pcap_close(p);
 		pcapfile_close(pf);
 	}
@@ -695,14 +705,7 @@ test_fd_pieces(void **state)
 		rc = read_libpcap(path, &bl, lerr, sizeof(lerr));
 		if (k == 0)
 			assert_int_equal(rc, BIG_RECORDS);
-		assert_int_equal(dn == -1, rc == PCAP_ERROR);
-		if (dn == -1)
-			assert_string_equal(derr, lerr);
-		else
-			assert_int_equal(dn, rc);
-		assert_int_equal(bd.tcp, bl.tcp);
-		assert_int_equal(bd.intervals, bl.intervals);
-		assert_int_equal(bd.last, bl.last);
+		agree(dn, derr, &bd, rc, lerr, &bl);
 	}
 	free(b);
 	assert_int_equal(tmpdir_remove(dir), 0);
