@@ -42,8 +42,8 @@ int capture_set_filter(pcap_t *, const char *expr, char *err, size_t);
  * The direct reader (pcapfile.h) of the file libpcap has opened as p, with
  * p's filter expression compiled for it, when the file is a classic pcap
  * file that it reads as libpcap would; else NULL, and the file is read
- * through p.  Called before privileges are dropped, as the file is mapped
- * from p's own descriptor.
+ * through p.  It reads p's own descriptor, open before privileges are
+ * dropped; p must stay open while it is used.
  */
 struct pcapfile *capture_open_direct(pcap_t *p, const char *expr);
 /*

@@ -4,13 +4,14 @@
  * sf-pcap.c (pcap_check_header, pcap_next_packet), so that the counts and
  * the error of a damaged file are the ones the libpcap path gives.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/dlt.h>
 
@@ -25,18 +26,31 @@
  * EBHSCR and USBPcap).
  */
 #define PCAP_MAX_SNAPLEN 262144u
-/* The mapping read so far is dropped from our memory in steps this big. */
-#define DROP_STEP (2u << 20)
-#define PREFETCH_AHEAD 1024
+/*
+ * A file is read in pieces of CHUNK bytes into a buffer that holds the
+ * largest record: small enough to stay in the CPU's cache while its
+ * records are classified (read() copies from the page cache faster than
+ * touching a mapping of it, and a file cut short by another process is a
+ * short read, not a SIGBUS; see doc/BENCHMARKS.md).
+ */
+#define CHUNK (256u << 10)
+#define BUF_LEN (CHUNK + PCAPFILE_REC_LEN + PCAP_MAX_SNAPLEN)
+_Static_assert(BUF_LEN <= PCAPFILE_AHEAD, "read past what pcapfile.h says");
+/* How often the progress callback hears from a reading of a file. */
+#define PROGRESS_STEP (4u << 20)
 
 struct pcapfile {
 	struct pcapfile_hdr h;
-	const uint8_t *base;
-	size_t size;
-	size_t off; /* next record */
-	int mapped; /* base is our mapping, to unmap */
+	int fd; /* -1: the whole file is in mem */
+	uint8_t *buf; /* BUF_LEN bytes, reading fd */
+	const uint8_t *win; /* buf, or the caller's buffer */
+	size_t have; /* bytes in win */
+	size_t pos; /* next record, in win */
+	uint64_t woff; /* the file offset of win[0] */
+	uint64_t opened; /* the file's size when opened */
+	uint64_t next_progress; /* file offset of the next call */
+	uint64_t records; /* counted so far, for the progress */
 	int sec_signed; /* seconds past 2^31 are negative (see below) */
-	size_t dropped; /* bytes of the mapping released so far */
 	struct bpf_program filter; /* bf_insns NULL: none */
 	pcapfile_progress_fn progress; /* or NULL */
 	void *progress_arg;
@@ -180,9 +194,12 @@ pcapfile_new(const uint8_t *buf, size_t len)
 		return NULL;
 	pf = xcalloc(1, sizeof(*pf));
 	pf->h = h;
-	pf->base = buf;
-	pf->size = len;
-	pf->off = PCAPFILE_HDR_LEN;
+	pf->fd = -1;
+	pf->win = buf;
+	pf->have = len;
+	pf->pos = PCAPFILE_HDR_LEN;
+	pf->opened = len;
+	pf->next_progress = PROGRESS_STEP;
 	pf->sec_signed = !h.swapped && pcapfile_old_libpcap();
 	return pf;
 }
@@ -193,26 +210,38 @@ pcapfile_open_mem(const uint8_t *buf, size_t len)
 	return pcapfile_new(buf, len);
 }
 
+/* pread() that retries an interrupted call; what it read, or -1. */
+static ssize_t
+pcapfile_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	if (off > (uint64_t)INT64_MAX - len)
+		return 0;
+	do
+		n = pread(fd, buf, len, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 struct pcapfile *
 pcapfile_open_fd(int fd)
 {
+	uint8_t hdr[PCAPFILE_HDR_LEN];
 	struct pcapfile *pf;
 	struct stat st;
-	void *map;
 
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size < PCAPFILE_HDR_LEN || (uintmax_t)st.st_size > SIZE_MAX)
+	    pcapfile_pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    (pf = pcapfile_new(hdr, sizeof(hdr))) == NULL)
 		return NULL;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return NULL;
-	/* Only a hint for read-ahead: reading works without it. */
-	(void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	if ((pf = pcapfile_new(map, (size_t)st.st_size)) == NULL) {
-		munmap(map, (size_t)st.st_size);
-		return NULL;
-	}
-	pf->mapped = 1;
+	pf->fd = fd;
+	pf->buf = xmalloc(BUF_LEN);
+	pf->win = pf->buf;
+	pf->have = 0;
+	pf->pos = 0;
+	pf->woff = PCAPFILE_HDR_LEN;
+	pf->opened = (uint64_t)st.st_size;
 	return pf;
 }
 
@@ -221,8 +250,7 @@ pcapfile_close(struct pcapfile *pf)
 {
 	if (pf == NULL)
 		return;
-	if (pf->mapped)
-		munmap((void *)pf->base, pf->size);
+	free(pf->buf);
 	if (pf->filter.bf_insns != NULL)
 		pcap_freecode(&pf->filter);
 	free(pf);
@@ -257,23 +285,44 @@ pcapfile_set_progress(struct pcapfile *pf, pcapfile_progress_fn fn, void *arg)
 	pf->progress_arg = arg;
 }
 
-/*
- * The pages before the record at the cursor are read and done with; the
- * page cache keeps them, but they would count in our resident size to the
- * end.
- */
-static void
-pcapfile_drop(struct pcapfile *pf)
+/* Bytes of the file taken so far: those before the next record. */
+static uint64_t
+pcapfile_done(const struct pcapfile *pf)
 {
-	size_t upto = pf->off & ~(size_t)(DROP_STEP - 1);
+	return pf->woff + pf->pos;
+}
 
-	if (upto <= pf->dropped)
-		return;
-	/* Only memory use: reading goes on whether or not it works. */
-	if (pf->mapped)
-		(void)madvise((uint8_t *)pf->base + pf->dropped,
-		    upto - pf->dropped, MADV_DONTNEED);
-	pf->dropped = upto;
+/*
+ * The record at the cursor is not all in the buffer: move what there is
+ * of it to the front and read the file on after it.  The bytes read, 0 at
+ * the end of the file (or of a buffer given whole), -1 on a read error,
+ * with its message.  Reading stops only at the end of the file, wherever
+ * that is now, as libpcap's does.  The progress is given here, seldom.
+ */
+static ssize_t
+pcapfile_fill(struct pcapfile *pf)
+{
+	size_t left = pf->have - pf->pos;
+	ssize_t n;
+
+	if (pf->fd == -1)
+		return 0;
+	if (pf->progress != NULL && pcapfile_done(pf) >= pf->next_progress) {
+		pf->progress(pf->progress_arg, pcapfile_done(pf), pf->records);
+		pf->next_progress = pcapfile_done(pf) + PROGRESS_STEP;
+	}
+	memmove(pf->buf, pf->buf + pf->pos, left);
+	pf->woff += pf->pos;
+	pf->pos = 0;
+	pf->have = left;
+	n = pcapfile_pread(pf->fd, pf->buf + left,
+	    BUF_LEN - left < CHUNK ? BUF_LEN - left : CHUNK, pf->woff + left);
+	if (n == -1)
+		snprintf(pf->err, sizeof(pf->err),
+		    "error reading dump file: %s", strerror(errno));
+	else
+		pf->have += (size_t)n;
+	return n;
 }
 
 /*
@@ -307,6 +356,24 @@ pcapfile_damaged(struct pcapfile *pf, uint32_t caplen, size_t left)
 		    caplen, left);
 }
 
+/*
+ * The file ended before the size it had when opened: another process
+ * cut it short (a rotation, a cleaner) while we read it.  What libpcap
+ * would say of its end follows, if it says anything.
+ */
+static void
+pcapfile_shrunk(struct pcapfile *pf)
+{
+	char was[PCAP_ERRBUF_SIZE];
+
+	snprintf(was, sizeof(was), "%s", pf->err);
+	snprintf(pf->err, sizeof(pf->err),
+	    "truncated while being read (%ju bytes when opened, %ju at the "
+	    "end)%s%.150s",
+	    (uintmax_t)pf->opened, (uintmax_t)(pf->woff + pf->have),
+	    was[0] != '\0' ? "; " : "", was);
+}
+
 /* The record's lengths as libpcap hands them on, for the filter. */
 static inline int
 pcapfile_pass(const struct pcapfile *pf, const uint8_t *data, uint32_t caplen,
@@ -320,57 +387,54 @@ pcapfile_pass(const struct pcapfile *pf, const uint8_t *data, uint32_t caplen,
 	return pcap_offline_filter(&pf->filter, &ph, data) != 0;
 }
 
-int64_t
-pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
+/*
+ * The captured and original lengths of the record at rec, as libpcap
+ * takes them (swapped in the files that swap them).
+ */
+static inline uint32_t
+pcapfile_lens(const struct pcapfile *pf, const uint8_t *rec, uint32_t *len)
+{
+	uint32_t caplen = get32(rec + 8, pf->h.swapped);
+
+	*len = get32(rec + 12, pf->h.swapped);
+	if (pf->h.lenswap == PCAPFILE_LEN_SWAPPED ||
+	    (pf->h.lenswap == PCAPFILE_LEN_MAYBE_SWAPPED && caplen > *len)) {
+		uint32_t tmp = caplen;
+
+		caplen = *len;
+		*len = tmp;
+	}
+	return caplen;
+}
+
+/*
+ * Classify and count the records wholly in the buffer, up to one that is
+ * not (-2: read on) or that libpcap refuses (-1, with its message).
+ */
+static int
+pcapfile_take(struct pcapfile *pf, classify_fn classify, struct tally *t,
     int64_t offset)
 {
-	const int sw = pf->h.swapped;
 	const uint8_t *rec, *data;
-	uint32_t caplen, len, tmp;
-	int64_t n = 0, sec;
+	uint32_t caplen, len;
+	int64_t sec;
 	struct pkt pk;
 	size_t left;
 
-	while ((left = pf->size - pf->off) >= PCAPFILE_REC_LEN) {
-		rec = pf->base + pf->off;
-		/*
-		 * The file streams through the cache once: ask for the
-		 * records a few ahead while this one is classified.
-		 */
-		if (left > PREFETCH_AHEAD)
-			__builtin_prefetch(rec + PREFETCH_AHEAD);
-		sec = get32(rec, sw);
+	while ((left = pf->have - pf->pos) >= PCAPFILE_REC_LEN) {
+		rec = pf->win + pf->pos;
+		sec = get32(rec, pf->h.swapped);
 		if (pf->sec_signed)
 			sec = (int32_t)sec;
-		caplen = get32(rec + 8, sw);
-		len = get32(rec + 12, sw);
-		if (pf->h.lenswap == PCAPFILE_LEN_SWAPPED ||
-		    (pf->h.lenswap == PCAPFILE_LEN_MAYBE_SWAPPED &&
-			caplen > len)) {
-			tmp = caplen;
-			caplen = len;
-			len = tmp;
-		}
-		left -= PCAPFILE_REC_LEN;
-		if (caplen > PCAP_MAX_SNAPLEN || caplen > left) {
-			pcapfile_damaged(pf, caplen, left);
-			if (pf->progress != NULL)
-				pf->progress(pf->progress_arg, pf->off,
-				    (uint64_t)n);
+		caplen = pcapfile_lens(pf, rec, &len);
+		if (caplen > PCAP_MAX_SNAPLEN) {
+			pcapfile_damaged(pf, caplen, left - PCAPFILE_REC_LEN);
 			return -1;
 		}
-		/*
-		 * Every DROP_STEP bytes, and only then, the progress too: no
-		 * work of its own for each record.
-		 */
-		if (pf->off - pf->dropped >= 2 * DROP_STEP) {
-			pcapfile_drop(pf);
-			if (pf->progress != NULL)
-				pf->progress(pf->progress_arg, pf->off,
-				    (uint64_t)n);
-		}
+		if (caplen > left - PCAPFILE_REC_LEN)
+			return -2;
 		data = rec + PCAPFILE_REC_LEN;
-		pf->off += PCAPFILE_REC_LEN + caplen;
+		pf->pos += PCAPFILE_REC_LEN + caplen;
 		/* libpcap reads the whole record but hands on the snapshot. */
 		if (caplen > pf->h.snapshot)
 			caplen = pf->h.snapshot;
@@ -379,16 +443,55 @@ pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
 			continue;
 		classify(data, caplen, &pk);
 		tally_packet(t, sec + offset, &pk);
-		n++;
+		pf->records++;
 	}
-	if (left > 0) {
+	return -2;
+}
+
+/*
+ * The end of the file, with part of a record after the last one taken,
+ * or none: -1 with libpcap's message, or 0.  A file that ended before
+ * the size it had when opened is an error too: its tail is lost.
+ */
+static int
+pcapfile_end(struct pcapfile *pf)
+{
+	size_t left = pf->have - pf->pos;
+	uint32_t len;
+	int rc = -1;
+
+	if (left == 0)
+		rc = 0;
+	else if (left < PCAPFILE_REC_LEN) {
 		snprintf(pf->err, sizeof(pf->err),
 		    "truncated dump file; tried to read %zu header bytes, only "
 		    "got %zu",
 		    (size_t)PCAPFILE_REC_LEN, left);
-		pf->off = pf->size;
+		pf->pos = pf->have;
+	} else
+		pcapfile_damaged(pf, pcapfile_lens(pf, pf->win + pf->pos, &len),
+		    left - PCAPFILE_REC_LEN);
+	if (pf->fd != -1 && pf->woff + pf->have < pf->opened) {
+		pcapfile_shrunk(pf);
+		rc = -1;
 	}
+	return rc;
+}
+
+int64_t
+pcapfile_read(struct pcapfile *pf, classify_fn classify, struct tally *t,
+    int64_t offset)
+{
+	ssize_t n = 0;
+	int rc;
+
+	pf->records = 0;
+	while ((rc = pcapfile_take(pf, classify, t, offset)) == -2 &&
+	    (n = pcapfile_fill(pf)) > 0)
+		;
+	if (rc == -2)
+		rc = n == 0 ? pcapfile_end(pf) : -1;
 	if (pf->progress != NULL)
-		pf->progress(pf->progress_arg, pf->off, (uint64_t)n);
-	return left > 0 ? -1 : n;
+		pf->progress(pf->progress_arg, pcapfile_done(pf), pf->records);
+	return rc == -1 ? -1 : (int64_t)pf->records;
 }

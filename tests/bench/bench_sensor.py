@@ -3,7 +3,9 @@
 
 Generates (or reuses) a capture with teiten-gencap, warms the page cache,
 then times, best of N, on the same file: the bare pcap_loop baseline, a
-bare mmap walk with a simple parse and per-key counting (mmap_bare), and
+bare mmap walk with a simple parse and per-key counting (mmap_bare), the
+same walk reading the file in 256 KiB pieces as the direct reader does
+(mmap_bare -p, "read_bare"), and
 `teiten-sensor -r FILE -n 3600 --print >/dev/null` with its direct reader
 (--reader direct) and through libpcap (--reader libpcap, the reader before
 issue 13), and tcpdump -w for context when it is installed.  Goals (issue
@@ -194,6 +196,7 @@ def main():
     cmds = {
         "pcap_bare": [args.bare, pcap],
         "mmap_bare": [args.mmap, pcap],
+        "read_bare": [args.mmap, "-p", pcap],
         "sensor direct": sensor + ["--reader", "direct"],
         "sensor libpcap": sensor + ["--reader", "libpcap"],
     }
@@ -207,11 +210,15 @@ def main():
     if bare_out.returncode != 0 or int(bare_out.stdout) != n:
         raise BenchError(f"pcap_bare read {bare_out.stdout.strip()} "
                          f"packets, expected {n}: {bare_out.stderr}")
-    mmap_out = subprocess.run([args.mmap, pcap], capture_output=True,
-                              text=True, check=False)
-    if mmap_out.returncode != 0 or int(mmap_out.stdout.split()[0]) != n:
-        raise BenchError(f"mmap_bare read {mmap_out.stdout.strip()} "
-                         f"packets, expected {n}: {mmap_out.stderr}")
+    for flags in ([], ["-p"]):
+        mmap_out = subprocess.run([args.mmap] + flags + [pcap],
+                                  capture_output=True, text=True,
+                                  check=False)
+        if (mmap_out.returncode != 0 or
+                int(mmap_out.stdout.split()[0]) != n):
+            raise BenchError(f"mmap_bare {' '.join(flags)} read "
+                             f"{mmap_out.stdout.strip()} packets, "
+                             f"expected {n}: {mmap_out.stderr}")
 
     print(f"load average before: {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} CPUs; best of {args.runs}")
@@ -234,6 +241,9 @@ def main():
     print(f"sensor direct/mmap_bare: {ratio:.2f} wall, "
           f"{direct[1] / walk[1]:.2f} cpu (goal <= {GOAL_MMAP_RATIO}): "
           f"{'ok' if ratio <= GOAL_MMAP_RATIO else 'SLOW'}")
+    piece = best["read_bare"]
+    print(f"sensor direct/read_bare (context): {direct[0] / piece[0]:.2f} "
+          f"wall, {direct[1] / piece[1]:.2f} cpu")
     for name in ("sensor direct", "sensor libpcap"):
         mib = rss[name] / 1024
         print(f"{name} peak RSS: {mib:.1f} MiB (goal < {GOAL_RSS_MIB}): "

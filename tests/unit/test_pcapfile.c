@@ -4,8 +4,13 @@
  * refused, with libpcap 1.10's messages written out here, the BPF filter,
  * and the timestamps handed to the tally.  Files are built byte by byte;
  * the expectations come from the pcap format (pcap-savefile(5)) and from
- * libpcap's sf-pcap.c, not from the reader.
+ * libpcap's sf-pcap.c, not from the reader.  Files read through a
+ * descriptor are written to a scratch directory: large ones, whose
+ * records fall across every boundary of the reader's pieces, against
+ * libpcap reading the same file, and files cut short by ftruncate()
+ * after they were opened or while they are read.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <pcap/dlt.h>
@@ -21,6 +27,7 @@
 #include "counts.h"
 #include "pcapfile.h"
 #include "tally.h"
+#include "tmpdir.h"
 
 #define FILE_MAX 4096
 
@@ -481,6 +488,24 @@ both_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	tally_packet(t, h->ts.tv_sec, &pk);
 }
 
+/*
+ * The direct reader's result, error and tally (dn, derr, bd) are libpcap's
+ * (rc from pcap_dispatch(), lerr, bl).
+ */
+static void
+agree(int64_t dn, const char *derr, const struct both *bd, int rc,
+    const char *lerr, const struct both *bl)
+{
+	assert_int_equal(dn == -1, rc == PCAP_ERROR);
+	if (dn == -1)
+		assert_string_equal(derr, lerr);
+	else
+		assert_int_equal(dn, rc);
+	assert_int_equal(bd->tcp, bl->tcp);
+	assert_int_equal(bd->intervals, bl->intervals);
+	assert_int_equal(bd->last, bl->last);
+}
+
 static void
 truncations(struct file *f)
 {
@@ -512,15 +537,7 @@ truncations(struct file *f)
 		rc = pcap_dispatch(p, -1, both_packet, (u_char *)&t);
 		tally_finish(&t);
 		tally_free(&t);
-		assert_int_equal(dn == -1, rc == PCAP_ERROR);
-		if (dn == -1)
-			assert_string_equal(pcapfile_geterr(pf),
-			    pcap_geterr(p));
-		else
-			assert_int_equal(dn, rc);
-		assert_int_equal(bd.tcp, bl.tcp);
-		assert_int_equal(bd.intervals, bl.intervals);
-		assert_int_equal(bd.last, bl.last);
+		agree(dn, pcapfile_geterr(pf), &bd, rc, pcap_geterr(p), &bl);
 		pcap_close(p);
 		pcapfile_close(pf);
 	}
@@ -545,6 +562,360 @@ test_every_truncation(void **state)
 	truncations(&f);
 }
 
+/*
+ * A large file, built in memory, of records of many sizes up to libpcap's
+ * largest, mostly small ones so that the reader's pieces end in records'
+ * headers as often as in their data: the i-th record's caplen, its frame
+ * a SYN to port i % 1024 padded with bytes that are not zero.
+ */
+#define BIG_RECORDS 30000
+
+static uint32_t
+big_caplen(int i)
+{
+	static const uint32_t large[] = {65535, 262144, 200001, 9000, 131071};
+
+	if (i % 600 == 599)
+		return large[(i / 600) % 5];
+	return 54 + (uint32_t)(i * 7919 % 147);
+}
+
+static uint8_t *
+big_file(size_t *lenp)
+{
+	size_t len = 24, off;
+	uint8_t *b;
+	int i;
+
+	for (i = 0; i < BIG_RECORDS; i++)
+		len += 16 + big_caplen(i);
+	b = calloc(1, len);
+	assert_non_null(b);
+	/* Little-endian microseconds, version 2.4, snaplen 262144, Ethernet. */
+	memcpy(b, "\xd4\xc3\xb2\xa1\x02\x00\x04\x00", 8);
+	memcpy(b + 16, "\x00\x00\x04\x00\x01\x00\x00\x00", 8);
+	for (i = 0, off = 24; i < BIG_RECORDS; i++) {
+		uint32_t v[4] = {1700000000u + (uint32_t)i / 20, 0,
+		    big_caplen(i), big_caplen(i)};
+		int j;
+
+		for (j = 0; j < 16; j++)
+			b[off + j] = (uint8_t)(v[j / 4] >> (8 * (j % 4)));
+		memset(b + off + 16, 0xa5, big_caplen(i));
+		syn(b + off + 16, (uint16_t)(i % 1024));
+		off += 16 + big_caplen(i);
+	}
+	*lenp = len;
+	return b;
+}
+
+static void
+write_file(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* As both_emit(), and every TCP port's count, each with its own weight. */
+static void
+ports_emit(struct counts *c, void *arg)
+{
+	struct both *b = arg;
+	unsigned p;
+
+	both_emit(c, arg);
+	for (p = 0; p < 1024; p++)
+		b->tcp += c->key[keyidx(PROTO_TCP, (uint16_t)p)] * (p * 7 + 1) *
+		    (uint64_t)(c->start % 7919);
+}
+
+/* The file at path read by the direct reader through a descriptor. */
+static int64_t
+read_fd(const char *path, struct both *b, char *err, size_t errlen)
+{
+	struct pcapfile *pf;
+	struct tally t;
+	int64_t n;
+	int fd;
+
+	assert_int_not_equal(fd = open(path, O_RDONLY), -1);
+	pf = pcapfile_open_fd(fd);
+	assert_non_null(pf);
+	tally_init(&t, 60, NULL, ports_emit, seen_gap, b);
+	n = pcapfile_read(pf, classify_for_linktype(DLT_EN10MB), &t, 0);
+	tally_finish(&t);
+	tally_free(&t);
+	snprintf(err, errlen, "%s", pcapfile_geterr(pf));
+	pcapfile_close(pf);
+	assert_int_equal(close(fd), 0);
+	return n;
+}
+
+/* The same file through libpcap: its pcap_dispatch() result. */
+static int
+read_libpcap(const char *path, struct both *b, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct tally t;
+	pcap_t *p;
+	int rc;
+
+	p = pcap_open_offline(path, ebuf);
+	assert_non_null(p);
+	tally_init(&t, 60, NULL, ports_emit, seen_gap, b);
+	rc = pcap_dispatch(p, -1, both_packet, (u_char *)&t);
+	tally_finish(&t);
+	tally_free(&t);
+	snprintf(err, errlen, "%s", rc == PCAP_ERROR ? pcap_geterr(p) : "");
+	pcap_close(p);
+	return rc;
+}
+
+/*
+ * Read through a descriptor, in pieces, the large file gives what libpcap
+ * gives for it, whole and cut at lengths that fall in records' headers,
+ * in their data and between them, all over the file.
+ */
+static void
+test_fd_pieces(void **state)
+{
+	char dir[256], path[300], derr[PCAP_ERRBUF_SIZE],
+	    lerr[PCAP_ERRBUF_SIZE];
+	struct both bd, bl;
+	size_t len, cut;
+	int64_t dn;
+	uint8_t *b;
+	int k, rc;
+
+	(void)state;
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "pcapfile"), 0);
+	snprintf(path, sizeof(path), "%s/big.pcap", dir);
+	b = big_file(&len);
+	for (k = 0; k <= 40; k++) {
+		/* The whole file first, then ever shorter ones. */
+		cut =
+		    k == 0 ? len : len - (size_t)k * (len / 41) - (size_t)k * 3;
+		write_file(path, b, cut);
+		memset(&bd, 0, sizeof(bd));
+		memset(&bl, 0, sizeof(bl));
+		dn = read_fd(path, &bd, derr, sizeof(derr));
+		rc = read_libpcap(path, &bl, lerr, sizeof(lerr));
+		if (k == 0)
+			assert_int_equal(rc, BIG_RECORDS);
+		agree(dn, derr, &bd, rc, lerr, &bl);
+	}
+	free(b);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+/*
+ * A file of n records of a 54-byte SYN, 70 bytes each with its header,
+ * the i-th at 1700000000 + i / per seconds.
+ */
+#define SMALL_REC 70
+
+static uint8_t *
+small_file(int n, int per, size_t *lenp)
+{
+	struct file f;
+	uint8_t *b;
+	int i;
+
+	*lenp = 24 + (size_t)n * SMALL_REC;
+	b = malloc(*lenp);
+	assert_non_null(b);
+	header(&f, 0, 0xa1b2c3d4, 2, 4, 65535, 1);
+	memcpy(b, f.b, 24);
+	for (i = 0; i < n; i++) {
+		f.len = 0;
+		record(&f, 1700000000u + (uint32_t)(i / per), 0, 54, 54, 445);
+		assert_int_equal(f.len, SMALL_REC);
+		memcpy(b + 24 + (size_t)i * SMALL_REC, f.b, SMALL_REC);
+	}
+	return b;
+}
+
+/*
+ * What the tally must emit for the first k records of small_file(): the
+ * records per 60-second interval, computed here from their timestamps.
+ */
+static void
+small_expect(int k, int per, struct seen *want)
+{
+	int64_t start;
+	int i;
+
+	memset(want, 0, sizeof(*want));
+	for (i = 0; i < k; i++) {
+		start = (1700000000 + i / per) / 60 * 60;
+		if (want->n == 0 || want->start[want->n - 1] != start) {
+			/* Consecutive intervals only: per keeps them so. */
+			assert_true(want->n == 0 ||
+			    want->start[want->n - 1] + 60 == start);
+			want->start[want->n++] = start;
+		}
+		want->tcp[want->n - 1]++;
+	}
+}
+
+static void
+seen_equal(const struct seen *got, const struct seen *want)
+{
+	int i;
+
+	assert_int_equal(got->n, want->n);
+	for (i = 0; i < want->n; i++) {
+		assert_int_equal(got->start[i], want->start[i]);
+		assert_int_equal(got->tcp[i], want->tcp[i]);
+		assert_int_equal(got->port[i], want->tcp[i]);
+	}
+}
+
+/*
+ * Cut short after it was opened, in a record's data, in its header or
+ * between records: the records wholly before the cut are counted, and
+ * the error says the file shrank (then libpcap's words for the cut).
+ */
+static void
+test_shrunk_before_read(void **state)
+{
+	static const struct {
+		size_t cut; /* bytes into the records */
+		const char *tail; /* the error after the shrinking */
+	} cuts[] = {
+	    {100 * SMALL_REC + 30,
+		"; truncated dump file; tried to read 54 captured bytes, "
+		"only got 14"},
+	    {100 * SMALL_REC + 5,
+		"; truncated dump file; tried to read 16 header bytes, only "
+		"got 5"},
+	    {100 * SMALL_REC, ""},
+	    {0, ""},
+	};
+	char dir[256], path[300], want[PCAP_ERRBUF_SIZE];
+	struct seen s, w;
+	struct pcapfile *pf;
+	struct tally t;
+	size_t len, i;
+	uint8_t *b;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "pcapfile"), 0);
+	snprintf(path, sizeof(path), "%s/small.pcap", dir);
+	b = small_file(300, 2, &len);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		write_file(path, b, len);
+		assert_int_not_equal(fd = open(path, O_RDONLY), -1);
+		pf = pcapfile_open_fd(fd);
+		assert_non_null(pf);
+		assert_int_equal(truncate(path, (off_t)(24 + cuts[i].cut)), 0);
+		memset(&s, 0, sizeof(s));
+		s.probe = 445;
+		tally_init(&t, 60, NULL, seen_emit, seen_gap, &s);
+		assert_int_equal(pcapfile_read(pf,
+				     classify_for_linktype(DLT_EN10MB), &t, 0),
+		    -1);
+		tally_finish(&t);
+		tally_free(&t);
+		snprintf(want, sizeof(want),
+		    "truncated while being read (%zu bytes when opened, %zu "
+		    "at the end)%s",
+		    len, 24 + cuts[i].cut, cuts[i].tail);
+		assert_string_equal(pcapfile_geterr(pf), want);
+		small_expect((int)(cuts[i].cut / SMALL_REC), 2, &w);
+		seen_equal(&s, &w);
+		pcapfile_close(pf);
+		assert_int_equal(close(fd), 0);
+	}
+	free(b);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+/* The progress callback of test_shrunk_while_read cuts the file once. */
+struct cutter {
+	const char *path;
+	size_t cut; /* 0 until cut: then bytes into the records */
+	uint64_t seen_bytes, seen_records;
+};
+
+static void
+cutter_progress(void *arg, uint64_t bytes, uint64_t records)
+{
+	struct cutter *c = arg;
+
+	if (c->cut != 0)
+		return;
+	c->seen_bytes = bytes;
+	c->seen_records = records;
+	/*
+	 * Past all the reader may have read (pcapfile.h), in the middle of a
+	 * record's data.
+	 */
+	c->cut = ((size_t)bytes - 24 + PCAPFILE_AHEAD) / SMALL_REC * SMALL_REC +
+	    SMALL_REC + 40;
+	assert_int_equal(truncate(c->path, (off_t)(24 + c->cut)), 0);
+}
+
+/*
+ * Cut short while it is read, beyond what the reader has read so far:
+ * counted up to the cut, as if the file had always ended there, and the
+ * error says so.
+ */
+static void
+test_shrunk_while_read(void **state)
+{
+	char dir[256], path[300], want[PCAP_ERRBUF_SIZE];
+	const int n = 160000, per = 1000;
+	struct cutter c = {0};
+	struct pcapfile *pf;
+	struct seen s, w;
+	struct tally t;
+	uint8_t *b;
+	size_t len;
+	int fd;
+
+	(void)state;
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "pcapfile"), 0);
+	snprintf(path, sizeof(path), "%s/rotated.pcap", dir);
+	b = small_file(n, per, &len);
+	write_file(path, b, len);
+	assert_int_not_equal(fd = open(path, O_RDONLY), -1);
+	pf = pcapfile_open_fd(fd);
+	assert_non_null(pf);
+	c.path = path;
+	pcapfile_set_progress(pf, cutter_progress, &c);
+	memset(&s, 0, sizeof(s));
+	s.probe = 445;
+	tally_init(&t, 60, NULL, seen_emit, seen_gap, &s);
+	assert_int_equal(pcapfile_read(pf, classify_for_linktype(DLT_EN10MB),
+			     &t, 0),
+	    -1);
+	tally_finish(&t);
+	tally_free(&t);
+	/* The callback ran while most of the file was still to be read. */
+	assert_int_not_equal(c.cut, 0);
+	assert_true(c.seen_bytes > 24 && c.seen_bytes < len / 2);
+	assert_int_equal(c.seen_records, (c.seen_bytes - 24) / SMALL_REC);
+	assert_true(24 + c.cut < len);
+	snprintf(want, sizeof(want),
+	    "truncated while being read (%zu bytes when opened, %zu at the "
+	    "end); truncated dump file; tried to read 54 captured bytes, only "
+	    "got 24",
+	    len, 24 + c.cut);
+	assert_string_equal(pcapfile_geterr(pf), want);
+	small_expect((int)(c.cut / SMALL_REC), per, &w);
+	assert_true(w.n >= 2);
+	seen_equal(&s, &w);
+	pcapfile_close(pf);
+	assert_int_equal(close(fd), 0);
+	free(b);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 int
 main(void)
 {
@@ -558,6 +929,9 @@ main(void)
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_seconds),
 	    cmocka_unit_test(test_every_truncation),
+	    cmocka_unit_test(test_fd_pieces),
+	    cmocka_unit_test(test_shrunk_before_read),
+	    cmocka_unit_test(test_shrunk_while_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
