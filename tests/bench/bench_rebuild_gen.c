@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_PROG "bench_rebuild_gen"
 #include "archive.h"
+#include "benchgen.h"
 #include "datadir.h"
 #include "keyidx.h"
 #include "log.h"
@@ -65,44 +67,6 @@ struct gen {
 	size_t **skeys; /* each sensor's keys, ascending */
 	size_t *nskeys;
 };
-
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* splitmix64's finalizer, as bench_site's and bench_rebuild.py's. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += 0x9E3779B97F4A7C15ull;
-	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-	return x ^ (x >> 31);
-}
-
-static double
-unit(uint64_t h)
-{
-	return (double)(h >> 11) / 9007199254740992.0;
-}
-
-/* A tail key: mostly tcp and udp ports, one draw in 500 an ICMP type. */
-static uint32_t
-draw_key(uint64_t *state)
-{
-	uint64_t h = mix64((*state)++);
-
-	if (h % 500 == 0)
-		return keyidx((h >> 32) & 1 ? PROTO_ICMP6 : PROTO_ICMP,
-		    (unsigned)(h >> 40) % 256);
-	return keyidx((h >> 16) % 10 < 7 ? PROTO_TCP : PROTO_UDP,
-	    (unsigned)(h >> 32) % 65536);
-}
 
 static int
 key_cmp(const void *a, const void *b)
@@ -277,24 +241,6 @@ generate(struct gen *g)
 	       " entries %" PRIu64 " bytes %.1f s\n",
 	    g->nint, recs, entries, bytes, now_mono() - t0);
 	return 0;
-}
-
-static long long
-num(const char *name, const char *s, long long lo, long long hi)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr,
-		    "bench_rebuild_gen: %s: want %lld to %lld, "
-		    "not %s\n",
-		    name, lo, hi, s);
-		exit(2);
-	}
-	return v;
 }
 
 static void __attribute__((noreturn)) usage(void)
