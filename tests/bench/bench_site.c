@@ -50,6 +50,8 @@
 
 #include <rrd.h>
 
+#define BENCH_PROG "bench_site"
+#include "benchgen.h"
 #include "datadir.h"
 #include "keyidx.h"
 #include "keyname.h"
@@ -115,31 +117,6 @@ struct worker {
 	double wall;
 };
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* splitmix64's finalizer: every input bit moves every output bit. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += 0x9E3779B97F4A7C15ull;
-	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-	return x ^ (x >> 31);
-}
-
-static double
-unit(uint64_t h)
-{
-	return (double)(h >> 11) / 9007199254740992.0;
-}
-
 static uint64_t
 hash3(uint64_t seed, uint64_t a, int64_t t)
 {
@@ -153,19 +130,6 @@ key_cmp(const void *a, const void *b)
 	uint32_t y = ((const struct key *)b)->idx;
 
 	return x < y ? -1 : x > y;
-}
-
-/* A tail key: mostly tcp and udp ports, one draw in 500 an ICMP type. */
-static uint32_t
-draw_key(uint64_t *state)
-{
-	uint64_t h = mix64((*state)++);
-
-	if (h % 500 == 0)
-		return keyidx((h >> 32) & 1 ? PROTO_ICMP6 : PROTO_ICMP,
-		    (unsigned)(h >> 40) % 256);
-	return keyidx((h >> 16) % 10 < 7 ? PROTO_TCP : PROTO_UDP,
-	    (unsigned)(h >> 32) % 65536);
 }
 
 /* The campaign at rank r (1-based), or -1; gen_keys marked its key 2. */
@@ -566,22 +530,6 @@ usage(void)
 	    "                  [--step S] [--end T] [--seed X] "
 	    "[--threads T]\n");
 	exit(1);
-}
-
-static long long
-num(const char *opt, const char *v, long long lo, long long hi)
-{
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		fprintf(stderr, "bench_site: %s must be %lld to %lld\n", opt,
-		    lo, hi);
-		exit(1);
-	}
-	return n;
 }
 
 int
