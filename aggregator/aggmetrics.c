@@ -85,13 +85,14 @@ agg_connections(struct metrics_out *o, struct server *s)
 	    {"over_limit", st.too_many},
 	    {"evicted", st.evicted},
 	    {"revoked", st.revoked},
+	    {"replaced", st.replaced},
 	};
 	metrics_head(o, "teiten_connections_total", METRICS_COUNTER,
 	    "Sensor connections since start: accepted, accept_failed (accept "
 	    "errors), and those closed for an unknown sensor, a bad MAC or "
 	    "replay, a bad frame, a timeout, over the connection limit, "
-	    "evicted unauthenticated to make room, or revoked by a key "
-	    "change.");
+	    "evicted unauthenticated to make room, revoked by a key change, "
+	    "or replaced by a newer session of the same sensor.");
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const char *l[] = {"outcome", rows[i].outcome, NULL};
 

@@ -365,10 +365,11 @@ agg_report(struct agg *a)
 		 " over the limit, %" PRIu64
 		 " evicted unauthenticated, %" PRIu64
 		 " ended on a key change, %" PRIu64
-		 " paused for unread acks; %" PRIu64 " %s",
+		 " paused for unread acks, %" PRIu64
+		 " replaced by a newer session; %" PRIu64 " %s",
 	    ss.accepted, ss.unknown_sensor, ss.bad_mac, ss.bad_frame,
 	    ss.timeouts, ss.too_many, ss.evicted, ss.revoked, ss.paused,
-	    ss.commits, plural(ss.commits, "commit", "commits"));
+	    ss.replaced, ss.commits, plural(ss.commits, "commit", "commits"));
 }
 
 /*

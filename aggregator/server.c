@@ -67,7 +67,10 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;
 	TAILQ_ENTRY(conn) all;
 	TAILQ_ENTRY(conn) unauth; /* while state != C_READY */
+	LIST_ENTRY(conn) byid; /* in the server's index, once C_READY */
 };
+
+LIST_HEAD(connlist, conn);
 
 TAILQ_HEAD(connq, conn);
 
@@ -84,6 +87,9 @@ struct server {
 	struct timeval auth_timeout;
 	struct server_stats st;
 	struct fleet *fleet; /* told of sessions and records, or NULL */
+	/* Authenticated sessions by sensor id: a power of two of chains. */
+	struct connlist *byid;
+	size_t nbyid, nready;
 };
 
 static void conn_close(struct conn *, const char *why, uint64_t *counter);
@@ -118,8 +124,12 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&s->waiting, c, entry);
 	if (c->state != C_READY)
 		TAILQ_REMOVE(&s->unauth, c, unauth);
-	else if (s->fleet != NULL)
-		fleet_disconnected(s->fleet, c->id);
+	else {
+		LIST_REMOVE(c, byid);
+		s->nready--;
+		if (s->fleet != NULL)
+			fleet_disconnected(s->fleet, c->id);
+	}
 	TAILQ_REMOVE(&s->conns, c, all);
 	s->nconns--;
 	bufferevent_free(c->bev);
@@ -231,10 +241,63 @@ conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 	return 0;
 }
 
-/* The peer holds the key: it keeps its slot. */
+static struct connlist *
+byid_chain(struct server *s, const char *id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*id != '\0')
+		h = (h ^ (uint8_t)*id++) * 16777619u;
+	return &s->byid[h & (s->nbyid - 1)];
+}
+
+/* Chains stay short: twice as many once sessions outnumber them. */
+static void
+byid_grow(struct server *s)
+{
+	struct connlist *old = s->byid;
+	size_t i, n = s->nbyid;
+	struct conn *c;
+
+	s->nbyid = n ? 2 * n : 64;
+	s->byid = xreallocarray(NULL, s->nbyid, sizeof(*s->byid));
+	for (i = 0; i < s->nbyid; i++)
+		LIST_INIT(&s->byid[i]);
+	for (i = 0; i < n; i++)
+		while ((c = LIST_FIRST(&old[i])) != NULL) {
+			LIST_REMOVE(c, byid);
+			LIST_INSERT_HEAD(byid_chain(s, c->id), c, byid);
+		}
+	free(old);
+}
+
+/*
+ * The peer holds the key: it keeps its slot, and an older session of the
+ * same sensor is closed.  The sensor has given that one up (it resends
+ * what was not acknowledged there); left open, a session whose peer
+ * vanished without a FIN would hold its slot until the idle timeout.
+ */
 static void
 conn_authenticated(struct conn *c)
 {
+	struct server *s = c->srv;
+	struct connlist *chain;
+	struct conn *old;
+	char why[sizeof(c->peer) + 40];
+
+	if (s->nready >= s->nbyid)
+		byid_grow(s);
+	chain = byid_chain(s, c->id);
+	LIST_FOREACH(old, chain, byid)
+	if (strcmp(old->id, c->id) == 0)
+		break;
+	if (old != NULL) {
+		snprintf(why, sizeof(why), "replaced by a new session from %s",
+		    c->peer);
+		conn_close(old, why, &s->st.replaced);
+	}
+	LIST_INSERT_HEAD(chain, c, byid);
+	s->nready++;
 	TAILQ_REMOVE(&c->srv->unauth, c, unauth);
 	c->state = C_READY;
 	evtimer_del(c->deadline);
@@ -570,6 +633,7 @@ server_free(struct server *s)
 	event_free(s->commit_ev);
 	event_free(s->accept_ev);
 	keyring_free(s->keys);
+	free(s->byid);
 	free(s);
 }
 

@@ -33,6 +33,7 @@ struct server_stats {
 	uint64_t evicted; /* unauthenticated, closed to make room */
 	uint64_t paused; /* times a client was not read for unread acks */
 	uint64_t revoked; /* sessions ended by a key removed or changed */
+	uint64_t replaced; /* sessions closed for a newer one of the sensor */
 	uint64_t commits;
 };
 

@@ -32,7 +32,11 @@ writes it from man/teiten-protocol.7 with hmac/hashlib.
       fourth connection is closed before its challenge, counted over the
       limit (metric, log line, report); with two authenticated and one
       not, a new sensor's connection closes the unauthenticated one
-      (evicted) and stores its record; the others go on storing."""
+      (evicted) and stores its record; the others go on storing.
+  (5) A sensor's new session replaces its old one: once the second
+      session of sensor "moved" has its first record stored, the first is
+      closed by the aggregator (a log line, counted in the report), and
+      the new one goes on storing."""
 
 import collections
 import os
@@ -171,9 +175,10 @@ def report(agg):
                   r"(\d+) bad MAC or replay, (\d+) bad frame, (\d+) timed "
                   r"out, (\d+) over the limit, (\d+) evicted "
                   r"unauthenticated, (\d+) ended on a key change, (\d+) "
-                  r"paused for unread acks", agg.text())
+                  r"paused for unread acks, (\d+) replaced by a newer "
+                  r"session", agg.text())
     keys = ("accepted", "unknown", "mac", "frame", "timeout", "refused",
-            "evicted", "revoked", "paused")
+            "evicted", "revoked", "paused", "replaced")
     return dict(zip(keys, map(int, m.groups()))) if m else None
 
 
@@ -622,6 +627,38 @@ def conn_limit(tmp):
           "(4) the report: 1 over the limit, 1 evicted: %s" % r)
 
 
+# --- (5) a new session replaces the old one ---------------------------------
+
+def replaced(tmp):
+    keysfile, keys = A.make_keys(tmp, ["moved"])
+    psk = A.read_psk(keys["moved"])
+    agg = A.Aggregator(tmp, keysfile, os.path.join(tmp, "data5"),
+                       grace=3600).start()
+
+    def rec(start):
+        return A.encode_record("moved", start, STEP, {("tcp", 22): 1})
+    try:
+        s1, k1 = session(agg, "moved", psk)
+        check(store(s1, k1, 1, rec(T0), T0), "(5) the first session stores")
+        s2, k2 = session(agg, "moved", psk)
+        check(store(s2, k2, 1, rec(T0 + STEP), T0 + STEP),
+              "(5) a second session of the same sensor stores")
+        A.expect_dropped(agg, s1, "(5) the first session, replaced,",
+                         bound=WAIT)
+        check(store(s2, k2, 2, rec(T0 + 2 * STEP), T0 + 2 * STEP),
+              "(5) the new session goes on storing")
+        s2.close()
+        check(agg.stop() == 0, "(5) the aggregator stops on SIGTERM, exit 0")
+    finally:
+        agg.stop(signal.SIGKILL)
+    check(re.search(r"sensor moved: replaced by a new session from "
+                    r"127\.0\.0\.1:\d+; disconnected", agg.text()),
+          "(5) the replaced session is logged")
+    r = report(agg)
+    check(r is not None and r["replaced"] == 1,
+          "(5) the report counts 1 session replaced: %s" % r)
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = REPLAYS + 512
@@ -633,7 +670,7 @@ def main():
                  (soft, need)):
         return 1
     parts = sys.argv[1:] or ["never_reads", "replayed_hellos", "fd_limit",
-                             "key_removal", "conn_limit"]
+                             "key_removal", "conn_limit", "replaced"]
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # the sensor writes its spool as nobody
         for name in parts:
