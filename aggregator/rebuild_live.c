@@ -1,4 +1,5 @@
 /* A rebuild asked of the running daemon, the command's side; see rebuild_live.h. */
+#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -7,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "datadir.h"
 #include "dirlock.h"
@@ -40,17 +39,25 @@ int
 rebuild_live(const char *datadir, pid_t pid)
 {
 	struct datadir_rebuilt r;
-	int64_t id;
+	struct timespec ts;
+	int64_t id, last;
 
-	/* Any number this DATADIR has not seen: the daemon echoes it. */
-	do
-		randombytes_buf(&id, sizeof(id));
-	while ((id &= INT64_MAX) == 0 || id == datadir_rebuild(datadir));
+	/*
+	 * Requests are numbered in time order: a rebuild the daemon reports
+	 * for a number at least ours began after it read ours, so it serves
+	 * ours too (two commands at once share one rebuild).
+	 */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		err(1, "clock_gettime");
+	id = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if ((last = datadir_rebuild(datadir)) >= id)
+		id = last + 1;
+	/* It logged why. */
 	if (datadir_save_rebuild(datadir, id) == -1) {
 		fprintf(stderr,
-		    "teiten-aggregator: %s: cannot ask for a "
-		    "rebuild: %s\n",
-		    datadir, strerror(errno));
+		    "teiten-aggregator: cannot ask for a rebuild "
+		    "of %s\n",
+		    datadir);
 		return 1;
 	}
 	if (kill(pid, SIGUSR2) == -1) {
@@ -66,7 +73,7 @@ rebuild_live(const char *datadir, pid_t pid)
 	    (long)pid, datadir);
 	(void)progress_start();
 	for (;;) {
-		if (datadir_rebuilt(datadir, &r) == 0 && r.id == id) {
+		if (datadir_rebuilt(datadir, &r) == 0 && r.id >= id) {
 			if (r.state == REBUILT_DONE) {
 				progress_end("rebuild by the running "
 					     "aggregator: done in %.1f s",

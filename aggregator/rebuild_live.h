@@ -4,7 +4,8 @@
  * SIGUSR2), which derives both trees again beside the live ones as a
  * catch-up (rrdq_rebuild_ask) and swaps them in, writing final intervals
  * all the while.  The command waits for DATADIR/rebuilt to report its
- * request done or failed, showing the progress on a terminal.
+ * request (or a later one) done or failed, showing the progress on a
+ * terminal.
  */
 #ifndef TEITEN_REBUILD_LIVE_H
 #define TEITEN_REBUILD_LIVE_H

@@ -703,10 +703,11 @@ rrdq_catchup(struct rrdq *q)
 	if (q->rebuilding && rc != -2)
 		rebuilt_save(q, rc == 0 ? REBUILT_DONE : REBUILT_FAILED);
 	pthread_mutex_lock(&q->mu);
-	/* Failed: the next catch-up serves it, unless a newer one came. */
-	if (q->rebuilding && rc == -1 && !q->rebuild_asked) {
+	/* Failed: the next catch-up serves it (and any newer one). */
+	if (q->rebuilding && rc == -1) {
+		if (!q->rebuild_asked || q->rebuilt.id > q->rebuild_id)
+			q->rebuild_id = q->rebuilt.id;
 		q->rebuild_asked = 1;
-		q->rebuild_id = q->rebuilt.id;
 	}
 	q->rebuilding = 0;
 	if (rc < 0) {
@@ -1073,8 +1074,10 @@ void
 rrdq_rebuild_ask(struct rrdq *q, int64_t id)
 {
 	pthread_mutex_lock(&q->mu);
+	/* One rebuild not begun yet serves every request made before it. */
+	if (!q->rebuild_asked || id > q->rebuild_id)
+		q->rebuild_id = id;
 	q->rebuild_asked = 1;
-	q->rebuild_id = id;
 	/* As a catch-up of intervals unknown, due now: no settling, no backoff. */
 	q->late.all = 1;
 	q->late_first = q->late_last = mono() - q->conf.settle;

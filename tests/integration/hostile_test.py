@@ -15,7 +15,9 @@ man/teiten-protocol.7, written from scratch in agglib.py: frame =
   (e) a truncated frame then half-close, before and after a handshake;
       a truncated HELLO left hanging (the aggregator's --auth-timeout,
       10 s by default) and a truncated RECORD left hanging after a stored
-      one (FRAME_TIMEOUT, 30 s in server.c);
+      one (FRAME_TIMEOUT, 30 s in server.c), in the session of sensor
+      "hanger" (a sensor has one session: a new one of "insider" would
+      close it);
   (f) random bytes; (g) headers claiming a 4 GB payload, before and after
       a handshake; (h) 1,000 connections that say nothing: while they are
       open a good sensor replays its capture and exits 0, and all of them
@@ -25,8 +27,8 @@ Each connection must be closed by the aggregator (recv gives b'' or
 ECONNRESET) within a bound, without it having sent anything but the
 protocol's answers, and the aggregator must still run.  At the end, its
 SIGTERM report counts exactly these attacks, and the archive holds exactly
-the good sensor's records (counts as its --print output) plus the two
-records the insider's sessions stored, once each."""
+the good sensor's records (counts as its --print output) plus the
+records the insider's and the hanger's sessions stored, once each."""
 
 import collections
 import os
@@ -193,7 +195,7 @@ def check_archive(datadir, good_print, insider_recs):
         want[("good", s)][(p, k)] = n
     for raw in insider_recs:
         ins = A.decode_record(raw)
-        want[("insider", ins["start"])] = ins["counts"]
+        want[(ins["sensor"], ins["start"])] = ins["counts"]
     dups = sorted(k for k, n in held.items() if n > 1)
     extra = sorted(k for k in held if k not in want)
     missing = sorted(k for k in want if k not in held)
@@ -203,7 +205,7 @@ def check_archive(datadir, good_print, insider_recs):
             print("    %s: %s" % (name, bad[:8]))
     check(not dups and not extra and not missing,
           "the archive holds exactly the good sensor's %d records and the "
-          "insider's two, once each" % (len(want) - 2))
+          "insider's and the hanger's, once each" % (len(want) - 2))
     wrong = [k for k in want if k in recs and recs[k]["counts"] != want[k]]
     check(not wrong, "every archived record has the expected counts (%d "
           "differ)" % len(wrong))
@@ -235,7 +237,7 @@ def main():
         cap = os.path.join(tmp, "good.pcap")
         A.gencap(cap, 8000, 30 * STEP, T0, 21, ["-p", "40"])
         good_print = A.sensor_print(cap)
-        keysfile, keys = A.make_keys(tmp, ["good", "insider"])
+        keysfile, keys = A.make_keys(tmp, ["good", "insider", "hanger"])
         psk = {sid: A.read_psk(path) for sid, path in keys.items()}
         datadir = os.path.join(tmp, "data")
         agg = A.Aggregator(tmp, keysfile, datadir).start()
@@ -245,16 +247,16 @@ def main():
             # Left hanging first: they run out while the rest goes on.
             # The session authenticates with a whole record first: only
             # then is it allowed more than the auth timeout.
-            hang_rec, key = handshake(agg, "insider", psk["insider"])
-            hang_first = A.encode_record("insider", A0 - 1800, STEP,
+            hang_rec, key = handshake(agg, "hanger", psk["hanger"])
+            hang_first = A.encode_record("hanger", A0 - 1800, STEP,
                                          {("tcp", 80): 1})
             hang_rec.sendall(frame(RECORD, 1, hang_first, key))
             hang_rec.settimeout(10)
             ftype, seq, payload = read_frame(hang_rec, key)
             check((ftype, seq) == (ACK, 1) and
                   ack_of(payload) == (0, A0 - 1800),
-                  "(e) the insider's first RECORD is stored")
-            rec = A.encode_record("insider", A0 - 1740, STEP,
+                  "(e) the hanger's first RECORD is stored")
+            rec = A.encode_record("hanger", A0 - 1740, STEP,
                                   {("tcp", 80): 1})
             hang_rec.sendall(frame(RECORD, 2, rec, key)[:20])
             t_rec = time.monotonic()

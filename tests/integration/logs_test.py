@@ -82,7 +82,9 @@ def connections_and_records(agg, keys, acks):
     acks.append(got[0])
     check(got[0] == DUPLICATE, "(a) the second session's resend is a "
           "duplicate: %s" % (got,))
-    again.close()
+    # It replaced the first session, as a sensor's reconnection does.
+    s1.close()
+    s1 = again
     check(agg.text().count("sensor s1 connected") == 1,
           "(a) the reconnection is not logged at the default verbosity")
     agg.wait_final(t0)
