@@ -18,8 +18,8 @@ struct committer;
 /* A batch has run: rc from archive_sync_run(), seconds it took. */
 typedef void (*committer_done_fn)(int rc, double seconds, void *arg);
 
-struct committer *committer_new(struct event_base *, committer_done_fn,
-    void *arg);
+struct committer *
+committer_new(struct event_base *, committer_done_fn, void *arg);
 /* Waits for the batch in flight, calls back for it, stops the thread. */
 void committer_free(struct committer *);
 /* Hand over a batch (taking it); none may be in flight. */

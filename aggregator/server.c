@@ -679,7 +679,8 @@ server_free(struct server *s)
 	if (!TAILQ_EMPTY(&s->waiting)) {
 		t0 = mono_now();
 		s->next_gen++;
-		server_committed(archive_commit(s->archive), mono_now() - t0, s);
+		server_committed(archive_commit(s->archive), mono_now() - t0,
+		    s);
 	}
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_free(c);
