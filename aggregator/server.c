@@ -110,16 +110,6 @@ static void conn_close(struct conn *, const char *why, uint64_t *counter);
 static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The first few of a kind, then every thousandth: floods stay readable. */
 static int
 worth_logging(uint64_t n)
@@ -210,7 +200,17 @@ server_committed(int rc, double secs, void *arg)
 		event_active(s->commit_ev, 0, 0);
 }
 
-/* Start a commit of every append so far, unless one is in flight. */
+static int
+server_committing(const struct server *s)
+{
+	return s->committer != NULL && committer_busy(s->committer);
+}
+
+/*
+ * Start a commit of every append so far, unless one is in flight.  The
+ * commit thread starts with the first: server_new() comes before the
+ * daemon(3) fork, which a thread would not survive.
+ */
 static void
 server_commit(evutil_socket_t fd, short what, void *arg)
 {
@@ -218,8 +218,10 @@ server_commit(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (committer_busy(s->committer) || TAILQ_EMPTY(&s->waiting))
+	if (server_committing(s) || TAILQ_EMPTY(&s->waiting))
 		return;
+	if (s->committer == NULL)
+		s->committer = committer_new(s->base, server_committed, s);
 	s->next_gen++;
 	committer_start(s->committer, archive_sync_take(s->archive));
 }
@@ -242,7 +244,7 @@ conn_queue_ack(struct conn *c, const struct ingest_verdict *v)
 		TAILQ_INSERT_TAIL(&s->waiting, c, entry);
 		c->waiting = 1;
 	}
-	if (!committer_busy(s->committer))
+	if (!server_committing(s))
 		event_active(s->commit_ev, 0, 0);
 }
 
@@ -659,7 +661,6 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	s->accept_ev = evtimer_new(base, server_on_accept_again, s);
 	if (s->commit_ev == NULL || s->accept_ev == NULL)
 		fatalx("evtimer_new failed");
-	s->committer = committer_new(base, server_committed, s);
 	return s;
 }
 
@@ -667,21 +668,18 @@ void
 server_free(struct server *s)
 {
 	struct conn *c;
-	double t0;
 
 	if (s == NULL)
 		return;
 	/*
-	 * Acks still owed are sent: the commit in flight ends, and one more,
-	 * here, covers the records that arrived meanwhile.
+	 * Acks still owed are sent: the commit in flight ends, and one more
+	 * covers the records that arrived meanwhile.
 	 */
+	if (s->committer != NULL)
+		committer_wait(s->committer);
+	server_commit(-1, 0, s);
 	committer_free(s->committer);
-	if (!TAILQ_EMPTY(&s->waiting)) {
-		t0 = mono_now();
-		s->next_gen++;
-		server_committed(archive_commit(s->archive), mono_now() - t0,
-		    s);
-	}
+	s->committer = NULL;
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_free(c);
 	evconnlistener_free(s->lis);
