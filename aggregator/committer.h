@@ -4,7 +4,9 @@
  * this thread runs it, and the loop is called back with the result, in
  * its own event loop (a pipe wakes it; libevent needs no threading).  One
  * batch at a time: a group commit.  Everything here but the thread's own
- * work is called from the loop's thread.
+ * work is called from the loop's thread.  committer_new() starts the
+ * thread: call it after any fork (daemon(3)), which a thread does not
+ * survive.
  */
 #ifndef TEITEN_COMMITTER_H
 #define TEITEN_COMMITTER_H
