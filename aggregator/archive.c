@@ -21,7 +21,15 @@
 
 /* Files kept open for appending; intervals arrive close together. */
 #define ARCHIVE_FDS 32
+/*
+ * Evicted files whose appends the next batch must sync; beyond these an
+ * eviction syncs at once, on the caller's thread.
+ */
+#define ARCHIVE_EVICTED 32
 #define ARCHIVE_ENTRY_MAX (4u << 20)
+
+_Static_assert(ARCHIVE_MAX_FDS == 1 + ARCHIVE_FDS + ARCHIVE_EVICTED,
+    "archive.h states the descriptors an archive holds");
 
 struct archive_fd {
 	int64_t start;
@@ -38,6 +46,17 @@ struct archive {
 	unsigned long clock;
 	uint64_t torn;
 	int failed; /* an unsynced append may be lost: fail the next commit */
+	int evicted[ARCHIVE_EVICTED]; /* closed to appends, not yet synced */
+	size_t nevicted;
+};
+
+/* What one commit must make durable, owned by whoever runs it. */
+struct archive_sync {
+	char *dir; /* for the log */
+	int fds[ARCHIVE_MAX_FDS]; /* synced with fdatasync, then closed */
+	size_t nfds;
+	int dirfd; /* synced with fsync if not -1, then closed */
+	int failed;
 };
 
 static void
@@ -147,6 +166,28 @@ torn:
 	return off;
 }
 
+/*
+ * A file leaves the descriptor table.  Its unsynced appends are not
+ * acknowledged yet: the next batch syncs them, or, with too many waiting,
+ * this does at once; if that fails, so must the next commit.
+ */
+static void
+archive_evict(struct archive *a, struct archive_fd *f)
+{
+	if (f->dirty && a->nevicted < ARCHIVE_EVICTED) {
+		a->evicted[a->nevicted++] = f->fd;
+		return;
+	}
+	if (f->dirty && fdatasync(f->fd) == -1) {
+		log_warn("archive %s: fsync", a->dir);
+		a->failed = 1;
+	}
+	if (close(f->fd) == -1 && f->dirty) {
+		log_warn("archive %s: close", a->dir);
+		a->failed = 1;
+	}
+}
+
 /* An append descriptor for the interval, opening (and repairing) it. */
 static struct archive_fd *
 archive_fd(struct archive *a, int64_t start)
@@ -181,17 +222,8 @@ archive_fd(struct archive *a, int64_t start)
 			return NULL;
 		}
 	}
-	if (victim->fd != -1) {
-		/* Its appends are not acknowledged yet: the commit must fail. */
-		if (victim->dirty && fdatasync(victim->fd) == -1) {
-			log_warn("archive %s: fsync", a->dir);
-			a->failed = 1;
-		}
-		if (close(victim->fd) == -1 && victim->dirty) {
-			log_warn("archive %s: close", a->dir);
-			a->failed = 1;
-		}
-	}
+	if (victim->fd != -1)
+		archive_evict(a, victim);
 	victim->start = start;
 	victim->fd = fd;
 	victim->dirty = 0;
@@ -246,32 +278,88 @@ archive_append(struct archive *a, int64_t start, const uint8_t *rec, size_t len)
 	return 0;
 }
 
-int
-archive_commit(struct archive *a)
+/*
+ * A descriptor of the same file for the batch, so that the archive may
+ * close its own meanwhile; without one (out of descriptors), the file is
+ * synced here.  -1 when there is nothing left for the batch to do.
+ */
+static int
+archive_sync_dup(struct archive *a, struct archive_sync *b, int fd,
+    int (*sync)(int))
 {
-	int i, rc = 0;
+	int nfd;
 
-	if (a->failed) {
-		a->failed = 0;
-		rc = -1;
+	if ((nfd = dup(fd)) != -1)
+		return nfd;
+	if (sync(fd) == -1) {
+		log_warn("archive %s: fsync", a->dir);
+		b->failed = 1;
 	}
+	return -1;
+}
+
+struct archive_sync *
+archive_sync_take(struct archive *a)
+{
+	struct archive_sync *b = xcalloc(1, sizeof(*b));
+	size_t i;
+	int fd;
+
+	b->dir = xstrdup(a->dir);
+	b->failed = a->failed;
+	a->failed = 0;
+	for (i = 0; i < a->nevicted; i++)
+		b->fds[b->nfds++] = a->evicted[i];
+	a->nevicted = 0;
 	for (i = 0; i < ARCHIVE_FDS; i++) {
 		if (a->fds[i].fd == -1 || !a->fds[i].dirty)
 			continue;
-		if (fdatasync(a->fds[i].fd) == -1) {
-			log_warn("archive %s: fsync", a->dir);
-			rc = -1;
-		} else
-			a->fds[i].dirty = 0;
+		a->fds[i].dirty = 0;
+		fd = archive_sync_dup(a, b, a->fds[i].fd, fdatasync);
+		if (fd != -1)
+			b->fds[b->nfds++] = fd;
 	}
+	b->dirfd = -1;
 	if (a->dir_dirty) {
-		if (fsync(a->dirfd) == -1) {
-			log_warn("archive %s: fsync", a->dir);
-			rc = -1;
-		} else
-			a->dir_dirty = 0;
+		a->dir_dirty = 0;
+		b->dirfd = archive_sync_dup(a, b, a->dirfd, fsync);
 	}
+	return b;
+}
+
+/* The files first: the directory entry must not name a hollow file. */
+int
+archive_sync_run(struct archive_sync *b)
+{
+	size_t i;
+	int rc = b->failed ? -1 : 0;
+
+	for (i = 0; i < b->nfds; i++) {
+		if (fdatasync(b->fds[i]) == -1) {
+			log_warn("archive %s: fsync", b->dir);
+			rc = -1;
+		}
+		if (close(b->fds[i]) == -1) {
+			log_warn("archive %s: close", b->dir);
+			rc = -1;
+		}
+	}
+	if (b->dirfd != -1) {
+		if (fsync(b->dirfd) == -1) {
+			log_warn("archive %s: fsync", b->dir);
+			rc = -1;
+		}
+		(void)close(b->dirfd);
+	}
+	free(b->dir);
+	free(b);
 	return rc;
+}
+
+int
+archive_commit(struct archive *a)
+{
+	return archive_sync_run(archive_sync_take(a));
 }
 
 int

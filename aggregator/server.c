@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "committer.h"
 #include "fleet.h"
 #include "hostport.h"
 #include "log.h"
@@ -21,12 +22,16 @@
 #include "wire.h"
 #include "xmalloc.h"
 
-/* Descriptors left to the archive (32), RRD and summary files, libevent. */
-#define SERVER_FD_RESERVE 128
+/*
+ * Descriptors left to the archive and the commit in flight (archive.h),
+ * the RRD and summary files, libevent.
+ */
+#define SERVER_FD_RESERVE 256
+_Static_assert(SERVER_FD_RESERVE >= 2 * ARCHIVE_MAX_FDS + 96,
+    "the archive's descriptors and some for the rest");
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
 #define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
 #define ACK_TIMEOUT 60 /* seconds a peer may leave its acks unread */
-#define COMMIT_DELAY_US 2000 /* gather records for one fsync */
 
 /*
  * Bytes of acknowledgements a connection may owe before it is read no
@@ -45,10 +50,15 @@
  */
 enum conn_state { C_HELLO, C_CHALLENGED, C_READY };
 
+/*
+ * An ack waits for the commit that covers its record: the first to start
+ * after the record was appended, whose generation it carries.
+ */
 struct ack {
 	enum frame_ack status;
 	int reason;
 	int64_t start;
+	uint64_t gen;
 };
 
 struct conn {
@@ -61,7 +71,7 @@ struct conn {
 	uint8_t psk[FRAME_KEY]; /* to notice its removal on SIGHUP */
 	struct wire_session ses;
 	int paused; /* not read until its acks drain */
-	struct ack *acks; /* waiting for the next commit */
+	struct ack *acks; /* waiting for their commit, oldest first */
 	size_t nacks, acap;
 	int waiting; /* on the server's list of connections with acks */
 	TAILQ_ENTRY(conn) entry;
@@ -80,6 +90,8 @@ struct server {
 	struct event *commit_ev, *accept_ev;
 	struct ingest *ingest;
 	struct archive *archive;
+	struct committer *committer;
+	uint64_t next_gen; /* of the next commit to start */
 	struct keyring *keys;
 	struct metrics_hist fsync; /* seconds each archive commit took */
 	struct connq waiting, conns, unauth;
@@ -97,16 +109,6 @@ static void conn_close(struct conn *, const char *why, uint64_t *counter);
 /* Commit latency from a disk cache (0.5 ms) to a failing disk (5 s). */
 static const double fsync_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The first few of a kind, then every thousandth: floods stay readable. */
 static int
@@ -151,40 +153,83 @@ conn_close(struct conn *c, const char *why, uint64_t *counter)
 	conn_free(c);
 }
 
+/* Send every ack whose commit, generation gen or before, is done. */
 static void
-server_commit(evutil_socket_t fd, short what, void *arg)
+server_send_acks(struct server *s, uint64_t gen)
 {
-	struct server *s = arg;
 	uint8_t buf[WIRE_ACK_MAX];
-	struct conn *c;
+	struct conn *c, *next;
 	size_t i, len;
-	double t0 = mono_now();
 
-	(void)fd;
-	(void)what;
-	/* An fsync error leaves durability unknown: restart from the log. */
-	if (archive_commit(s->archive) == -1)
-		fatalx("archive commit failed; exiting so that sensors resend");
-	metrics_hist_observe(&s->fsync, mono_now() - t0);
-	s->st.commits++;
-	while ((c = TAILQ_FIRST(&s->waiting)) != NULL) {
-		TAILQ_REMOVE(&s->waiting, c, entry);
-		c->waiting = 0;
-		for (i = 0; i < c->nacks; i++) {
+	for (c = TAILQ_FIRST(&s->waiting); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		for (i = 0; i < c->nacks && c->acks[i].gen <= gen; i++) {
 			len = wire_ack_encode(buf, c->acks[i].status,
 			    c->acks[i].start, c->acks[i].reason);
 			wire_send(&c->ses, bufferevent_get_output(c->bev),
 			    FRAME_ACK, buf, len);
 		}
-		c->nacks = 0;
+		if (i == 0)
+			continue;
+		c->nacks -= i;
+		memmove(c->acks, c->acks + i, c->nacks * sizeof(*c->acks));
+		if (c->nacks == 0) {
+			TAILQ_REMOVE(&s->waiting, c, entry);
+			c->waiting = 0;
+		}
 	}
+}
+
+/*
+ * A commit has ended: its acks go out, and the records that arrived
+ * meanwhile get the next commit once this loop iteration has read what
+ * it has (they all share it).
+ */
+static void
+server_committed(int rc, double secs, void *arg)
+{
+	struct server *s = arg;
+
+	/* An fsync error leaves durability unknown: restart from the log. */
+	if (rc == -1)
+		fatalx("archive commit failed; exiting so that sensors resend");
+	metrics_hist_observe(&s->fsync, secs);
+	s->st.commits++;
+	server_send_acks(s, s->next_gen - 1);
+	if (!TAILQ_EMPTY(&s->waiting))
+		event_active(s->commit_ev, 0, 0);
+}
+
+static int
+server_committing(const struct server *s)
+{
+	return s->committer != NULL && committer_busy(s->committer);
+}
+
+/*
+ * Start a commit of every append so far, unless one is in flight.  The
+ * commit thread starts with the first: server_new() comes before the
+ * daemon(3) fork, which a thread would not survive.
+ */
+static void
+server_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (server_committing(s) || TAILQ_EMPTY(&s->waiting))
+		return;
+	if (s->committer == NULL)
+		s->committer = committer_new(s->base, server_committed, s);
+	s->next_gen++;
+	committer_start(s->committer, archive_sync_take(s->archive));
 }
 
 static void
 conn_queue_ack(struct conn *c, const struct ingest_verdict *v)
 {
 	struct server *s = c->srv;
-	struct timeval tv = {0, COMMIT_DELAY_US};
 
 	if (c->nacks == c->acap) {
 		c->acap = c->acap ? c->acap * 2 : 8;
@@ -193,13 +238,14 @@ conn_queue_ack(struct conn *c, const struct ingest_verdict *v)
 	c->acks[c->nacks].status = v->ack;
 	c->acks[c->nacks].reason = v->reason;
 	c->acks[c->nacks].start = v->start;
+	c->acks[c->nacks].gen = s->next_gen;
 	c->nacks++;
 	if (!c->waiting) {
 		TAILQ_INSERT_TAIL(&s->waiting, c, entry);
 		c->waiting = 1;
 	}
-	if (!evtimer_pending(s->commit_ev, NULL))
-		evtimer_add(s->commit_ev, &tv);
+	if (!server_committing(s))
+		event_active(s->commit_ev, 0, 0);
 }
 
 static int
@@ -590,6 +636,7 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 	s->archive = archive;
 	s->auth_timeout.tv_sec = auth_timeout;
 	s->max_conns = server_max_conns();
+	s->next_gen = 1;
 	metrics_hist_init(&s->fsync, fsync_bounds,
 	    sizeof(fsync_bounds) / sizeof(fsync_bounds[0]));
 	TAILQ_INIT(&s->waiting);
@@ -610,7 +657,7 @@ server_new(struct event_base *base, const char *listen, struct ingest *ing,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(s->lis, server_on_accept_error);
-	s->commit_ev = evtimer_new(base, server_commit, s);
+	s->commit_ev = event_new(base, -1, 0, server_commit, s);
 	s->accept_ev = evtimer_new(base, server_on_accept_again, s);
 	if (s->commit_ev == NULL || s->accept_ev == NULL)
 		fatalx("evtimer_new failed");
@@ -624,9 +671,15 @@ server_free(struct server *s)
 
 	if (s == NULL)
 		return;
-	/* Acks still owed are sent: their records are in the archive. */
-	if (evtimer_pending(s->commit_ev, NULL))
-		server_commit(-1, 0, s);
+	/*
+	 * Acks still owed are sent: the commit in flight ends, and one more
+	 * covers the records that arrived meanwhile.
+	 */
+	if (s->committer != NULL)
+		committer_wait(s->committer);
+	server_commit(-1, 0, s);
+	committer_free(s->committer);
+	s->committer = NULL;
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_free(c);
 	evconnlistener_free(s->lis);

@@ -1,8 +1,13 @@
 /*
  * The aggregator's network side: accepts sensors on one TCP address,
  * authenticates them (man/teiten-protocol.7), hands their records to the
- * ingest, and acknowledges each record only after the archive commit that
- * made it durable; one commit serves every record that arrived meanwhile.
+ * ingest, and acknowledges each record only after an archive commit begun
+ * after its append has made it durable.  Commits run on their own thread
+ * (committer.h), one at a time; the records that arrive while one runs
+ * share the next, begun as soon as it ends.  The archive is used from the
+ * loop's thread alone, the commit thread touching only its batch; that
+ * thread starts with the first commit, so the caller may fork (daemon(3))
+ * after server_new().
  * Unknown sensors, bad MACs, replays, garbage, oversized frames and clients
  * that stall are logged, counted and disconnected; the others go on.
  * A client's cost is bounded: it must authenticate within auth_timeout

@@ -3,13 +3,21 @@
 a trigger file exists), the aggregator acknowledges nothing: it stops with
 an error naming the failed commit, and the replaying sensor keeps every
 record in its spool.  Restarted on a healthy disk, it takes them all, and
-the RRDs equal the averages computed from the sensors' --print outputs."""
+the RRDs equal the averages computed from the sensors' --print outputs.
+
+Commits run off the network loop (issue 13): with the first fsync of the
+archive held (the same shim makes it wait on a FIFO until the test lets it
+go), a second sensor completes its handshake and sends a record, and
+neither sensor has an acknowledgement; once the fsync is let go, both
+records are acknowledged as stored, and both are in the archive."""
 
 import os
 import signal
 import subprocess
 import sys
+import select
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,8 +56,82 @@ def wait_spooled(tmp, want, timeout=60):
     return seen
 
 
+def open_writer(fifo, bound=30):
+    """The FIFO's write end, opened once a reader (a held fsync) opens it,
+    or None after bound seconds."""
+    got = []
+    t = threading.Thread(target=lambda: got.append(os.open(fifo,
+                                                           os.O_WRONLY)),
+                         daemon=True)
+    t.start()
+    t.join(bound)
+    return got[0] if got else None
+
+
+def readable(socks):
+    return select.select(socks, [], [], 0)[0]
+
+
+def held_commit(shim):
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        kf, keys = A.make_keys(tmp, ["h1", "h2"])
+        psk = {sid: A.read_psk(keys[sid]) for sid in keys}
+        fifo = os.path.join(tmp, "hold")
+        os.mkfifo(fifo)
+        env = dict(os.environ, LD_PRELOAD=shim, TEITEN_HOLDSYNC=fifo)
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                               ":verify_asan_link_order=0").lstrip(":")
+        agg = A.Aggregator(tmp, kf, os.path.join(tmp, "data"))
+        logf = open(agg.log, "a")
+        agg.proc = subprocess.Popen(agg.cmd, stdout=logf, stderr=logf,
+                                    env=env)
+        logf.close()
+        wfd, c2 = None, None
+        start = int(time.time()) // 60 * 60
+        try:
+            A.wait_listen(agg.port, agg.proc)
+            c1 = A.Client(agg, "h1", psk["h1"])
+            c1.sock.sendall(A.frame(A.RECORD, 1, A.encode_record(
+                "h1", start, 60, {("tcp", 22): 1}), c1.key))
+            wfd = open_writer(fifo)
+            check(wfd is not None, "the record's commit fsyncs the archive")
+            try:
+                c2 = A.Client(agg, "h2", psk["h2"])
+            except (AssertionError, OSError) as e:
+                check(False, "while the fsync is held, a second sensor "
+                      "completes its handshake (%s)" % e)
+            if c2 is not None:
+                check(True, "while the fsync is held, a second sensor "
+                      "completes its handshake")
+                c2.sock.sendall(A.frame(A.RECORD, 1, A.encode_record(
+                    "h2", start, 60, {("udp", 53): 2}), c2.key))
+            socks = [c.sock for c in (c1, c2) if c is not None]
+            check(not readable(socks), "while the fsync is held, no "
+                  "acknowledgement has come")
+            os.close(wfd)
+            wfd = None
+            for c in (c1, c2):
+                if c is None:
+                    continue
+                ftype, seq, payload = A.read_frame(c.sock, c.key)
+                check((ftype, seq, A.ack_of(payload)) ==
+                      (A.ACK, 1, (A.STORED, start)),
+                      "once it is let go, %s's record is acknowledged as "
+                      "stored" % c.sid)
+            check(agg.stop() == 0, "the aggregator stops cleanly")
+            recs = A.read_archive(agg.datadir)[0]
+            check(sorted(A.decode_record(r[1])["sensor"] for r in recs) ==
+                  ["h1", "h2"], "the archive holds both records")
+        finally:
+            if wfd is not None:
+                os.close(wfd)
+            agg.stop(signal.SIGKILL)
+
+
 def main():
     shim = os.environ["TEITEN_FAILSYNC_SO"]
+    held_commit(shim)
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
         caps = {}

@@ -3,12 +3,17 @@
  * | u32 CRC-32C | record", big-endian, in DATADIR/archive/<start>.arc; a
  * scan stops at the first damaged entry and counts it; a torn entry at
  * the end is cut off before the file is appended to again; the intervals
- * come back sorted.  The CRC-32C of "123456789" is the standard check
+ * come back sorted.  A commit split in two (a batch taken, then run) syncs
+ * exactly the files appended to before the take, those evicted from the
+ * open descriptors among them, and the directory if one was created, and
+ * fails when a sync of those does (syncspy.c stands in for fsync and
+ * fdatasync, counting calls per inode).  The CRC-32C of "123456789" is the standard check
  * value 0xe3069283 (RFC 3720, appendix B.4).
  */
 #define _XOPEN_SOURCE 700
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +27,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "syncspy.h"
 #include "tmpdir.h"
 
 struct fixture {
@@ -307,6 +313,159 @@ test_many_files(void **state)
 	archive_free(a);
 }
 
+static ino_t
+inode(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static ino_t
+interval_inode(const struct fixture *f, int64_t start)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/archive/%lld.arc", f->dir,
+	    (long long)start);
+	return inode(path);
+}
+
+static ino_t
+dir_inode(const struct fixture *f)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/archive", f->dir);
+	return inode(path);
+}
+
+/* Descriptors this process has open, counted in /proc/self/fd. */
+static size_t
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	assert_int_equal(closedir(d), 0);
+	return n - 1; /* the directory's own */
+}
+
+static void
+append(struct archive *a, int64_t start, const char *rec)
+{
+	assert_int_equal(archive_append(a, start, (const uint8_t *)rec,
+			     strlen(rec)),
+	    0);
+}
+
+/* A batch covers the appends before its take; the next, those after. */
+static void
+test_sync_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct archive_sync *b;
+
+	syncspy_reset();
+	append(a, 60, "a");
+	append(a, 120, "b");
+	b = archive_sync_take(a);
+	append(a, 60, "c");
+	append(a, 180, "d");
+	/* The take syncs nothing; its batch, each file once, then the dir. */
+	assert_int_equal(syncspy_total(), 0);
+	assert_int_equal(archive_sync_run(b), 0);
+	assert_int_equal(syncspy_count(interval_inode(f, 60), 1), 1);
+	assert_int_equal(syncspy_count(interval_inode(f, 120), 1), 1);
+	assert_int_equal(syncspy_count(dir_inode(f), 0), 1);
+	assert_int_equal(syncspy_total(), 3);
+	/* 180.arc was created after the take: the next batch has it. */
+	syncspy_reset();
+	assert_int_equal(archive_sync_run(archive_sync_take(a)), 0);
+	assert_int_equal(syncspy_count(interval_inode(f, 60), 1), 1);
+	assert_int_equal(syncspy_count(interval_inode(f, 180), 1), 1);
+	assert_int_equal(syncspy_count(dir_inode(f), 0), 1);
+	assert_int_equal(syncspy_total(), 3);
+	/* Nothing appended since: nothing to sync. */
+	syncspy_reset();
+	assert_int_equal(archive_sync_run(archive_sync_take(a)), 0);
+	assert_int_equal(syncspy_total(), 0);
+	archive_free(a);
+}
+
+/*
+ * 40 files through 32 descriptors: the 8 evicted are not synced at
+ * eviction but kept open for the batch, which syncs and closes them with
+ * the duplicates of the 32 still open.
+ */
+static void
+test_sync_evicted(void **state)
+{
+	struct fixture *f = *state;
+	size_t fds0 = open_fds();
+	struct archive *a = open_archive(f);
+	struct archive_sync *b;
+	int i;
+
+	syncspy_reset();
+	for (i = 0; i < 40; i++)
+		append(a, 60 * i, "e");
+	assert_int_equal(syncspy_total(), 0);
+	assert_int_equal(open_fds(), fds0 + 1 + 32 + 8);
+	b = archive_sync_take(a);
+	/* Its own descriptors of the 32 open and of the directory. */
+	assert_int_equal(open_fds(), fds0 + 1 + 32 + 8 + 32 + 1);
+	assert_int_equal(archive_sync_run(b), 0);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(syncspy_count(interval_inode(f, 60 * i), 1),
+		    1);
+	assert_int_equal(syncspy_count(dir_inode(f), 0), 1);
+	assert_int_equal(syncspy_total(), 41);
+	assert_int_equal(open_fds(), fds0 + 1 + 32);
+	archive_free(a);
+	assert_int_equal(open_fds(), fds0);
+}
+
+/*
+ * A failed sync fails its batch, not the next.  Past 32 evicted files
+ * waiting, an eviction syncs at once; if that fails, the next batch
+ * fails too, though its own syncs succeed.
+ */
+static void
+test_sync_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct archive_sync *b;
+	int i;
+
+	append(a, 60, "f");
+	b = archive_sync_take(a);
+	syncspy_failing(1);
+	assert_int_equal(archive_sync_run(b), -1);
+	syncspy_failing(0);
+	append(a, 60, "g");
+	assert_int_equal(archive_commit(a), 0);
+	for (i = 0; i < 64; i++)
+		append(a, 60 * (i + 2), "h");
+	syncspy_reset();
+	syncspy_failing(1);
+	for (i = 64; i < 70; i++)
+		append(a, 60 * (i + 2), "i");
+	syncspy_failing(0);
+	/* 38 evicted, the 6 past 32 synced at once (and failing). */
+	assert_int_equal(syncspy_total(), 6);
+	assert_int_equal(archive_commit(a), -1);
+	assert_int_equal(archive_commit(a), 0);
+	archive_free(a);
+}
+
 int
 main(void)
 {
@@ -316,6 +475,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intervals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_evicted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_fails, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
