@@ -106,14 +106,16 @@ static int
 agg_lock_or_ask(const struct agg_conf *c, int *rc)
 {
 	char err[DATADIR_PATH_MAX + 256];
-	pid_t holder;
+	struct dirlock_holder h;
 	int fd;
 
-	if ((fd = dirlock_take(c->datadir, &holder, err, sizeof(err))) != -1)
+	if ((fd = dirlock_take(c->datadir,
+		 c->rebuild ? DIRLOCK_REBUILD : DIRLOCK_STARTING, &h, err,
+		 sizeof(err))) != -1)
 		return fd;
 	if (errno != EWOULDBLOCK)
 		errx(1, "%s", err);
-	if (holder == 0)
+	if (h.pid == 0)
 		errx(1,
 		    "%s is in use by another process (its lock holds no "
 		    "process id)",
@@ -122,8 +124,8 @@ agg_lock_or_ask(const struct agg_conf *c, int *rc)
 		errx(1,
 		    "%s is in use by process %ld (another "
 		    "teiten-aggregator, or a rebuild)",
-		    c->datadir, (long)holder);
-	*rc = rebuild_live(c->datadir, holder);
+		    c->datadir, (long)h.pid);
+	*rc = rebuild_live(c->datadir, &h);
 	return -1;
 }
 
@@ -472,7 +474,7 @@ agg_serve(struct agg *a, struct keyring *kr)
 		errx(1, "%s", why);
 	agg_detach(a);
 	/* daemon(3) forked: the lock is this process's now, and says so. */
-	if (dirlock_set_pid(a->lockfd) == -1)
+	if (dirlock_set(a->lockfd, DIRLOCK_STARTING) == -1)
 		fatal("%s: writing the lock", a->conf.datadir);
 	agg_conn_limit(a, nofile, was);
 	event_reinit(a->base);
@@ -503,6 +505,9 @@ agg_serve(struct agg *a, struct keyring *kr)
 	    evsignal_add(a->ev_usr1, NULL) == -1 ||
 	    evsignal_add(a->ev_usr2, NULL) == -1)
 		fatalx("cannot set up the event loop");
+	/* It answers SIGUSR2 now: `rebuild` may ask it. */
+	if (dirlock_set(a->lockfd, DIRLOCK_DAEMON) == -1)
+		fatal("%s: writing the lock", a->conf.datadir);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("listening on %s, %zu %s, interval %us, grace %us, "
 		 "data in %s%s%s",
@@ -653,6 +658,12 @@ main(int argc, char **argv)
 		return keygen_main(argc - 1, argv + 1);
 	}
 	memset(&a, 0, sizeof(a));
+	/*
+	 * `rebuild` signals the daemon holding DATADIR's lock once it says
+	 * it answers (dirlock.h); a stray SIGUSR2 before that, or in a
+	 * stopped-daemon rebuild, must not kill.
+	 */
+	signal(SIGUSR2, SIG_IGN);
 	agg_options(&a.conf, argc, argv);
 	log_init("teiten-aggregator", 1, a.conf.verbose);
 	if (sodium_init() < 0)

@@ -10,13 +10,15 @@
 #ifndef TEITEN_REBUILD_LIVE_H
 #define TEITEN_REBUILD_LIVE_H
 
-#include <sys/types.h>
+#include "dirlock.h"
 
 /*
- * Ask daemon pid to rebuild DATADIR and wait.  Returns 0 once done; 1,
- * with one line on standard error, if it failed, could not be asked or
- * stopped before it was done.
+ * Ask the holder of DATADIR's lock, a daemon, to rebuild it and wait;
+ * requests go one at a time (DATADIR/rebuild.lock).  Returns 0 once
+ * done; 1, with one line on standard error, if it failed, could not be
+ * asked (the holder is a rebuild, or a daemon still starting) or stopped
+ * before it was done.
  */
-int rebuild_live(const char *datadir, pid_t pid);
+int rebuild_live(const char *datadir, const struct dirlock_holder *);
 
 #endif

@@ -1078,6 +1078,13 @@ rrdq_rebuild_ask(struct rrdq *q, int64_t id)
 	if (!q->rebuild_asked || id > q->rebuild_id)
 		q->rebuild_id = id;
 	q->rebuild_asked = 1;
+	/*
+	 * As the marker of late records found at start: a late record that
+	 * comes meanwhile (then marked by none of its own) or a restart
+	 * before the rebuild is done are covered by a whole catch-up.
+	 */
+	if (!q->late.all && q->late.n == 0)
+		(void)datadir_save_catchup(q->datadir, 0);
 	/* As a catch-up of intervals unknown, due now: no settling, no backoff. */
 	q->late.all = 1;
 	q->late_first = q->late_last = mono() - q->conf.settle;

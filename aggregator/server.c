@@ -672,8 +672,10 @@ server_free(struct server *s)
 	if (s == NULL)
 		return;
 	/*
-	 * Acks still owed are sent: the commit in flight ends, and one more
-	 * covers the records that arrived meanwhile.
+	 * The commit in flight ends, and one more covers the records that
+	 * arrived meanwhile, so that all are durable; their acks are only
+	 * queued on connections closed next (their sensors resend, and are
+	 * told they are held).
 	 */
 	if (s->committer != NULL)
 		committer_wait(s->committer);
