@@ -16,6 +16,7 @@
 
 #include "committer.h"
 #include "fleet.h"
+#include "fnv.h"
 #include "hostport.h"
 #include "log.h"
 #include "server.h"
@@ -290,10 +291,8 @@ conn_hello(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 static struct connlist *
 byid_chain(struct server *s, const char *id)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint32_t h = fnv1a(FNV1A_INIT, id, strlen(id));
 
-	while (*id != '\0')
-		h = (h ^ (uint8_t)*id++) * 16777619u;
 	return &s->byid[h & (s->nbyid - 1)];
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "site_int.h"
@@ -26,20 +27,16 @@ events_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 {
 	const struct events *ev = st->opts->events;
 	const struct event *e;
-	uint32_t h = 2166136261u;
-	const unsigned char *p;
+	uint32_t h = FNV1A_INIT;
 	size_t i;
 
 	for (i = 0; ev != NULL && i < ev->n; i++) {
 		e = &ev->v[i];
 		if (!event_applies(e, sp->start, sp->end, idx, idx ? n : 0))
 			continue;
-		for (p = (const unsigned char *)&e->t;
-		     p < (const unsigned char *)(&e->t + 1); p++)
-			h = (h ^ *p) * 16777619u;
-		for (p = (const unsigned char *)e->text; *p != '\0'; p++)
-			h = (h ^ *p) * 16777619u;
-		h = (h ^ (uint32_t)e->all) * 16777619u;
+		h = fnv1a(h, &e->t, sizeof(e->t));
+		h = fnv1a(h, e->text, strlen(e->text));
+		h = fnv1a(h, &e->all, sizeof(e->all));
 	}
 	return h;
 }

@@ -21,6 +21,7 @@
 
 #include "bucket.h"
 #include "datadir.h"
+#include "fnv.h"
 #include "keyname.h"
 #include "site_int.h"
 #include "wincache.h"
@@ -61,37 +62,26 @@ report_cut(const char *datadir, const struct report *r, int64_t newest)
 	return zone_day_start(zone_date(newest, NULL));
 }
 
-/* FNV-1a, to sign what a page shows. */
-static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 16777619u;
-	return h;
-}
-
 static void
 report_sig(const struct site *st, const struct report *r, char *buf, size_t len)
 {
 	const struct events *ev = st->opts->events;
 	const struct event *e;
-	uint32_t h = 2166136261u;
+	uint32_t h = FNV1A_INIT;
 	size_t i, j;
 
 	for (i = 0; ev != NULL && i < ev->n; i++) {
 		e = &ev->v[i];
 		if (e->t < r->start || e->t >= r->end)
 			continue;
-		h = fnv(h, &e->t, sizeof(e->t));
-		h = fnv(h, &e->all, sizeof(e->all));
-		h = fnv(h, &e->idx, sizeof(e->idx));
-		h = fnv(h, e->text, strlen(e->text) + 1);
+		h = fnv1a(h, &e->t, sizeof(e->t));
+		h = fnv1a(h, &e->all, sizeof(e->all));
+		h = fnv1a(h, &e->idx, sizeof(e->idx));
+		h = fnv1a(h, e->text, strlen(e->text) + 1);
 		for (j = 0; j < e->nurl; j++)
-			h = fnv(h, e->url[j], strlen(e->url[j]) + 1);
+			h = fnv1a(h, e->url[j], strlen(e->url[j]) + 1);
 	}
-	h = fnv(h, st->opts->watch, st->opts->nwatch * sizeof(uint32_t));
+	h = fnv1a(h, st->opts->watch, st->opts->nwatch * sizeof(uint32_t));
 	snprintf(buf, len,
 	    "report 1 %" PRId64 " %" PRId64 " %u g%" PRId64 " %s fy%d e%08x",
 	    r->start, r->end, (unsigned)st->step, st->generation, zone_name(),
