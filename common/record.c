@@ -35,18 +35,22 @@ record_clear(struct record *r)
 	record_init(r);
 }
 
-void
+struct record_entry *
 record_add(struct record *r, enum proto p, uint16_t key, uint64_t n)
 {
+	struct record_entry *e;
+
 	if (r->nentries == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 64;
 		r->entries =
 		    xreallocarray(r->entries, r->cap, sizeof(*r->entries));
 	}
-	r->entries[r->nentries].proto = (uint8_t)p;
-	r->entries[r->nentries].key = key;
-	r->entries[r->nentries].packets = n;
-	r->nentries++;
+	e = &r->entries[r->nentries++];
+	e->proto = (uint8_t)p;
+	e->key = key;
+	e->packets = n;
+	e->src = e->dst = NULL;
+	return e;
 }
 
 int
@@ -89,7 +93,7 @@ record_encode(const struct record *r, uint8_t *buf, size_t cap)
 
 	if (cap < record_encoded_max(r))
 		return 0;
-	buf[o++] = RECORD_VERSION;
+	buf[o++] = r->sketch_p ? RECORD_VERSION : 1;
 	buf[o++] = (uint8_t)idlen;
 	memcpy(buf + o, r->sensor, idlen);
 	o += idlen;
@@ -124,7 +128,7 @@ record_decode_head(struct record *r, const uint8_t **pp, const uint8_t *end)
 
 	if (end - p < 2)
 		return "record too short";
-	if (p[0] != RECORD_VERSION)
+	if (p[0] != 1)
 		return "unknown record version";
 	idlen = p[1];
 	p += 2;

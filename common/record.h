@@ -12,9 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hll.h"
 #include "proto.h"
 
-#define RECORD_VERSION 1
+/*
+ * Version 1 carries packet counts; version 2 adds, per keyed entry and
+ * for the whole interval, sketches of the distinct source and target
+ * addresses (common/hll.h), hashed with the fleet's sketch key, whose id
+ * the record names so that only sketches of one key are merged.
+ */
+#define RECORD_VERSION 2
+#define RECORD_KEYID 8
 #define RECORD_ID_MAX 64
 
 /* Totals carried by every record, in encoding order. */
@@ -42,6 +50,8 @@ struct record_entry {
 	uint8_t proto; /* enum proto */
 	uint16_t key;
 	uint64_t packets;
+	/* Version 2: distinct sources and targets, owned by the record. */
+	struct hll *src, *dst;
 };
 
 struct record {
@@ -50,6 +60,14 @@ struct record {
 	uint32_t len;
 	uint64_t naddrs; /* monitored addresses; 0 if unknown */
 	uint64_t totals[RT_COUNT];
+	/*
+	 * Sketches (version 2) when sketch_p is not 0: every entry has both,
+	 * of precision sketch_p, and so have all_src and all_dst, the
+	 * interval's distinct sources and targets over all keys.
+	 */
+	unsigned sketch_p;
+	uint8_t sketch_keyid[RECORD_KEYID];
+	struct hll *all_src, *all_dst;
 	/* Sorted by proto, then key: at most KEYIDX_COUNT (keyidx.h). */
 	struct record_entry *entries;
 	size_t nentries, cap;
@@ -57,8 +75,12 @@ struct record {
 
 void record_init(struct record *);
 void record_clear(struct record *);
-/* Append an entry; the caller adds them in order. */
-void record_add(struct record *, enum proto, uint16_t key, uint64_t n);
+/*
+ * Append an entry; the caller adds them in order.  Its sketches start
+ * NULL: a version-2 writer sets them (the record then owns them).
+ */
+struct record_entry *record_add(struct record *, enum proto, uint16_t key,
+    uint64_t n);
 /* Sensor ids: 1 to 64 of [A-Za-z0-9._-]. */
 int record_valid_id(const char *);
 const char *record_total_name(enum record_total);

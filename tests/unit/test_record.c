@@ -52,10 +52,10 @@ static const uint64_t fixture_totals[RT_COUNT] = {4, 2, 0, 1, 5, 6, 7, 0, 9, 10,
     11, 12, 13, 0, 300, 1};
 
 static const struct record_entry fixture_entries[] = {
-    {PROTO_TCP, 22, 3},
-    {PROTO_TCP, 445, 1},
-    {PROTO_UDP, 53, 2},
-    {PROTO_ICMP6, 128, 1},
+    {PROTO_TCP, 22, 3, NULL, NULL},
+    {PROTO_TCP, 445, 1, NULL, NULL},
+    {PROTO_UDP, 53, 2, NULL, NULL},
+    {PROTO_ICMP6, 128, 1, NULL, NULL},
 };
 
 /* Decode a copy of b in a buffer of exactly n bytes. */
