@@ -331,6 +331,7 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
+	ingest_set_sketch_key(dv->g, conf->sketch_keyid);
 	/* Each file written once per many intervals, not once each. */
 	if (w != NULL)
 		d->failed += rrdw_hold(w, 1);
@@ -765,7 +766,8 @@ rrdq_drop_queue(struct rrdq *q)
 static size_t
 job_bytes(const struct rrd_job *j)
 {
-	return sizeof(*j) + j->nvalues * (sizeof(*j->idx) + sizeof(*j->avg)) +
+	return sizeof(*j) +
+	    j->nvalues * (sizeof(*j->idx) + 3 * sizeof(*j->avg)) +
 	    j->nhealth * sizeof(*j->health) + j->nfault * sizeof(*j->fault);
 }
 
@@ -1051,9 +1053,12 @@ rrdq_push(struct rrdq *q, struct rrd_job *j)
 		q->hollowing = 1;
 		free(j->idx);
 		free(j->avg);
+		free(j->sources);
+		free(j->targets);
 		free(j->health);
 		j->idx = NULL;
 		j->avg = NULL;
+		j->sources = j->targets = NULL;
 		j->health = NULL;
 		j->nvalues = j->nhealth = 0;
 		it->hollow = 1;

@@ -42,7 +42,7 @@ add(struct average *a, const char *id, uint64_t tcp22, uint64_t tcp80,
 	r.totals[RT_NONIP] = nonip;
 	r.totals[RT_CAPTURE_DROPS] = cdrops;
 	r.totals[RT_SPOOL_DROPS] = sdrops;
-	average_add(a, &r);
+	average_add(a, &r, 0);
 	record_clear(&r);
 }
 
