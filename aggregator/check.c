@@ -128,7 +128,7 @@ static int
 check_sketch_key(const char *path, char *err, size_t errlen)
 {
 	struct sketchkey sk;
-	char why[1024];
+	char why[896];
 
 	if (sketchkey_load(path, &sk, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "sketch_key_file %s", why);

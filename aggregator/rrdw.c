@@ -510,7 +510,7 @@ static int
 file_upgrade(struct rrdw *w, const char *path, const char *const *ds, int nds,
     unsigned long have, char *why, size_t whylen)
 {
-	char *argv[2 + 8], added[256], name[64];
+	char *argv[2 + 8], added[128], name[64];
 	int argc = 0, i;
 	size_t o = 0;
 
@@ -593,7 +593,7 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
     struct held **held, const char *const *ds, int nds, int64_t start,
     const char *values)
 {
-	char gap[64], upd[256], why[256];
+	char gap[64], upd[256], why[512];
 	const char *argv[2];
 	int64_t end = start + w->step, t;
 	int argc = 0, i;
