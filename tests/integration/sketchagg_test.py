@@ -219,6 +219,14 @@ def check_tree(datadir, exp, alls, nrep, keys, what, daemon=None):
           (what, len(keys), len(STARTS)))
 
 
+def stop(agg, what):
+    """Stops agg, which must exit 0 (a sanitizer's report would not)."""
+    rc = agg.stop()
+    if rc != 0:
+        print(agg.text()[-3000:])
+    check(rc == 0, "%s: the aggregator exits 0 (%s)" % (what, rc))
+
+
 def fetch_ds(path, start, end, daemon=None):
     if daemon:
         subprocess.run(["rrdtool", "flushcached", "--daemon", daemon, path],
@@ -258,7 +266,7 @@ def fleet(tmp, keysfile, keys, skey, keyid, daemon=None):
         sent = send_fleet(agg, keys, keyid)
         agg.settle(STARTS[-1])
     finally:
-        agg.stop()
+        stop(agg, name)
     exp, alls, nrep = expected(sent)
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, name, daemon)
     return datadir, exp, alls, nrep
@@ -277,7 +285,7 @@ def backlog_and_rebuild(tmp, keysfile, skey, live, exp, alls, nrep):
     try:
         agg.wait_final(STARTS[-1])
     finally:
-        agg.stop()
+        stop(agg, "backlog")
     check(" written together" in agg.text(),
           "backlog: intervals written together (the log says so)")
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, "backlog")
@@ -309,7 +317,7 @@ def mixed(tmp, keysfile, keys, skey, keyid):
         c5.close()
         agg.settle(STARTS[2])
     finally:
-        agg.stop()
+        stop(agg, "mixed")
     check(acks == [A.STORED] * 6, "version 1 and 2 records both stored")
     bad = []
     for i, s in enumerate(STARTS[:3]):
@@ -380,7 +388,7 @@ def upgrade(tmp, keysfile, keys, skey, keyid, daemon=None):
         c.close()
         agg.settle(STARTS[1])
     finally:
-        agg.stop()
+        stop(agg, name)
     bad = []
     for (p, k), vals in old.items():
         path = os.path.join(datadir, "rrd", p, "%d.rrd" % k)
@@ -438,7 +446,7 @@ def rejected(tmp, keysfile, keys, skey, keyid):
         st = c.send_raw(encode_v2("s1", STARTS[0], ents, other))[0]
         c.close()
     finally:
-        agg.stop()
+        stop(agg, "rejected")
     check(st == A.REJECTED, "a record of another sketch key id gets ACK "
           "status 2 (got %d)" % st)
     check("sketch key differs from the aggregator's" in agg.text(),
@@ -456,7 +464,7 @@ def rejected(tmp, keysfile, keys, skey, keyid):
         c.close()
         agg.settle(STARTS[0], timeout=30)
     finally:
-        agg.stop()
+        stop(agg, "no key")
     got = A.rrd_fetch_ds(os.path.join(datadir, "rrd", "tcp", "80.rrd"),
                          STARTS[0], STARTS[0] + STEP)
     row = {n: got[n].get(STARTS[0] + STEP) for n in got}
