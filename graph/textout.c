@@ -90,13 +90,19 @@ count_text(const double *v, size_t i, char *buf, size_t len)
 	return number_text(v != NULL ? v[i] : NAN, buf, len);
 }
 
-/* A distinct count for JSON: a whole number, or null. */
-static void
+void
 json_count(FILE *f, const double *v, size_t i)
 {
 	if (v == NULL || !isfinite(v[i]))
 		fputs("null", f);
 	else
+		fprintf(f, "%.0f", v[i]);
+}
+
+void
+csv_count(FILE *f, const double *v, size_t i)
+{
+	if (v != NULL && isfinite(v[i]))
 		fprintf(f, "%.0f", v[i]);
 }
 
