@@ -600,6 +600,12 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 		    label, span_name(k));
 		/* The page is in key/, beside its graphs. */
 		html_img(f, st, name, "../", alt);
+		snprintf(name, sizeof(name), "key/%s-%s-sources.png", slug,
+		    span_name(k));
+		snprintf(alt, sizeof(alt),
+		    "Distinct sources and targets of %s over the last %s",
+		    label, span_name(k));
+		html_img(f, st, name, "../", alt);
 		fputs("</section>\n", f);
 	}
 	fputs("</div>\n", f);
