@@ -26,6 +26,7 @@ average_free(struct average *a)
 	sumtab_free(&a->sums);
 	sketchtab_free(&a->sk);
 	hll_free(a->all_src);
+	hll_free(a->all_dst);
 	free(a->health);
 }
 
@@ -54,6 +55,7 @@ average_sketches(struct average *a, const struct record *r)
 		    e->dst);
 	}
 	sketch_union(&a->all_src, r->all_src, &a->all_bytes);
+	sketch_union(&a->all_dst, r->all_dst, &a->all_bytes);
 }
 
 void
@@ -124,8 +126,30 @@ average_distinct(const struct average *a, struct rrd_job *j)
 	}
 }
 
+/*
+ * The sketches move into the job, for the summary's unions (hllbucket.h):
+ * the average is freed next, and a copy of every dense sketch would
+ * double what the interval holds at its end.
+ */
+static void
+average_move_sketches(struct average *a, struct rrd_job *j)
+{
+	size_t i;
+
+	if (a->sketched == 0)
+		return;
+	j->src = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->src));
+	j->dst = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->dst));
+	for (i = 0; i < j->nvalues; i++)
+		sketchtab_take(&a->sk, j->idx[i], &j->src[i], &j->dst[i]);
+	j->all_src = a->all_src;
+	j->all_dst = a->all_dst;
+	a->all_src = a->all_dst = NULL;
+	a->all_bytes = 0;
+}
+
 struct rrd_job *
-average_job(const struct average *a, int64_t start, uint32_t len)
+average_job(struct average *a, int64_t start, uint32_t len)
 {
 	struct rrd_job *j = xcalloc(1, sizeof(*j));
 	size_t i;
@@ -140,6 +164,7 @@ average_job(const struct average *a, int64_t start, uint32_t len)
 		j->avg[i] =
 		    (double)sumtab_get(&a->sums, j->idx[i]) / (double)a->n;
 	average_distinct(a, j);
+	average_move_sketches(a, j);
 	j->nhealth = a->nhealth;
 	j->health = xcalloc(a->nhealth ? a->nhealth : 1, sizeof(*j->health));
 	if (a->nhealth > 0)

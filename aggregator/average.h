@@ -26,8 +26,8 @@ struct average {
 	uint32_t sketched; /* of which their sketches merged */
 	struct sumtab sums;
 	struct sketchtab sk;
-	struct hll *all_src; /* over all keys; NULL until a sketch came */
-	size_t all_bytes; /* held by all_src */
+	struct hll *all_src, *all_dst; /* over all keys; NULL until one came */
+	size_t all_bytes; /* held by them */
 	struct rrd_health *health;
 	size_t nhealth, hcap;
 };
@@ -42,8 +42,11 @@ void average_free(struct average *);
 void average_add(struct average *, const struct record *, int sketches);
 /* The memory it holds beside the struct itself, sketches included. */
 size_t average_bytes(const struct average *);
-/* The averages as a job for interval start of length len, by key index. */
-struct rrd_job *
-average_job(const struct average *, int64_t start, uint32_t len);
+/*
+ * The averages as a job for interval start of length len, by key index,
+ * with the distinct counts; the sketches move into the job, so that the
+ * average holds none after (free it next).
+ */
+struct rrd_job *average_job(struct average *, int64_t start, uint32_t len);
 
 #endif

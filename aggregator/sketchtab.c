@@ -102,6 +102,24 @@ sketchtab_get(const struct sketchtab *t, uint32_t idx)
 	return e->key == 0 ? NULL : e;
 }
 
+void
+sketchtab_take(struct sketchtab *t, uint32_t idx, struct hll **src,
+    struct hll **dst)
+{
+	struct sketchtab_entry *e;
+	size_t held;
+
+	*src = *dst = NULL;
+	if (t->cap == 0 || (e = &t->v[sketchtab_slot(t, idx)])->key == 0)
+		return;
+	*src = e->src;
+	*dst = e->dst;
+	held = (e->src ? hll_bytes(e->src) + HLL_STRUCT_BYTES : 0) +
+	    (e->dst ? hll_bytes(e->dst) + HLL_STRUCT_BYTES : 0);
+	t->bytes = held < t->bytes ? t->bytes - held : 0;
+	e->src = e->dst = NULL;
+}
+
 size_t
 sketchtab_bytes(const struct sketchtab *t)
 {

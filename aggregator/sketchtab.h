@@ -31,6 +31,9 @@ void sketchtab_merge(struct sketchtab *, uint32_t idx, const struct hll *src,
 /* The key's entry, or NULL if no sketch of it was merged. */
 const struct sketchtab_entry *
 sketchtab_get(const struct sketchtab *, uint32_t idx);
+/* Move the key's sketches out to the caller (NULL if none), as owner. */
+void sketchtab_take(struct sketchtab *, uint32_t idx, struct hll **src,
+    struct hll **dst);
 /* The memory it holds beside the struct itself. */
 size_t sketchtab_bytes(const struct sketchtab *);
 /*

@@ -193,7 +193,7 @@ sketch(unsigned p, uint64_t lo, uint64_t hi)
 /*
  * A version-2 record of T: tcp/22 with sources [s22lo, s22hi) and targets
  * [1000000, 1000000 + t22), and, unless s53hi is 0, udp/53 with sources
- * [0, s53hi) and one target; all_src the union of its sources.  p: the
+ * [0, s53hi) and one target; all_src and all_dst the unions.  p: the
  * sketches' precision.
  */
 static void
@@ -220,6 +220,7 @@ add_sketched(struct average *a, const char *id, unsigned p, uint64_t s22lo,
 		e->src = sketch(p, 0, s53hi);
 		e->dst = sketch(p, 2000000, 2000001);
 		hll_merge(r.all_src, e->src);
+		hll_merge(r.all_dst, e->dst);
 	}
 	r.totals[RT_TCP] = 5;
 	r.totals[RT_UDP] = s53hi > 0 ? 2 : 0;
@@ -268,6 +269,16 @@ test_sketches_union(void **state)
 	assert_true(j->sources[2] == 30);
 	assert_true(j->targets[2] == 1);
 	assert_true(j->all_sources == 150);
+	/* The sketches themselves, moved into the job for the summary. */
+	assert_non_null(j->src);
+	assert_true(round(hll_estimate(j->src[0])) == 150);
+	assert_true(round(hll_estimate(j->dst[0])) == 40);
+	assert_null(j->src[1]);
+	assert_null(j->dst[1]);
+	assert_true(round(hll_estimate(j->src[2])) == 30);
+	assert_true(round(hll_estimate(j->all_src)) == 150);
+	assert_true(round(hll_estimate(j->all_dst)) == 41);
+	assert_true(a.sk.bytes == 0 && a.all_bytes == 0); /* none held */
 	rrd_job_free(j);
 	average_free(&a);
 }
@@ -290,6 +301,10 @@ test_sketches_none(void **state)
 	assert_true(j->avg[0] == 3.0);
 	assert_true(isnan(j->sources[0]) && isnan(j->targets[0]));
 	assert_true(isnan(j->all_sources));
+	assert_null(j->src);
+	assert_null(j->dst);
+	assert_null(j->all_src);
+	assert_null(j->all_dst);
 	rrd_job_free(j);
 	average_free(&a);
 }
