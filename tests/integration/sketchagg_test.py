@@ -6,14 +6,17 @@ encoded sparse or dense as common/hll.c lays them out).  The RRDs, read
 back with `rrdtool fetch`, must hold for every interval and key the exact
 union the test computes (exact up to 100, within 2% above), and
 sensors.rrd the union over all keys and how many sensors sent sketches.
-The same after a backlog written many intervals together and after
-`teiten-aggregator rebuild`, and through rrdcached.  Then: a version-1
+`teiten-graph top --by sources --json` over the hour must give each
+key's union over the whole window, ranked by it.  The same after a
+backlog written many intervals together and after `teiten-aggregator
+rebuild`, and through rrdcached.  Then: a version-1
 and a version-2 sensor feeding one aggregator; a tree of the older
 one-DS layout upgraded in place, its rows kept; a record whose sketch
 key id differs is rejected; without sketch_key_file sources read
 unknown."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -269,10 +272,43 @@ def fleet(tmp, keysfile, keys, skey, keyid, daemon=None):
         stop(agg, name)
     exp, alls, nrep = expected(sent)
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, name, daemon)
-    return datadir, exp, alls, nrep
+    check_top(datadir, sent, name)
+    return datadir, sent, exp, alls, nrep
 
 
-def backlog_and_rebuild(tmp, keysfile, skey, live, exp, alls, nrep):
+def check_top(datadir, sent, what):
+    """`teiten-graph top --by sources --json` over the hour that holds the
+    intervals: each key's sources and targets are the unions over the
+    whole window (never a sum of the intervals'), ranked by sources."""
+    src, dst = {}, {}
+    for ents in sent.values():
+        for (p, k), (_, a, b) in ents.items():
+            src.setdefault("%s/%d" % (p, k), set()).update(a)
+            dst.setdefault("%s/%d" % (p, k), set()).update(b)
+    hour = STARTS[0] - STARTS[0] % 3600
+    p = subprocess.run([os.environ["TEITEN_GRAPH"], "top", "-d", datadir,
+                        "--start", str(hour), "--end", str(hour + 3600),
+                        "--by", "sources", "--json"], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        check(False, "%s: top --by sources exits 0: %s" % (what, p.stderr))
+        return
+    rows = json.loads(p.stdout)  # one object per key, by rank
+    got = {r["key"]: (r["sources"], r["targets"]) for r in rows}
+    bad = ["%s: %s, expected %d %d" % (k, got.get(k), len(src[k]),
+                                       len(dst[k]))
+           for k in src if k not in got or not near(got[k][0], len(src[k]))
+           or not near(got[k][1], len(dst[k]))]
+    order = [r["key"] for r in rows]
+    want = sorted(src, key=lambda k: -len(src[k]))
+    for b in bad:
+        print("    " + b)
+    check(not bad and order == want, "%s: top --by sources --json over the "
+          "hour: the unions over the window, ranked by them (%s)" %
+          (what, order))
+
+
+def backlog_and_rebuild(tmp, keysfile, skey, live, sent, exp, alls, nrep):
     """The archive alone, written as a backlog (updates held and written
     many intervals together), then by `rebuild`."""
     datadir = os.path.join(tmp, "backlog")
@@ -289,11 +325,13 @@ def backlog_and_rebuild(tmp, keysfile, skey, live, exp, alls, nrep):
     check(" written together" in agg.text(),
           "backlog: intervals written together (the log says so)")
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, "backlog")
+    check_top(datadir, sent, "backlog")
     p = subprocess.run([A.aggregator_path(), "rebuild", "-d", datadir,
                         "--sketch-key-file", skey], capture_output=True,
                        text=True)
     check(p.returncode == 0, "rebuild exits 0 %s" % p.stderr.strip()[-300:])
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, "rebuild")
+    check_top(datadir, sent, "rebuild")
 
 
 def mixed(tmp, keysfile, keys, skey, keyid):
@@ -480,11 +518,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         keysfile, keys = A.make_keys(tmp, ["s1", "s2", "s3", "s4", "s5"])
         skey, keyid = sketch_key(tmp)
-        live, exp, alls, nrep = fleet(tmp, keysfile, keys, skey, keyid)
+        live, sent, exp, alls, nrep = fleet(tmp, keysfile, keys, skey,
+                                            keyid)
         check(any(v[1] > 100 for v in exp.values()) and
               any(v[1] <= 100 for v in exp.values()),
               "the fleet has sets both up to 100 and larger")
-        backlog_and_rebuild(tmp, keysfile, skey, live, exp, alls, nrep)
+        backlog_and_rebuild(tmp, keysfile, skey, live, sent, exp, alls,
+                            nrep)
         mixed(tmp, keysfile, keys, skey, keyid)
         upgrade(tmp, keysfile, keys, skey, keyid)
         rejected(tmp, keysfile, keys, skey, keyid)
