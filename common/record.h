@@ -80,8 +80,8 @@ void record_clear(struct record *);
  * Append an entry; the caller adds them in order.  Its sketches start
  * NULL: a version-2 writer sets them (the record then owns them).
  */
-struct record_entry *record_add(struct record *, enum proto, uint16_t key,
-    uint64_t n);
+struct record_entry *
+record_add(struct record *, enum proto, uint16_t key, uint64_t n);
 /* Sensor ids: 1 to 64 of [A-Za-z0-9._-]. */
 int record_valid_id(const char *);
 const char *record_total_name(enum record_total);
