@@ -121,6 +121,8 @@ record_encoded_max(const struct record *r)
 	    PROTO_COUNT * VARINT_MAX + r->nentries * (3 + VARINT_MAX);
 	if (r->sketch_p == 0)
 		return n;
+	if (r->sketch_p < HLL_P_MIN || r->sketch_p > HLL_P_MAX)
+		fatalx("record: sketch precision %u", r->sketch_p);
 	n += 1 + RECORD_KEYID;
 	n += hll_encoded_max(record_sketch(r, r->all_src));
 	n += hll_encoded_max(record_sketch(r, r->all_dst));
@@ -189,7 +191,7 @@ record_encode(const struct record *r, uint8_t *buf, size_t cap)
 	return o;
 }
 
-/* The header: everything before the entries. */
+/* The header of both versions: everything up to the totals. */
 static const char *
 record_decode_head(struct record *r, int *version, const uint8_t **pp,
     const uint8_t *end)
