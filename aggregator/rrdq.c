@@ -773,6 +773,10 @@ job_bytes(const struct rrd_job *j)
 
 	if (j->all_src != NULL)
 		n += hll_bytes(j->all_src) + hll_bytes(j->all_dst);
+	n += j->nsens * sizeof(*j->sens);
+	for (i = 0; i < j->nsens; i++)
+		n += j->sens[i].n *
+		    (sizeof(*j->sens[i].idx) + sizeof(*j->sens[i].packets));
 	for (i = 0; j->src != NULL && i < j->nvalues; i++)
 		if (j->src[i] != NULL)
 			n += hll_bytes(j->src[i]) + hll_bytes(j->dst[i]) +
