@@ -464,6 +464,10 @@ write_index(struct site *st)
 		    span_name(k));
 	if (st->nrep > 0)
 		fputs("<a href=\"report/index.html\">reports</a>", o.f);
+	if (st->nsensors > 0)
+		fputs("<a href=\"sensor/index.html\">sensors</a>", o.f);
+	if (st->opts->ngroups > 0)
+		fputs("<a href=\"groups.html\">groups</a>", o.f);
 	fputs("</nav>\n", o.f);
 	index_watched(o.f, st);
 	if (*st->rep_off != '\0')
