@@ -329,6 +329,17 @@ write_sensor_index(struct site *st)
 }
 
 static int
+has_page(const struct site *st, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < st->nsensors; i++)
+		if (strcmp(st->sensors[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 write_groups(struct site *st)
 {
 	const struct site_group *g;
@@ -353,6 +364,13 @@ write_groups(struct site *st)
 		html_text(o.f, g->name);
 		fputs("</b>:", o.f);
 		for (j = 0; j < g->nids; j++) {
+			/* Only sensors with data have a page. */
+			if (!has_page(st, g->ids[j])) {
+				fputc(' ', o.f);
+				html_text(o.f, g->ids[j]);
+				fputs(" (no data)", o.f);
+				continue;
+			}
 			fputs(" <a href=\"sensor/", o.f);
 			html_text(o.f, g->ids[j]);
 			fputs(".html\">", o.f);
