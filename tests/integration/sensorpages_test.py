@@ -14,7 +14,9 @@ headless Chromium loads the pages and:
 (b) groups.html gives each group's top 10 per window: its sensors' sums
     over their reported intervals, summed;
 (c) each sensor's health graph exists per window, decodes in Chromium,
-    and index.html links the sensors' index, which links every sensor.
+    and index.html links the sensors' index, which links every sensor;
+(d) `teiten-aggregator rebuild` makes the same .sens files from the
+    archive as the live daemon wrote.
 
 Set TEITEN_KEEP_TMP=1 to keep the temporary directory.
 """
@@ -23,6 +25,7 @@ import collections
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import urllib.parse
@@ -195,6 +198,31 @@ def check_groups(b, base, prints, avgs, reporters):
                       "groups.html %s, last %s: no data" % (g, w))
 
 
+def sens_files(datadir):
+    """{hour|day/<start>.sens: bytes}."""
+    out = {}
+    for kind in ("hour", "day"):
+        d = os.path.join(datadir, "summary", kind)
+        for name in os.listdir(d):
+            if name.endswith(".sens"):
+                with open(os.path.join(d, name), "rb") as f:
+                    out[kind + "/" + name] = f.read()
+    return out
+
+
+def check_rebuild(datadir):
+    """`teiten-aggregator rebuild` makes the same .sens files from the
+    archive as the live daemon did."""
+    live = sens_files(datadir)
+    p = subprocess.run([A.aggregator_path(), "rebuild", "-d", datadir, "-n",
+                        str(STEP)],
+                       capture_output=True, text=True)
+    again = sens_files(datadir)
+    check(p.returncode == 0 and live and again == live,
+          "rebuild makes the same %d .sens files as the live daemon%s" %
+          (len(live), "" if p.returncode == 0 else ": " + p.stderr[-300:]))
+
+
 def main(tmp):
     S.graph_env(tmp)
     caps = {}
@@ -212,6 +240,7 @@ def main(tmp):
     sens = sorted(os.listdir(os.path.join(datadir, "summary", "day")))
     check(any(x.endswith(".sens") for x in sens),
           "the daily buckets have .sens files beside their .sum")
+    check_rebuild(datadir)
     conf = os.path.join(tmp, "teiten.conf")
     with open(conf, "w") as f:
         f.write("[graph]\n")
