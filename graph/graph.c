@@ -737,11 +737,11 @@ graph_health(const char *datadir, uint32_t step, const struct span *sp,
 	args_add(&a, "VDEF:pm=pk,MAXIMUM");
 	args_add(&a, "VDEF:da=dl,AVERAGE");
 	args_add(&a, "VDEF:dm=dk,MAXIMUM");
-	args_legend(&a, "COMMENT:  %-*s", LABEL_MAX, "per interval reported");
+	/* Under the lines, unlabelled: the comment below explains it. */
+	args_add(&a, "TICK:miss#E4E4E4:1.0");
+	args_legend(&a, "COMMENT:  %-*s", LABEL_MAX, "per interval");
 	args_legend(&a, "COMMENT:%10s", "average");
 	args_legend(&a, "COMMENT:%10s\\l", "maximum");
-	args_legend(&a, "TICK:miss#C0C0C0:1.0:%-*s", LABEL_MAX, "not reported");
-	args_legend(&a, "GPRINT:ra:reported %%5.1lf%%%%\\l");
 	args_legend(&a, "LINE2:p%s:%-*s", SENSORS_COLOUR, LABEL_MAX,
 	    "packets seen");
 	args_legend(&a, "GPRINT:pa:%%10.0lf");
@@ -749,6 +749,8 @@ graph_health(const char *datadir, uint32_t step, const struct span *sp,
 	args_legend(&a, "LINE1:d#D62728:%-*s", LABEL_MAX, "dropped");
 	args_legend(&a, "GPRINT:da:%%10.0lf");
 	args_legend(&a, "GPRINT:dm:%%10.0lf\\l");
+	args_legend(&a, "COMMENT:  grey\\: intervals not reported;");
+	args_legend(&a, "GPRINT:ra:reported %%5.1lf%%%%\\l");
 	add_events(&a, sp, NULL, 0);
 	rc = render(&a, out, NULL, err, errlen);
 	args_free(&a);

@@ -150,6 +150,7 @@ def check_sensor_pages(b, base, out, prints, avgs, reporters):
     for sid in sorted(prints):
         page = "sensor/%s.html" % sid
         b.open(base + page, 1280, 900)
+        b.screenshot(os.path.join(b.tmp, "sensor-%s.png" % sid))
         S.check_loaded(b, page)
         S.check_links(b, base, page)
         for w in WINDOWS:
@@ -175,6 +176,7 @@ def check_sensor_pages(b, base, out, prints, avgs, reporters):
 
 def check_groups(b, base, prints, avgs, reporters):
     b.open(base + "groups.html", 1280, 900)
+    b.screenshot(os.path.join(b.tmp, "groups.png"))
     S.check_links(b, base, "groups.html")
     for w in WINDOWS:
         start, end = window_span(b, w)
