@@ -63,6 +63,8 @@ struct gconf {
 	uint64_t n;
 	struct site_group groups[GROUP_MAX]; /* [graph] group, for site */
 	size_t ngroups;
+	char **group_lines; /* the names and ids point into these */
+	size_t nlines;
 };
 
 enum {
@@ -182,17 +184,16 @@ cf_group(void *a, const char *v)
 	size_t i;
 
 	buf = xstrdup(v);
+	c->group_lines = xreallocarray(c->group_lines, c->nlines + 1,
+	    sizeof(*c->group_lines));
+	c->group_lines[c->nlines++] = buf;
 	name = strtok_r(buf, " ,\t", &save);
-	if (name == NULL || !record_valid_id(name)) {
-		free(buf);
+	if (name == NULL || !record_valid_id(name))
 		return "a name (1 to 64 of A-Za-z0-9._-), then sensor ids";
-	}
 	for (i = 0; i < c->ngroups && strcmp(c->groups[i].name, name) != 0; i++)
 		;
-	if (i == GROUP_MAX) {
-		free(buf);
+	if (i == GROUP_MAX)
 		return "more than 32 groups";
-	}
 	g = &c->groups[i];
 	if (i == c->ngroups) {
 		c->ngroups++;
@@ -211,6 +212,19 @@ cf_group(void *a, const char *v)
 	if (g->nids == 0)
 		return "a group needs sensor ids after its name";
 	return NULL;
+}
+
+static void
+gconf_free_groups(struct gconf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		free((void *)(uintptr_t)c->groups[i].ids);
+	for (i = 0; i < c->nlines; i++)
+		free(c->group_lines[i]);
+	free(c->group_lines);
+	c->ngroups = c->nlines = 0;
 }
 
 CONFIG_STRING(datadir, struct gconf, datadir)
@@ -931,5 +945,6 @@ main(int argc, char **argv)
 	}
 	free(c.events);
 	free(c.datadir);
+	gconf_free_groups(&c);
 	return rc;
 }
