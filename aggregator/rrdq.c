@@ -612,6 +612,8 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	}
 	w = rrdw_new(fresh, q->conf.len, NULL, err, sizeof(err));
 	s = w ? summary_open(fresh, err, sizeof(err)) : NULL;
+	if (s != NULL)
+		summary_sensor_sums(s, !q->conf.no_sensor_sums);
 	if (w != NULL && s != NULL) {
 		deriver_init(&dv, a, &q->conf, w, s, d);
 		if (q->rebuilding) {

@@ -32,6 +32,7 @@ struct summary {
 	struct hllbucket sketch[DATADIR_SUMS]; /* beside hour and day */
 	struct sensbucket sens[DATADIR_SUMS]; /* likewise */
 	int failing[DATADIR_SUMS]; /* the bucket's last write failed */
+	int no_sens; /* no per-sensor sums */
 };
 
 static int
@@ -154,6 +155,8 @@ sens_add(struct summary *s, struct sensbucket *sb, enum datadir_sum kind,
 	size_t i, len;
 	int rc;
 
+	if (s->no_sens)
+		return 0;
 	datadir_sens_bucket(s->datadir, kind, start, path, sizeof(path));
 	if (sb->start != start) {
 		sensbucket_clear(sb);
@@ -340,6 +343,12 @@ summary_add(struct summary *s, const struct rrd_job *j)
 	if (bucket_add(s, &s->day, DATADIR_SUM_DAY, j) == -1)
 		rc = -1;
 	return rc;
+}
+
+void
+summary_sensor_sums(struct summary *s, int on)
+{
+	s->no_sens = !on;
 }
 
 const char *

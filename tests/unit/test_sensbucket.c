@@ -419,6 +419,22 @@ test_prune(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+/* Turned off (sensor_sums = no), the .sum is written, no .sens. */
+static void
+test_off(void **state)
+{
+	struct fixture *f = *state;
+	const struct rec r = {"A", 1, 0, 1, {TCP22}, {1}};
+	char path[200];
+
+	summary_sensor_sums(f->s, 0);
+	assert_int_equal(add(f->s, D, 1, &r), 0);
+	sens_path(f, D, path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	datadir_sum_bucket(f->dir, DATADIR_SUM_HOUR, D, path, sizeof(path));
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -428,6 +444,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_top_ten, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_off, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
