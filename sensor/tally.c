@@ -343,7 +343,8 @@ tally_first(struct tally *t, int64_t sec, const struct pkt *pk)
 		tally_first_drop(t);
 	t->first_sec[t->nfirst] = sec;
 	t->first[t->nfirst] = *pk;
-	t->first[t->nfirst].dst = NULL; /* points into a buffer about to go */
+	/* The addresses point into a buffer about to go. */
+	t->first[t->nfirst].src = t->first[t->nfirst].dst = NULL;
 	t->nfirst++;
 	return NULL;
 }
@@ -359,7 +360,8 @@ tally_slow(struct tally *t, int64_t sec, const struct pkt *pk)
 		t->suspect = 1;
 		t->held_sec = sec;
 		t->held = *pk;
-		t->held.dst = NULL; /* points into a buffer about to go */
+		/* The addresses point into a buffer about to go. */
+		t->held.src = t->held.dst = NULL;
 		tally_fast(t);
 		return NULL;
 	}

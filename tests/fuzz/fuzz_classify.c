@@ -43,10 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(pk.cls == CLASS_TCP || pk.tcpk == TCPK_OTHER);
 	assert(pk.cls <= CLASS_ICMP6 || pk.key == 0);
 	assert(pk.cls > CLASS_ICMP6 || pk.key < proto_nkeys(pk.cls));
+	assert((pk.src == NULL) == (pk.dst == NULL));
 	if (pk.dst != NULL) {
 		assert(pk.family == 4 || pk.family == 6);
 		assert(pk.dst >= frame &&
 		    pk.dst + (pk.family == 4 ? 4 : 16) <= frame + len);
+		assert(pk.src >= frame &&
+		    pk.src + (pk.family == 4 ? 4 : 16) <= frame + len);
 	}
 	counts_add(fuzz_counts, &pk);
 	free(frame);
