@@ -23,6 +23,8 @@ static const struct optdoc keygen_opts[] = {
     {"help", no_argument, 'h', NULL, "print this help and exit", 0},
     {"output", required_argument, 'o', "keyfile",
 	"write the key here (default sensor-id.key)", 0},
+    {"sketch", no_argument, 'S', NULL,
+	"the fleet's sketch key instead (default sketch.key)", 0},
     OPTDOC_END,
 };
 
@@ -31,7 +33,9 @@ keygen_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: teiten-aggregator keygen [--force] [-o keyfile] "
-	    "sensor-id\n");
+	    "sensor-id\n"
+	    "       teiten-aggregator keygen --sketch [--force] "
+	    "[-o keyfile]\n");
 }
 
 /* The kernel's generator, and nothing else: a key must never be weak. */
@@ -51,6 +55,39 @@ keygen_random(uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * The fleet's sketch key: one file copied to every sensor, never to the
+ * aggregator, which merges sketches without it; nothing on stdout.
+ */
+static int
+keygen_sketch(int argc, char *path, int force)
+{
+	uint8_t key[FRAME_KEY];
+	char why[512];
+	int rc;
+
+	if (optind != argc) {
+		keygen_usage(stderr);
+		free(path);
+		return 1;
+	}
+	if (path == NULL)
+		path = xstrdup("sketch.key");
+	keygen_random(key, sizeof(key));
+	rc = keyfile_create(path, key, force, why, sizeof(why));
+	sodium_memzero(key, sizeof(key));
+	if (rc == 0)
+		fprintf(stderr,
+		    "wrote %s (mode 600), the fleet's sketch key: copy it "
+		    "to every sensor's sketch_key_file; the aggregator does "
+		    "not need it\n",
+		    path);
+	else
+		warnx("%s", why);
+	free(path);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 keygen_main(int argc, char **argv)
 {
@@ -58,7 +95,7 @@ keygen_main(int argc, char **argv)
 	char short_opts[2 * sizeof(keygen_opts) / sizeof(keygen_opts[0]) + 1];
 	uint8_t key[FRAME_KEY];
 	char hex[FRAME_KEY * 2 + 1], why[512], *path = NULL;
-	int ch, force = 0, rc;
+	int ch, force = 0, sketch = 0, rc;
 
 	optdoc_getopt(keygen_opts, long_opts,
 	    sizeof(long_opts) / sizeof(long_opts[0]), short_opts,
@@ -77,10 +114,15 @@ keygen_main(int argc, char **argv)
 			free(path);
 			path = xstrdup(optarg);
 			break;
+		case 'S':
+			sketch = 1;
+			break;
 		default:
 			keygen_usage(stderr);
 			return 1;
 		}
+	if (sketch)
+		return keygen_sketch(argc, path, force);
 	if (optind != argc - 1) {
 		keygen_usage(stderr);
 		free(path);

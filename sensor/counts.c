@@ -14,7 +14,7 @@
  */
 #define COUNTS_HLL_OVERHEAD 64
 /* An emptied sketch holding more than this is freed, not kept. */
-#define COUNTS_KEEP_MAX 256
+#define COUNTS_KEEP_MAX 64
 #define COUNTS_NO_KEY UINT32_MAX
 
 struct counts *
