@@ -53,7 +53,6 @@ counts_sketch_reset(struct counts *c)
 
 	c->sk_bytes = 0;
 	c->p = c->sk->p;
-	c->folded = 0;
 	c->last_i = COUNTS_NO_KEY;
 	for (r = 0; r < 2; r++) {
 		v = r == 0 ? c->src : c->dst;
@@ -174,8 +173,6 @@ counts_foreach(const struct counts *c,
 static void
 counts_fold(struct counts *c)
 {
-	unsigned from = c->p;
-	char t[ISO8601_LEN];
 	uint32_t i;
 
 	while (c->sk_bytes > c->sk->budget && c->p > HLL_P_MIN) {
@@ -190,12 +187,18 @@ counts_fold(struct counts *c)
 			    counts_hll_cost(c->dst[i]);
 		}
 	}
-	if (c->folded || c->p == from)
+}
+
+void
+counts_note_fold(const struct counts *c)
+{
+	char t[ISO8601_LEN];
+
+	if (c->sk == NULL || c->p == c->sk->p)
 		return;
-	c->folded = 1;
-	log_info("interval %s: sketches passed %llu bytes; precision lowered "
-		 "from %u to %u",
-	    iso8601(c->start, t), (unsigned long long)c->sk->budget, from,
+	log_info("interval %s: its sketches passed %llu bytes; precision "
+		 "lowered from %u to %u",
+	    iso8601(c->start, t), (unsigned long long)c->sk->budget, c->sk->p,
 	    c->p);
 }
 

@@ -9,8 +9,8 @@
  * of its distinct sources and one of its distinct targets, made when the
  * key is first seen.  Their bytes are held under the sketch budget of
  * sketch.h: past it, every sketch of the interval is folded one precision
- * lower (down to HLL_P_MIN), logged once per interval, and counting goes
- * on.  counts_reset() empties them for reuse.
+ * lower (down to HLL_P_MIN) and counting goes on; counts_note_fold() logs
+ * it once the interval closes.  counts_reset() empties them for reuse.
  */
 #ifndef TEITEN_COUNTS_H
 #define TEITEN_COUNTS_H
@@ -44,7 +44,6 @@ struct counts {
 	struct hll **src, **dst; /* per key index, NULL until touched */
 	unsigned p; /* this interval's precision */
 	uint64_t sk_bytes; /* held by its sketches, as the budget counts */
-	int folded; /* the fold was logged */
 	/* The last key and items added: repeats need no hll_add. */
 	uint32_t last_i;
 	uint64_t last_src, last_dst;
@@ -71,6 +70,8 @@ void counts_to_record(struct counts *, struct record *r);
 /* Estimated distinct sources and targets of key index i (0 without). */
 void counts_distinct(const struct counts *, uint32_t i, uint64_t *src,
     uint64_t *dst);
+/* Log the interval's precision if its sketches passed the budget. */
+void counts_note_fold(const struct counts *);
 /* Out of line: counts_add()'s sketch part. */
 void counts_add_sketch(struct counts *, uint32_t i, const struct pkt *);
 

@@ -76,6 +76,7 @@ sensor_emit(struct counts *c, void *arg)
 		    s->conf.iface, pcap_geterr(s->pcap));
 		s->stats_warned = 1;
 	}
+	counts_note_fold(c);
 	if (s->conf.print) {
 		report_lines(stdout, c, s->conf.sources);
 		/* Live output must not be lost for days without a word. */

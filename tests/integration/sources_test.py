@@ -1,0 +1,337 @@
+"""teiten-sensor -r FILE --print --sources: the estimated distinct sources
+and targets of every (interval, key) against exact counts that this test
+computes from tshark's dissection (outer IP header, no reassembly, the keys
+of doc/CONTRACTS.md contract 1, as oracle_test.py maps them): exact up to
+100 distinct addresses, within 2% above.  For the shared captures, a
+teiten-gencap capture, and captures written here with known sets (IPv4 and
+IPv6, 10,000 sources on one key, sources that recur across keys and
+intervals).
+
+Then memory, on captures streamed to the sensor's standard input: 10,000
+distinct sources on each of 2,000 keys in one interval, and 1,000,000 on
+one key.  The sensor's peak RSS must stay under the bound that
+teiten-sensor(8) states (SOURCES AND TARGETS), with the default budget and
+with a small one that makes it fold; the estimates stay within 2% at the
+default budget."""
+
+import collections
+import glob
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import teiten_testlib as T  # noqa: E402
+
+INTERVAL = 60
+EXACT_UP_TO = 100
+REL_ERROR = 0.02
+T0 = 1700000040  # a minute boundary
+
+TIME = "/usr/bin/time"  # GNU time: -f %M is the peak RSS in KiB
+MIB = 1 << 20
+# teiten-sensor(8): one interval's sketches take at most B, the larger of
+# --sketch-memory and 32 MiB, and all sketches at most 3 B, beside the
+# fixed counters and the program.
+SKETCH_FLOOR = 32 * MIB
+FIXED = 24 * MIB
+
+
+def bound(budget):
+    return 3 * max(budget, SKETCH_FLOOR) + FIXED
+
+
+def within(estimate, true):
+    if true <= EXACT_UP_TO:
+        return estimate == true
+    return abs(estimate - true) <= REL_ERROR * true
+
+
+def parse_sources(text):
+    """{(start, proto, key): (packets, sources, targets)} from --print
+    --sources, checking contract 3's order and six columns."""
+    out, prev = {}, None
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) != 6:
+            raise AssertionError("not six columns: %r" % line)
+        start, proto, key = int(cols[0]), cols[1], int(cols[2])
+        order = (start, T.PROTO_ORDER[proto], key)
+        if prev is not None and order <= prev:
+            raise AssertionError("line out of order: %r" % line)
+        prev = order
+        out[(start, proto, key)] = tuple(int(c) for c in cols[3:])
+    return out
+
+
+def expected_sources(path, interval):
+    """{(start, proto, key): (packets, sources, targets)} from tshark."""
+    frames = T.tshark_frames(path)
+    secs = T.pcap_seconds(path)
+    sets = collections.defaultdict(lambda: [0, set(), set()])
+    for i, fr in enumerate(frames):
+        if fr["proto"] is None:
+            continue
+        sec = secs[i] if secs is not None else int(fr["epoch"].split(".")[0])
+        s = sets[(sec // interval * interval, fr["proto"], fr["key"])]
+        s[0] += 1
+        s[1].add(fr["src"])
+        s[2].add(fr["dst"])
+    return {k: (v[0], len(v[1]), len(v[2])) for k, v in sets.items()}
+
+
+def compare(name, path, failures, interval=INTERVAL, args=()):
+    expected = expected_sources(path, interval)
+    run = T.run_sensor(["-r", path, "-n", str(interval), "--print",
+                        "--sources"] + list(args))
+    actual = parse_sources(run.stdout)
+    bad = []
+    for k in sorted(set(expected) | set(actual)):
+        e, a = expected.get(k), actual.get(k)
+        if e is None or a is None or e[0] != a[0] or \
+                not within(a[1], e[1]) or not within(a[2], e[2]):
+            bad.append("  %s: tshark (packets, sources, targets) %s, "
+                       "sensor %s" % (k, e, a))
+    if bad:
+        failures.append("%s:\n%s" % (name, "\n".join(bad[:20])))
+    exact = sum(1 for e in expected.values()
+                for n in e[1:] if n <= EXACT_UP_TO)
+    print("%s: %d (interval, key) compared, %d exact sets, largest %d" %
+          (name, len(expected), exact,
+           max([max(e[1:]) for e in expected.values()] or [0])))
+    return expected
+
+
+# Captures written here: raw IPv4/IPv6 (LINKTYPE_RAW), microseconds.
+def pcap_header():
+    return struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+
+
+def ip4(src, dst, proto, l4):
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64,
+                       proto, 0, src, dst) + l4
+
+
+def ip6(src, dst, nh, l4):
+    return struct.pack(">IHBB16s16s", 6 << 28, len(l4), nh, 64, src,
+                       dst) + l4
+
+
+def tcp_syn(port):
+    return struct.pack(">HHIIBBHHH", 40000, port, 1, 0, 5 << 4, 0x02,
+                       1024, 0, 0)
+
+
+def udp(port):
+    return struct.pack(">HHHH", 40000, port, 8, 0)
+
+
+def icmp_echo(ty):
+    return struct.pack(">BBHI", ty, 0, 0, 0)
+
+
+def record(sec, pkt):
+    return struct.pack("<IIII", sec, 0, len(pkt), len(pkt)) + pkt
+
+
+def a4(n):
+    return struct.pack(">I", n)
+
+
+def a6(n):
+    return bytes.fromhex("20010db8000000000000") + struct.pack(">HI", 0x5c,
+                                                               n)
+
+
+def known_capture(path):
+    """Known sets, checked against tshark like any capture: sizes around
+    the exact limit, IPv6, addresses that recur across keys and
+    intervals, and 10,000 sources on one key."""
+    recs = []
+    # tcp/445: 150 sources over 40 targets, each source three times.
+    for r in range(3):
+        for i in range(150):
+            recs.append(record(T0 + r, ip4(a4(0x0a000000 + i),
+                                           a4(0xcb007100 + i % 40), 6,
+                                           tcp_syn(445))))
+    # udp/53: exactly 100 sources, 30 of them also on tcp/445.
+    for i in range(100):
+        recs.append(record(T0 + 5, ip4(a4(0x0a000000 + 120 + i),
+                                       a4(0xcb007101), 17, udp(53))))
+    # icmp/8 from one source to 101 targets.
+    for i in range(101):
+        recs.append(record(T0 + 6, ip4(a4(0x0a0000ff), a4(0xcb007100 + i),
+                                       1, icmp_echo(8))))
+    # IPv6: tcp/22 from 120 sources, udp/123 from 99, icmp6/128 from 250.
+    for i in range(120):
+        recs.append(record(T0 + 7, ip6(a6(i), a6(0x10000), 6,
+                                       tcp_syn(22))))
+    for i in range(99):
+        recs.append(record(T0 + 8, ip6(a6(i * 7), a6(0x10000 + i % 3), 17,
+                                       udp(123))))
+    for i in range(250):
+        recs.append(record(T0 + 9, ip6(a6(i), a6(0x20000 + i), 58,
+                                       icmp_echo(128))))
+    # tcp/23: 10,000 sources, each twice.
+    for r in range(2):
+        for i in range(10000):
+            recs.append(record(T0 + 10 + r,
+                               ip4(a4(0x0b000000 + i * 13),
+                                   a4(0xcb007100 + i % 256), 6,
+                                   tcp_syn(23))))
+    # The next interval: the same 150 sources on tcp/445 again, and 101
+    # IPv4 and IPv6 sources together on udp/161.
+    for i in range(150):
+        recs.append(record(T0 + 70, ip4(a4(0x0a000000 + i),
+                                        a4(0xcb007100), 6, tcp_syn(445))))
+    for i in range(101):
+        if i % 2:
+            recs.append(record(T0 + 71, ip4(a4(0x0c000000 + i),
+                                            a4(0xcb007100), 17, udp(161))))
+        else:
+            recs.append(record(T0 + 71, ip6(a6(i), a6(0x10000), 17,
+                                            udp(161))))
+    with open(path, "wb") as f:
+        f.write(pcap_header() + b"".join(recs))
+    return {(T0, "tcp", 445): (450, 150, 40), (T0, "udp", 53): (100, 100, 1),
+            (T0, "icmp", 8): (101, 1, 101), (T0, "tcp", 22): (120, 120, 1),
+            (T0, "udp", 123): (99, 99, 3), (T0, "icmp6", 128): (250, 250, 250),
+            (T0, "tcp", 23): (20000, 10000, 256),
+            (T0 + 60, "tcp", 445): (150, 150, 1),
+            (T0 + 60, "udp", 161): (101, 101, 2)}
+
+
+# The memory captures: every packet is 28 bytes of IPv4 and UDP from
+# 10.0.0.0 + i to one of 16 targets, built as columns of bytes.
+PKT = 28
+REC = 16 + PKT
+
+
+def column(nsrc, byte):
+    """The byte-th byte (0 = lowest) of source index i, for i < nsrc."""
+    run = 1 << (8 * byte)
+    period = b"".join(bytes([v]) * run for v in range(256))
+    return (period * (nsrc // len(period) + 1))[:nsrc]
+
+
+def source_block(nsrc):
+    """nsrc records from 10.0.0.0 + i (i < 2^24) to udp/0, one interval."""
+    blk = bytearray(record(T0, ip4(a4(0x0a000000), a4(0xcb007100), 17,
+                                   udp(0))) * nsrc)
+    for b in range(3):
+        blk[16 + 15 - b::REC] = column(nsrc, b)
+    blk[16 + 19::REC] = bytes(i % 16 for i in range(16)) * (nsrc // 16) + \
+        bytes(i % 16 for i in range(nsrc % 16))
+    return blk
+
+
+def stream(f, nkeys, nsrc):
+    """nkeys keys (udp ports 1..nkeys), nsrc sources each."""
+    blk = source_block(nsrc)
+    f.write(pcap_header())
+    for k in range(1, nkeys + 1):
+        blk[16 + 22::REC] = bytes([k >> 8]) * nsrc
+        blk[16 + 23::REC] = bytes([k & 0xff]) * nsrc
+        f.write(blk)
+
+
+def memory_run(name, nkeys, nsrc, budget, failures, check_estimates):
+    """Stream the capture to the sensor, its peak RSS measured by GNU
+    time(1).  Not by wait4(2) here: a child's maximum RSS counts this
+    process's own, which the child had between fork and exec."""
+    args = ["-r", "-", "-n", str(INTERVAL), "--print", "--sources"]
+    if budget is not None:
+        args += ["--sketch-memory", str(budget)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as rss_file:
+        p = subprocess.Popen([TIME, "-o", rss_file.name, "-f", "%M",
+                              T.sensor_path()] + args,
+                             stdin=subprocess.PIPE, stdout=out, stderr=err)
+        try:
+            stream(p.stdin, nkeys, nsrc)
+        finally:
+            p.stdin.close()
+        p.wait()
+        out.seek(0)
+        err.seek(0)
+        text, log = out.read().decode(), err.read().decode()
+        rss_text = rss_file.read().split()
+    # %M is in KiB.
+    rss = int(rss_text[-1]) * 1024 if rss_text else 0
+    limit = bound(budget if budget is not None else 128 * MIB)
+    folded = [ln for ln in log.splitlines() if "precision lowered" in ln]
+    print("%s: peak RSS %.1f MiB, bound %.0f MiB%s" %
+          (name, rss / MIB, limit / MIB,
+           "; " + folded[0].split(": ", 1)[-1] if folded else ""))
+    if p.returncode != 0:
+        failures.append("%s: sensor exited %d: %s" % (name, p.returncode,
+                                                      log[-500:]))
+        return
+    if rss == 0:
+        failures.append("%s: time(1) gave no peak RSS" % name)
+    if rss >= limit:
+        failures.append("%s: peak RSS %d bytes, over the bound %d" %
+                        (name, rss, limit))
+    got = parse_sources(text)
+    if len(got) != nkeys:
+        failures.append("%s: %d keys printed, %d sent" % (name, len(got),
+                                                           nkeys))
+    worst = 0.0
+    for k, (n, s, d) in got.items():
+        if n != nsrc or d != min(16, nsrc):
+            failures.append("%s: %s: packets %d targets %d" % (name, k, n,
+                                                                d))
+            break
+        worst = max(worst, abs(s - nsrc) / nsrc)
+    print("%s: worst source estimate %.2f%% off" % (name, 100 * worst))
+    if check_estimates and worst > REL_ERROR:
+        failures.append("%s: a source estimate %.2f%% off" %
+                        (name, 100 * worst))
+    if budget is not None and not folded:
+        failures.append("%s: the budget was passed but nothing logged" %
+                        name)
+
+
+def main():
+    T.require("tshark", TIME)
+    failures = []
+    d = T.pcaps_dir()
+    if d is None:
+        print("SKIP (shared captures): the folder is absent")
+    else:
+        for path in sorted(glob.glob(os.path.join(d, "*.pcap")) +
+                           glob.glob(os.path.join(d, "*.pcapng"))):
+            compare(os.path.basename(path), path, failures)
+    with tempfile.TemporaryDirectory() as tmp:
+        known = os.path.join(tmp, "known.pcap")
+        truth = known_capture(known)
+        got = compare("known sets", known, failures)
+        if got != truth:
+            failures.append("tshark's sets %s are not those written %s" %
+                            (got, truth))
+        gen = os.path.join(tmp, "gencap.pcap")
+        subprocess.run([os.environ["TEITEN_GENCAP"], "-c", "30000", "-d",
+                        "1800", "-o", gen], check=True)
+        compare("teiten-gencap", gen, failures, interval=300)
+        # The fleet's key gives other hashes, the same counts.
+        key = os.path.join(tmp, "sketch.key")
+        with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(bytes(range(32)).hex() + "\n")
+        compare("known sets, --sketch-key", known, failures,
+                args=["--sketch-key", key])
+    memory_run("2,000 keys x 10,000 sources", 2000, 10000, None, failures,
+               True)
+    memory_run("1,000,000 sources on one key", 1, 1000000, None, failures,
+               True)
+    memory_run("2,000 keys x 10,000 sources, --sketch-memory 4 MiB", 2000,
+               10000, 4 * MIB, failures, False)
+    for f in failures:
+        print("FAIL: " + f)
+    print("%d failures" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
