@@ -36,7 +36,7 @@ MIB = 1 << 20
 # --sketch-memory and 32 MiB, and all sketches at most 3 B, beside the
 # fixed counters and the program.
 SKETCH_FLOOR = 32 * MIB
-FIXED = 24 * MIB
+FIXED = 16 * MIB
 
 
 def bound(budget):
