@@ -167,8 +167,10 @@ counts_foreach(const struct counts *c,
 
 /*
  * Past the budget: fold every sketch of the interval one precision lower
- * until they fit or the precision is HLL_P_MIN, where each is at most
- * 2^HLL_P_MIN bytes and they all fit in far less than any budget allowed.
+ * until they fit or the precision is HLL_P_MIN.  There a sketch holds at
+ * most 2 sparse words in a table of 16 (an emptied one keeps no more, see
+ * counts_sketch_reset) or 16 registers: 128 bytes as counted here, 32 MiB
+ * for every key (the floor teiten-sensor(8) states).
  */
 static void
 counts_fold(struct counts *c)
@@ -292,7 +294,7 @@ counts_to_record(struct counts *c, struct record *r)
 		memcpy(r->sketch_keyid, c->sk->key.id, RECORD_KEYID);
 		r->all_src = hll_new(c->p);
 		r->all_dst = hll_new(c->p);
-		/* The moved sketches no longer count against the budget. */
+		/* A repeat must not skip the sketches that move out. */
 		c->last_i = COUNTS_NO_KEY;
 	}
 	counts_foreach(c, counts_add_entry, &f);

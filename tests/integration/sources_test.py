@@ -5,7 +5,8 @@ of doc/CONTRACTS.md contract 1, as oracle_test.py maps them): exact up to
 100 distinct addresses, within 2% above.  For the shared captures, a
 teiten-gencap capture, and captures written here with known sets (IPv4 and
 IPv6, 10,000 sources on one key, sources that recur across keys and
-intervals).
+intervals).  The fleet's key from teiten-aggregator keygen --sketch, in
+the config file or on the command line, and -t's check of it.
 
 Then memory, on captures streamed to the sensor's standard input: 10,000
 distinct sources on each of 2,000 keys in one interval, and 1,000,000 on
@@ -294,6 +295,48 @@ def memory_run(name, nkeys, nsrc, budget, failures, check_estimates):
                         name)
 
 
+def check_config(tmp, known, failures):
+    """teiten-aggregator keygen --sketch makes the key, mode 600, that
+    sketch_key_file in [sensor] and --sketch-key take; -t reads it; the
+    key changes the hashes, never the printed counts of small sets."""
+    key = os.path.join(tmp, "fleet.key")
+    p = subprocess.run([os.environ["TEITEN_AGGREGATOR"], "keygen",
+                        "--sketch", "-o", key], capture_output=True,
+                       text=True)
+    if p.returncode != 0 or p.stdout != "" or \
+            os.stat(key).st_mode & 0o777 != 0o600:
+        failures.append("keygen --sketch: exit %d, stdout %r" %
+                        (p.returncode, p.stdout))
+        return
+    conf = os.path.join(tmp, "teiten.conf")
+    with open(conf, "w") as f:
+        f.write("[sensor]\nsketch_key_file = %s\nsketch_memory = %d\n" %
+                (key, 64 * MIB))
+    base = T.run_sensor(["-r", known, "--print", "--sources"]).stdout
+    with_key = T.run_sensor(["-c", conf, "-r", known, "--print",
+                             "--sources"]).stdout
+    small = [ln for ln in base.splitlines()
+             if max(int(c) for c in ln.split("\t")[4:]) <= EXACT_UP_TO]
+    if not small or not all(ln in with_key.splitlines() for ln in small):
+        failures.append("the fleet's key changed the exact counts")
+    t = T.run_sensor(["-t", "-c", conf, "-r", known, "--print"],
+                     check=False)
+    if t.returncode != 0:
+        failures.append("-t with sketch_key_file: %s" % t.stderr)
+    os.chmod(key, 0o644)
+    t = T.run_sensor(["-t", "-c", conf, "-r", known, "--print"],
+                     check=False)
+    if t.returncode == 0 or "chmod 600" not in t.stderr:
+        failures.append("-t accepts a sketch key others can read: %r" %
+                        t.stderr)
+    for args, words in ((["--sources"], "--print"),
+                        (["--print", "--sketch-memory", "1000"],
+                         "1048576")):
+        t = T.run_sensor(["-r", known] + args, check=False)
+        if t.returncode == 0 or words not in t.stderr:
+            failures.append("%s: %r" % (" ".join(args), t.stderr))
+
+
 def main():
     T.require("tshark", TIME)
     failures = []
@@ -321,6 +364,7 @@ def main():
             f.write(bytes(range(32)).hex() + "\n")
         compare("known sets, --sketch-key", known, failures,
                 args=["--sketch-key", key])
+        check_config(tmp, known, failures)
     memory_run("2,000 keys x 10,000 sources", 2000, 10000, None, failures,
                True)
     memory_run("1,000,000 sources on one key", 1, 1000000, None, failures,
