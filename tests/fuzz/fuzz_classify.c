@@ -12,6 +12,7 @@
 
 #include "classify.h"
 #include "counts.h"
+#include "sketch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -19,6 +20,8 @@ static const int fuzz_dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
     DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP};
 
 static struct counts *fuzz_counts;
+/* Sketches on, with a small budget: their path and its folding too. */
+static struct sketch fuzz_sketch;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,8 +33,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > 65536)
 		return 0;
-	if (fuzz_counts == NULL)
+	if (fuzz_counts == NULL) {
+		if (sodium_init() < 0)
+			abort();
+		sketch_init(&fuzz_sketch, NULL, 1u << 20);
 		fuzz_counts = counts_new();
+		counts_sketches(fuzz_counts, &fuzz_sketch);
+		counts_reset(fuzz_counts, 0, 60);
+	}
 	fn = classify_for_linktype(
 	    fuzz_dlts[data[0] % (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))]);
 	len = size - 1;
