@@ -68,6 +68,9 @@ void datadir_summary_dir(const char *datadir, char *, size_t);
 void datadir_sum_dir(const char *datadir, enum datadir_sum, char *, size_t);
 void datadir_sum_bucket(const char *datadir, enum datadir_sum, int64_t start,
     char *, size_t);
+/* The bucket's sketches (hllbucket.h): <start>.hll beside <start>.sum. */
+void datadir_sketch_bucket(const char *datadir, enum datadir_sum, int64_t start,
+    char *, size_t);
 void datadir_catchup_tree(const char *datadir, char *, size_t);
 
 /* DATADIR/last_final, or INT64_MIN if absent. */

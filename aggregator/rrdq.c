@@ -765,8 +765,18 @@ rrdq_drop_queue(struct rrdq *q)
 static size_t
 job_bytes(const struct rrd_job *j)
 {
-	return sizeof(*j) + j->nvalues * (sizeof(*j->idx) + sizeof(*j->avg)) +
-	    j->nhealth * sizeof(*j->health) + j->nfault * sizeof(*j->fault);
+	size_t n = sizeof(*j) +
+	    j->nvalues * (sizeof(*j->idx) + sizeof(*j->avg)) +
+	    j->nhealth * sizeof(*j->health) + j->nfault * sizeof(*j->fault),
+	       i;
+
+	if (j->all_src != NULL)
+		n += hll_bytes(j->all_src) + hll_bytes(j->all_dst);
+	for (i = 0; j->src != NULL && i < j->nvalues; i++)
+		if (j->src[i] != NULL)
+			n += hll_bytes(j->src[i]) + hll_bytes(j->dst[i]) +
+			    2 * sizeof(*j->src);
+	return n;
 }
 
 static void
@@ -1049,13 +1059,7 @@ rrdq_push(struct rrdq *q, struct rrd_job *j)
 				  "only, derived from the archive when written",
 			    q->conf.queue_budget >> 20, iso8601(j->start, ts));
 		q->hollowing = 1;
-		free(j->idx);
-		free(j->avg);
-		free(j->health);
-		j->idx = NULL;
-		j->avg = NULL;
-		j->health = NULL;
-		j->nvalues = j->nhealth = 0;
+		rrd_job_hollow(j);
 		it->hollow = 1;
 	} else if (q->head == NULL)
 		q->hollowing = 0;

@@ -1092,11 +1092,33 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 }
 
 void
-rrd_job_free(struct rrd_job *j)
+rrd_job_hollow(struct rrd_job *j)
 {
+	size_t i;
+
+	for (i = 0; j->src != NULL && i < j->nvalues; i++) {
+		hll_free(j->src[i]);
+		hll_free(j->dst[i]);
+	}
+	free(j->src);
+	free(j->dst);
+	hll_free(j->all_src);
+	hll_free(j->all_dst);
 	free(j->idx);
 	free(j->avg);
 	free(j->health);
+	j->src = j->dst = NULL;
+	j->all_src = j->all_dst = NULL;
+	j->idx = NULL;
+	j->avg = NULL;
+	j->health = NULL;
+	j->nvalues = j->nhealth = 0;
+}
+
+void
+rrd_job_free(struct rrd_job *j)
+{
+	rrd_job_hollow(j);
 	free(j->fault);
 	free(j);
 }

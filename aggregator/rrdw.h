@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hll.h"
 #include "record.h"
 
 struct rrd_health {
@@ -47,6 +48,14 @@ struct rrd_job {
 	size_t nvalues;
 	uint32_t *idx;
 	double *avg;
+	/*
+	 * The fleet's sketches of distinct sources and targets (record
+	 * version 2), owned by the job: per value, or NULL arrays when no
+	 * reporting sensor sent sketches (a NULL entry: none for that key);
+	 * and over all keys.  The summary keeps their unions (hllbucket.h).
+	 */
+	struct hll **src, **dst;
+	struct hll *all_src, *all_dst;
 	size_t nhealth;
 	struct rrd_health *health;
 	size_t nfault;
@@ -91,5 +100,7 @@ const char *rrdw_root(const struct rrdw *);
 void rrdw_release(struct rrdw *);
 void rrdw_reload(struct rrdw *);
 void rrd_job_free(struct rrd_job *);
+/* Free what a job holds per key and per sensor, keeping its start. */
+void rrd_job_hollow(struct rrd_job *);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "human.h"
 #include "bucket.h"
+#include "hllbucket.h"
 #include "datadir.h"
 #include "interval.h"
 #include "keyidx.h"
@@ -27,6 +28,7 @@ struct summary {
 	char *datadir;
 	char *dir; /* DATADIR/summary */
 	struct bucket hour, day;
+	struct hllbucket sketch[DATADIR_SUMS]; /* beside hour and day */
 	int failing[DATADIR_SUMS]; /* the bucket's last write failed */
 };
 
@@ -69,6 +71,73 @@ bucket_write(const char *path, const struct bucket *b)
 	return 0;
 }
 
+/* path's new content, by a temporary name renamed over it. */
+static int
+file_replace(const char *path, const uint8_t *buf, size_t len)
+{
+	char tmp[4300];
+	FILE *f;
+	int ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "wb")) == NULL)
+		return -1;
+	ok = fwrite(buf, 1, len, f) == len;
+	if (fclose(f) == EOF || !ok || rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The job's sketches into the bucket's: unions, so that adding an
+ * interval twice would change nothing but the count, which last guards.
+ */
+static int
+sketch_add(struct summary *s, struct hllbucket *sb, enum datadir_sum kind,
+    int64_t start, int64_t end, const struct rrd_job *j)
+{
+	char path[4200], why[128];
+	uint8_t *buf;
+	size_t i, len;
+	int rc;
+
+	datadir_sketch_bucket(s->datadir, kind, start, path, sizeof(path));
+	if (sb->start != start) {
+		hllbucket_clear(sb);
+		if (hllbucket_read(path, start, end, sb, why, sizeof(why)) ==
+		    -1) {
+			log_warnx("summary %s: %s; rebuild to repair it", path,
+			    why);
+			hllbucket_clear(sb);
+			return -1;
+		}
+		sb->start = start;
+	}
+	if (j->all_src == NULL || j->start <= sb->last)
+		return 0;
+	hllbucket_merge(&sb->all_src, j->all_src);
+	hllbucket_merge(&sb->all_dst, j->all_dst);
+	for (i = 0; j->src != NULL && i < j->nvalues; i++) {
+		if (j->src[i] == NULL)
+			continue;
+		hllbucket_merge(&sb->src[j->idx[i]], j->src[i]);
+		hllbucket_merge(&sb->dst[j->idx[i]], j->dst[i]);
+	}
+	sb->nintervals++;
+	sb->last = j->start;
+	buf = hllbucket_encode(sb, &len);
+	rc = file_replace(path, buf, len);
+	free(buf);
+	if (rc == -1) {
+		log_warn("summary %s", path);
+		/* Read the file again: the retry must add the interval. */
+		hllbucket_clear(sb);
+	}
+	return rc;
+}
+
 struct summary *
 summary_open(const char *datadir, char *err, size_t errlen)
 {
@@ -92,6 +161,8 @@ summary_open(const char *datadir, char *err, size_t errlen)
 	s->hour.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	s->day.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	s->hour.start = s->day.start = INT64_MIN;
+	for (i = 0; i < DATADIR_SUMS; i++)
+		hllbucket_init(&s->sketch[i]);
 	return s;
 }
 
@@ -102,6 +173,8 @@ summary_free(struct summary *s)
 		return;
 	free(s->hour.sum);
 	free(s->day.sum);
+	hllbucket_free(&s->sketch[DATADIR_SUM_HOUR]);
+	hllbucket_free(&s->sketch[DATADIR_SUM_DAY]);
 	free(s->datadir);
 	free(s->dir);
 	free(s);
@@ -173,6 +246,8 @@ bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
 		if (kind == DATADIR_SUM_HOUR)
 			summary_prune(s, start);
 	}
+	if (sketch_add(s, &s->sketch[kind], kind, start, end, j) == -1)
+		return -1;
 	if (j->start <= b->last)
 		return 0; /* added before a restart or a retry */
 	for (i = 0; i < j->nvalues; i++)
@@ -220,4 +295,6 @@ void
 summary_reload(struct summary *s)
 {
 	s->hour.start = s->day.start = INT64_MIN;
+	hllbucket_clear(&s->sketch[DATADIR_SUM_HOUR]);
+	hllbucket_clear(&s->sketch[DATADIR_SUM_DAY]);
 }

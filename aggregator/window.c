@@ -12,6 +12,7 @@
 
 #include "bucket.h"
 #include "datadir.h"
+#include "hllbucket.h"
 #include "interval.h"
 #include "keyidx.h"
 #include "window.h"
@@ -206,11 +207,85 @@ window_check(const struct window *w)
 	return NULL;
 }
 
+int
+window_sketches(const char *datadir, struct window *w, char *err, size_t errlen)
+{
+	struct hllbucket sb;
+	enum datadir_sum kind;
+	char path[DATADIR_PATH_MAX], why[128];
+	int64_t t, next;
+	size_t i;
+
+	if (window_kind(datadir, w->start, w->end, &kind, err, errlen) == -1)
+		return -1;
+	hllbucket_init(&sb);
+	for (t = w->start; t < w->end; t = next) {
+		next = bucket_next(kind, t);
+		datadir_sketch_bucket(datadir, kind, t, path, sizeof(path));
+		if (hllbucket_read(path, t, next, &sb, why, sizeof(why)) ==
+		    -1) {
+			snprintf(err, errlen,
+			    "summary sketches %s: %s (teiten-aggregator "
+			    "rebuild makes them again)",
+			    path, why);
+			hllbucket_free(&sb);
+			return -1;
+		}
+	}
+	free(w->sources);
+	free(w->targets);
+	w->sources = xcalloc(w->n ? w->n : 1, sizeof(*w->sources));
+	w->targets = xcalloc(w->n ? w->n : 1, sizeof(*w->targets));
+	for (i = 0; i < w->n; i++) {
+		const struct hll *s = sb.src[w->idx[i]];
+
+		w->sources[i] = s != NULL ? hll_estimate(s) : NAN;
+		s = sb.dst[w->idx[i]];
+		w->targets[i] = s != NULL ? hll_estimate(s) : NAN;
+	}
+	w->all_sources = sb.all_src != NULL ? hll_estimate(sb.all_src) : NAN;
+	w->all_targets = sb.all_dst != NULL ? hll_estimate(sb.all_dst) : NAN;
+	w->nsketched = sb.nintervals;
+	hllbucket_free(&sb);
+	return 0;
+}
+
+static const struct window *by_sources_w; /* for the sort below */
+
+static int
+by_sources_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	double sx = by_sources_w->sources[x], sy = by_sources_w->sources[y];
+
+	if (isnan(sx) != isnan(sy))
+		return isnan(sx) ? 1 : -1;
+	if (!isnan(sx) && sx != sy)
+		return sx > sy ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+size_t *
+window_by_sources(const struct window *w)
+{
+	size_t *order = xcalloc(w->n ? w->n : 1, sizeof(*order)), i;
+
+	for (i = 0; i < w->n; i++)
+		order[i] = i;
+	if (w->sources != NULL) {
+		by_sources_w = w;
+		qsort(order, w->n, sizeof(*order), by_sources_cmp);
+	}
+	return order;
+}
+
 void
 window_free(struct window *w)
 {
 	free(w->idx);
 	free(w->mean);
+	free(w->sources);
+	free(w->targets);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -23,6 +23,14 @@ struct window {
 	uint32_t *idx; /* key indices (keyidx.h) */
 	double *mean; /* packets per sensor per interval */
 	double total; /* sum of all keys' means */
+	/*
+	 * After window_sketches(): per ranked key, its distinct sources and
+	 * targets over the window (NaN: no sketch of it), and over all keys;
+	 * and the window's intervals that sensors sent sketches for.
+	 */
+	double *sources, *targets;
+	double all_sources, all_targets;
+	uint64_t nsketched;
 };
 
 /*
@@ -36,6 +44,18 @@ struct window {
  */
 int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
+/*
+ * Fill w's sources and targets from the sketches of the same buckets
+ * (hllbucket.h): the union over the window, never a sum.  Returns 0, or
+ * -1 with a reason (a damaged .hll file, named).
+ */
+int window_sketches(const char *datadir, struct window *w, char *err,
+    size_t errlen);
+/*
+ * The ranked keys' positions ordered by distinct sources, most first
+ * (unknown last; ties by rank), in a new array of w->n (caller frees).
+ */
+size_t *window_by_sources(const struct window *w);
 /* 1 if summary_window() reads [start, end) from hourly buckets, else 0. */
 int window_hourly(const char *datadir, int64_t start, int64_t end);
 void window_free(struct window *);

@@ -4,7 +4,8 @@
  * (man/teiten-protocol.7).  record_decode() trusts nothing: every length,
  * key and order is checked, and the keyed totals must equal the sums of
  * their entries.
- * A record owns its entries array; record_clear() frees it.
+ * A record owns its entries array and its sketches; record_clear() frees
+ * them.
  */
 #ifndef TEITEN_RECORD_H
 #define TEITEN_RECORD_H
@@ -79,19 +80,24 @@ void record_clear(struct record *);
  * Append an entry; the caller adds them in order.  Its sketches start
  * NULL: a version-2 writer sets them (the record then owns them).
  */
-struct record_entry *record_add(struct record *, enum proto, uint16_t key,
-    uint64_t n);
+struct record_entry *
+record_add(struct record *, enum proto, uint16_t key, uint64_t n);
 /* Sensor ids: 1 to 64 of [A-Za-z0-9._-]. */
 int record_valid_id(const char *);
 const char *record_total_name(enum record_total);
 
 /* Bytes record_encode() needs at most for this record. */
 size_t record_encoded_max(const struct record *);
-/* Encode into buf; returns bytes written, or 0 if cap is too small. */
+/*
+ * Encode into buf: version 1 if sketch_p is 0, else version 2, whose
+ * sketches must all be there and of precision sketch_p (fatalx if not).
+ * Returns bytes written, or 0 if cap is below record_encoded_max().
+ */
 size_t record_encode(const struct record *, uint8_t *buf, size_t cap);
 /*
- * Decode len bytes into r (whose old entries are replaced).  Returns 0, or
- * -1 with a static reason in *why.
+ * Decode len bytes, version 1 or 2, into r (whose old entries and
+ * sketches are freed).  Returns 0, or -1 with a static reason in *why;
+ * either way r is the caller's to record_clear().
  */
 int record_decode(struct record *, const uint8_t *buf, size_t len,
     const char **why);

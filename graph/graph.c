@@ -699,6 +699,51 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	return rc;
 }
 
+int
+graph_sources(const char *datadir, uint32_t step, const struct span *sp,
+    uint32_t idx, const char *title, const char *out, char *err, size_t errlen)
+{
+	static const char *const ds[2] = {"sources", "targets"};
+	static const char *const colour[2] = {"#1F77B4", "#FF7F0E"};
+	struct args a = {NULL, 0, 0, 0};
+	char path[4096], epath[8192], t[48];
+	int i, rc;
+
+	if (keys_sane(datadir, step, &idx, 1, err, errlen) == -1)
+		return -1;
+	datadir_key_rrd(datadir, idx, path, sizeof(path));
+	snprintf(t, sizeof(t), "%s, distinct addresses", title);
+	add_frame(&a, sp, t, "addresses / interval", out);
+	args_legend(&a, "COMMENT:  %-*s", LABEL_MAX,
+	    "distinct per interval, all sensors");
+	args_legend(&a, "COMMENT:%10s", "average");
+	args_legend(&a, "COMMENT:%10s\\l", "maximum");
+	if (exists(path)) {
+		escape(path, epath, sizeof(epath));
+		for (i = 0; i < 2; i++) {
+			args_add(&a, "DEF:d%d=%s:%s:AVERAGE", i, epath, ds[i]);
+			args_add(&a, "DEF:x%d=%s:%s:AVERAGE:reduce=MAX", i,
+			    epath, ds[i]);
+			/* Not the row rrd_fetch adds after the window. */
+			args_add(&a, "CDEF:l%d=TIME,%" PRId64 ",GT,UNKN,d%d,IF",
+			    i, sp->end, i);
+			args_add(&a, "CDEF:k%d=TIME,%" PRId64 ",GT,UNKN,x%d,IF",
+			    i, sp->end, i);
+			args_add(&a, "VDEF:a%d=l%d,AVERAGE", i, i);
+			args_add(&a, "VDEF:m%d=k%d,MAXIMUM", i, i);
+			args_legend(&a, "LINE%d:d%d%s:%-*s", 2 - i, i,
+			    colour[i], LABEL_MAX, ds[i]);
+			args_legend(&a, "GPRINT:a%d:%%10.0lf", i);
+			args_legend(&a, "GPRINT:m%d:%%10.0lf\\l", i);
+		}
+	} else
+		args_legend(&a, "COMMENT:  never seen\\l");
+	add_events(&a, sp, &idx, 1);
+	rc = render(&a, out, NULL, err, errlen);
+	args_free(&a);
+	return rc;
+}
+
 /*
  * rrd_xport with the graph's own DEFs and as many rows as the plot has
  * pixels reads what rrd_graph would consolidate for the same range.

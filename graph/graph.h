@@ -68,6 +68,13 @@ int graph_keys_mean(const char *datadir, uint32_t step, const struct span *,
  * in its legend.  The caller keeps ev alive while drawing.
  */
 void graph_set_events(const struct events *ev);
+/*
+ * One key's distinct sources and targets per interval over the fleet
+ * (the DS "sources" and "targets" of its RRD, contract 5), unknown where
+ * no sensor sent sketches.  title names the key.
+ */
+int graph_sources(const char *datadir, uint32_t step, const struct span *,
+    uint32_t idx, const char *title, const char *out, char *err, size_t errlen);
 /* How many sensors reported, from DATADIR/rrd/sensors.rrd. */
 int graph_sensors(const char *datadir, uint32_t step, const struct span *,
     const char *out, char *err, size_t errlen);

@@ -56,6 +56,7 @@ struct gconf {
 	int window; /* enum span_kind, or -1 */
 	int64_t start, end;
 	int has_start, has_end, json, csv;
+	int by_sources; /* top --by sources */
 	uint64_t n;
 };
 
@@ -73,7 +74,8 @@ enum {
 	OPT_TOP,
 	OPT_SENSORS,
 	OPT_WATCH,
-	OPT_LEGEND
+	OPT_LEGEND,
+	OPT_BY
 };
 
 /* The commands, as bits of struct optdoc's cmds. */
@@ -84,6 +86,8 @@ enum {
 
 /* The one list of options: getopt's tables and --help come from it. */
 static const struct optdoc opts[] = {
+    {"by", required_argument, OPT_BY, "packets|sources",
+	"rank by packets (default) or distinct sources", C_TOP},
     {"config", required_argument, 'c', "file",
 	"read the [graph] section of file", 0},
     {"csv", no_argument, OPT_CSV, NULL, "write comma-separated values",
@@ -361,6 +365,12 @@ options(struct gconf *c, int argc, char **argv)
 			c->legend = 1;
 			given |= O_LEGEND;
 			break;
+		case OPT_BY:
+			if (strcmp(optarg, "sources") != 0 &&
+			    strcmp(optarg, "packets") != 0)
+				errx(1, "option --by: use packets or sources");
+			c->by_sources = strcmp(optarg, "sources") == 0;
+			break;
 		case OPT_CSV:
 			c->csv = 1;
 			given |= O_CSV;
@@ -496,12 +506,14 @@ period_window(const struct gconf *c, int64_t newest, struct span *s, char *name,
 static void
 print_top(const struct gconf *c, const struct window *w)
 {
-	char label[32];
-	size_t i, n = w->n < c->n ? w->n : c->n;
+	char label[32], src[24], dst[24];
+	size_t i, r, n = w->n < c->n ? w->n : c->n;
+	size_t *order = c->by_sources ? window_by_sources(w) : NULL;
 
 	if (c->json)
 		fputs("[", stdout);
-	for (i = 0; i < n; i++) {
+	for (r = 0; r < n; r++) {
+		i = order != NULL ? order[r] : r;
 		key_label(w->idx[i], label, sizeof(label));
 		if (!isfinite(w->mean[i]) || !isfinite(window_share(w, i)))
 			errx(1,
@@ -509,16 +521,19 @@ print_top(const struct gconf *c, const struct window *w)
 			    "report it)",
 			    c->datadir, label);
 		if (c->json) {
-			fputs(i ? ",\n  {" : "\n  {", stdout);
-			(void)top_json_fields(stdout, w, i);
+			fputs(r ? ",\n  {" : "\n  {", stdout);
+			(void)top_json_fields(stdout, w, i, r + 1);
 			fputs("}", stdout);
 		} else
-			printf("%3zu  %-12s %-20s %14.4f %6.2f%%\n", i + 1,
-			    label, key_service(w->idx[i]), w->mean[i],
-			    100 * window_share(w, i));
+			printf("%3zu  %-12s %-20s %14.4f %6.2f%% %9s %9s\n",
+			    r + 1, label, key_service(w->idx[i]), w->mean[i],
+			    100 * window_share(w, i),
+			    count_text(w->sources, i, src, sizeof(src)),
+			    count_text(w->targets, i, dst, sizeof(dst)));
 	}
 	if (c->json)
 		puts(n ? "\n]" : "]");
+	free(order);
 }
 
 static int
@@ -527,7 +542,7 @@ cmd_top(const struct gconf *c)
 	struct window w;
 	struct span s;
 	char why[512], pname[PERIOD_NAME_MAX] = "", from[40], to[40];
-	char upto[40];
+	char upto[40], src[24], dst[24];
 	uint32_t step = data_step(c);
 	int cut = 0;
 
@@ -543,8 +558,14 @@ cmd_top(const struct gconf *c)
 	} else
 		errx(1, "top: give --window, --period, or --start and --end");
 	if (summary_window(c->datadir, s.start, s.end, &w, why, sizeof(why)) ==
-	    -1)
+		-1 ||
+	    window_sketches(c->datadir, &w, why, sizeof(why)) == -1)
 		errx(1, "%s: %s", c->datadir, why);
+	if (c->by_sources && w.nsketched == 0)
+		errx(1,
+		    "%s: no distinct sources in this window (no sensor sent "
+		    "sketches: see sketch_key_file)",
+		    c->datadir);
 	if (!c->json) {
 		zone_iso(s.start, from, sizeof(from));
 		zone_iso(s.end, to, sizeof(to));
@@ -557,8 +578,15 @@ cmd_top(const struct gconf *c)
 			printf("# the period is not over: data up to %s\n",
 			    upto);
 		}
+		if (w.nsketched > 0)
+			printf("# distinct sources from %" PRIu64
+			       " of the intervals: %s sources, %s targets "
+			       "in all\n",
+			    w.nsketched,
+			    number_text(w.all_sources, src, sizeof(src)),
+			    number_text(w.all_targets, dst, sizeof(dst)));
 		printf("# rank key          service               avg/sensor/"
-		       "interval  share\n");
+		       "interval  share   sources   targets\n");
 	}
 	print_top(c, &w);
 	window_free(&w);

@@ -67,6 +67,10 @@ json_row(FILE *f, const struct site *st, enum span_kind k, size_t i)
 	(void)out_number(f, avg);
 	fputs(", \"share\": ", f);
 	(void)out_number(f, share);
+	fputs(", \"sources\": ", f);
+	json_count(f, w->sources, i);
+	fputs(", \"targets\": ", f);
+	json_count(f, w->targets, i);
 	fputs(", ", f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "\"prev_rank\": %zu, \"change\": \"%s\"}",
@@ -97,6 +101,10 @@ csv_row(FILE *f, const struct site *st, enum span_kind k, size_t i,
 	fputc(',', f);
 	if (out_number(f, window_share(w, i)) == -1)
 		return -1;
+	fputc(',', f);
+	csv_count(f, w->sources, i);
+	fputc(',', f);
+	csv_count(f, w->targets, i);
 	fputc(',', f);
 	if (c.move == MOVE_RANK)
 		fprintf(f, "%zu", c.prev_rank);
@@ -184,8 +192,8 @@ write_exports(struct site *st, enum span_kind k)
 	if (out_open(st, &o, name) == -1)
 		return -1;
 	csv_meta(st, k, meta, sizeof(meta));
-	fputs("rank,key,service,avg,share,prev_rank,change,unit,window,start,"
-	      "end,zone,step\r\n",
+	fputs("rank,key,service,avg,share,sources,targets,prev_rank,change,"
+	      "unit,window,start,end,zone,step\r\n",
 	    o.f);
 	for (i = 0; i < n; i++)
 		if (csv_row(o.f, st, k, i, meta) == -1)

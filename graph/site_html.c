@@ -254,7 +254,7 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn,
     int dec)
 {
 	const struct window *w = &st->win[k];
-	char label[32], slug[32], avg[32];
+	char label[32], slug[32], avg[32], src[24], dst[24];
 	struct change c;
 
 	key_label(w->idx[i], label, sizeof(label));
@@ -271,8 +271,11 @@ table_row(FILE *f, const struct site *st, enum span_kind k, size_t i, int drawn,
 	    slug, label);
 	html_text(f, key_service(w->idx[i]));
 	fprintf(f,
-	    "</td><td class=\"num\">%s</td><td class=\"num\">%.2f%%</td>", avg,
-	    100 * window_share(w, i));
+	    "</td><td class=\"num\">%s</td><td class=\"num\">%.2f%%</td>"
+	    "<td class=\"num\">%s</td><td class=\"num\">%s</td>",
+	    avg, 100 * window_share(w, i),
+	    count_text(w->sources, i, src, sizeof(src)),
+	    count_text(w->targets, i, dst, sizeof(dst)));
 	rank_change(&st->pwin[k], w->idx[i], i + 1, &c);
 	change_cell(f, &c);
 	fputs("</tr>\n", f);
@@ -294,6 +297,10 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 	    "<th scope=\"col\">Service</th>"
 	    "<th scope=\"col\" class=\"num\">Avg/%s</th>"
 	    "<th scope=\"col\" class=\"num\">Share</th>"
+	    "<th scope=\"col\" class=\"num\" title=\"distinct source "
+	    "addresses over the window, all sensors\">Sources</th>"
+	    "<th scope=\"col\" class=\"num\" title=\"distinct target "
+	    "addresses over the window, all sensors\">Targets</th>"
 	    "<th scope=\"col\">Change</th></tr></thead>\n<tbody>\n",
 	    SITE_TOP, name, unit_short(st->span[k].unit));
 	for (i = 0; i < n; i++) {
@@ -305,7 +312,7 @@ index_table(FILE *f, const struct site *st, enum span_kind k)
 		    dec);
 	}
 	if (n == 0)
-		fputs("<tr><td colspan=\"6\">No data in this "
+		fputs("<tr><td colspan=\"8\">No data in this "
 		      "window.</td></tr>\n",
 		    f);
 	fprintf(f,
@@ -592,6 +599,12 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 		snprintf(alt, sizeof(alt), "Graph of %s over the last %s",
 		    label, span_name(k));
 		/* The page is in key/, beside its graphs. */
+		html_img(f, st, name, "../", alt);
+		snprintf(name, sizeof(name), "key/%s-%s-sources.png", slug,
+		    span_name(k));
+		snprintf(alt, sizeof(alt),
+		    "Distinct sources and targets of %s over the last %s",
+		    label, span_name(k));
 		html_img(f, st, name, "../", alt);
 		fputs("</section>\n", f);
 	}

@@ -39,6 +39,7 @@ struct job {
 	size_t png;
 	struct span span;
 	int sensors; /* the sensors graph, not keys */
+	int sources; /* idx[0]'s distinct sources and targets */
 	uint32_t idx[GRAPH_KEYS];
 	unsigned slot[GRAPH_KEYS];
 	double mean[GRAPH_KEYS]; /* for the legend, NaN: the rows' average */
@@ -138,6 +139,9 @@ int plan_graphs(struct site *);
 int site_png(struct site *, const char *name, const struct span *,
     const uint32_t *idx, const unsigned *slot, size_t n, const char *title,
     const struct window *w);
+/* A key's distinct sources and targets (graph_sources). */
+int site_png_sources(struct site *, const char *name, const struct span *,
+    uint32_t idx, const char *title);
 unsigned site_slot(const struct site *, uint32_t idx);
 void graph_span(const struct site *, enum span_kind, struct span *);
 void key_slug(uint32_t idx, char *buf, size_t len);

@@ -43,7 +43,7 @@ events_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 
 static void
 graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
-    const unsigned *slot, size_t n, char *sig, size_t len)
+    const unsigned *slot, size_t n, int sources, char *sig, size_t len)
 {
 	int64_t last = st->last_final < sp->end ? st->last_final : sp->end;
 	char label[32];
@@ -54,7 +54,9 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 	    sp->start, sp->end, last, (unsigned)st->step, st->generation,
 	    zone_name(), events_sig(st, sp, idx, n));
 	if (idx == NULL)
-		snprintf(sig + o, len - o, " sensors");
+		o += (size_t)snprintf(sig + o, len - o, " sensors");
+	if (sources)
+		o += (size_t)snprintf(sig + o, len - o, " sources");
 	for (i = 0; idx != NULL && i < n && o < len; i++) {
 		key_label(idx[i], label, sizeof(label));
 		o += (size_t)snprintf(sig + o, len - o, " %s%s", label,
@@ -67,10 +69,10 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
  * rendering unless the last run made it from the same inputs and it is
  * still there.
  */
-int
-site_png(struct site *st, const char *name, const struct span *sp,
+static int
+site_png_kind(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, const unsigned *slots, size_t n, const char *title,
-    const struct window *w)
+    const struct window *w, int sources)
 {
 	char sig[SIG_MAX], path[4200];
 	unsigned slot[GRAPH_KEYS] = {0};
@@ -80,7 +82,7 @@ site_png(struct site *st, const char *name, const struct span *sp,
 
 	for (i = 0; i < n && i < GRAPH_KEYS; i++)
 		slot[i] = slots != NULL ? slots[i] : site_slot(st, idx[i]);
-	graph_sig(st, sp, idx, slot, n, sig, sizeof(sig));
+	graph_sig(st, sp, idx, slot, n, sources, sig, sizeof(sig));
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
 	old = state_find(&st->old, name);
@@ -101,6 +103,7 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	j->png = st->cur.n - 1;
 	j->span = *sp;
 	j->sensors = idx == NULL;
+	j->sources = sources;
 	j->n = n < GRAPH_KEYS ? n : GRAPH_KEYS;
 	for (i = 0; i < j->n; i++) {
 		j->idx[i] = idx[i];
@@ -112,6 +115,21 @@ site_png(struct site *st, const char *name, const struct span *sp,
 	}
 	snprintf(j->title, sizeof(j->title), "%s", title ? title : "");
 	return 0;
+}
+
+int
+site_png(struct site *st, const char *name, const struct span *sp,
+    const uint32_t *idx, const unsigned *slots, size_t n, const char *title,
+    const struct window *w)
+{
+	return site_png_kind(st, name, sp, idx, slots, n, title, w, 0);
+}
+
+int
+site_png_sources(struct site *st, const char *name, const struct span *sp,
+    uint32_t idx, const char *title)
+{
+	return site_png_kind(st, name, sp, &idx, NULL, 1, title, NULL, 1);
 }
 
 _Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
@@ -254,6 +272,10 @@ plan_key(struct site *st, uint32_t idx)
 		graph_span(st, k, &sp);
 		if (site_png(st, name, &sp, &idx, NULL, 1, title,
 			&st->win[k]) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "key/%s-%s-sources.png", slug,
+		    span_name(k));
+		if (site_png_sources(st, name, &sp, idx, title) == -1)
 			return -1;
 	}
 	return 0;

@@ -76,8 +76,15 @@ site_window(struct site *st, int64_t start, int64_t end, struct window *w)
 	char dir[4200];
 
 	snprintf(dir, sizeof(dir), "%s/" CACHE_DIR, st->outdir);
-	return wincache_window(st->datadir, dir, st->generation, st->last_final,
-	    start, end, w, st->err, st->errlen);
+	if (wincache_window(st->datadir, dir, st->generation, st->last_final,
+		start, end, w, st->err, st->errlen) == -1)
+		return -1;
+	/* Not cached: unions are cheap next to drawing. */
+	if (window_sketches(st->datadir, w, st->err, st->errlen) == -1) {
+		window_free(w);
+		return -1;
+	}
+	return 0;
 }
 
 int

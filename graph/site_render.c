@@ -31,6 +31,9 @@ render_job(struct site *st, const struct job *j)
 	if (j->sensors)
 		rc = graph_sensors(st->datadir, st->step, &j->span, tmp,
 		    st->err, st->errlen);
+	else if (j->sources)
+		rc = graph_sources(st->datadir, st->step, &j->span, j->idx[0],
+		    j->title, tmp, st->err, st->errlen);
 	else
 		rc = graph_keys_mean(st->datadir, st->step, &j->span, j->idx,
 		    j->slot, j->mean, j->n, j->title, tmp, NULL, st->err,

@@ -74,8 +74,40 @@ out_number(FILE *f, double v)
 	return 0;
 }
 
+const char *
+number_text(double v, char *buf, size_t len)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+const char *
+count_text(const double *v, size_t i, char *buf, size_t len)
+{
+	return number_text(v != NULL ? v[i] : NAN, buf, len);
+}
+
+void
+json_count(FILE *f, const double *v, size_t i)
+{
+	if (v == NULL || !isfinite(v[i]))
+		fputs("null", f);
+	else
+		fprintf(f, "%.0f", v[i]);
+}
+
+void
+csv_count(FILE *f, const double *v, size_t i)
+{
+	if (v != NULL && isfinite(v[i]))
+		fprintf(f, "%.0f", v[i]);
+}
+
 int
-top_json_fields(FILE *f, const struct window *w, size_t i)
+top_json_fields(FILE *f, const struct window *w, size_t i, size_t rank)
 {
 	double avg = w->mean[i], share = window_share(w, i);
 	char label[32];
@@ -84,12 +116,16 @@ top_json_fields(FILE *f, const struct window *w, size_t i)
 	if (!isfinite(avg) || !isfinite(share))
 		return -1;
 	key_label(w->idx[i], label, sizeof(label));
-	fprintf(f, "\"rank\": %zu, \"key\": \"%s\", \"service\": ", i + 1,
+	fprintf(f, "\"rank\": %zu, \"key\": \"%s\", \"service\": ", rank,
 	    label);
 	json_text(f, key_service(w->idx[i]));
 	fputs(", \"avg\": ", f);
 	(void)out_number(f, avg);
 	fputs(", \"share\": ", f);
 	(void)out_number(f, share);
+	fputs(", \"sources\": ", f);
+	json_count(f, w->sources, i);
+	fputs(", \"targets\": ", f);
+	json_count(f, w->targets, i);
 	return 0;
 }

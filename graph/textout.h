@@ -22,9 +22,18 @@ void csv_text(FILE *, const char *); /* quoted only when it must be */
  */
 int out_number(FILE *, double v);
 /*
- * "rank": 1, "key": "tcp/445", "service": "...", "avg": ..., "share": ...
- * or -1, nothing written, when avg or share is not finite.
+ * "rank": rank, "key": "tcp/445", "service": "...", "avg": ..., "share":
+ * ..., "sources": ..., "targets": ... for ranked key i, or -1, nothing
+ * written, when avg or share is not finite.  Distinct counts are whole
+ * numbers, null where unknown (no sketches).
  */
-int top_json_fields(FILE *, const struct window *, size_t i);
+int top_json_fields(FILE *, const struct window *, size_t i, size_t rank);
+/* A distinct count rounded to a whole number, "-" when unknown. */
+const char *number_text(double v, char *buf, size_t len);
+/* v[i] as a whole number, or JSON null / an empty CSV field. */
+void json_count(FILE *, const double *v, size_t i);
+void csv_count(FILE *, const double *v, size_t i);
+/* number_text() of v[i], "-" when v is NULL. */
+const char *count_text(const double *v, size_t i, char *buf, size_t len);
 
 #endif

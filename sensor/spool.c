@@ -204,15 +204,41 @@ spool_free(struct spool *s)
 	free(s);
 }
 
-/* Add what the old file of the same interval counted into r. */
+/*
+ * The sketch *a, with *b merged in if b is given, at precision p, taken
+ * from its record (which would free it); NULL if the sum has no sketches.
+ */
+static struct hll *
+spool_take_sketch(struct hll **a, struct hll *const *b, unsigned p)
+{
+	struct hll *h;
+
+	if (p == 0)
+		return NULL;
+	h = *a;
+	*a = NULL;
+	if (b != NULL)
+		hll_merge(h, *b);
+	hll_fold(h, p);
+	return h;
+}
+
+/*
+ * Add what the old file of the same interval counted into r.  Sketches
+ * merge when both records have them, of the same sketch key, at the lower
+ * of their precisions; otherwise the sum has none, since a union missing
+ * one run's addresses would understate the interval.
+ */
 static void
 spool_merge_old(struct spool *s, struct record *r)
 {
 	char ts[ISO8601_LEN];
 	struct record old, sum;
+	struct record_entry *e;
 	const char *why;
 	uint8_t *buf;
 	size_t len, i = 0, j = 0;
+	unsigned p;
 	int t;
 
 	if (spool_read(s, r->start, &buf, &len) == -1)
@@ -229,6 +255,12 @@ spool_merge_old(struct spool *s, struct record *r)
 	sum.nentries = sum.cap = 0;
 	for (t = 0; t < RT_COUNT; t++)
 		sum.totals[t] += old.totals[t];
+	p = r->sketch_p < old.sketch_p ? r->sketch_p : old.sketch_p;
+	if (memcmp(r->sketch_keyid, old.sketch_keyid, RECORD_KEYID) != 0)
+		p = 0;
+	sum.sketch_p = p;
+	sum.all_src = spool_take_sketch(&r->all_src, &old.all_src, p);
+	sum.all_dst = spool_take_sketch(&r->all_dst, &old.all_dst, p);
 	while (i < r->nentries || j < old.nentries) {
 		struct record_entry *a =
 		    i < r->nentries ? &r->entries[i] : NULL;
@@ -240,11 +272,18 @@ spool_merge_old(struct spool *s, struct record *r)
 		    : (a->key != b->key)     ? (a->key < b->key ? -1 : 1)
 					     : 0;
 
-		if (cmp <= 0)
-			record_add(&sum, a->proto, a->key,
+		if (cmp <= 0) {
+			e = record_add(&sum, a->proto, a->key,
 			    a->packets + (cmp == 0 ? b->packets : 0));
-		else
-			record_add(&sum, b->proto, b->key, b->packets);
+			e->src = spool_take_sketch(&a->src,
+			    cmp == 0 ? &b->src : NULL, p);
+			e->dst = spool_take_sketch(&a->dst,
+			    cmp == 0 ? &b->dst : NULL, p);
+		} else {
+			e = record_add(&sum, b->proto, b->key, b->packets);
+			e->src = spool_take_sketch(&b->src, NULL, p);
+			e->dst = spool_take_sketch(&b->dst, NULL, p);
+		}
 		i += cmp <= 0;
 		j += cmp >= 0;
 	}

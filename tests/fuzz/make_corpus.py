@@ -1,6 +1,7 @@
 """Writes the seed corpora, one file per hand-built input: corpus/classify/
 (frames, first byte = index of the link type in fuzz_classify.c's table),
-corpus/record/ (encoded records, per the layout in common/record.c) and
+corpus/record/ (encoded records of versions 1 and 2, per the layout in
+common/record.c, sketches per common/hll.c), and
 corpus/frame/ (frames sealed with fuzz_frame.c's key), corpus/hello/ (HELLO
 payloads, man/teiten-protocol.7) and corpus/pcapfile/ (classic pcap files:
 the classify seeds in files of their link type, in both byte orders and
@@ -85,21 +86,89 @@ NTOTALS = 16
 TCP, UDP, ICMP, ICMP6 = range(4)
 
 
-def record(sensor, start, length, naddrs, entries, extra=(0,) * 12):
+def record(sensor, start, length, naddrs, entries, extra=(0,) * 12,
+           sketches=None):
     """entries: one sorted list of (key, packets) per protocol; the keyed
-    totals are their sums, the other twelve totals come from extra."""
-    totals = [sum(n for _, n in e) for e in entries] + list(extra)
+    totals are their sums, the other twelve totals come from extra.
+    sketches, for version 2: (precision, key id, all_src, all_dst) with the
+    encoded sketches, and then every entry is (key, packets, src, dst)."""
+    totals = [sum(e[1] for e in es) for es in entries] + list(extra)
     assert len(totals) == NTOTALS
-    out = bytes([1, len(sensor)]) + sensor
+    out = bytes([2 if sketches else 1, len(sensor)]) + sensor
     out += varint(zigzag(start)) + varint(length) + varint(naddrs)
     out += b"".join(varint(t) for t in totals)
-    for e in entries:
-        out += varint(len(e))
+    if sketches:
+        p, keyid, all_src, all_dst = sketches
+        out += bytes([p]) + keyid + all_src + all_dst
+    for es in entries:
+        out += varint(len(es))
         prev = -1
-        for key, n in e:
-            out += varint(key - prev - 1) + varint(n)
-            prev = key
+        for e in es:
+            out += varint(e[0] - prev - 1) + varint(e[1]) + b"".join(e[2:])
+            prev = e[0]
     return out
+
+
+# --- Sketches (common/hll.c) -------------------------------------------
+
+M64 = (1 << 64) - 1
+HLL_SP = 26
+
+
+def item_hash(x):
+    """splitmix64: distinct items, well-spread 64-bit hashes (the sensor's
+    are SipHash-2-4 of addresses; any 64-bit values will do here)."""
+    x = (x + 0x9e3779b97f4a7c15) & M64
+    x = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & M64
+    x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & M64
+    return x ^ (x >> 31)
+
+
+def rank(x, none):
+    """One more than the leading zeros of the 64-bit x; none if x is 0."""
+    return 65 - x.bit_length() if x else none
+
+
+def sketch(p, hashes):
+    """hll_encode()'s bytes for the set of hashes at precision p: sparse
+    (varint words + 1, the first word, then each gap less one; a word is
+    26 index bits and a 6-bit rank) while at most 2^p / 8 indices, else
+    dense (varint 0, 2^p registers of 6 bits packed little-endian)."""
+    words = {}
+    for h in hashes:
+        idx = h >> (64 - HLL_SP)
+        words[idx] = max(words.get(idx, 0),
+                         rank((h << HLL_SP) & M64, 64 - HLL_SP + 1))
+    if len(words) <= (1 << p) // 8:
+        out, prev = varint(len(words) + 1), None
+        for w in sorted(i << 6 | r for i, r in words.items()):
+            out += varint(w if prev is None else w - prev - 1)
+            prev = w
+        return out
+    reg = [0] * (1 << p)
+    for h in hashes:
+        i = h >> (64 - p)
+        reg[i] = max(reg[i], rank((h << p) & M64, 65 - p))
+    bits = sum(r << (6 * i) for i, r in enumerate(reg))
+    return b"\x00" + bits.to_bytes(6 * len(reg) // 8, "little")
+
+
+def sketched(p, keyid, entries, nsrc):
+    """Version-2 record arguments for entries (as record() takes them):
+    entry i of all gets sources i * 1000 .. + nsrc(i) - 1 and half as many
+    targets, one at least; the interval's sketches are the unions."""
+    out, srcs, dsts, i = [], set(), set(), 0
+    for es in entries:
+        out.append([])
+        for key, n in es:
+            src = {item_hash(i * 1000 + j) for j in range(nsrc(i))}
+            dst = {item_hash((1 << 40) + i * 7 + j)
+                   for j in range(nsrc(i) // 2 + 1)}
+            out[-1].append((key, n, sketch(p, src), sketch(p, dst)))
+            srcs |= src
+            dsts |= dst
+            i += 1
+    return out, (p, keyid, sketch(p, srcs), sketch(p, dsts))
 
 
 def typical(nkeys, seed):
@@ -140,6 +209,48 @@ RECORDS = {
     "not-multiple": record(b"s1", 1700000041, 60, 0, EMPTY),
     "overlong": bytes([1, 2]) + b"s1" + b"\x80\x00",
 }
+
+KEYID = bytes([0x5e, 0x1f, 0x00, 0xff, 0x01, 0x80, 0x7f, 0x42])
+FIXTURE = [[(22, 3), (445, 1)], [(53, 2)], [], [(128, 1)]]
+
+
+def v2(name, p, entries, nsrc, sensor=b"s1", length=60):
+    es, sk = sketched(p, KEYID, entries, nsrc)
+    RECORDS[name] = record(sensor, 1700000040, length, 256, es,
+                           sketches=sk)
+
+
+# Version 2: sparse sketches, dense ones (p = 4 and 10), every precision
+# bound, an empty interval.
+v2("v2-sparse", 14, FIXTURE, lambda i: (1, 3, 20, 2)[i])
+v2("v2-dense-p4", 4, FIXTURE, lambda i: (1, 2, 40, 100)[i])
+v2("v2-dense-p10", 10, FIXTURE, lambda i: (1, 300, 5, 2)[i])
+v2("v2-p18", 18, FIXTURE, lambda i: 1 + i)
+v2("v2-typical", 14, typical(100, 2), lambda i: 1 + i % 17)
+RECORDS["v2-empty"] = record(b"x", 0, 1, 0, EMPTY,
+                             sketches=(14, KEYID, b"\x01", b"\x01"))
+# Refused forms of version 2, next to each check: tcp 22 with these src
+# sketches (sparse words: 0x41 is index 1 rank 1).
+_one = sketch(4, [item_hash(0)])
+
+
+def v2_src(src, p=4):
+    return record(b"s1", 1700000040, 60, 0, [[(22, 1, src, _one)], [], [],
+                                              []],
+                  sketches=(p, KEYID, _one, _one))
+
+
+RECORDS.update({
+    "v2-precision-3": v2_src(_one, p=3),
+    "v2-precision-19": v2_src(_one, p=19),
+    "v2-empty-src": v2_src(b"\x01"),
+    "v2-index-twice": v2_src(b"\x03\x41\x00"),
+    "v2-rank-40": v2_src(b"\x02\x68"),
+    "v2-register-62": v2_src(b"\x00\x3e" + bytes(11)),
+    "v2-too-sparse": v2_src(b"\x04\x41\x3f\x3f"),
+    "v2-trailing": v2_src(_one) + b"\x00",
+    "v2-cut": v2_src(_one)[:-5],
+})
 
 # fuzz_frame.c's key: 00 01 02 ... 1f.
 FRAME_KEY = bytes(range(32))

@@ -350,7 +350,10 @@ TOTALS = ["tcp", "udp", "icmp", "icmp6", "fragment", "other", "nonip",
 
 def record_head(b):
     """(sensor, start, length, {total: value}) of an encoded record, read
-    per man/teiten-protocol.7 (the entries are not needed here)."""
+    per man/teiten-protocol.7 (the entries are not needed here); versions
+    1 and 2 are the same up to the totals."""
+    if b[0] not in (1, 2):
+        raise ValueError("record version %d" % b[0])
     idlen = b[1]
     sensor = b[2:2 + idlen].decode()
     off = 2 + idlen
@@ -434,13 +437,95 @@ def unzigzag(v):
     return v >> 1 if not v & 1 else -(v >> 1) - 1
 
 
+HLL_SP = 26  # index bits of a sparse sketch word
+
+
+def sketch_get(data, off, p):
+    """One sketch of precision p at data[off:] (common/hll.c's encoding,
+    man/teiten-protocol.7), checked as hll_decode() checks it:
+    (("sparse", [words]) or ("dense", [2^p registers]), offset past it)."""
+    t, off = varint_get(data, off)
+    if t == 0:
+        m = 1 << p
+        n = 6 * m // 8
+        if off + n > len(data):
+            raise ValueError("sketch registers cut short")
+        bits = int.from_bytes(data[off:off + n], "little")
+        regs = [bits >> (6 * i) & 63 for i in range(m)]
+        if max(regs) > 65 - p:
+            raise ValueError("sketch register out of range")
+        return ("dense", regs), off + n
+    if t - 1 > (1 << p) // 8:
+        raise ValueError("sparse sketch too large for its precision")
+    words = []
+    for _ in range(t - 1):
+        v, off = varint_get(data, off)
+        w = words[-1] + v + 1 if words else v
+        if w >= 1 << 32 or not 1 <= w & 63 <= 64 - HLL_SP + 1:
+            raise ValueError("bad sparse sketch word")
+        if words and w >> 6 <= words[-1] >> 6:
+            raise ValueError("sparse sketch words out of order")
+        words.append(w)
+    return ("sparse", words), off
+
+
+def _ertl_sigma(x):
+    if x == 1:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        zp = z
+        z += x * y
+        y += y
+        if z == zp:
+            return z
+
+
+def _ertl_tau(x):
+    if x in (0, 1):
+        return 0.0
+    y, z = 1.0, 1 - x
+    while True:
+        x = math.sqrt(x)
+        zp = z
+        y *= 0.5
+        z -= (1 - x) * (1 - x) * y
+        if z == zp:
+            return z / 3
+
+
+def sketch_estimate(sketch, p):
+    """Distinct items of a sketch from sketch_get(), as hll_estimate()
+    computes it: linear counting over the 2^26 sparse indices, or Ertl's
+    estimator over the dense registers."""
+    kind, v = sketch
+    if kind == "sparse":
+        sm = float(1 << HLL_SP)
+        return sm * math.log(sm / (sm - len(v)))
+    m, q = 1 << p, 64 - p
+    c = [0] * 66
+    for r in v:
+        c[r] += 1
+    z = m * _ertl_tau(1 - c[q + 1] / m)
+    for k in range(q, 0, -1):
+        z = 0.5 * (z + c[k])
+    z += m * _ertl_sigma(c[0] / m)
+    return m * (m / (2 * math.log(2))) / z
+
+
 def decode_record(raw):
-    """An encoded record (common/record.c) as a dict: sensor, start, len,
-    naddrs, totals (16), counts {(proto, key): packets}."""
-    if raw[0] != 1:
+    """An encoded record (common/record.c), version 1 or 2, as a dict:
+    version, sensor, start, len, naddrs, totals (16), counts {(proto, key):
+    packets}; version 2 adds sketch_p, keyid (bytes), all_src, all_dst and
+    sketches {(proto, key): (src, dst)}, each sketch as sketch_get() gives
+    it (sketch_p 0 and no sketches in version 1)."""
+    if raw[0] not in (1, 2):
         raise ValueError("record version %d" % raw[0])
     idlen = raw[1]
-    rec = {"sensor": raw[2:2 + idlen].decode()}
+    rec = {"version": raw[0], "sensor": raw[2:2 + idlen].decode(),
+           "sketch_p": 0, "keyid": None, "all_src": None, "all_dst": None,
+           "sketches": {}}
     off = 2 + idlen
     v, off = varint_get(raw, off)
     rec["start"] = unzigzag(v)
@@ -451,6 +536,15 @@ def decode_record(raw):
         v, off = varint_get(raw, off)
         totals.append(v)
     rec["totals"] = totals
+    p = 0
+    if rec["version"] == 2:
+        p = rec["sketch_p"] = raw[off]
+        if not 4 <= p <= 18:
+            raise ValueError("bad sketch precision")
+        rec["keyid"] = bytes(raw[off + 1:off + 9])
+        off += 9
+        rec["all_src"], off = sketch_get(raw, off, p)
+        rec["all_dst"], off = sketch_get(raw, off, p)
     counts = {}
     for proto in PROTOS:
         n, off = varint_get(raw, off)
@@ -460,6 +554,10 @@ def decode_record(raw):
             packets, off = varint_get(raw, off)
             key += 1 + gap
             counts[(proto, key)] = packets
+            if p:
+                src, off = sketch_get(raw, off, p)
+                dst, off = sketch_get(raw, off, p)
+                rec["sketches"][(proto, key)] = (src, dst)
     if off != len(raw):
         raise ValueError("trailing bytes in a record")
     rec["counts"] = counts

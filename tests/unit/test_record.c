@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,11 +89,47 @@ encode(const struct record *r, size_t *n)
 	return buf;
 }
 
+/*
+ * Two sketches are the same if both are absent, or if they have the same
+ * precision, encoding and estimate.
+ */
+static void
+assert_sketch_equal(const struct hll *a, const struct hll *b)
+{
+	uint8_t *ea, *eb;
+	size_t na, nb;
+
+	if (a == NULL || b == NULL) {
+		assert_true(a == NULL && b == NULL);
+		return;
+	}
+	assert_int_equal(hll_precision(a), hll_precision(b));
+	assert_int_equal(hll_is_dense(a), hll_is_dense(b));
+	assert_true(hll_estimate(a) == hll_estimate(b));
+	assert_non_null(ea = malloc(hll_encoded_max(a)));
+	assert_non_null(eb = malloc(hll_encoded_max(b)));
+	na = hll_encode(a, ea, hll_encoded_max(a));
+	nb = hll_encode(b, eb, hll_encoded_max(b));
+	assert_true(na > 0);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ea, eb, na);
+	free(ea);
+	free(eb);
+}
+
 static void
 assert_record_equal(const struct record *a, const struct record *b)
 {
 	size_t i;
 
+	assert_int_equal(a->sketch_p, b->sketch_p);
+	assert_memory_equal(a->sketch_keyid, b->sketch_keyid, RECORD_KEYID);
+	assert_sketch_equal(a->all_src, b->all_src);
+	assert_sketch_equal(a->all_dst, b->all_dst);
+	for (i = 0; i < a->nentries && i < b->nentries; i++) {
+		assert_sketch_equal(a->entries[i].src, b->entries[i].src);
+		assert_sketch_equal(a->entries[i].dst, b->entries[i].dst);
+	}
 	assert_string_equal(a->sensor, b->sensor);
 	assert_true(a->start == b->start);
 	assert_int_equal(a->len, b->len);
@@ -540,7 +577,7 @@ test_malformed(void **state)
 {
 	const struct built cases[] = {
 	    {"version 0", "version", 0, "s1", 2, ZS, 60, {0}, NONE},
-	    {"version 2", "version", 2, "s1", 2, ZS, 60, {0}, NONE},
+	    {"version 3", "version", 3, "s1", 2, ZS, 60, {0}, NONE},
 	    {"version 255", "version", 255, "s1", 2, ZS, 60, {0}, NONE},
 	    {"id length 0", "id length", 1, "", 0, ZS, 60, {0}, NONE},
 	    {"id length 65", "id length", 1, ID65, 65, ZS, 60, {0}, NONE},
@@ -648,6 +685,349 @@ test_built_good(void **state)
 	check_built(cases, NITEMS(cases));
 }
 
+/* --- Version 2: sketches ------------------------------------------------ */
+
+static const uint8_t test_keyid[RECORD_KEYID] = {0x5e, 0x1f, 0x00, 0xff, 0x01,
+    0x80, 0x7f, 0x42};
+
+/* splitmix64: distinct items give distinct, well-spread hashes. */
+static uint64_t
+item_hash(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* A sketch of precision p of the items first .. first + n - 1. */
+static struct hll *
+sketch_of(unsigned p, uint64_t first, uint64_t n)
+{
+	struct hll *h = hll_new(p);
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		hll_add(h, item_hash(first + i));
+	return h;
+}
+
+/*
+ * Give r sketches of precision p: entry i sees n[i % nn] sources and half
+ * as many targets (one at least), from ranges that overlap between
+ * entries; the interval's sketches are their unions.
+ */
+static void
+add_sketches(struct record *r, unsigned p, const uint64_t *n, size_t nn)
+{
+	struct record_entry *e;
+	size_t i;
+
+	r->sketch_p = p;
+	memcpy(r->sketch_keyid, test_keyid, RECORD_KEYID);
+	r->all_src = hll_new(p);
+	r->all_dst = hll_new(p);
+	for (i = 0; i < r->nentries; i++) {
+		e = &r->entries[i];
+		e->src = sketch_of(p, i * 1000, n[i % nn]);
+		e->dst = sketch_of(p, ((uint64_t)1 << 40) + i * 7,
+		    n[i % nn] / 2 + 1);
+		hll_merge(r->all_src, e->src);
+		hll_merge(r->all_dst, e->dst);
+	}
+}
+
+/*
+ * Every precision, with sparse and dense sketches: the same fields, bytes
+ * and estimates back.  Sparse sketches of a few items count them exactly.
+ */
+static void
+test_v2_round_trip(void **state)
+{
+	static const unsigned ps[] = {HLL_P_MIN, 5, 10, HLL_P_DEFAULT,
+	    HLL_P_MAX};
+	struct record r;
+	uint8_t *b;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < NITEMS(ps); i++) {
+		const uint64_t sizes[] = {1, 2, 7,
+		    4 * HLL_SPARSE_MAX(ps[i]) + 10};
+
+		fixture_record(&r);
+		add_sketches(&r, ps[i], sizes, NITEMS(sizes));
+		assert_false(hll_is_dense(r.entries[0].src));
+		assert_false(hll_is_dense(r.entries[1].src));
+		assert_true(hll_is_dense(r.entries[3].src));
+		assert_true(fabs(hll_estimate(r.entries[0].src) - 1) < 0.01);
+		assert_true(fabs(hll_estimate(r.entries[1].src) - 2) < 0.01);
+		b = encode(&r, &n);
+		assert_int_equal(b[0], 2);
+		free(b);
+		n = round_trip(&r);
+		printf("fixture with sketches of precision %u: %zu bytes\n",
+		    ps[i], n);
+		record_clear(&r);
+	}
+}
+
+/* A record without sketches is written as version 1, as before. */
+static void
+test_v1_without_sketches(void **state)
+{
+	struct record r;
+	const char *why;
+	uint8_t *b;
+	size_t n;
+
+	(void)state;
+	fixture_record(&r);
+	add_sketches(&r, HLL_P_DEFAULT, (const uint64_t[]){3}, 1);
+	b = encode(&r, &n);
+	/* Decoding version 1 into a record with sketches frees them. */
+	assert_int_equal(decode_exact(&r, b, n, &why), 0);
+	free(b);
+	assert_int_equal(r.sketch_p, HLL_P_DEFAULT);
+	assert_int_equal(decode_exact(&r, fixture, sizeof(fixture), &why), 0);
+	assert_int_equal(r.sketch_p, 0);
+	assert_null(r.all_src);
+	assert_null(r.all_dst);
+	assert_null(r.entries[0].src);
+	assert_null(r.entries[0].dst);
+	b = encode(&r, &n);
+	assert_int_equal(n, sizeof(fixture));
+	assert_memory_equal(b, fixture, n);
+	free(b);
+	record_clear(&r);
+}
+
+/* No entries: the interval's sketches may be empty, or not. */
+static void
+test_v2_empty_interval(void **state)
+{
+	struct record r;
+	size_t n;
+
+	(void)state;
+	record_init(&r);
+	strcpy(r.sensor, "x");
+	r.start = 0;
+	r.len = 1;
+	r.sketch_p = HLL_P_MIN;
+	r.all_src = hll_new(HLL_P_MIN);
+	r.all_dst = hll_new(HLL_P_MIN);
+	n = round_trip(&r);
+	/* version 1's 25, precision, key id, two sketches of a byte */
+	assert_int_equal(n,
+	    2 + 1 + 3 + RT_COUNT + PROTO_COUNT + 1 + RECORD_KEYID + 2);
+	hll_add(r.all_src, 1);
+	round_trip(&r);
+	hll_free(r.all_src);
+	r.all_src = sketch_of(HLL_P_MIN, 0, 1000);
+	assert_true(hll_is_dense(r.all_src));
+	round_trip(&r);
+	record_clear(&r);
+}
+
+/* The busy interval of test_typical_size, with sketches. */
+static void
+test_v2_typical_size(void **state)
+{
+	static const uint64_t few[] = {1, 1, 2, 3, 5, 8, 13, 40};
+	static const uint64_t some[] = {100, 200, 400};
+	struct record r;
+	size_t n;
+
+	(void)state;
+	typical_record(&r);
+	add_sketches(&r, HLL_P_DEFAULT, few, NITEMS(few));
+	n = round_trip(&r);
+	printf("typical record, 2000 keys, 1 to 40 sources each: %zu bytes\n",
+	    n);
+	assert_true(n < FRAME_MAX_PAYLOAD);
+	record_clear(&r);
+	typical_record(&r);
+	add_sketches(&r, HLL_P_DEFAULT, some, NITEMS(some));
+	n = round_trip(&r);
+	printf("typical record, 2000 keys, 100 to 400 sources each: %zu "
+	       "bytes\n",
+	    n);
+	record_clear(&r);
+}
+
+/*
+ * A version-2 record "s1" at 1700000040, 60 s, with the keyed totals
+ * given, up to and with its key id; the caller appends the rest.
+ */
+static size_t
+v2_head(uint8_t *b, unsigned p, uint64_t tcp)
+{
+	struct built c = {"", NULL, 2, "s1", 2, ZS, 60, {tcp, 0, 0, 0}, 0, {0}};
+	size_t n = build(&c, b);
+
+	b[n++] = (uint8_t)p;
+	memcpy(b + n, test_keyid, RECORD_KEYID);
+	return n + RECORD_KEYID;
+}
+
+static size_t
+put_sketch(uint8_t *b, const struct hll *h)
+{
+	size_t n = hll_encode(h, b, hll_encoded_max(h));
+
+	assert_true(n > 0);
+	return n;
+}
+
+static size_t
+put_bytes(uint8_t *b, const uint8_t *raw, size_t n)
+{
+	memcpy(b, raw, n);
+	return n;
+}
+
+#define BYTES(...) \
+	(const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
+
+/*
+ * Precision p, the interval's sketches as, ad, then tcp port 22 with
+ * packets and sketches s, d as raw bytes (NULL: the sketch of item 0),
+ * and extra bytes at the end.
+ */
+struct v2case {
+	const char *what;
+	const char *why; /* part of the reason, or NULL if accepted */
+	unsigned p;
+	const uint8_t *s;
+	size_t ns;
+	const uint8_t *d;
+	size_t nd;
+	int empty_all; /* the interval's sketches empty */
+	int trailing;
+};
+
+static size_t
+v2_build(const struct v2case *c, uint8_t *b)
+{
+	struct hll *one = sketch_of(HLL_P_MIN, 0, 1), *none = hll_new(4);
+	size_t n;
+
+	n = v2_head(b, c->p, 1);
+	n += put_sketch(b + n, c->empty_all ? none : one);
+	n += put_sketch(b + n, c->empty_all ? none : one);
+	n += put_bytes(b + n, BYTES(0x01, 0x16, 0x01)); /* tcp 22: 1 */
+	n += c->s ? put_bytes(b + n, c->s, c->ns) : put_sketch(b + n, one);
+	n += c->d ? put_bytes(b + n, c->d, c->nd) : put_sketch(b + n, one);
+	n += put_bytes(b + n, BYTES(0x00, 0x00, 0x00));
+	if (c->trailing)
+		b[n++] = 0x00;
+	hll_free(one);
+	hll_free(none);
+	return n;
+}
+
+/*
+ * Sparse words are (index << 6 | rank), index 26 bits, rank 1 to 39; the
+ * first as a varint, each next as its gap to the one before less one.
+ * 0x41 = index 1 rank 1; 0x3f after it = 0x41 + 0x3f + 1 = index 2 rank 1.
+ */
+#define SPARSE1 0x02, 0x41 /* one word */
+#define DENSE4(...) 0x00, __VA_ARGS__ /* p = 4: 12 bytes of registers */
+#define ZERO12 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+
+static void
+test_v2_strict(void **state)
+{
+	const struct v2case cases[] = {
+	    {"good", NULL, 4, NULL, 0, NULL, 0, 0, 0},
+	    {"precision 18", NULL, 18, NULL, 0, NULL, 0, 0, 0},
+	    {"two sparse words", NULL, 4, BYTES(0x03, 0x41, 0x3f), NULL, 0, 0,
+		0},
+	    {"dense, register 0 = 1", NULL, 4,
+		BYTES(DENSE4(0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), NULL, 0,
+		0, 0},
+	    /* 65 - p = 61 = 0x3d: the largest rank at p = 4. */
+	    {"dense, register 15 = 61", NULL, 4,
+		BYTES(DENSE4(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf4)), NULL, 0,
+		0, 0},
+	    {"precision 0", "precision", 0, NULL, 0, NULL, 0, 0, 0},
+	    {"precision 3", "precision", 3, NULL, 0, NULL, 0, 0, 0},
+	    {"precision 19", "precision", 19, NULL, 0, NULL, 0, 0, 0},
+	    {"precision 255", "precision", 255, NULL, 0, NULL, 0, 0, 0},
+	    {"trailing byte", "trailing", 4, NULL, 0, NULL, 0, 0, 1},
+	    {"empty src", "empty sketch on an entry", 4, BYTES(0x01), NULL, 0,
+		0, 0},
+	    {"empty dst", "empty sketch on an entry", 4, NULL, 0, BYTES(0x01),
+		0, 0},
+	    {"empty dense src", "empty sketch on an entry", 4,
+		BYTES(DENSE4(ZERO12)), NULL, 0, 0, 0},
+	    {"empty interval sketches", "empty interval sketch", 4, NULL, 0,
+		NULL, 0, 1, 0},
+	    /*
+	     * Gaps make words ascend; the order of indices fails only for
+	     * a word of the same index: a gap of 0 after index 1 rank 1
+	     * gives index 1 rank 2.
+	     */
+	    {"sparse index twice", "order", 4, BYTES(0x03, 0x41, 0x00), NULL, 0,
+		0, 0},
+	    {"sparse rank 0", "word", 4, BYTES(0x02, 0x40), NULL, 0, 0, 0},
+	    {"sparse rank 40", "word", 4, BYTES(0x02, 0x68), NULL, 0, 0, 0},
+	    {"sparse word past 32 bits", "word", 4,
+		BYTES(0x02, 0x81, 0x80, 0x80, 0x80, 0x10), NULL, 0, 0, 0},
+	    /* HLL_SPARSE_MAX(4) = 2 words; 3 must be dense. */
+	    {"three sparse words at p 4", "too large", 4,
+		BYTES(0x04, 0x41, 0x3f, 0x3f), NULL, 0, 0, 0},
+	    {"sparse count cut short", "", 4, BYTES(0x03, 0x41), NULL, 0, 0, 0},
+	    {"dense register 62", "out of range", 4,
+		BYTES(DENSE4(0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), NULL, 0,
+		0, 0},
+	    {"dense register 15 = 62", "out of range", 4,
+		BYTES(DENSE4(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf8)), NULL, 0,
+		0, 0},
+	    {"dense registers cut short", "", 4,
+		BYTES(DENSE4(0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), NULL, 0, 0,
+		0},
+	    {"dense of p 5 in p 4", "", 4, BYTES(DENSE4(0x01, ZERO12, ZERO12)),
+		NULL, 0, 0, 0},
+	    {"bad sketch varint", "sketch", 4, BYTES(0x80), NULL, 0, 0, 0},
+	};
+	uint8_t b[512], *again;
+	struct record r;
+	const char *why;
+	size_t i, n, m;
+	int rc, bad = 0;
+
+	(void)state;
+	for (i = 0; i < NITEMS(cases); i++) {
+		n = v2_build(&cases[i], b);
+		record_init(&r);
+		rc = decode_exact(&r, b, n, &why);
+		if (cases[i].why == NULL && rc != 0) {
+			print_error("%s: refused: %s\n", cases[i].what, why);
+			bad++;
+		} else if (cases[i].why == NULL) {
+			again = encode(&r, &m);
+			if (m != n || memcmp(again, b, n) != 0) {
+				print_error("%s: encodes differently\n",
+				    cases[i].what);
+				bad++;
+			}
+			free(again);
+		} else if (rc != -1) {
+			print_error("%s: accepted\n", cases[i].what);
+			bad++;
+		} else if (why == NULL || strstr(why, cases[i].why) == NULL) {
+			print_error("%s: reason \"%s\", want \"%s\"\n",
+			    cases[i].what, why ? why : "(none)", cases[i].why);
+			bad++;
+		}
+		record_clear(&r);
+	}
+	if (bad)
+		fail_msg("%d of %zu cases failed", bad, NITEMS(cases));
+}
+
 /*
  * Totals that are not keyed, hand-encoded: fragment 2^64 - 2 and other 1
  * add up to UINT64_MAX and are accepted; other 2 would make them wrap.
@@ -716,6 +1096,19 @@ test_truncated(void **state)
 	check_truncations(b, n);
 	free(b);
 	record_clear(&r);
+	/* Version 2, with sparse sketches and dense ones of p = 4 and 6. */
+	fixture_record(&r);
+	add_sketches(&r, HLL_P_MIN, (const uint64_t[]){1, 2, 30}, 3);
+	b = encode(&r, &n);
+	check_truncations(b, n);
+	free(b);
+	record_clear(&r);
+	fixture_record(&r);
+	add_sketches(&r, 6, (const uint64_t[]){1, 8, 100}, 3);
+	b = encode(&r, &n);
+	check_truncations(b, n);
+	free(b);
+	record_clear(&r);
 }
 
 /* One byte more, or one total changed: only a keyed total must add up. */
@@ -779,6 +1172,11 @@ main(void)
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_patched_fixture),
 	    cmocka_unit_test(test_total_names),
+	    cmocka_unit_test(test_v2_round_trip),
+	    cmocka_unit_test(test_v1_without_sketches),
+	    cmocka_unit_test(test_v2_empty_interval),
+	    cmocka_unit_test(test_v2_typical_size),
+	    cmocka_unit_test(test_v2_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -318,11 +319,92 @@ test_merge_replace(void **state)
 	spool_free(s);
 }
 
+/*
+ * Store a record of start with tcp 22: packets, and, if p is not 0,
+ * sketches of precision p: sources first .. first + n - 1, one target
+ * (the same sets for the interval).
+ */
+static int
+put_sketched(struct spool *s, int64_t start, uint64_t packets, unsigned p,
+    uint64_t first, uint64_t n, int merge)
+{
+	struct record_entry *e;
+	struct record r;
+	uint64_t i;
+	int rc;
+
+	record_init(&r);
+	snprintf(r.sensor, sizeof(r.sensor), "s1");
+	r.start = start;
+	r.len = 60;
+	e = record_add(&r, PROTO_TCP, 22, packets);
+	r.totals[RT_TCP] = packets;
+	if (p != 0) {
+		r.sketch_p = p;
+		memset(r.sketch_keyid, 0x11, RECORD_KEYID);
+		e->src = hll_new(p);
+		e->dst = hll_new(p);
+		for (i = first; i < first + n; i++)
+			hll_add(e->src, i * 0x9e3779b97f4a7c15ull);
+		hll_add(e->dst, 1);
+		r.all_src = hll_new(p);
+		r.all_dst = hll_new(p);
+		hll_merge(r.all_src, e->src);
+		hll_merge(r.all_dst, e->dst);
+	}
+	rc = spool_put(s, &r, merge, 1);
+	record_clear(&r);
+	return rc;
+}
+
+/*
+ * A restart's record merged with the earlier file: sketches are united
+ * at the lower precision, or dropped when either record has none.
+ */
+static void
+test_merge_sketches(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 1 << 20, SPOOL_DROP_NEW);
+	struct record r;
+	size_t len;
+
+	/* Sources 0-99 and 50-149: 150 distinct, counted exactly. */
+	assert_int_equal(put_sketched(s, S, 3, 14, 0, 100, 0), 1);
+	assert_int_equal(put_sketched(s, S, 2, 12, 50, 100, 1), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.sketch_p, 12);
+	assert_int_equal(r.nentries, 1);
+	assert_int_equal(r.entries[0].packets, 5);
+	assert_int_equal(hll_precision(r.entries[0].src), 12);
+	assert_true(fabs(hll_estimate(r.entries[0].src) - 150) < 0.5);
+	assert_true(fabs(hll_estimate(r.all_src) - 150) < 0.5);
+	assert_true(fabs(hll_estimate(r.entries[0].dst) - 1) < 0.5);
+	record_clear(&r);
+	/* A record without sketches: the sum has none. */
+	assert_int_equal(put_sketched(s, S, 1, 0, 0, 0, 1), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.sketch_p, 0);
+	assert_int_equal(r.entries[0].packets, 6);
+	assert_null(r.entries[0].src);
+	assert_null(r.all_src);
+	record_clear(&r);
+	/* ... nor when the earlier one had none. */
+	assert_int_equal(put_sketched(s, S, 1, 14, 0, 10, 1), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.sketch_p, 0);
+	assert_int_equal(r.entries[0].packets, 7);
+	record_clear(&r);
+	spool_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merge_sketches, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(test_drop_new, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drop_oldest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_small, setup, teardown),

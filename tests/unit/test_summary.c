@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "bucket.h"
 #include "datadir.h"
+#include "hll.h"
 #include "keyidx.h"
 #include "rrdw.h"
 #include "summary.h"
@@ -322,6 +324,109 @@ test_damaged(void **state)
 	}
 }
 
+/* A sketch of items [first, first + n), items hashed as a sensor would. */
+static struct hll *
+items(uint64_t first, uint64_t n)
+{
+	struct hll *h = hll_new(HLL_P_DEFAULT);
+	uint64_t x;
+
+	for (; n > 0; n--, first++) {
+		x = first * 0x9e3779b97f4a7c15ULL;
+		x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ULL;
+		hll_add(h, x ^ (x >> 29));
+	}
+	return h;
+}
+
+/*
+ * One interval whose tcp/22 saw sources [s0, s0 + ns) and targets
+ * [100000, 100000 + nt), and udp/53 none (a key no sketch covers).
+ */
+static int
+add_sketched(struct summary *s, int64_t start, uint64_t s0, uint64_t ns,
+    uint64_t nt)
+{
+	static const uint32_t idx[] = {TCP22, UDP53};
+	static const double avg[] = {1.0, 2.0};
+	struct hll *src[2], *dst[2];
+	struct rrd_job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.start = start;
+	j.len = 60;
+	j.nsensors = 1;
+	j.nvalues = 2;
+	j.idx = (uint32_t *)(uintptr_t)idx;
+	j.avg = (double *)(uintptr_t)avg;
+	src[0] = items(s0, ns);
+	dst[0] = items(100000, nt);
+	src[1] = dst[1] = NULL;
+	j.src = src;
+	j.dst = dst;
+	j.all_src = items(s0, ns);
+	j.all_dst = items(100000, nt);
+	rc = summary_add(s, &j);
+	hll_free(src[0]);
+	hll_free(dst[0]);
+	hll_free(j.all_src);
+	hll_free(j.all_dst);
+	return rc;
+}
+
+/*
+ * Distinct sources over a window are the union of its intervals' sets,
+ * from the .hll beside each bucket: [0, 60) then [40, 90) in one hour,
+ * [85, 5085) (dense) the next; an interval added twice counts once.
+ */
+static void
+test_sketches(void **state)
+{
+	struct fixture *f = *state;
+	struct window w;
+	char err[512] = "", path[DATADIR_PATH_MAX];
+	size_t *order;
+	FILE *fp;
+
+	assert_int_equal(add_sketched(f->s, D, 0, 60, 3), 0);
+	assert_int_equal(add_sketched(f->s, D + 60, 40, 50, 3), 0);
+	assert_int_equal(add_sketched(f->s, D + 60, 1000, 50, 3), 0);
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(w.nsketched, 2);
+	assert_int_equal(window_rank(&w, UDP53), 1);
+	assert_true(isnan(w.sources[0]) && isnan(w.targets[0]));
+	assert_true(llround(w.sources[1]) == 90);
+	assert_true(llround(w.targets[1]) == 3);
+	assert_true(llround(w.all_sources) == 90);
+	order = window_by_sources(&w);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 0);
+	free(order);
+	window_free(&w);
+
+	assert_int_equal(add_sketched(f->s, D + H, 85, 5000, 3), 0);
+	w = window(f, D, D + 2 * H);
+	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(w.nsketched, 3);
+	/* 5,085 distinct: dense, within 4 standard errors (3.3%). */
+	assert_true(
+	    fabs(w.sources[window_rank(&w, TCP22) - 1] - 5085) < 0.033 * 5085);
+	window_free(&w);
+
+	/* A damaged sketch file is an error that names it. */
+	datadir_sketch_bucket(f->dir, DATADIR_SUM_HOUR, D, path, sizeof(path));
+	assert_non_null(fp = fopen(path, "r+b"));
+	assert_int_equal(fseek(fp, -1, SEEK_END), 0);
+	assert_int_equal(fputc(0xff, fp), 0xff);
+	assert_int_equal(fclose(fp), 0);
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, path));
+	window_free(&w);
+}
+
 /* Hourly buckets 16 days older than the newest go; daily ones stay. */
 static void
 test_prune(void **state)
@@ -499,6 +604,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_added_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sketches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zone_days, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_day, setup, teardown),
