@@ -32,6 +32,16 @@ struct totals {
 	uint64_t outliers;
 };
 
+/*
+ * Sketch adds in flight: each goes through COUNTS_PIPE later adds before
+ * it is made, its memory fetched meanwhile (counts.c).
+ */
+#define COUNTS_PIPE 16
+struct counts_add {
+	struct hll **slot;
+	uint64_t hash;
+};
+
 struct counts {
 	int64_t start;
 	uint32_t len;
@@ -47,6 +57,9 @@ struct counts {
 	/* The last key and items added: repeats need no hll_add. */
 	uint32_t last_i;
 	uint64_t last_src, last_dst;
+	struct counts_add pipe[COUNTS_PIPE];
+	uint64_t npipe; /* adds ever queued; the last COUNTS_PIPE pending */
+	uint64_t ndone; /* of which made */
 };
 _Static_assert(KEYIDX_COUNT % 64 == 0, "touched[] has a bit for every key");
 
@@ -67,9 +80,10 @@ int counts_empty(const struct counts *);
  * and its all_src and all_dst are the union of the keys' sketches.
  */
 void counts_to_record(struct counts *, struct record *r);
+/* Make the sketch adds still in flight; before reading the sketches. */
+void counts_flush(struct counts *);
 /* Estimated distinct sources and targets of key index i (0 without). */
-void counts_distinct(const struct counts *, uint32_t i, uint64_t *src,
-    uint64_t *dst);
+void counts_distinct(struct counts *, uint32_t i, uint64_t *src, uint64_t *dst);
 /* Log the interval's precision if its sketches passed the budget. */
 void counts_note_fold(const struct counts *);
 /* Out of line: counts_add()'s sketch part. */

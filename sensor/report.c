@@ -6,7 +6,7 @@
 
 struct line_ctx {
 	FILE *out;
-	const struct counts *c;
+	struct counts *c;
 	int sources;
 	char prefix[32]; /* "<start>\t", the same on every line */
 	size_t prefixlen;
@@ -62,7 +62,7 @@ report_line(enum proto p, unsigned key, uint64_t n, void *arg)
 }
 
 void
-report_lines(FILE *out, const struct counts *c, int sources)
+report_lines(FILE *out, struct counts *c, int sources)
 {
 	struct line_ctx ctx;
 

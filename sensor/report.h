@@ -14,7 +14,7 @@
  * sources set (and sketches on), "\t<sources>\t<targets>" after it: the
  * estimated distinct source and target addresses, rounded.
  */
-void report_lines(FILE *, const struct counts *, int sources);
+void report_lines(FILE *, struct counts *, int sources);
 /* One line of totals, prefixed with label. */
 void report_totals(FILE *, const char *label, const struct totals *);
 
