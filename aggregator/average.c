@@ -1,5 +1,6 @@
 /* An interval's sums and what its averages are; see average.h. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,16 @@ average_init(struct average *a)
 {
 	memset(a, 0, sizeof(*a));
 	sumtab_init(&a->sums);
+	sketchtab_init(&a->sk);
 }
 
 void
 average_free(struct average *a)
 {
 	sumtab_free(&a->sums);
+	sketchtab_free(&a->sk);
+	hll_free(a->all_src);
+	hll_free(a->all_dst);
 	free(a->health);
 }
 
@@ -29,11 +34,32 @@ size_t
 average_bytes(const struct average *a)
 {
 	return a->sums.cap * (sizeof(*a->sums.keys) + sizeof(*a->sums.sums)) +
+	    sketchtab_bytes(&a->sk) + a->all_bytes +
 	    a->hcap * sizeof(*a->health);
 }
 
+/*
+ * The union of the sensors' sketches, key by key: the fleet's distinct
+ * sources of a key are those any sensor saw, never a sum of theirs.
+ */
+static void
+average_sketches(struct average *a, const struct record *r)
+{
+	const struct record_entry *e;
+	size_t i;
+
+	a->sketched++;
+	for (i = 0; i < r->nentries; i++) {
+		e = &r->entries[i];
+		sketchtab_merge(&a->sk, keyidx(e->proto, e->key), e->src,
+		    e->dst);
+	}
+	sketch_union(&a->all_src, r->all_src, &a->all_bytes);
+	sketch_union(&a->all_dst, r->all_dst, &a->all_bytes);
+}
+
 void
-average_add(struct average *a, const struct record *r)
+average_add(struct average *a, const struct record *r, int sketches)
 {
 	struct rrd_health *h;
 	char ts[ISO8601_LEN];
@@ -42,6 +68,8 @@ average_add(struct average *a, const struct record *r)
 	int t;
 
 	a->n++;
+	if (sketches && r->sketch_p != 0)
+		average_sketches(a, r);
 	for (i = 0; i < r->nentries; i++)
 		if (sumtab_add(&a->sums,
 			keyidx(r->entries[i].proto, r->entries[i].key),
@@ -65,8 +93,63 @@ average_add(struct average *a, const struct record *r)
 	h->drops = r->totals[RT_CAPTURE_DROPS] + r->totals[RT_SPOOL_DROPS];
 }
 
+/*
+ * A distinct count is whole: the estimate rounded, so that a small set,
+ * which the sparse sketch counts exactly, reads exactly.
+ */
+static double
+distinct(const struct hll *h)
+{
+	return h != NULL ? round(hll_estimate(h)) : NAN;
+}
+
+/*
+ * Unknown when no sensor sent sketches; a key whose packets came from
+ * sensors without sketches alone is unknown too (its sources are not 0).
+ */
+static void
+average_distinct(const struct average *a, struct rrd_job *j)
+{
+	const struct sketchtab_entry *e;
+	size_t i;
+
+	j->nsketched = a->sketched;
+	j->all_sources = a->sketched > 0 ? distinct(a->all_src) : NAN;
+	if (a->sketched > 0 && isnan(j->all_sources))
+		j->all_sources = 0;
+	j->sources = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(double));
+	j->targets = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(double));
+	for (i = 0; i < j->nvalues; i++) {
+		e = a->sketched > 0 ? sketchtab_get(&a->sk, j->idx[i]) : NULL;
+		j->sources[i] = e != NULL ? distinct(e->src) : NAN;
+		j->targets[i] = e != NULL ? distinct(e->dst) : NAN;
+	}
+}
+
+/*
+ * The sketches move into the job, for the summary's unions (hllbucket.h):
+ * the average is freed next, and a copy of every dense sketch would
+ * double what the interval holds at its end.
+ */
+static void
+average_move_sketches(struct average *a, struct rrd_job *j)
+{
+	size_t i;
+
+	if (a->sketched == 0)
+		return;
+	j->src = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->src));
+	j->dst = xcalloc(j->nvalues ? j->nvalues : 1, sizeof(*j->dst));
+	for (i = 0; i < j->nvalues; i++)
+		sketchtab_take(&a->sk, j->idx[i], &j->src[i], &j->dst[i]);
+	j->all_src = a->all_src;
+	j->all_dst = a->all_dst;
+	a->all_src = a->all_dst = NULL;
+	a->all_bytes = 0;
+}
+
 struct rrd_job *
-average_job(const struct average *a, int64_t start, uint32_t len)
+average_job(struct average *a, int64_t start, uint32_t len)
 {
 	struct rrd_job *j = xcalloc(1, sizeof(*j));
 	size_t i;
@@ -80,6 +163,8 @@ average_job(const struct average *a, int64_t start, uint32_t len)
 	for (i = 0; i < j->nvalues; i++)
 		j->avg[i] =
 		    (double)sumtab_get(&a->sums, j->idx[i]) / (double)a->n;
+	average_distinct(a, j);
+	average_move_sketches(a, j);
 	j->nhealth = a->nhealth;
 	j->health = xcalloc(a->nhealth ? a->nhealth : 1, sizeof(*j->health));
 	if (a->nhealth > 0)

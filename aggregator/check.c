@@ -14,6 +14,7 @@
 #include "options.h"
 #include "preflight.h"
 #include "server.h"
+#include "sketchkey.h"
 #include "zone.h"
 
 /*
@@ -123,6 +124,19 @@ check_keys(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+check_sketch_key(const char *path, char *err, size_t errlen)
+{
+	struct sketchkey sk;
+	char why[896];
+
+	if (sketchkey_load(path, &sk, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "sketch_key_file %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 int
 check_max_conns(unsigned want, rlim_t nofile, size_t *use, char *err,
     size_t errlen)
@@ -166,6 +180,8 @@ check_config(const struct agg_conf *c)
 
 #define CHECK(expr) preflight_note((expr), err, &problems)
 	CHECK(check_zone(c->timezone, c->interval, err, sizeof(err)));
+	if (c->sketch_key_file != NULL)
+		CHECK(check_sketch_key(c->sketch_key_file, err, sizeof(err)));
 	if (!c->rebuild) {
 		CHECK(check_keys(c->keys, err, sizeof(err)));
 		CHECK(preflight_bind(c->listen, err, sizeof(err)));

@@ -55,6 +55,8 @@ struct ingest {
 	 * run apart freely.
 	 */
 	size_t open_budget;
+	uint8_t keyid[RECORD_KEYID]; /* the fleet's sketch key id */
+	int has_key; /* else sketches are not kept */
 	struct ingest_stats st;
 };
 
@@ -170,6 +172,22 @@ ival_bytes(const struct ival *iv)
 	if (iv == NULL)
 		return 0;
 	return sizeof(*iv) + average_bytes(&iv->avg) + iv->seen.bytes;
+}
+
+void
+ingest_set_sketch_key(struct ingest *g, const uint8_t *id)
+{
+	g->has_key = id != NULL;
+	if (id != NULL)
+		memcpy(g->keyid, id, RECORD_KEYID);
+}
+
+/* The record's sketches are the fleet's: merged with the others. */
+static int
+ingest_keeps_sketches(const struct ingest *g, const struct record *r)
+{
+	return g->has_key && r->sketch_p != 0 &&
+	    memcmp(r->sketch_keyid, g->keyid, RECORD_KEYID) == 0;
 }
 
 void
@@ -350,7 +368,7 @@ ingest_open(struct ingest *g, uint32_t sidx, const struct record *r,
 	g->open_bytes -= ival_bytes(iv);
 	iv = ival_get(g, r->start, now);
 	sset_add(&iv->seen, sidx);
-	average_add(&iv->avg, r);
+	average_add(&iv->avg, r, ingest_keeps_sketches(g, r));
 	g->open_bytes += ival_bytes(iv);
 	g->sensors[sidx].nopen++;
 	finality_heard(g->fin, sidx, r->start, now);
@@ -382,6 +400,12 @@ ingest_record(struct ingest *g, const char *sensor, const uint8_t *raw,
 	}
 	if (r.len != g->len) {
 		v->why = "interval length differs from the aggregator's";
+		goto reject;
+	}
+	/* Hashed under another key, its sketches would merge into noise. */
+	if (sensor != NULL && g->has_key && r.sketch_p != 0 &&
+	    !ingest_keeps_sketches(g, &r)) {
+		v->why = "sketch key differs from the aggregator's";
 		goto reject;
 	}
 	sidx = sensor_index(g, r.sensor);

@@ -62,6 +62,13 @@ unsigned ingest_open_max(const struct ingest *);
 void ingest_set_open_budget(struct ingest *, size_t bytes);
 #define INGEST_OPEN_BUDGET ((size_t)64 << 20)
 void ingest_set_late(struct ingest *, ingest_late_fn, void *);
+/*
+ * The fleet's sketch key id (RECORD_KEYID bytes, copied), or NULL: then
+ * no sketch is kept, counts are.  A sensor's record of version 2 whose
+ * key id differs is rejected; one read back from the archive (taken
+ * under another key) counts without its sketches.
+ */
+void ingest_set_sketch_key(struct ingest *, const uint8_t *id);
 
 /* What became of one record. */
 struct ingest_verdict {

@@ -56,8 +56,9 @@ keygen_random(uint8_t *p, size_t n)
 }
 
 /*
- * The fleet's sketch key: one file copied to every sensor, never to the
- * aggregator, which merges sketches without it; nothing on stdout.
+ * The fleet's sketch key: one file copied to every sensor and to the
+ * aggregator (which checks records' key id against it); nothing on
+ * stdout, since it goes in no keys file.
  */
 static int
 keygen_sketch(int argc, char *path, int force)
@@ -79,8 +80,8 @@ keygen_sketch(int argc, char *path, int force)
 	if (rc == 0)
 		fprintf(stderr,
 		    "wrote %s (mode 600), the fleet's sketch key: copy it "
-		    "to every sensor's sketch_key_file; the aggregator does "
-		    "not need it\n",
+		    "to the sketch_key_file of every sensor and of the "
+		    "aggregator\n",
 		    path);
 	else
 		warnx("%s", why);

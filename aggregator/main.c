@@ -44,6 +44,7 @@
 #include "rrdq.h"
 #include "rrdw.h"
 #include "server.h"
+#include "sketchkey.h"
 #include "xmalloc.h"
 #include "zone.h"
 
@@ -66,21 +67,25 @@ struct agg {
 	double fsync_sum; /* and the seconds they took */
 	struct event *watchdog; /* NULL unless systemd asked for one */
 	int64_t faults_at; /* the interval of this clock faults go to */
+	struct sketchkey sk; /* with sketch_key_file */
 };
 
 /*
  * Before DATADIR is made or changed: the configuration, the keys and the
  * listening address, so that a start that fails leaves nothing behind.
- * Returns the keyring (NULL for a rebuild).
+ * Returns the keyring (NULL for a rebuild); *sk gets the sketch key.
  */
 static struct keyring *
-agg_check_start(const struct agg_conf *c)
+agg_check_start(const struct agg_conf *c, struct sketchkey *sk)
 {
 	struct keyring *kr = NULL;
 	char err[1024], have[ZONE_NAME_MAX];
 
 	if (check_zone(c->timezone, c->interval, err, sizeof(err)) == -1)
 		errx(1, "%s", err);
+	if (c->sketch_key_file != NULL &&
+	    sketchkey_load(c->sketch_key_file, sk, err, sizeof(err)) == -1)
+		errx(1, "sketch_key_file %s", err);
 	if (!c->rebuild) {
 		if ((kr = keyring_load(c->keys, err, sizeof(err))) == NULL)
 			errx(1, "%s", err);
@@ -184,6 +189,7 @@ agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
 	rc->skew = a->conf.skew;
 	rc->settle = a->conf.late_settle;
 	rc->queue_budget = (size_t)a->conf.queue_budget << 20;
+	rc->sketch_keyid = a->conf.sketch_key_file ? a->sk.id : NULL;
 }
 
 /*
@@ -678,7 +684,7 @@ main(int argc, char **argv)
 		agg_conf_free(&a.conf);
 		return rc == 0 ? 0 : 1;
 	}
-	kr = agg_check_start(&a.conf);
+	kr = agg_check_start(&a.conf, &a.sk);
 	if ((a.lockfd = agg_lock_or_ask(&a.conf, &rc)) == -1) {
 		keyring_free(kr);
 		agg_conf_free(&a.conf);
@@ -723,6 +729,11 @@ main(int argc, char **argv)
 	    a.conf.rebuild ? NULL : a.archive, last_final, agg_final, &a);
 	ingest_set_skew(a.ingest, a.conf.skew);
 	ingest_set_open_budget(a.ingest, (size_t)a.conf.open_budget << 20);
+	ingest_set_sketch_key(a.ingest,
+	    a.conf.sketch_key_file ? a.sk.id : NULL);
+	if (a.conf.sketch_key_file == NULL)
+		log_info("no sketch_key_file: records' sketches are not kept, "
+			 "sources and targets read unknown");
 	if (a.conf.rebuild)
 		rc = agg_rebuild(&a) == -1;
 	else {

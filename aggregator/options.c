@@ -35,7 +35,8 @@ enum {
 	OPT_QUEUE_BUDGET,
 	OPT_TIMEZONE,
 	OPT_METRICS,
-	OPT_MAX_CONNECTIONS
+	OPT_MAX_CONNECTIONS,
+	OPT_SKETCH_KEY_FILE
 };
 
 /* The commands an option applies to, for --help and for refusing it. */
@@ -75,6 +76,8 @@ static const struct optdoc opts[] = {
 	"memory for intervals waiting for the RRD writer", 0},
     {"rrdcached", required_argument, OPT_RRDCACHED, "address",
 	"write RRDs through rrdcached at this address", 0},
+    {"sketch-key-file", required_argument, OPT_SKETCH_KEY_FILE, "keyfile",
+	"the fleet's sketch key: keep distinct sources", 0},
     {"skew", required_argument, OPT_SKEW, "seconds",
 	"refuse records this far ahead (default n+60)", 0},
     {"test", no_argument, 't', NULL,
@@ -104,10 +107,12 @@ usage(FILE *f)
 	    "zone]\n"
 	    "                         [--metrics addr:port] "
 	    "[--max-connections n]\n"
+	    "                         [--sketch-key-file keyfile]\n"
 	    "       teiten-aggregator rebuild [-t] [-c file] [-d datadir] "
 	    "[-n seconds]\n"
 	    "                                 [--rrdcached address] "
 	    "[--timezone zone]\n"
+	    "                                 [--sketch-key-file keyfile]\n"
 	    "       teiten-aggregator keygen [--force] [-o keyfile] "
 	    "sensor-id\n");
 }
@@ -145,6 +150,7 @@ CF_STRING(datadir, datadir)
 CF_STRING(keys, keys)
 CF_STRING(rrdcached, rrdcached)
 CF_STRING(timezone, timezone)
+CF_STRING(sketch_key_file, sketch_key_file)
 
 static const char *
 cf_metrics(void *a, const char *v)
@@ -258,6 +264,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "log_summary", cf_log_summary},
     {"aggregator", "metrics", cf_metrics},
     {"aggregator", "max_connections", cf_max_connections},
+    {"aggregator", "sketch_key_file", cf_sketch_key_file},
     {"sensor", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -338,6 +345,9 @@ agg_option(struct agg_conf *c, int ch)
 	case OPT_MAX_CONNECTIONS:
 		why = cf_max_connections(c, optarg);
 		break;
+	case OPT_SKETCH_KEY_FILE:
+		config_replace(&c->sketch_key_file, optarg);
+		break;
 	default:
 		usage(stderr);
 		exit(1);
@@ -405,5 +415,6 @@ agg_conf_free(struct agg_conf *c)
 	free(c->rrdcached);
 	free(c->timezone);
 	free(c->metrics);
+	free(c->sketch_key_file);
 	free(c->config);
 }

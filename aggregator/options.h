@@ -13,6 +13,8 @@ struct agg_conf {
 	char *listen, *datadir, *keys, *rrdcached;
 	char *timezone; /* cuts the daily summaries at its midnights */
 	char *metrics; /* ADDR:PORT serving /metrics, or NULL: none */
+	/* The fleet's sketch key (sketchkey.h), or NULL: sketches not kept. */
+	char *sketch_key_file;
 	uint32_t interval;
 	unsigned grace, active, skew, auth_timeout, late_settle;
 	unsigned open_budget; /* MiB */

@@ -331,6 +331,7 @@ deriver_init(struct deriver *dv, struct archive *a,
 	dv->g = ingest_new(conf->len, conf->grace, conf->active, NULL,
 	    INT64_MIN, derive_final, dv);
 	ingest_set_skew(dv->g, conf->skew);
+	ingest_set_sketch_key(dv->g, conf->sketch_keyid);
 	/* Each file written once per many intervals, not once each. */
 	if (w != NULL)
 		d->failed += rrdw_hold(w, 1);
@@ -766,7 +767,7 @@ static size_t
 job_bytes(const struct rrd_job *j)
 {
 	size_t n = sizeof(*j) +
-	    j->nvalues * (sizeof(*j->idx) + sizeof(*j->avg)) +
+	    j->nvalues * (sizeof(*j->idx) + 3 * sizeof(*j->avg)) +
 	    j->nhealth * sizeof(*j->health) + j->nfault * sizeof(*j->fault),
 	       i;
 

@@ -33,6 +33,8 @@ struct rrdq_conf {
 	 * written, so that a file unwritable for days costs no memory.
 	 */
 	size_t queue_budget;
+	/* The fleet's sketch key id (RECORD_KEYID bytes), or NULL. */
+	const uint8_t *sketch_keyid;
 };
 #define RRDQ_QUEUE_BUDGET ((size_t)32 << 20)
 

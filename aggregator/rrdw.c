@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@
 #include "xmalloc.h"
 
 #define LAST_UNREAD INT64_MIN
+/* A key file's DS: avg, sources, targets (rrdw_keys). */
+#define KEY_DS 3
 
 enum { F_ABSENT, F_PRESENT };
 
@@ -79,6 +82,7 @@ struct rrdw {
 	 */
 	int64_t row; /* its start, or LAST_UNREAD before the first job */
 	int64_t *done;
+	uint8_t *dsk; /* of each: some sensor sent sketches */
 	size_t ndone, capdone;
 	/*
 	 * DATADIR/faults, outside the tree that a catch-up replaces: faults
@@ -337,6 +341,7 @@ rrdw_free(struct rrdw *w)
 	free(w->batch);
 	free(w->bline);
 	free(w->done);
+	free(w->dsk);
 	free(w->fids);
 	free(w->faults);
 	free(w->cached);
@@ -484,6 +489,98 @@ held_add(struct rrdw *w, struct held **hp, int64_t start, const char *arg)
 	w->hbytes += need + sizeof(char *);
 }
 
+/* "name" of "DS:name:GAUGE:...", into buf. */
+static const char *
+ds_name(const char *ds, char *buf, size_t len)
+{
+	const char *p = ds + 3, *e = strchr(p, ':');
+	size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+	snprintf(buf, len, "%.*s", (int)n, p);
+	return buf;
+}
+
+/*
+ * Add DS ds[have..nds) to a file of an older layout, its rows kept:
+ * librrd's tune (rrdtool 1.5 and later) writes the file again beside it
+ * and renames it over.  rrdcached writes the updates it holds first,
+ * which have the older layout's values.
+ */
+static int
+file_upgrade(struct rrdw *w, const char *path, const char *const *ds, int nds,
+    unsigned long have, char *why, size_t whylen)
+{
+	char *argv[2 + 8], added[128], name[64];
+	int argc = 0, i;
+	size_t o = 0;
+
+	if (w->cached != NULL) {
+		char cmd[4200];
+		int len = snprintf(cmd, sizeof(cmd), "FLUSH %s\n", path);
+
+		(void)cached_command(w, cmd, (size_t)len); /* may hold none */
+	}
+	argv[argc++] = xstrdup("tune");
+	argv[argc++] = xstrdup(path);
+	for (i = (int)have; i < nds && argc < 2 + 8; i++) {
+		argv[argc++] = xstrdup(ds[i]);
+		o += (size_t)snprintf(added + o, sizeof(added) - o, "%s%s",
+		    o ? ", " : "", ds_name(ds[i], name, sizeof(name)));
+	}
+	rrd_clear_error();
+	i = rrd_tune(argc, argv);
+	if (i != 0)
+		snprintf(why, whylen, "adding DS %s: %s", added,
+		    rrd_get_error());
+	else
+		log_info("rrd %s: DS %s added, rows kept", path, added);
+	rrd_clear_error();
+	while (argc > 0)
+		free(argv[--argc]);
+	return i != 0 ? -1 : 0;
+}
+
+/*
+ * A file's last update, read once: a file whose DS are the first of ds
+ * gets the others (an older layout, upgraded in place); one whose DS are
+ * not is refused, so that no value lands in another's column.
+ */
+static int
+file_open(struct rrdw *w, const char *path, const char *const *ds, int nds,
+    int64_t *last, char *why, size_t whylen)
+{
+	char **names = NULL, **lastds = NULL, name[64];
+	unsigned long n = 0, i;
+	time_t t;
+	int rc = 0;
+
+	rrd_clear_error();
+	if (rrd_lastupdate_r(path, &t, &n, &names, &lastds) != 0) {
+		snprintf(why, whylen, "%s", rrd_get_error());
+		rrd_clear_error();
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++)
+		if (i >= (unsigned long)nds ||
+		    strcmp(names[i], ds_name(ds[i], name, sizeof(name))) != 0) {
+			snprintf(why, whylen,
+			    "DS %lu is \"%s\", not as doc/CONTRACTS.md "
+			    "contract 5 says; rebuild to make it again",
+			    i + 1, names[i]);
+			rc = -1;
+		}
+	for (i = 0; i < n; i++) {
+		rrd_freemem(names[i]);
+		rrd_freemem(lastds[i]);
+	}
+	rrd_freemem(names);
+	rrd_freemem(lastds);
+	if (rc == 0 && n < (unsigned long)nds)
+		rc = file_upgrade(w, path, ds, nds, n, why, whylen);
+	*last = (int64_t)t;
+	return rc;
+}
+
 /*
  * Write "values" (colon-separated, one per DS) for [start, start + step)
  * into path, creating it if *exists is 0.  *last moves only once the
@@ -496,7 +593,7 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
     struct held **held, const char *const *ds, int nds, int64_t start,
     const char *values)
 {
-	char gap[64], upd[256], why[256];
+	char gap[64], upd[256], why[512];
 	const char *argv[2];
 	int64_t end = start + w->step, t;
 	int argc = 0, i;
@@ -509,10 +606,8 @@ rrdw_series(struct rrdw *w, const char *path, int *exists, int64_t *last,
 		*exists = 1;
 		*last = start;
 	} else if (*last == LAST_UNREAD) {
-		rrd_clear_error();
-		if ((t = (int64_t)rrd_last_r(path)) == -1) {
-			return file_failed(w, path, start, rrd_get_error());
-		}
+		if (file_open(w, path, ds, nds, &t, why, sizeof(why)) == -1)
+			return file_failed(w, path, start, why);
 		*last = t;
 	}
 	if (end <= *last)
@@ -621,15 +716,29 @@ row_len(const struct rrdw *w)
 }
 
 static void
-done_add(struct rrdw *w, int64_t start)
+done_add(struct rrdw *w, int64_t start, int sketched)
 {
 	if (w->ndone > 0 && w->done[w->ndone - 1] >= start)
 		return; /* written again after a restart */
 	if (w->ndone == w->capdone) {
 		w->capdone = w->capdone ? 2 * w->capdone : 64;
 		w->done = xreallocarray(w->done, w->capdone, sizeof(*w->done));
+		w->dsk = xreallocarray(w->dsk, w->capdone, sizeof(*w->dsk));
 	}
+	w->dsk[w->ndone] = sketched != 0;
 	w->done[w->ndone++] = start;
+}
+
+/* The column of DS name in an rrd_fetch's names, or -1. */
+static long
+ds_column(char **names, unsigned long nds, const char *name)
+{
+	unsigned long i;
+
+	for (i = 0; i < nds; i++)
+		if (strcmp(names[i], name) == 0)
+			return (long)i;
+	return -1;
 }
 
 /*
@@ -644,6 +753,7 @@ done_load(struct rrdw *w, int64_t before)
 	time_t start = (time_t)w->row, end = (time_t)before;
 	unsigned long step = w->step, nds = 0, i, n;
 	rrd_value_t *data = NULL;
+	long rep, sk;
 
 	datadir_sensors_rrd(w->datadir, path, sizeof(path));
 	if (before <= w->row || access(path, F_OK) == -1)
@@ -660,14 +770,22 @@ done_load(struct rrdw *w, int64_t before)
 		log_warnx("rrd %s: %s", path, rrd_get_error());
 		return;
 	}
-	/* Row i is stamped start + (i + 1) * step: interval start + i * step. */
-	n = step == w->step && nds == 1 ? (unsigned long)(end - start) / step
-					: 0;
+	/*
+	 * Row i is stamped start + (i + 1) * step: interval start + i * step.
+	 * A file of the older layout has no "sketched": none sent sketches.
+	 */
+	rep = ds_column(names, nds, "reporting");
+	sk = ds_column(names, nds, "sketched");
+	n = step == w->step && rep != -1 ? (unsigned long)(end - start) / step
+					 : 0;
 	for (i = 0; i < n; i++) {
 		int64_t t = (int64_t)start + (int64_t)(i * step);
+		rrd_value_t r = data[i * nds + (unsigned long)rep];
+		rrd_value_t k =
+		    sk != -1 ? data[i * nds + (unsigned long)sk] : 0;
 
-		if (t >= w->row && t < before && data[i] == data[i])
-			done_add(w, t); /* known: written */
+		if (t >= w->row && t < before && r == r) /* known: written */
+			done_add(w, t, k == k && k > 0);
 	}
 	for (i = 0; i < nds; i++)
 		free(names[i]);
@@ -706,8 +824,8 @@ row_track(struct rrdw *w, int64_t start)
  * created and filled (none is left; rrd_get_error() says why).
  */
 static int
-rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
-    int64_t *last)
+rrdw_create_key(struct rrdw *w, const char *path, const char *const *ds,
+    int64_t start, int64_t *last)
 {
 	const char **argv;
 	char *buf;
@@ -715,7 +833,7 @@ rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
 	int64_t t0 = w->ndone && w->done[0] < start ? w->done[0] : start;
 	int rc = 0;
 
-	if (rrdw_create(w, path, &ds, 1, t0) == -1)
+	if (rrdw_create(w, path, ds, KEY_DS, t0) == -1)
 		return -1;
 	*last = t0;
 	argv = xreallocarray(NULL, 2 * w->ndone + 1, sizeof(*argv));
@@ -723,14 +841,16 @@ rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
 	for (i = 0; i < w->ndone && w->done[i] < start; i++) {
 		if (*last < w->done[i]) { /* a gap: unknown */
 			argv[argc++] = buf + o;
-			o += (size_t)snprintf(buf + o, each, "%" PRId64 ":U",
-				 w->done[i]) +
+			o += (size_t)snprintf(buf + o, each,
+				 "%" PRId64 ":U:U:U", w->done[i]) +
 			    1;
 		}
 		*last = w->done[i] + w->step;
+		/* No sources either, if any sensor could have told. */
 		argv[argc++] = buf + o;
-		o +=
-		    (size_t)snprintf(buf + o, each, "%" PRId64 ":0", *last) + 1;
+		o += (size_t)snprintf(buf + o, each, "%" PRId64 ":%s", *last,
+			 w->dsk[i] ? "0:0:0" : "0:U:U") +
+		    1;
 	}
 	rrd_clear_error();
 	if (argc > 0 && rrd_update_r(path, NULL, (int)argc, argv) != 0) {
@@ -744,32 +864,59 @@ rrdw_create_key(struct rrdw *w, const char *path, const char *ds, int64_t start,
 	return rc;
 }
 
+/* A distinct count as an update value: "U" when unknown. */
+static size_t
+put_count(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		return (size_t)snprintf(buf, len, "U");
+	return (size_t)snprintf(buf, len, "%.17g", v);
+}
+
+/*
+ * "avg:sources:targets" of key value v of j.  A key without packets has
+ * none of either; that is known only if some sensor sent sketches.
+ */
+static void
+key_values(const struct rrd_job *j, size_t v, int has, char *val, size_t len)
+{
+	size_t o;
+
+	if (!has) {
+		snprintf(val, len, "%s", j->nsketched > 0 ? "0:0:0" : "0:U:U");
+		return;
+	}
+	/* %.17g: the double read back is the one computed. */
+	o = (size_t)snprintf(val, len, "%.17g:", j->avg[v]);
+	o += put_count(val + o, len - o, j->sources ? j->sources[v] : NAN);
+	o += (size_t)snprintf(val + o, len - o, ":");
+	(void)put_count(val + o, len - o, j->targets ? j->targets[v] : NAN);
+}
+
 static void
 rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 {
-	char dsbuf[64], path[4096], val[40];
-	const char *dsv[1] = {dsbuf};
+	char ds[KEY_DS][64], path[4096], val[96];
+	const char *dsv[KEY_DS] = {ds[0], ds[1], ds[2]};
 	size_t v = 0;
 	uint32_t i;
 	int exists;
 
-	snprintf(dsbuf, sizeof(dsbuf), "DS:avg:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[0], sizeof(ds[0]), "DS:avg:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[1], sizeof(ds[1]), "DS:sources:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[2], sizeof(ds[2]), "DS:targets:GAUGE:%u:0:U", 2 * w->step);
 	for (i = 0; i < KEYIDX_COUNT; i++) {
 		int has = v < j->nvalues && j->idx[v] == i;
 
 		if (!has && w->state[i] != F_PRESENT)
 			continue;
-		/* %.17g: the double read back is the one computed. */
-		if (has && j->avg[v] != 0)
-			snprintf(val, sizeof(val), "%.17g", j->avg[v]);
-		else
-			memcpy(val, "0", 2); /* most keys, most intervals */
+		key_values(j, v, has, val, sizeof(val));
 		v += has;
 		key_path(w, i, path, sizeof(path));
 		exists = w->state[i] == F_PRESENT;
 		if (!exists) {
 			/* A file not filled is still written from here on. */
-			if (rrdw_create_key(w, path, dsbuf, j->start,
+			if (rrdw_create_key(w, path, dsv, j->start,
 				&w->last[i]) == -1) {
 				file_failed(w, path, j->start, rrd_get_error());
 				continue;
@@ -777,7 +924,7 @@ rrdw_keys(struct rrdw *w, const struct rrd_job *j)
 			exists = 1;
 		}
 		rrdw_series(w, path, &exists, &w->last[i],
-		    w->hkey != NULL ? &w->hkey[i] : NULL, dsv, 1, j->start,
+		    w->hkey != NULL ? &w->hkey[i] : NULL, dsv, KEY_DS, j->start,
 		    val);
 		w->state[i] = exists ? F_PRESENT : F_ABSENT;
 	}
@@ -788,13 +935,18 @@ rrdw_health(struct rrdw *w, const struct rrd_job *j)
 {
 	char ds[3][64], path[4096], val[96];
 	const char *dsv[3] = {ds[0], ds[1], ds[2]};
-	size_t i;
+	size_t i, o;
 
 	snprintf(ds[0], sizeof(ds[0]), "DS:reporting:GAUGE:%u:0:U",
 	    2 * w->step);
+	snprintf(ds[1], sizeof(ds[1]), "DS:sources:GAUGE:%u:0:U", 2 * w->step);
+	snprintf(ds[2], sizeof(ds[2]), "DS:sketched:GAUGE:%u:0:U", 2 * w->step);
 	datadir_sensors_rrd(w->datadir, path, sizeof(path));
-	snprintf(val, sizeof(val), "%u", j->nsensors);
-	(void)rrdw_other(w, path, dsv, 1, j->start, val);
+	o = (size_t)snprintf(val, sizeof(val), "%u:", j->nsensors);
+	o += put_count(val + o, sizeof(val) - o,
+	    j->nsketched > 0 ? j->all_sources : NAN);
+	snprintf(val + o, sizeof(val) - o, ":%u", j->nsketched);
+	(void)rrdw_other(w, path, dsv, 3, j->start, val);
 	snprintf(ds[0], sizeof(ds[0]), "DS:reported:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[1], sizeof(ds[1]), "DS:packets:GAUGE:%u:0:U", 2 * w->step);
 	snprintf(ds[2], sizeof(ds[2]), "DS:drops:GAUGE:%u:0:U", 2 * w->step);
@@ -1085,7 +1237,7 @@ rrdw_write(struct rrdw *w, const struct rrd_job *j)
 	rrdw_health(w, j);
 	if (w->cached != NULL)
 		rrdw_flush_batch(w);
-	done_add(w, j->start);
+	done_add(w, j->start, j->nsketched > 0);
 	if (w->cached == NULL && w->hbytes > RRDW_HOLD_MAX)
 		rrdw_flush(w);
 	return w->failed - before;
@@ -1106,11 +1258,14 @@ rrd_job_hollow(struct rrd_job *j)
 	hll_free(j->all_dst);
 	free(j->idx);
 	free(j->avg);
+	free(j->sources);
+	free(j->targets);
 	free(j->health);
 	j->src = j->dst = NULL;
 	j->all_src = j->all_dst = NULL;
 	j->idx = NULL;
 	j->avg = NULL;
+	j->sources = j->targets = NULL;
 	j->health = NULL;
 	j->nvalues = j->nhealth = 0;
 }

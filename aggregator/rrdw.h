@@ -1,8 +1,10 @@
 /*
  * Writes final intervals to the RRDs of doc/CONTRACTS.md contract 5: one file
- * per key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg"), written for
- * every final interval from the first one it was seen in, 0 included;
- * DATADIR/rrd/sensors.rrd (DS "reporting"); and per sensor
+ * per key seen so far (DATADIR/rrd/<proto>/<key>.rrd, DS "avg", "sources",
+ * "targets"), written for every final interval from the first one it was
+ * seen in, 0 included; DATADIR/rrd/sensors.rrd (DS "reporting", "sources",
+ * "sketched"); files of an older layout get the missing DS when first
+ * opened (rrd_tune), their rows kept; and per sensor
  * DATADIR/rrd/sensor/<id>.rrd (DS "reported", "packets", "drops"); and
  * DATADIR/faults/<id>.rrd (struct rrd_fault) for every sensor that ever had
  * one, outside DATADIR/rrd as a catch-up does not derive it.  A row is stamped
@@ -35,7 +37,9 @@ struct rrd_fault {
 };
 
 /*
- * One final interval: averages per key index, ascending.  Or, with
+ * One final interval: averages per key index, ascending, with the
+ * fleet's distinct sources and targets of each key (NAN: unknown, as no
+ * sensor that sent the key's packets sent sketches).  Or, with
  * faults_only, one interval of the aggregator's clock and the faults
  * that arrived in it: those files alone are written, once (what cannot
  * be written is added to the next row).
@@ -45,9 +49,17 @@ struct rrd_job {
 	int64_t start;
 	uint32_t len;
 	uint32_t nsensors;
+	/*
+	 * The sensors whose records carried sketches, and the fleet's
+	 * distinct sources over all keys (NAN when nsketched is 0).  Keys
+	 * not in idx read 0 sources when nsketched > 0, else unknown.
+	 */
+	uint32_t nsketched;
+	double all_sources;
 	size_t nvalues;
 	uint32_t *idx;
 	double *avg;
+	double *sources, *targets; /* distinct, per value */
 	/*
 	 * The fleet's sketches of distinct sources and targets (record
 	 * version 2), owned by the job: per value, or NULL arrays when no

@@ -1,70 +1,63 @@
-/* The fleet's sketch key and its hash; see sketchkey.h. */
+/* The fleet's sketch key, its id and its hash; see sketchkey.h. */
 #include <string.h>
 
-#include "keyfile.h"
-#include "log.h"
-#include "sketchkey.h"
+#include <sodium.h>
 
-#define SKETCHKEY_HASH_LABEL "teiten sketch hash"
-#define SKETCHKEY_ID_LABEL "teiten sketch id"
+#include "frame.h"
+#include "keyfile.h"
+#include "sketchkey.h"
 
 _Static_assert(crypto_shorthash_KEYBYTES == 16, "SipHash-2-4 takes 16 bytes");
 _Static_assert(crypto_shorthash_BYTES == 8, "SipHash-2-4 gives 8 bytes");
-_Static_assert(RECORD_KEYID <= crypto_generichash_BYTES_MIN,
-    "the key id is a prefix of the shortest generichash output");
 
 /*
- * BLAKE2b-128 of label || filekey.  A label per use makes the hash key
- * and the id independent: the id, which every record shows, says nothing
- * about the hash key.
+ * out (up to 16 bytes) from BLAKE2b-128(label || filekey).  A label per
+ * use makes the hash key and the id independent: the id, which every
+ * record shows, says nothing of the hash key.
  */
 static void
-sketchkey_label_hash(uint8_t out[crypto_generichash_BYTES_MIN],
-    const char *label, const uint8_t filekey[FRAME_KEY])
+derive(const char *label, const uint8_t filekey[32], uint8_t *out,
+    size_t outlen)
 {
 	crypto_generichash_state st;
+	uint8_t h[16];
 
-	if (crypto_generichash_init(&st, NULL, 0,
-		crypto_generichash_BYTES_MIN) != 0 ||
-	    crypto_generichash_update(&st, (const uint8_t *)label,
-		strlen(label)) != 0 ||
-	    crypto_generichash_update(&st, filekey, FRAME_KEY) != 0 ||
-	    crypto_generichash_final(&st, out, crypto_generichash_BYTES_MIN) !=
-		0)
-		fatalx("crypto_generichash failed");
+	(void)crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	(void)crypto_generichash_update(&st, (const uint8_t *)label,
+	    strlen(label));
+	(void)crypto_generichash_update(&st, filekey, 32);
+	(void)crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(out, h, outlen);
 	sodium_memzero(&st, sizeof(st));
-}
-
-void
-sketchkey_derive(struct sketchkey *k, const uint8_t filekey[FRAME_KEY])
-{
-	uint8_t h[crypto_generichash_BYTES_MIN];
-
-	sketchkey_label_hash(h, SKETCHKEY_HASH_LABEL, filekey);
-	memcpy(k->hash, h, sizeof(k->hash));
-	sketchkey_label_hash(h, SKETCHKEY_ID_LABEL, filekey);
-	memcpy(k->id, h, sizeof(k->id));
 	sodium_memzero(h, sizeof(h));
 }
 
-int
-sketchkey_read(struct sketchkey *k, const char *path, char *err, size_t errlen)
+void
+sketchkey_derive(const uint8_t filekey[32], struct sketchkey *k)
 {
-	uint8_t filekey[FRAME_KEY];
+	derive("teiten sketch hash", filekey, k->hash, sizeof(k->hash));
+	derive("teiten sketch id", filekey, k->id, sizeof(k->id));
+}
 
-	if (keyfile_read(path, filekey, err, errlen) == -1)
+int
+sketchkey_load(const char *path, struct sketchkey *k, char *err, size_t errlen)
+{
+	uint8_t key[FRAME_KEY];
+
+	_Static_assert(FRAME_KEY == 32, "a sketch key file holds 32 bytes");
+	if (keyfile_read(path, key, err, errlen) == -1)
 		return -1;
-	sketchkey_derive(k, filekey);
-	sodium_memzero(filekey, sizeof(filekey));
+	sketchkey_derive(key, k);
+	sodium_memzero(key, sizeof(key));
 	return 0;
 }
 
 void
 sketchkey_builtin(struct sketchkey *k)
 {
-	static const uint8_t zero[FRAME_KEY];
+	static const uint8_t zero[32];
 
-	sketchkey_derive(k, zero);
+	sketchkey_derive(zero, k);
 }
 
 uint64_t

@@ -1,14 +1,13 @@
 /*
- * The fleet's sketch key: the keyed hash that turns an address into the
- * 64-bit item a distinct-count sketch takes (common/hll.h), and the id a
- * record carries so that only sketches of one key are merged.  Derived
- * from a key file (common/keyfile.h) shared by every sensor of a fleet:
- *   hash key = BLAKE2b-128("teiten sketch hash" || file key)
- *   key id   = first 8 bytes of BLAKE2b-128("teiten sketch id" || file key)
- * (libsodium's crypto_generichash, unkeyed; it has no 8-byte output).  The
- * hash is SipHash-2-4 (crypto_shorthash) of the raw address bytes, read as
- * a little-endian 64-bit number on every host.  Callers have called
- * sodium_init().
+ * The fleet's sketch key (issue 10): one key file in the keyfile.h format,
+ * the same on every sensor and the aggregator.  Sensors hash addresses
+ * with SipHash-2-4 (crypto_shorthash) under hash, the first 16 bytes of
+ * BLAKE2b-128("teiten sketch hash" || file key), read as a little-endian
+ * 64-bit item on every host; records name id, the first 8 bytes of
+ * BLAKE2b-128("teiten sketch id" || file key), so that only sketches of
+ * one key are merged.  libsodium's generic hash gives at least 16 bytes,
+ * hence the 8 taken from 16.  The file key itself is wiped after use.
+ * Callers have called sodium_init().
  */
 #ifndef TEITEN_SKETCHKEY_H
 #define TEITEN_SKETCHKEY_H
@@ -16,26 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sodium.h>
-
-#include "frame.h"
-#include "record.h"
-
 struct sketchkey {
-	uint8_t hash[crypto_shorthash_KEYBYTES];
-	uint8_t id[RECORD_KEYID];
+	uint8_t hash[16]; /* crypto_shorthash key */
+	uint8_t id[8]; /* what records carry (RECORD_KEYID) */
 };
 
-/* Derive from the 32 bytes of a key file. */
-void sketchkey_derive(struct sketchkey *, const uint8_t filekey[FRAME_KEY]);
-/* Read the key file at path and derive; -1 with one line in err. */
+/* Returns 0, or -1 with one line in err naming the file. */
 int
-sketchkey_read(struct sketchkey *, const char *path, char *err, size_t errlen);
+sketchkey_load(const char *path, struct sketchkey *, char *err, size_t errlen);
+/* The derivation alone, from the file's 32-byte key. */
+void sketchkey_derive(const uint8_t filekey[32], struct sketchkey *);
 /*
  * A fixed key built in (derived from a file key of 32 zero bytes), for
- * output that stays on the host: --print gives the same estimates on
- * every run and host.  Anyone can compute its hashes, so sketches made
- * with it must never be sent.
+ * output that stays on the host: --print --sources gives the same
+ * estimates on every run and host.  Anyone can compute its hashes, so
+ * sketches made with it are never sent.
  */
 void sketchkey_builtin(struct sketchkey *);
 /* The item of an address of len bytes (4 or 16). */

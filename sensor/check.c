@@ -95,7 +95,7 @@ check_sketch_key(const struct sensor_conf *c, char *err, size_t errlen)
 	struct sketchkey k;
 	int rc;
 
-	rc = sketchkey_read(&k, c->sketch_key_file, err, errlen);
+	rc = sketchkey_load(c->sketch_key_file, &k, err, errlen);
 	sketchkey_clear(&k);
 	return rc;
 }

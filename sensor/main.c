@@ -166,7 +166,7 @@ sensor_open_sketches(struct sensor *s, char *err, size_t errlen)
 	struct sketchkey key;
 
 	if (s->conf.sketch_key_file != NULL) {
-		if (sketchkey_read(&key, s->conf.sketch_key_file, err,
+		if (sketchkey_load(s->conf.sketch_key_file, &key, err,
 			errlen) == -1)
 			errx(1, "%s", err);
 		sketch_init(&s->sketch, &key, s->conf.sketch_memory);

@@ -1,4 +1,6 @@
 /* The sensor's sketch settings and address cache; see sketch.h. */
+#include <sodium.h>
+
 #include "hll.h"
 #include "sketch.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <pcap/dlt.h>
+#include <sodium.h>
 
 #include "classify.h"
 #include "counts.h"

@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "counts.h"
+#include "frame.h"
 #include "hll.h"
 #include "interval.h"
 #include "keyidx.h"
@@ -1107,7 +1109,7 @@ test_counts_sketches(void **state)
 	uint32_t i;
 
 	(void)state;
-	sketchkey_derive(&key, fk);
+	sketchkey_derive(fk, &key);
 	sketch_init(&sk, &key, 1u << 30);
 	c = counts_new();
 	counts_sketches(c, &sk);

@@ -11,9 +11,12 @@
  * restart) go to the next row, never twice.  Updates held and written
  * once per file (rrdw_hold) give every row, at every resolution, that
  * writing one interval at a time gives; a held write that fails is
- * written by the same jobs again, unheld.  Files are read back with
+ * written by the same jobs again, unheld.  A key first seen after a
+ * restart reads 0 sources in the day's earlier intervals that sensors
+ * sent sketches for, unknown in the others.  Files are read back with
  * librrd's rrd_fetch_r.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -216,6 +219,68 @@ test_new_key_after_restart(void **state)
 	write_interval(f->w, T0 + 9 * STEP, 0);
 	write_interval(f->w, T0 + 10 * STEP, 7);
 	check_zeros_then(f->dir, T0, T0 + 10 * STEP, T0 + 3 * STEP);
+}
+
+/* As try_interval, sketched: tcp/22 with sources and targets when told. */
+static void
+write_sketched(struct rrdw *w, int64_t start, uint32_t nsketched,
+    double campaign)
+{
+	uint32_t idx[2] = {keyidx(PROTO_TCP, 22), keyidx(PROTO_TCP, 5168)};
+	double avg[2] = {1, campaign}, src[2] = {3, 40}, dst[2] = {1, 2};
+	struct rrd_job j = {.start = start,
+	    .len = STEP,
+	    .nsensors = 2,
+	    .nsketched = nsketched,
+	    .all_sources = nsketched ? 41 : NAN,
+	    .nvalues = campaign > 0 ? 2 : 1,
+	    .idx = idx,
+	    .avg = avg,
+	    .sources = src,
+	    .targets = dst};
+
+	if (nsketched == 0)
+		src[0] = src[1] = dst[0] = dst[1] = NAN;
+	assert_int_equal(rrdw_write(w, &j), 0);
+}
+
+/*
+ * A key first seen after a restart reads 0 sources in the day's earlier
+ * intervals that some sensor sent sketches for (sensors.rrd's sketched,
+ * read back), unknown in those none did; sensors.rrd has the fleet's.
+ */
+static void
+test_new_key_sources_after_restart(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	int64_t t;
+
+	for (t = T0; t < T0 + 6 * STEP; t += STEP)
+		write_sketched(f->w, t, t < T0 + 3 * STEP ? 0 : 2, 0);
+	rrdw_free(f->w);
+	f->w = rrdw_new(f->dir, STEP, NULL, err, sizeof(err));
+	assert_non_null(f->w);
+	write_sketched(f->w, T0 + 6 * STEP, 2, 7);
+	for (t = T0; t < T0 + 6 * STEP; t += STEP) {
+		double s = read_ds(f->dir, "rrd/tcp/5168.rrd", 1, t);
+		double d = read_ds(f->dir, "rrd/tcp/5168.rrd", 2, t);
+
+		assert_true(read_at(f->dir, t) == 0);
+		if (t < T0 + 3 * STEP)
+			assert_true(isnan(s) && isnan(d));
+		else
+			assert_true(s == 0 && d == 0);
+	}
+	assert_true(
+	    read_ds(f->dir, "rrd/tcp/5168.rrd", 1, T0 + 6 * STEP) == 40);
+	assert_true(read_ds(f->dir, "rrd/tcp/5168.rrd", 2, T0 + 6 * STEP) == 2);
+	assert_true(isnan(read_ds(f->dir, "rrd/tcp/22.rrd", 1, T0)));
+	assert_true(read_ds(f->dir, "rrd/tcp/22.rrd", 1, T0 + 3 * STEP) == 3);
+	assert_true(isnan(read_ds(f->dir, "rrd/sensors.rrd", 1, T0)));
+	assert_true(read_ds(f->dir, "rrd/sensors.rrd", 2, T0) == 0);
+	assert_true(read_ds(f->dir, "rrd/sensors.rrd", 1, T0 + 3 * STEP) == 41);
+	assert_true(read_ds(f->dir, "rrd/sensors.rrd", 2, T0 + 3 * STEP) == 2);
 }
 
 static void
@@ -439,6 +504,8 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_not_filled_across_days, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_new_key_sources_after_restart,
+		setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_file_retried, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(test_fault_rows, setup, teardown),

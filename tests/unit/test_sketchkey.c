@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "frame.h"
 #include "sketchkey.h"
 #include "tmpdir.h"
 
@@ -52,7 +54,7 @@ test_derive(void **state)
 
 	(void)state;
 	key_up(fk);
-	sketchkey_derive(&k, fk);
+	sketchkey_derive(fk, &k);
 	assert_memory_equal(k.hash, up_hash, sizeof(up_hash));
 	assert_memory_equal(k.id, up_id, sizeof(up_id));
 	assert_true(sketchkey_hash(&k, addr4, 4) == 0x29c15b67559b8d8dull);
@@ -92,15 +94,15 @@ test_read(void **state)
 	assert_int_equal(fclose(f), 0);
 	/* A secret others can read is refused, as every key file is. */
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(sketchkey_read(&k, path, err, sizeof(err)), -1);
+	assert_int_equal(sketchkey_load(path, &k, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "chmod 600"));
 	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(sketchkey_read(&k, path, err, sizeof(err)), 0);
+	assert_int_equal(sketchkey_load(path, &k, err, sizeof(err)), 0);
 	assert_memory_equal(k.hash, up_hash, sizeof(up_hash));
 	assert_memory_equal(k.id, up_id, sizeof(up_id));
 	assert_int_equal(tmpdir_remove(dir), 0);
 	snprintf(path, sizeof(path), "%s/absent", dir);
-	assert_int_equal(sketchkey_read(&k, path, err, sizeof(err)), -1);
+	assert_int_equal(sketchkey_load(path, &k, err, sizeof(err)), -1);
 }
 
 int
