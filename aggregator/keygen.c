@@ -19,12 +19,12 @@
 
 /* The one list of options: getopt's tables and --help come from it. */
 static const struct optdoc keygen_opts[] = {
+    {"fleet-sketch", no_argument, 'S', NULL,
+	"the fleet's sketch key instead (default sketch.key)", 0},
     {"force", no_argument, 'F', NULL, "replace an existing key file", 0},
     {"help", no_argument, 'h', NULL, "print this help and exit", 0},
     {"output", required_argument, 'o', "keyfile",
 	"write the key here (default sensor-id.key)", 0},
-    {"sketch", no_argument, 'S', NULL,
-	"the fleet's sketch key instead (default sketch.key)", 0},
     OPTDOC_END,
 };
 
@@ -34,7 +34,7 @@ keygen_usage(FILE *f)
 	fprintf(f,
 	    "usage: teiten-aggregator keygen [--force] [-o keyfile] "
 	    "sensor-id\n"
-	    "       teiten-aggregator keygen --sketch [--force] "
+	    "       teiten-aggregator keygen --fleet-sketch [--force] "
 	    "[-o keyfile]\n");
 }
 

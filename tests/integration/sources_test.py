@@ -5,8 +5,9 @@ of doc/CONTRACTS.md contract 1, as oracle_test.py maps them): exact up to
 100 distinct addresses, within 2% above.  For the shared captures, a
 teiten-gencap capture, and captures written here with known sets (IPv4 and
 IPv6, 10,000 sources on one key, sources that recur across keys and
-intervals).  The fleet's key from teiten-aggregator keygen --sketch, in
-the config file or on the command line, and -t's check of it.
+intervals).  The fleet's key from teiten-aggregator keygen
+--fleet-sketch, in the config file or on the command line, and -t's
+check of it.
 
 Then memory, on captures streamed to the sensor's standard input: 10,000
 distinct sources on each of 2,000 keys in one interval, and 1,000,000 on
@@ -296,16 +297,16 @@ def memory_run(name, nkeys, nsrc, budget, failures, check_estimates):
 
 
 def check_config(tmp, known, failures):
-    """teiten-aggregator keygen --sketch makes the key, mode 600, that
-    sketch_key_file in [sensor] and --sketch-key take; -t reads it; the
+    """teiten-aggregator keygen --fleet-sketch makes the key, mode 600,
+    that sketch_key_file in [sensor] and --sketch-key take; -t reads it; the
     key changes the hashes, never the printed counts of small sets."""
     key = os.path.join(tmp, "fleet.key")
     p = subprocess.run([os.environ["TEITEN_AGGREGATOR"], "keygen",
-                        "--sketch", "-o", key], capture_output=True,
+                        "--fleet-sketch", "-o", key], capture_output=True,
                        text=True)
     if p.returncode != 0 or p.stdout != "" or \
             os.stat(key).st_mode & 0o777 != 0o600:
-        failures.append("keygen --sketch: exit %d, stdout %r" %
+        failures.append("keygen --fleet-sketch: exit %d, stdout %r" %
                         (p.returncode, p.stdout))
         return
     conf = os.path.join(tmp, "teiten.conf")
