@@ -18,6 +18,7 @@ default budget."""
 
 import collections
 import glob
+import hashlib
 import os
 import struct
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agglib as A  # noqa: E402
 import teiten_testlib as T  # noqa: E402
 
 INTERVAL = 60
@@ -338,6 +340,74 @@ def check_config(tmp, known, failures):
             failures.append("%s: %r" % (" ".join(args), t.stderr))
 
 
+def check_records(tmp, known, key, filekey, failures):
+    """With the fleet's key the records a sensor sends are version 2,
+    named by the key's id: each entry's sketches estimate what --print
+    --sources printed, and the interval's all_src and all_dst are the
+    union of its keys' sets as tshark gives them.  Without the key they
+    are version 1, and the same aggregator takes both."""
+    keysfile, keys = A.make_keys(tmp, ["v2", "v1"])
+    datadir = os.path.join(tmp, "data")
+    agg = A.Aggregator(tmp, keysfile, datadir,
+                       extra=["--sketch-key-file", key]).start()
+    try:
+        for sid, extra in (("v2", ["--sketch-key", key]), ("v1", [])):
+            p = subprocess.run([T.sensor_path(), "-r", known, "-a",
+                                agg.addr, "-s", sid, "-K", keys[sid],
+                                "--spool", os.path.join(tmp, "spool-" + sid)]
+                               + extra, capture_output=True, text=True,
+                               timeout=120)
+            if p.returncode != 0:
+                failures.append("sensor %s exited %d: %s" %
+                                (sid, p.returncode, p.stderr[-500:]))
+    finally:
+        agg.stop()
+    recs = [A.decode_record(raw) for _, raw in A.read_archive(datadir)[0]]
+    printed = parse_sources(T.run_sensor(["-r", known, "--print",
+                                          "--sources", "--sketch-key",
+                                          key]).stdout)
+    union = collections.defaultdict(lambda: (set(), set()))
+    secs = T.pcap_seconds(known)
+    for i, fr in enumerate(T.tshark_frames(known)):
+        if fr["proto"] is not None:
+            u = union[secs[i] // INTERVAL * INTERVAL]
+            u[0].add(fr["src"])
+            u[1].add(fr["dst"])
+    kid = hashlib.blake2b(b"teiten sketch id" + filekey,
+                          digest_size=16).digest()[:8]
+    seen = collections.Counter()
+    for r in recs:
+        seen[(r["sensor"], r["version"])] += 1
+        if r["version"] != 2:
+            continue
+        if r["keyid"] != kid or r["sketch_p"] != 14:
+            failures.append("record %d: key id %s, precision %d" %
+                            (r["start"], r["keyid"].hex(), r["sketch_p"]))
+        for (proto, k), (src, dst) in r["sketches"].items():
+            est = (round(A.sketch_estimate(src, 14)),
+                   round(A.sketch_estimate(dst, 14)))
+            want = printed[(r["start"], proto, k)][1:]
+            if est != want:
+                failures.append("record %d %s/%d: sketches estimate %s, "
+                                "--print --sources %s" %
+                                (r["start"], proto, k, est, want))
+        for name, sk, true in (("all_src", r["all_src"],
+                                len(union[r["start"]][0])),
+                               ("all_dst", r["all_dst"],
+                                len(union[r["start"]][1]))):
+            est = round(A.sketch_estimate(sk, 14))
+            if not within(est, true):
+                failures.append("record %d: %s estimates %d, tshark's "
+                                "union %d" % (r["start"], name, est, true))
+    want = {("v2", 2): len(union), ("v1", 1): len(union)}
+    print("records stored: %s; unions of the intervals %s" %
+          (dict(seen), {k: (len(v[0]), len(v[1]))
+                        for k, v in sorted(union.items())}))
+    if dict(seen) != want:
+        failures.append("records stored %s, expected %s" % (dict(seen),
+                                                             want))
+
+
 def main():
     T.require("tshark", TIME)
     failures = []
@@ -349,6 +419,7 @@ def main():
                            glob.glob(os.path.join(d, "*.pcapng"))):
             compare(os.path.basename(path), path, failures)
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # the sensor writes its spool as teiten
         known = os.path.join(tmp, "known.pcap")
         truth = known_capture(known)
         got = compare("known sets", known, failures)
@@ -361,11 +432,13 @@ def main():
         compare("teiten-gencap", gen, failures, interval=300)
         # The fleet's key gives other hashes, the same counts.
         key = os.path.join(tmp, "sketch.key")
+        filekey = bytes(range(32))
         with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(bytes(range(32)).hex() + "\n")
+            f.write(filekey.hex() + "\n")
         compare("known sets, --sketch-key", known, failures,
                 args=["--sketch-key", key])
         check_config(tmp, known, failures)
+        check_records(tmp, known, key, filekey, failures)
     memory_run("2,000 keys x 10,000 sources", 2000, 10000, None, failures,
                True)
     memory_run("1,000,000 sources on one key", 1, 1000000, None, failures,
