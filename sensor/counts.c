@@ -174,7 +174,7 @@ counts_foreach(const struct counts *c,
  * Past the budget: fold every sketch of the interval one precision lower
  * until they fit or the precision is HLL_P_MIN.  There a sketch holds at
  * most 2 sparse words in a table of 16 (an emptied one keeps no more, see
- * counts_sketch_reset) or 16 registers: 128 bytes as counted here, 32 MiB
+ * counts_sketch_reset) or 16 registers: 128 bytes as counted here, 33 MiB
  * for every key (the floor teiten-sensor(8) states).
  */
 static void
