@@ -211,6 +211,17 @@ hll_add(struct hll *h, uint64_t hash)
 		add_word(h, word_of(hash));
 }
 
+void
+hll_prefetch(const struct hll *h, uint64_t hash)
+{
+	if (h->dense)
+		__builtin_prefetch(&h->reg[hash >> (64 - h->p)], 1);
+	else if (h->cap != 0)
+		__builtin_prefetch(&h->slot[(word_of(hash) >> 6) &
+				       (h->cap - 1)],
+		    1);
+}
+
 /* Register i of precision p, value r, as a register of precision q < p. */
 static inline void
 fold_register(uint32_t i, unsigned r, unsigned p, unsigned q, uint32_t *ni,
