@@ -66,7 +66,7 @@ size_t hll_encode(const struct hll *, uint8_t *buf, size_t cap);
  * Decode one sketch of precision p from *pp (advanced past it) into h,
  * which is reset to p first.  Returns 0, or -1 with a static reason.
  */
-int hll_decode(struct hll *, unsigned p, const uint8_t **pp,
-    const uint8_t *end, const char **why);
+int hll_decode(struct hll *, unsigned p, const uint8_t **pp, const uint8_t *end,
+    const char **why);
 
 #endif
