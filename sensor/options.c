@@ -80,7 +80,7 @@ static const struct optdoc opts[] = {
 	"how -r reads its file (default auto)", 0},
     {"sensor-id", required_argument, 's', "sensor-id",
 	"this sensor's id in the aggregator's keys file", 0},
-    {"sketch-key", required_argument, OPT_SKETCH_KEY, "keyfile",
+    {"sketch-key-file", required_argument, OPT_SKETCH_KEY, "keyfile",
 	"the fleet's sketch key: records carry sketches", 0},
     {"sketch-memory", required_argument, OPT_SKETCH_MEMORY, "bytes",
 	"sketch bytes per interval (default 134217728)", 0},
@@ -117,7 +117,7 @@ usage(FILE *f)
 	    "[--print [--sources]]\n"
 	    "                     [--reader auto|direct|libpcap] "
 	    "[--metrics addr:port]\n"
-	    "                     [--sketch-key keyfile] "
+	    "                     [--sketch-key-file keyfile] "
 	    "[--sketch-memory bytes]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"

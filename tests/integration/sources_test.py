@@ -300,7 +300,7 @@ def memory_run(name, nkeys, nsrc, budget, failures, check_estimates):
 
 def check_config(tmp, known, failures):
     """teiten-aggregator keygen --fleet-sketch makes the key, mode 600,
-    that sketch_key_file in [sensor] and --sketch-key take; -t reads it; the
+    that sketch_key_file in [sensor] and --sketch-key-file take; -t reads it; the
     key changes the hashes, never the printed counts of small sets."""
     key = os.path.join(tmp, "fleet.key")
     p = subprocess.run([os.environ["TEITEN_AGGREGATOR"], "keygen",
@@ -351,7 +351,7 @@ def check_records(tmp, known, key, filekey, failures):
     agg = A.Aggregator(tmp, keysfile, datadir,
                        extra=["--sketch-key-file", key]).start()
     try:
-        for sid, extra in (("v2", ["--sketch-key", key]), ("v1", [])):
+        for sid, extra in (("v2", ["--sketch-key-file", key]), ("v1", [])):
             p = subprocess.run([T.sensor_path(), "-r", known, "-a",
                                 agg.addr, "-s", sid, "-K", keys[sid],
                                 "--spool", os.path.join(tmp, "spool-" + sid)]
@@ -364,7 +364,7 @@ def check_records(tmp, known, key, filekey, failures):
         agg.stop()
     recs = [A.decode_record(raw) for _, raw in A.read_archive(datadir)[0]]
     printed = parse_sources(T.run_sensor(["-r", known, "--print",
-                                          "--sources", "--sketch-key",
+                                          "--sources", "--sketch-key-file",
                                           key]).stdout)
     union = collections.defaultdict(lambda: (set(), set()))
     secs = T.pcap_seconds(known)
@@ -435,8 +435,8 @@ def main():
         filekey = bytes(range(32))
         with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
             f.write(filekey.hex() + "\n")
-        compare("known sets, --sketch-key", known, failures,
-                args=["--sketch-key", key])
+        compare("known sets, --sketch-key-file", known, failures,
+                args=["--sketch-key-file", key])
         check_config(tmp, known, failures)
         check_records(tmp, known, key, filekey, failures)
     memory_run("2,000 keys x 10,000 sources", 2000, 10000, None, failures,
