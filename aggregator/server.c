@@ -44,10 +44,17 @@ _Static_assert(SERVER_FD_RESERVE >= 2 * ARCHIVE_MAX_FDS + 96,
 #define ACKS_LOW (16 * 1024)
 #define ACK_FRAME (FRAME_HDR + WIRE_ACK_MAX + FRAME_MAC)
 
+/* Never buffer more than one whole frame of input. */
+#define INPUT_PREAUTH (FRAME_HDR + FRAME_MAX_PREAUTH + FRAME_MAC)
+#define INPUT_MAX (FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC)
+
 /*
  * A HELLO proves nothing, since it can be replayed; the first frame that
- * passes the session's MAC does.  Until then a connection is on the
- * server's unauth list, oldest first, and has auth_timeout seconds.
+ * passes the session's MAC does (a RECORD, or a PROOF a sensor sends
+ * before a record larger than FRAME_MAX_PREAUTH).  Until then a
+ * connection is on the server's unauth list, oldest first, has
+ * auth_timeout seconds, and frames of at most FRAME_MAX_PREAUTH bytes:
+ * the most a peer without the key can make the server buffer.
  */
 enum conn_state { C_HELLO, C_CHALLENGED, C_READY };
 
@@ -345,6 +352,7 @@ conn_authenticated(struct conn *c)
 	s->nready++;
 	TAILQ_REMOVE(&c->srv->unauth, c, unauth);
 	c->state = C_READY;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_MAX);
 	evtimer_del(c->deadline);
 	log_debug("%s: sensor %s authenticated", c->peer, c->id);
 	if (c->srv->fleet != NULL)
@@ -363,8 +371,16 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		conn_close(c, why, &s->st.bad_mac);
 		return -1;
 	}
+	/* Only as the first frame: anything else is a confused peer. */
+	if (h->type == FRAME_PROOF &&
+	    (c->state != C_CHALLENGED || h->len != 0)) {
+		conn_close(c, "unexpected proof frame", &s->st.bad_frame);
+		return -1;
+	}
 	if (c->state == C_CHALLENGED)
 		conn_authenticated(c);
+	if (h->type == FRAME_PROOF)
+		return 0; /* not answered */
 	if (h->type != FRAME_RECORD) {
 		conn_close(c, "unexpected frame type", &s->st.bad_frame);
 		return -1;
@@ -424,7 +440,10 @@ conn_on_read(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 	int rc = 0;
 
-	while (!c->paused && (rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while (!c->paused &&
+	    (rc = wire_read(in,
+		 c->state == C_READY ? FRAME_MAX_PAYLOAD : FRAME_MAX_PREAUTH,
+		 &h, &frame, &why)) == 1) {
 		rc = c->state == C_HELLO ? conn_hello(c, frame, &h)
 					 : conn_record(c, frame, &h);
 		if (rc == -1)
@@ -540,9 +559,7 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	c->deadline = evtimer_new(s->base, conn_on_deadline, c);
 	if (c->bev == NULL || c->deadline == NULL)
 		fatalx("out of memory for a connection");
-	/* Never buffer more than one whole frame of input. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_PREAUTH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, ACKS_LOW, 0);
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);

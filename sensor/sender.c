@@ -142,9 +142,28 @@ sender_pump(struct sender *s)
 			spool_reject(s->spool, start, "cannot be read");
 			continue;
 		}
+		/* Only a file put there by hand: spool_put() fits records. */
+		if (len > FRAME_MAX_PAYLOAD) {
+			free(buf);
+			s->st.unreadable++;
+			spool_reject(s->spool, start, "too large for a frame");
+			continue;
+		}
 		if (sender_check(s, start, buf, len) == -1) {
 			free(buf);
 			continue;
+		}
+		/*
+		 * An aggregator reads no frame over FRAME_MAX_PREAUTH before
+		 * the session's first verified one: a PROOF goes first.  Only
+		 * then, so that an aggregator without it gets ordinary records.
+		 */
+		if (len > FRAME_MAX_PREAUTH && s->ses.send_seq == 1 &&
+		    wire_send(&s->ses, bufferevent_get_output(s->bev),
+			FRAME_PROOF, (const uint8_t *)"", 0) == -1) {
+			free(buf);
+			sender_fail(s, "cannot queue a proof");
+			return;
 		}
 		if (wire_send(&s->ses, bufferevent_get_output(s->bev),
 			FRAME_RECORD, buf, len) == -1) {
@@ -306,7 +325,7 @@ sender_on_read(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 	int rc;
 
-	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while ((rc = wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why)) == 1) {
 		rc = s->state == S_HELLO
 		    ? sender_on_challenge(s, frame, &h, &why)
 		    : sender_on_ack(s, frame, &h, &why);

@@ -194,7 +194,7 @@ test_torn_cut(void **state)
 /*
  * A whole entry with a bad CRC is skipped and the scan goes on, also after
  * an append (the repair cuts nothing); a zero length and a length past
- * 4 MiB end the scan at that entry: what follows is not trusted.  Each
+ * FRAME_MAX_PAYLOAD (32 MiB) end the scan at that entry: what follows is not trusted.  Each
  * counts as torn.
  */
 static void
@@ -205,7 +205,7 @@ test_damaged(void **state)
 	struct seen s = {"", 0};
 	uint8_t bad[17];
 	static const uint8_t zero[8] = {0};
-	static const uint8_t huge[8] = {0x00, 0x40, 0x00, 0x01};
+	static const uint8_t huge[8] = {0x02, 0x00, 0x00, 0x01};
 	char path[160];
 
 	a = open_archive(f);
@@ -237,7 +237,7 @@ test_damaged(void **state)
 
 	snprintf(path, sizeof(path), "%s/archive/180.arc", f->dir);
 	append_raw(path, check_entry, 17);
-	append_raw(path, huge, 8); /* 4 MiB + 1 */
+	append_raw(path, huge, 8); /* 32 MiB + 1 */
 	s.n = 0;
 	assert_int_equal(archive_scan(a, 180, collect, &s), 0);
 	assert_int_equal(s.n, 1);
