@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "frame.h"
 #include "syncspy.h"
 #include "tmpdir.h"
 
@@ -248,6 +249,53 @@ test_damaged(void **state)
 	assert_int_equal(archive_scan(a, 240, collect, &s), 0);
 	assert_int_equal(s.n, 0);
 	archive_free(a);
+}
+
+struct big {
+	size_t n, len;
+	uint8_t first, last;
+};
+
+static void
+collect_big(const uint8_t *rec, size_t len, void *arg)
+{
+	struct big *b = arg;
+
+	b->n++;
+	b->len = len;
+	b->first = rec[0];
+	b->last = rec[len - 1];
+}
+
+/*
+ * Entries as large as a frame's payload (32 MiB) are kept and read back,
+ * past the 4 MiB of archives before records had sketches; one byte more
+ * is not appended.
+ */
+static void
+test_large_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct big b = {0, 0, 0, 0};
+	uint8_t *rec;
+
+	assert_non_null(rec = calloc(1, FRAME_MAX_PAYLOAD + 1));
+	rec[0] = 0x11;
+	rec[(5u << 20) - 1] = 0x22;
+	rec[FRAME_MAX_PAYLOAD - 1] = 0x33;
+	assert_int_equal(archive_append(a, 60, rec, 5u << 20), 0);
+	assert_int_equal(archive_append(a, 60, rec, FRAME_MAX_PAYLOAD), 0);
+	assert_int_equal(archive_append(a, 60, rec, FRAME_MAX_PAYLOAD + 1), -1);
+	assert_int_equal(archive_commit(a), 0);
+	assert_int_equal(archive_scan(a, 60, collect_big, &b), 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.len, FRAME_MAX_PAYLOAD);
+	assert_int_equal(b.first, 0x11);
+	assert_int_equal(b.last, 0x33);
+	assert_int_equal(archive_torn(a), 0);
+	archive_free(a);
+	free(rec);
 }
 
 static void
@@ -473,6 +521,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intervals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_batches, setup, teardown),
