@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "bytes.h"
 #include "committer.h"
 #include "fleet.h"
 #include "fnv.h"
@@ -31,6 +32,12 @@
 _Static_assert(SERVER_FD_RESERVE >= 2 * ARCHIVE_MAX_FDS + 96,
     "the archive's descriptors and some for the rest");
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
+/*
+ * ... and one more second per FRAME_RATE bytes of its payload (1 Mbit/s):
+ * a record of 32 MiB must not be cut off on a slow link, and then resent
+ * for ever.
+ */
+#define FRAME_RATE (128 * 1024)
 #define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
 #define ACK_TIMEOUT 60 /* seconds a peer may leave its acks unread */
 
@@ -79,6 +86,7 @@ struct conn {
 	uint8_t psk[FRAME_KEY]; /* to notice its removal on SIGHUP */
 	struct wire_session ses;
 	int paused; /* not read until its acks drain */
+	int timed_len; /* the frame deadline allows for its length */
 	struct ack *acks; /* waiting for their commit, oldest first */
 	size_t nacks, acap;
 	int waiting; /* on the server's list of connections with acks */
@@ -429,6 +437,20 @@ conn_pause(struct conn *c)
 		    c->peer, c->id, conn_owed(c));
 }
 
+/*
+ * Seconds the frame begun in "in" may take; its header, if whole, passed
+ * wire_read(), so its length is within the limit.
+ */
+static time_t
+frame_seconds(struct evbuffer *in)
+{
+	uint8_t hdr[FRAME_HDR];
+
+	if (evbuffer_copyout(in, hdr, FRAME_HDR) != FRAME_HDR)
+		return FRAME_TIMEOUT;
+	return FRAME_TIMEOUT + get_be32(hdr + 4) / FRAME_RATE;
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
@@ -438,7 +460,8 @@ conn_on_read(struct bufferevent *bev, void *arg)
 	struct frame_hdr h;
 	const char *why = NULL;
 	uint8_t *frame;
-	int rc = 0;
+	size_t n;
+	int rc = 0, done = 0;
 
 	while (!c->paused &&
 	    (rc = wire_read(in,
@@ -449,6 +472,7 @@ conn_on_read(struct bufferevent *bev, void *arg)
 		if (rc == -1)
 			return; /* c is gone */
 		evbuffer_drain(in, FRAME_HDR + h.len + FRAME_MAC);
+		done = 1;
 		if (conn_owed(c) >= ACKS_HIGH)
 			conn_pause(c);
 	}
@@ -456,12 +480,20 @@ conn_on_read(struct bufferevent *bev, void *arg)
 		conn_close(c, why, &c->srv->st.bad_frame);
 		return;
 	}
-	/* A frame begun must end soon: a trickle cannot hold a slot. */
+	/*
+	 * A frame begun must end soon, in a time that allows for its length
+	 * once its header is in: a trickle cannot hold a slot.
+	 */
 	if (c->state == C_READY && !c->paused) {
-		if (evbuffer_get_length(in) == 0)
+		n = evbuffer_get_length(in);
+		if (n == 0)
 			evtimer_del(c->deadline);
-		else if (!evtimer_pending(c->deadline, NULL))
+		else if (done || !evtimer_pending(c->deadline, NULL) ||
+		    (!c->timed_len && n >= FRAME_HDR)) {
+			tv.tv_sec = frame_seconds(in);
+			c->timed_len = n >= FRAME_HDR;
 			evtimer_add(c->deadline, &tv);
+		}
 	}
 }
 

@@ -9,7 +9,8 @@ a large first record.
       payload, and a PROOF after a record, are cut off; after a PROOF
       (which gets no answer) a 3 MiB RECORD is read whole and answered
       (rejected: its payload is no record), and one over 32 MiB is cut
-      off.
+      off; a 4 MiB RECORD left unfinished is cut off after 62 s, not 30
+      (the frame deadline allows 1 s per 128 KiB).
   (b) A real teiten-sensor replays a capture written here: 2,000 TCP ports
       in one interval, each hit by 50 (every tenth port) or 300 to 400
       distinct sources (6,000 targets in all) - a version-2 record of
@@ -87,6 +88,13 @@ def raw_sockets(agg, psk):
     s.sendall(hdr(RECORD, MAX + 1, 3))
     expect_dropped(agg, s, "(a) 32 MiB + 1 RECORD header after a PROOF",
                    bound=3)
+
+    # 30 s, and 1 s per 128 KiB: 62 s for 4 MiB, not 30.
+    s, key = handshake(agg, "s1", psk)
+    s.sendall(frame(PROOF, 1, b"", key))
+    s.sendall(hdr(RECORD, 4 << 20, 2) + bytes(1 << 20))
+    expect_dropped(agg, s, "(a) a 4 MiB RECORD left at 1 MiB: given "
+                   "30 + 32 s", bound=80, lo=58)
 
 
 def write_capture(path, rng):
