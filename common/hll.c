@@ -165,7 +165,7 @@ grow(struct hll *h)
 {
 	uint32_t *old = h->slot, oldcap = h->cap, j;
 
-	h->cap = oldcap ? oldcap * 2 : 16;
+	h->cap = oldcap ? oldcap * 2 : 4; /* most sets in a record are tiny */
 	h->slot = xcalloc(h->cap, sizeof(*h->slot));
 	for (j = 0; j < oldcap; j++)
 		if (old[j] != 0)
