@@ -412,6 +412,9 @@ decode_dense(struct hll *h, const uint8_t **pp, const uint8_t *end)
 
 	if ((size_t)(end - b) < (3 * m) / 4)
 		return "sketch registers cut short";
+	free(h->slot); /* hll_reset kept it for a sparse sketch */
+	h->slot = NULL;
+	h->cap = 0;
 	h->reg = xcalloc(m, 1);
 	h->dense = 1;
 	for (i = 0; i < m; i++) {
