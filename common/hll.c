@@ -173,6 +173,21 @@ grow(struct hll *h)
 	free(old);
 }
 
+/* Room for n words in an empty sparse table, in one allocation. */
+static void
+reserve(struct hll *h, uint64_t n)
+{
+	uint32_t cap = 4;
+
+	while (2 * n > cap)
+		cap *= 2;
+	if (cap <= h->cap)
+		return;
+	free(h->slot);
+	h->slot = xcalloc(cap, sizeof(*h->slot));
+	h->cap = cap;
+}
+
 static void
 add_word(struct hll *h, uint32_t w)
 {
@@ -442,6 +457,8 @@ decode_sparse(struct hll *h, uint64_t n, const uint8_t **pp, const uint8_t *end)
 	/* Each word takes a byte at least: bound n before allocating. */
 	if (n > (uint64_t)(end - *pp))
 		return "sparse sketch beyond the record";
+	if (n > 0)
+		reserve(h, n);
 	for (i = 0; i < n; i++) {
 		if (varint_get(pp, end, &v) == -1)
 			return "bad sparse sketch word";
