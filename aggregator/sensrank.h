@@ -36,4 +36,13 @@ struct sensrank {
 void sensrank(const struct sensbucket *b, const char *const *ids, size_t nids,
     const struct window *w, size_t max, struct sensrank *out);
 
+/*
+ * One sensor's keys that stand out: by how far its mean exceeds the
+ * fleet's (mean - fleet mean), most first, only keys above the fleet's.
+ * A key no other sensor saw stands out by all but its share of the
+ * fleet's mean, so a port only it sees ranks by its own packets.
+ */
+void sensrank_excess(const struct sensbucket *b, const char *id,
+    const struct window *w, size_t max, struct sensrank *out);
+
 #endif

@@ -215,6 +215,10 @@ sensor_section(FILE *f, const struct site *st, const char *id, int k)
 	snprintf(cap, sizeof(cap), "Top %d keys of %s, last %s", SENSRANK_MAX,
 	    id, span_name(k));
 	rank_table(f, st, &r, cap, "the sensor", 1, "../");
+	sensrank_excess(&st->sens[k], id, &st->win[k], SENSRANK_MAX, &r);
+	snprintf(cap, sizeof(cap), "Where %s stands out, last %s", id,
+	    span_name(k));
+	rank_table(f, st, &r, cap, "the sensor", 1, "../");
 	fputs("</div>\n</div>\n</section>\n", f);
 }
 
@@ -247,7 +251,9 @@ sensor_legend(FILE *f, const struct site *st)
 	    "reported. <b>Fleet avg/hour</b>: packets per sensor per hour "
 	    "over all sensors, as on the main page. <b>Ratio</b>: the "
 	    "first over the second. <b>Only this sensor</b>: no other "
-	    "sensor counted the key in the window. Times are in %s.</p>\n"
+	    "sensor counted the key in the window. <b>Stands out</b>: "
+	    "the keys whose average here most exceeds the fleet's. Times are "
+	    "in %s.</p>\n"
 	    "</div>\n",
 	    (unsigned)st->step, zone_name());
 }

@@ -93,6 +93,24 @@ def expected_rank(own, ids, fleet):
     return rows
 
 
+def expected_excess(own, sid, fleet):
+    """The keys where sensor sid stands out: its mean minus the fleet's,
+    most first, only those above the fleet's; at most 10."""
+    if sid not in own:
+        return []
+    rep, sums = own[sid]
+    score = {k: sums[k] / rep - fleet.get(k, 0) for k in sums
+             if sums[k] > 0}
+    keys = sorted((k for k in score if score[k] > 0),
+                  key=lambda k: (-score[k], S.keyidx(k)))[:10]
+    rows = []
+    for k in keys:
+        m, f = sums[k] / rep, fleet.get(k, 0)
+        seen = sum(1 for s in own if own[s][1].get(k, 0) > 0)
+        rows.append((k, m, f, m / f if f else None, seen == 1))
+    return rows
+
+
 def num(text):
     return float(text.replace(",", ""))
 
@@ -162,7 +180,10 @@ def check_sensor_pages(b, base, out, prints, avgs, reporters):
             fleet = fleet_means(avgs, reporters, start, end)
             want = expected_rank(own, [sid], fleet)
             tables = b.js(ROWS % w)
-            if not check(len(tables) == 1, "%s: one top 10 in %s" %
+            if not check(len(tables) == 2 and
+                         tables[0]["cap"].startswith("Top 10") and
+                         "stands out" in tables[1]["cap"],
+                         "%s: a top 10 and a stands-out table in %s" %
                          (page, w)):
                 continue
             if sid not in own:
@@ -170,6 +191,10 @@ def check_sensor_pages(b, base, out, prints, avgs, reporters):
                       "%s %s: no data, as it did not report" % (page, w))
                 continue
             compare(tables[0]["rows"], want, "%s, last %s" % (page, w), 1)
+            excess = expected_excess(own, sid, fleet)
+            if excess:
+                compare(tables[1]["rows"], excess, "%s, where it stands "
+                        "out, last %s" % (page, w), 1)
             only_seen |= any(r[4] for r in want)
     check(only_seen, "some key was seen by one sensor only (the campaign)")
 
