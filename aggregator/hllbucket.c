@@ -1,4 +1,6 @@
 /* Summary bucket sketches; see hllbucket.h. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +16,13 @@ struct hllb_head {
 	int64_t start, last;
 	uint64_t nintervals;
 	uint32_t n;
-	uint32_t pad;
+	uint32_t alllen; /* bytes of the two sketches over all keys */
 };
 
-/* The most a bucket file can hold: every key, both sketches dense. */
-#define HLLB_FILE_MAX \
-	(sizeof(struct hllb_head) + \
-	    (size_t)(KEYIDX_COUNT + 1) * 2 * \
-		(5 + 1 + ((size_t)3 << HLL_P_MAX) / 4))
+/* A key's entry: its index and the bytes of its two sketches. */
+struct hllb_index {
+	uint32_t idx, len;
+};
 
 void
 hllbucket_init(struct hllbucket *b)
@@ -92,52 +93,110 @@ read_sketch(struct hll *tmp, struct hll **slot, const uint8_t **p,
 	return NULL;
 }
 
+/* One entry's bytes: sketches that must use exactly len bytes. */
 static const char *
-parse(const uint8_t *buf, size_t len, int64_t start, int64_t end,
+read_entry(struct hll *tmp, struct hll **s1, struct hll **s2, const uint8_t *p,
+    size_t len, int may_be_empty)
+{
+	const uint8_t *e = p + len;
+	const char *bad;
+
+	if ((bad = read_sketch(tmp, s1, &p, e, may_be_empty)) != NULL ||
+	    (bad = read_sketch(tmp, s2, &p, e, may_be_empty)) != NULL)
+		return bad;
+	return p == e ? NULL : "bytes after a key's sketches";
+}
+
+/* The header and index, checked against each other and the file size. */
+static const char *
+read_index(FILE *f, int64_t start, int64_t end, struct hllb_head *h,
+    struct hllb_index **ix, uint64_t *datalen)
+{
+	struct stat sb;
+	uint32_t i;
+
+	*ix = NULL;
+	if (fread(h, sizeof(*h), 1, f) != 1)
+		return "truncated";
+	if (memcmp(h->magic, HLLB_MAGIC, 4) != 0 || h->version != HLLB_VERSION)
+		return "not a sketch bucket (bad magic or version)";
+	if (h->start != start)
+		return "start differs from the file name";
+	if (h->last < start || h->last >= end || h->nintervals == 0 ||
+	    h->nintervals > (uint64_t)(end - start))
+		return "impossible interval count or last interval";
+	if (h->n > KEYIDX_COUNT)
+		return "impossible key count";
+	*ix = xreallocarray(NULL, h->n ? h->n : 1, sizeof(**ix));
+	if (fread(*ix, sizeof(**ix), h->n, f) != h->n)
+		return "truncated";
+	*datalen = h->alllen;
+	for (i = 0; i < h->n; i++) {
+		if ((*ix)[i].idx >= KEYIDX_COUNT ||
+		    (i > 0 && (*ix)[i].idx <= (*ix)[i - 1].idx))
+			return "key indices out of range or order";
+		*datalen += (*ix)[i].len;
+	}
+	if (fstat(fileno(f), &sb) == -1)
+		return strerror(errno);
+	if ((uint64_t)sb.st_size !=
+	    sizeof(*h) + (uint64_t)h->n * sizeof(**ix) + *datalen)
+		return "size differs from what its index says";
+	return NULL;
+}
+
+/*
+ * want NULL: every key's sketches, read in one pass; else only the keys
+ * whose bit is set, each read at its offset, so that a ranking's top
+ * keys cost what they hold and not what the whole bucket holds.
+ */
+static const char *
+parse(FILE *f, int64_t start, int64_t end, const uint8_t *want,
     struct hllbucket *b)
 {
-	const uint8_t *p = buf + sizeof(struct hllb_head), *e = buf + len;
 	struct hllb_head h;
-	struct hll *tmp;
-	const char *bad = NULL;
-	uint32_t i, idx, prev = 0;
+	struct hllb_index *ix;
+	struct hll *tmp = NULL;
+	const char *bad;
+	uint8_t *buf = NULL;
+	uint64_t datalen, off;
+	size_t o;
+	uint32_t i;
 
-	if (len < sizeof(h))
-		return "truncated";
-	memcpy(&h, buf, sizeof(h));
-	if (memcmp(h.magic, HLLB_MAGIC, 4) != 0 || h.version != HLLB_VERSION)
-		return "not a sketch bucket (bad magic or version)";
-	if (h.start != start)
-		return "start differs from the file name";
-	if (h.last < start || h.last >= end || h.nintervals == 0 ||
-	    h.nintervals > (uint64_t)(end - start))
-		return "impossible interval count or last interval";
-	if (h.n > KEYIDX_COUNT)
-		return "impossible key count";
-	tmp = hll_new(HLL_P_DEFAULT);
-	if ((bad = read_sketch(tmp, &b->all_src, &p, e, 1)) != NULL ||
-	    (bad = read_sketch(tmp, &b->all_dst, &p, e, 1)) != NULL)
+	if ((bad = read_index(f, start, end, &h, &ix, &datalen)) != NULL)
 		goto out;
-	for (i = 0; i < h.n; i++) {
-		if ((size_t)(e - p) < sizeof(idx)) {
+	tmp = hll_new(HLL_P_DEFAULT);
+	off = sizeof(h) + (uint64_t)h.n * sizeof(*ix);
+	buf = xreallocarray(NULL, want ? h.alllen : datalen, 1);
+	bad = "truncated";
+	if (fread(buf, 1, want ? h.alllen : datalen, f) !=
+	    (want ? h.alllen : datalen))
+		goto out;
+	if ((bad = read_entry(tmp, &b->all_src, &b->all_dst, buf, h.alllen,
+		 1)) != NULL)
+		goto out;
+	for (i = 0, o = h.alllen, off += h.alllen; i < h.n;
+	     o += ix[i].len, off += ix[i].len, i++) {
+		uint32_t k = ix[i].idx, len = ix[i].len;
+
+		if (want != NULL) {
+			if (!(want[k / 8] & (1u << (k % 8))))
+				continue;
+			buf = xreallocarray(buf, len ? len : 1, 1);
 			bad = "truncated";
-			goto out;
+			if (fseeko(f, (off_t)off, SEEK_SET) == -1 ||
+			    fread(buf, 1, len, f) != len)
+				goto out;
 		}
-		memcpy(&idx, p, sizeof(idx));
-		p += sizeof(idx);
-		if (idx >= KEYIDX_COUNT || (i > 0 && idx <= prev)) {
-			bad = "key indices out of range or order";
-			goto out;
-		}
-		prev = idx;
-		if ((bad = read_sketch(tmp, &b->src[idx], &p, e, 0)) != NULL ||
-		    (bad = read_sketch(tmp, &b->dst[idx], &p, e, 0)) != NULL)
+		if ((bad = read_entry(tmp, &b->src[k], &b->dst[k],
+			 want ? buf : buf + o, len, 0)) != NULL)
 			goto out;
 	}
-	if (p != e)
-		bad = "bytes after the last entry";
+	bad = NULL;
 out:
 	hll_free(tmp);
+	free(buf);
+	free(ix);
 	if (bad == NULL) {
 		b->start = h.start;
 		b->last = h.last;
@@ -148,11 +207,9 @@ out:
 
 int
 hllbucket_read(const char *path, int64_t start, int64_t end,
-    struct hllbucket *b, char *why, size_t whylen)
+    const uint8_t *want, struct hllbucket *b, char *why, size_t whylen)
 {
-	uint8_t *buf = NULL;
 	const char *bad;
-	size_t len = 0, cap = 0, n;
 	FILE *f;
 
 	if ((f = fopen(path, "rb")) == NULL) {
@@ -161,36 +218,11 @@ hllbucket_read(const char *path, int64_t start, int64_t end,
 		snprintf(why, whylen, "%s", strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= HLLB_FILE_MAX) {
-				fclose(f);
-				free(buf);
-				snprintf(why, whylen, "larger than any bucket");
-				return -1;
-			}
-			cap = cap ? cap * 2 : 1 << 16;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(why, whylen, "%s", strerror(errno));
-		fclose(f);
-		free(buf);
-		return -1;
-	}
+	bad = parse(f, start, end, want, b);
+	if (bad != NULL)
+		snprintf(why, whylen, "%s", ferror(f) ? strerror(errno) : bad);
 	fclose(f);
-	bad = parse(buf, len, start, end, b);
-	free(buf);
-	if (bad != NULL) {
-		snprintf(why, whylen, "%s", bad);
-		return -1;
-	}
-	return 0;
+	return bad != NULL ? -1 : 0;
 }
 
 static size_t
@@ -207,8 +239,9 @@ uint8_t *
 hllbucket_encode(const struct hllbucket *b, size_t *len)
 {
 	struct hllb_head h;
+	struct hllb_index x;
 	uint8_t *buf;
-	size_t cap, o;
+	size_t cap, o, at, n;
 	uint32_t i;
 
 	memset(&h, 0, sizeof(h));
@@ -223,22 +256,28 @@ hllbucket_encode(const struct hllbucket *b, size_t *len)
 		if (b->src[i] == NULL)
 			continue;
 		h.n++;
-		cap += sizeof(i) + 2 + hll_encoded_max(b->src[i]) +
+		cap += sizeof(x) + 2 + hll_encoded_max(b->src[i]) +
 		    hll_encoded_max(b->dst[i]);
 	}
 	buf = xmalloc(cap);
-	memcpy(buf, &h, sizeof(h));
-	o = sizeof(h);
-	o += put_sketch(buf + o, cap - o, b->all_src);
-	o += put_sketch(buf + o, cap - o, b->all_dst);
+	at = sizeof(h); /* the next index entry */
+	o = sizeof(h) + (size_t)h.n * sizeof(x);
+	n = put_sketch(buf + o, cap - o, b->all_src);
+	n += put_sketch(buf + o + n, cap - o - n, b->all_dst);
+	h.alllen = (uint32_t)n;
+	o += n;
 	for (i = 0; i < KEYIDX_COUNT; i++) {
 		if (b->src[i] == NULL)
 			continue;
-		memcpy(buf + o, &i, sizeof(i));
-		o += sizeof(i);
-		o += put_sketch(buf + o, cap - o, b->src[i]);
-		o += put_sketch(buf + o, cap - o, b->dst[i]);
+		n = put_sketch(buf + o, cap - o, b->src[i]);
+		n += put_sketch(buf + o + n, cap - o - n, b->dst[i]);
+		x.idx = i;
+		x.len = (uint32_t)n; /* two sketches: at most 2 x 197 KiB */
+		memcpy(buf + at, &x, sizeof(x));
+		at += sizeof(x);
+		o += n;
 	}
+	memcpy(buf, &h, sizeof(h));
 	*len = o;
 	return buf;
 }

@@ -7,12 +7,14 @@
  * its buckets' sketches, never a sum of counts.  A file is, in native
  * byte order:
  *
- *   "THLL" | u32 version 1 | i64 start | i64 last interval added |
- *   u64 intervals with sketches | u32 n |
- *   all sources | all targets | n x (u32 key index, sources, targets)
+ *   "THLL" | u32 version 2 | i64 start | i64 last interval added |
+ *   u64 intervals with sketches | u32 n | u32 bytes of the next two |
+ *   n x (u32 key index, u32 bytes of its two sketches) |
+ *   all sources | all targets | n x (sources, targets)
  *
  * each sketch as u8 precision then hll_encode()'s bytes, key indices
- * ascending.  Derived data like the .sum: written to a temporary name and
+ * ascending.  The index lets a reader take a few keys' sketches without
+ * reading the others: a day of a busy fleet's sketches is tens of MB.  Derived data like the .sum: written to a temporary name and
  * renamed by summary.c, made again by `teiten-aggregator rebuild`.
  */
 #ifndef TEITEN_HLLBUCKET_H
@@ -24,7 +26,7 @@
 #include "hll.h"
 
 #define HLLB_MAGIC "THLL"
-#define HLLB_VERSION 1
+#define HLLB_VERSION 2
 
 struct hllbucket {
 	int64_t start; /* INT64_MIN: none loaded */
@@ -43,11 +45,14 @@ void hllbucket_merge(struct hll **slot, const struct hll *h);
 
 /*
  * Merge the file at path, bucket [start, end), into b; start, last are
- * replaced, intervals added.  An absent file is an empty bucket.  Every
- * field is checked; returns 0, or -1 with the reason in why.
+ * replaced, intervals added.  want NULL: every key; else only the keys
+ * whose bit (want[idx / 8] & 1 << idx % 8) is set, read by the index
+ * alone.  An absent file is an empty bucket.  Every field read is
+ * checked, and the index against the file's size; returns 0, or -1 with
+ * the reason in why.
  */
 int hllbucket_read(const char *path, int64_t start, int64_t end,
-    struct hllbucket *b, char *why, size_t whylen);
+    const uint8_t *want, struct hllbucket *b, char *why, size_t whylen);
 /* The file's bytes for b in a new buffer (*len bytes; caller frees). */
 uint8_t *hllbucket_encode(const struct hllbucket *b, size_t *len);
 

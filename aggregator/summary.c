@@ -109,8 +109,8 @@ sketch_add(struct summary *s, struct hllbucket *sb, enum datadir_sum kind,
 	datadir_sketch_bucket(s->datadir, kind, start, path, sizeof(path));
 	if (sb->start != start) {
 		hllbucket_clear(sb);
-		if (hllbucket_read(path, start, end, sb, why, sizeof(why)) ==
-		    -1) {
+		if (hllbucket_read(path, start, end, NULL, sb, why,
+			sizeof(why)) == -1) {
 			log_warnx("summary %s: %s; rebuild to repair it", path,
 			    why);
 			hllbucket_clear(sb);

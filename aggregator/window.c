@@ -208,7 +208,8 @@ window_check(const struct window *w)
 }
 
 int
-window_sketches(const char *datadir, struct window *w, char *err, size_t errlen)
+window_sketches(const char *datadir, struct window *w, size_t top, char *err,
+    size_t errlen)
 {
 	struct hllbucket sb;
 	enum datadir_sum kind;
@@ -216,19 +217,27 @@ window_sketches(const char *datadir, struct window *w, char *err, size_t errlen)
 	int64_t t, next;
 	size_t i;
 
+	uint8_t *want = NULL;
+
 	if (window_kind(datadir, w->start, w->end, &kind, err, errlen) == -1)
 		return -1;
+	if (top < w->n) {
+		want = xcalloc(KEYIDX_COUNT / 8, 1);
+		for (i = 0; i < top; i++)
+			want[w->idx[i] / 8] |= (uint8_t)(1u << (w->idx[i] % 8));
+	}
 	hllbucket_init(&sb);
 	for (t = w->start; t < w->end; t = next) {
 		next = bucket_next(kind, t);
 		datadir_sketch_bucket(datadir, kind, t, path, sizeof(path));
-		if (hllbucket_read(path, t, next, &sb, why, sizeof(why)) ==
-		    -1) {
+		if (hllbucket_read(path, t, next, want, &sb, why,
+			sizeof(why)) == -1) {
 			snprintf(err, errlen,
 			    "summary sketches %s: %s (teiten-aggregator "
 			    "rebuild makes them again)",
 			    path, why);
 			hllbucket_free(&sb);
+			free(want);
 			return -1;
 		}
 	}
@@ -247,6 +256,7 @@ window_sketches(const char *datadir, struct window *w, char *err, size_t errlen)
 	w->all_targets = sb.all_dst != NULL ? hll_estimate(sb.all_dst) : NAN;
 	w->nsketched = sb.nintervals;
 	hllbucket_free(&sb);
+	free(want);
 	return 0;
 }
 

@@ -47,11 +47,13 @@ int summary_window(const char *datadir, int64_t start, int64_t end,
     struct window *, char *err, size_t errlen);
 /*
  * Fill w's sources and targets from the sketches of the same buckets
- * (hllbucket.h): the union over the window, never a sum.  Returns 0, or
- * -1 with a reason (a damaged .hll file, named).
+ * (hllbucket.h): the union over the window, never a sum.  Only the top
+ * ranked keys get theirs (the others NaN; SIZE_MAX: all), read by the
+ * buckets' index: a year of a busy fleet's sketches is gigabytes.
+ * Returns 0, or -1 with a reason (a damaged .hll file, named).
  */
-int window_sketches(const char *datadir, struct window *w, char *err,
-    size_t errlen);
+int window_sketches(const char *datadir, struct window *w, size_t top,
+    char *err, size_t errlen);
 /*
  * The per-sensor sums of [start, end) (sensbucket.h), from the buckets
  * summary_window() reads for it, into b (initialised by the caller, freed

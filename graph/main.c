@@ -625,7 +625,8 @@ cmd_top(const struct gconf *c)
 		errx(1, "top: give --window, --period, or --start and --end");
 	if (summary_window(c->datadir, s.start, s.end, &w, why, sizeof(why)) ==
 		-1 ||
-	    window_sketches(c->datadir, &w, why, sizeof(why)) == -1)
+	    window_sketches(c->datadir, &w, c->by_sources ? SIZE_MAX : c->n,
+		why, sizeof(why)) == -1)
 		errx(1, "%s: %s", c->datadir, why);
 	if (c->by_sources && w.nsketched == 0)
 		errx(1,

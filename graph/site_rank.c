@@ -79,8 +79,9 @@ site_window(struct site *st, int64_t start, int64_t end, struct window *w)
 	if (wincache_window(st->datadir, dir, st->generation, st->last_final,
 		start, end, w, st->err, st->errlen) == -1)
 		return -1;
-	/* Not cached: unions are cheap next to drawing. */
-	if (window_sketches(st->datadir, w, st->err, st->errlen) == -1) {
+	/* The tables' keys only: a busy year's sketches are gigabytes. */
+	if (window_sketches(st->datadir, w, SITE_TOP, st->err, st->errlen) ==
+	    -1) {
 		window_free(w);
 		return -1;
 	}

@@ -393,7 +393,9 @@ test_sketches(void **state)
 	assert_int_equal(add_sketched(f->s, D + 60, 40, 50, 3), 0);
 	assert_int_equal(add_sketched(f->s, D + 60, 1000, 50, 3), 0);
 	w = window(f, D, D + H);
-	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(window_sketches(f->dir, &w, SIZE_MAX, err,
+			     sizeof(err)),
+	    0);
 	assert_int_equal(w.nsketched, 2);
 	assert_int_equal(window_rank(&w, UDP53), 1);
 	assert_true(isnan(w.sources[0]) && isnan(w.targets[0]));
@@ -405,10 +407,23 @@ test_sketches(void **state)
 	assert_int_equal(order[1], 0);
 	free(order);
 	window_free(&w);
+	/* The top key only: the second's sketches are not read. */
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, 1, err, sizeof(err)), 0);
+	assert_true(isnan(w.sources[1]) && isnan(w.targets[1]));
+	assert_true(llround(w.all_sources) == 90);
+	window_free(&w);
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, 2, err, sizeof(err)), 0);
+	assert_true(llround(w.sources[1]) == 90);
+	assert_true(llround(w.targets[1]) == 3);
+	window_free(&w);
 
 	assert_int_equal(add_sketched(f->s, D + H, 85, 5000, 3), 0);
 	w = window(f, D, D + 2 * H);
-	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(window_sketches(f->dir, &w, SIZE_MAX, err,
+			     sizeof(err)),
+	    0);
 	assert_int_equal(w.nsketched, 3);
 	/* 5,085 distinct: dense, within 4 standard errors (3.3%). */
 	assert_true(
@@ -422,7 +437,9 @@ test_sketches(void **state)
 	assert_int_equal(fputc(0xff, fp), 0xff);
 	assert_int_equal(fclose(fp), 0);
 	w = window(f, D, D + H);
-	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), -1);
+	assert_int_equal(window_sketches(f->dir, &w, SIZE_MAX, err,
+			     sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, path));
 	window_free(&w);
 }
@@ -447,7 +464,9 @@ test_sketches_empty(void **state)
 	j.all_dst = hll_new(HLL_P_DEFAULT);
 	assert_int_equal(summary_add(f->s, &j), 0);
 	w = window(f, D, D + H);
-	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(window_sketches(f->dir, &w, SIZE_MAX, err,
+			     sizeof(err)),
+	    0);
 	assert_int_equal(w.nsketched, 1);
 	assert_true(llround(w.all_sources) == 0);
 	window_free(&w);
@@ -455,7 +474,9 @@ test_sketches_empty(void **state)
 	summary_reload(f->s);
 	assert_int_equal(add_sketched(f->s, D + 60, 0, 5, 2), 0);
 	w = window(f, D, D + H);
-	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(window_sketches(f->dir, &w, SIZE_MAX, err,
+			     sizeof(err)),
+	    0);
 	assert_int_equal(w.nsketched, 2);
 	assert_true(llround(w.all_sources) == 5);
 	window_free(&w);
