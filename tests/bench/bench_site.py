@@ -41,9 +41,9 @@ of distinct sources and targets (the sources model of bench_site.c, its S
 given by --sketch-src), into the cache directory + "-sketches"; then it
 reports the bytes of DATADIR/summary by part (hour and day buckets, .sum
 and .hll; hourly buckets are pruned after 16 days) and times, best and
-median of --repeat, `teiten-graph top -n 20` over the year (--period of
-the calendar year of --end, and --window year), ranked by packets and
---by sources.  Goals: the summary under 2 GB, ranking by sources over a
+median of --repeat, `teiten-graph top -n 20 --period YEAR` (the calendar
+year of --end), ranked --by sources and by packets (which reads the
+sketches too, for the sources and targets columns).  Goals: the summary under 2 GB, ranking by sources over a
 year under 1 s.  No site is drawn.
 
 Tools from --build DIR, or --bench-site, --graph, --peakrss and --cache,
@@ -532,10 +532,8 @@ def sketches_main(a):
         print(f"  {kind}/*.{ext}: {n} files, {b:,} bytes, "
               f"{b / max(n, 1) / 1e6:.2f} MB each")
     year = time.gmtime(a.end - 1).tm_year
-    cases = [("packets", "--period", str(year)),
-             ("sources", "--period", str(year)),
-             ("packets", "--window", "year"),
-             ("sources", "--window", "year")]
+    cases = [("sources", "--period", str(year)),
+             ("packets", "--period", str(year))]
     for by, opt, val in cases:
         runs = []
         for _ in range(a.repeat):
