@@ -497,7 +497,7 @@ def sketch_data(a):
         "--sketch-p", str(a.sketch_p)])
     meta = {"params": params, "hottest": out["hottest"][0],
             "summary_s": float(out["summary"][1]),
-            "summary_add_s": float(out["summary"][5]),
+            "summary_add_s": float(out["summary"][6]),
             "generate_s": float(out["generate"][1])}
     with open(meta_path + ".tmp", "w") as f:
         json.dump(meta, f, indent=1)
