@@ -16,6 +16,7 @@
 #include "archive.h"
 #include "crc32c.h"
 #include "datadir.h"
+#include "frame.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -26,7 +27,8 @@
  * eviction syncs at once, on the caller's thread.
  */
 #define ARCHIVE_EVICTED 32
-#define ARCHIVE_ENTRY_MAX (4u << 20)
+/* An entry is one record frame's payload. */
+#define ARCHIVE_ENTRY_MAX FRAME_MAX_PAYLOAD
 
 _Static_assert(ARCHIVE_MAX_FDS == 1 + ARCHIVE_FDS + ARCHIVE_EVICTED,
     "archive.h states the descriptors an archive holds");

@@ -9,8 +9,8 @@
  * end of a file (a crash mid-write, never acknowledged) is cut off before
  * the file is appended to again.  A whole entry whose CRC fails (damaged
  * in place) is skipped, logged and counted, and the entries after it are
- * read and kept; a length that cannot be right (0, past 4 MiB) ends the
- * file's readable part there.
+ * read and kept; a length that cannot be right (0, past a record frame's
+ * largest payload, FRAME_MAX_PAYLOAD) ends the file's readable part there.
  */
 #ifndef TEITEN_ARCHIVE_H
 #define TEITEN_ARCHIVE_H

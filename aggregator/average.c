@@ -23,10 +23,17 @@ average_init(struct average *a)
 void
 average_free(struct average *a)
 {
+	size_t i;
+
 	sumtab_free(&a->sums);
 	sketchtab_free(&a->sk);
 	hll_free(a->all_src);
 	hll_free(a->all_dst);
+	for (i = 0; i < a->nhealth; i++) {
+		free(a->sens[i].idx);
+		free(a->sens[i].packets);
+	}
+	free(a->sens);
 	free(a->health);
 }
 
@@ -35,7 +42,54 @@ average_bytes(const struct average *a)
 {
 	return a->sums.cap * (sizeof(*a->sums.keys) + sizeof(*a->sums.sums)) +
 	    sketchtab_bytes(&a->sk) + a->all_bytes +
-	    a->hcap * sizeof(*a->health);
+	    a->hcap * (sizeof(*a->health) + sizeof(*a->sens)) + a->sens_bytes;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The record's own counts by key index, for the per-sensor sums: packed
+ * as index << 32 | position to sort, then a key seen twice is summed.
+ */
+static void
+sensor_keys(struct rrd_sensor_keys *k, const struct record *r)
+{
+	const struct record_entry *e;
+	uint64_t *o = xcalloc(r->nentries ? r->nentries : 1, sizeof(*o));
+	uint32_t idx;
+	size_t i, n = 0;
+
+	snprintf(k->id, sizeof(k->id), "%s", r->sensor);
+	for (i = 0; i < r->nentries; i++)
+		if (r->entries[i].packets > 0)
+			o[n++] = (uint64_t)keyidx(r->entries[i].proto,
+				     r->entries[i].key)
+				<< 32 |
+			    i;
+	qsort(o, n, sizeof(*o), u64_cmp);
+	k->idx = xcalloc(n ? n : 1, sizeof(*k->idx));
+	k->packets = xcalloc(n ? n : 1, sizeof(*k->packets));
+	k->n = 0;
+	for (i = 0; i < n; i++) {
+		e = &r->entries[o[i] & 0xffffffff];
+		idx = (uint32_t)(o[i] >> 32);
+		if (k->n > 0 && k->idx[k->n - 1] == idx) {
+			k->packets[k->n - 1] =
+			    k->packets[k->n - 1] > UINT64_MAX - e->packets
+			    ? UINT64_MAX
+			    : k->packets[k->n - 1] + e->packets;
+			continue;
+		}
+		k->idx[k->n] = idx;
+		k->packets[k->n++] = e->packets;
+	}
+	free(o);
 }
 
 /*
@@ -84,7 +138,11 @@ average_add(struct average *a, const struct record *r, int sketches)
 		a->hcap = a->hcap ? a->hcap * 2 : 8;
 		a->health =
 		    xreallocarray(a->health, a->hcap, sizeof(*a->health));
+		a->sens = xreallocarray(a->sens, a->hcap, sizeof(*a->sens));
 	}
+	sensor_keys(&a->sens[a->nhealth], r);
+	a->sens_bytes += a->sens[a->nhealth].n *
+	    (sizeof(*a->sens->idx) + sizeof(*a->sens->packets));
 	h = &a->health[a->nhealth++];
 	snprintf(h->id, sizeof(h->id), "%s", r->sensor);
 	for (t = RT_TCP; t <= RT_UNMONITORED; t++)
@@ -148,6 +206,13 @@ average_move_sketches(struct average *a, struct rrd_job *j)
 	a->all_bytes = 0;
 }
 
+static int
+sens_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rrd_sensor_keys *)a)->id,
+	    ((const struct rrd_sensor_keys *)b)->id);
+}
+
 struct rrd_job *
 average_job(struct average *a, int64_t start, uint32_t len)
 {
@@ -169,5 +234,15 @@ average_job(struct average *a, int64_t start, uint32_t len)
 	j->health = xcalloc(a->nhealth ? a->nhealth : 1, sizeof(*j->health));
 	if (a->nhealth > 0)
 		memcpy(j->health, a->health, a->nhealth * sizeof(*j->health));
+	/* Moved, not copied: the average is freed next. */
+	j->nsens = a->nhealth;
+	j->sens = a->sens;
+	a->sens = NULL;
+	free(a->health);
+	a->health = NULL;
+	a->nhealth = a->hcap = 0;
+	a->sens_bytes = 0;
+	if (j->nsens > 1)
+		qsort(j->sens, j->nsens, sizeof(*j->sens), sens_cmp);
 	return j;
 }

@@ -29,7 +29,9 @@ struct average {
 	struct hll *all_src, *all_dst; /* over all keys; NULL until one came */
 	size_t all_bytes; /* held by them */
 	struct rrd_health *health;
+	struct rrd_sensor_keys *sens; /* beside health, same order */
 	size_t nhealth, hcap;
+	size_t sens_bytes; /* held by sens' arrays */
 };
 
 void average_init(struct average *);
@@ -44,7 +46,8 @@ void average_add(struct average *, const struct record *, int sketches);
 size_t average_bytes(const struct average *);
 /*
  * The averages as a job for interval start of length len, by key index,
- * with the distinct counts; the sketches move into the job, so that the
+ * with the distinct counts; the sketches and each sensor's own counts
+ * (sorted by id) move into the job, so that the
  * average holds none after (free it next).
  */
 struct rrd_job *average_job(struct average *, int64_t start, uint32_t len);

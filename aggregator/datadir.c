@@ -143,6 +143,14 @@ datadir_sketch_bucket(const char *datadir, enum datadir_sum k, int64_t start,
 }
 
 void
+datadir_sens_bucket(const char *datadir, enum datadir_sum k, int64_t start,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/summary/%s/%" PRId64 ".sens", datadir,
+	    sum_names[k], start);
+}
+
+void
 datadir_catchup_tree(const char *datadir, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/catchup.d", datadir);

@@ -7,7 +7,9 @@
  *   DATADIR/rrd/sensor/<id>.rrd            each sensor's health
  *   DATADIR/faults/<id>.rrd                each sensor's faults: outside rrd/,
  *                                          which a catch-up replaces
- *   DATADIR/summary/{hour,day}/<start>.sum window sums (bucket.h)
+ *   DATADIR/summary/{hour,day}/<start>.sum window sums (bucket.h),
+ *                                          .hll, .sens beside (hllbucket.h,
+ *                                          sensbucket.h)
  *   DATADIR/catchup.d/                     a catch-up's fresh rrd/ and
  *                                          summary/, swapped in when done
  *   DATADIR/step, last_final, generation, catchup, timezone   markers
@@ -70,6 +72,9 @@ void datadir_sum_bucket(const char *datadir, enum datadir_sum, int64_t start,
     char *, size_t);
 /* The bucket's sketches (hllbucket.h): <start>.hll beside <start>.sum. */
 void datadir_sketch_bucket(const char *datadir, enum datadir_sum, int64_t start,
+    char *, size_t);
+/* The bucket's per-sensor sums (sensbucket.h): <start>.sens beside it. */
+void datadir_sens_bucket(const char *datadir, enum datadir_sum, int64_t start,
     char *, size_t);
 void datadir_catchup_tree(const char *datadir, char *, size_t);
 

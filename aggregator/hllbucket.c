@@ -69,10 +69,14 @@ hllbucket_merge(struct hll **slot, const struct hll *h)
 	hll_merge(*slot, h);
 }
 
-/* One "u8 precision, sketch" into a scratch sketch, then into *slot. */
+/*
+ * One "u8 precision, sketch" into a scratch sketch, then into *slot.  A
+ * key's sketches are never empty; the whole bucket's may be, when its
+ * intervals had no packet with a port or type.
+ */
 static const char *
 read_sketch(struct hll *tmp, struct hll **slot, const uint8_t **p,
-    const uint8_t *end)
+    const uint8_t *end, int may_be_empty)
 {
 	const char *why;
 	unsigned prec;
@@ -82,7 +86,7 @@ read_sketch(struct hll *tmp, struct hll **slot, const uint8_t **p,
 	prec = *(*p)++;
 	if (hll_decode(tmp, prec, p, end, &why) == -1)
 		return why;
-	if (hll_is_empty(tmp))
+	if (!may_be_empty && hll_is_empty(tmp))
 		return "empty sketch";
 	hllbucket_merge(slot, tmp);
 	return NULL;
@@ -111,8 +115,8 @@ parse(const uint8_t *buf, size_t len, int64_t start, int64_t end,
 	if (h.n > KEYIDX_COUNT)
 		return "impossible key count";
 	tmp = hll_new(HLL_P_DEFAULT);
-	if ((bad = read_sketch(tmp, &b->all_src, &p, e)) != NULL ||
-	    (bad = read_sketch(tmp, &b->all_dst, &p, e)) != NULL)
+	if ((bad = read_sketch(tmp, &b->all_src, &p, e, 1)) != NULL ||
+	    (bad = read_sketch(tmp, &b->all_dst, &p, e, 1)) != NULL)
 		goto out;
 	for (i = 0; i < h.n; i++) {
 		if ((size_t)(e - p) < sizeof(idx)) {
@@ -126,8 +130,8 @@ parse(const uint8_t *buf, size_t len, int64_t start, int64_t end,
 			goto out;
 		}
 		prev = idx;
-		if ((bad = read_sketch(tmp, &b->src[idx], &p, e)) != NULL ||
-		    (bad = read_sketch(tmp, &b->dst[idx], &p, e)) != NULL)
+		if ((bad = read_sketch(tmp, &b->src[idx], &p, e, 0)) != NULL ||
+		    (bad = read_sketch(tmp, &b->dst[idx], &p, e, 0)) != NULL)
 			goto out;
 	}
 	if (p != e)

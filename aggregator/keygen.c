@@ -19,6 +19,8 @@
 
 /* The one list of options: getopt's tables and --help come from it. */
 static const struct optdoc keygen_opts[] = {
+    {"fleet-sketch", no_argument, 'S', NULL,
+	"the fleet's sketch key instead (default sketch.key)", 0},
     {"force", no_argument, 'F', NULL, "replace an existing key file", 0},
     {"help", no_argument, 'h', NULL, "print this help and exit", 0},
     {"output", required_argument, 'o', "keyfile",
@@ -31,7 +33,9 @@ keygen_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: teiten-aggregator keygen [--force] [-o keyfile] "
-	    "sensor-id\n");
+	    "sensor-id\n"
+	    "       teiten-aggregator keygen --fleet-sketch [--force] "
+	    "[-o keyfile]\n");
 }
 
 /* The kernel's generator, and nothing else: a key must never be weak. */
@@ -51,6 +55,40 @@ keygen_random(uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * The fleet's sketch key: one file copied to every sensor and to the
+ * aggregator (which checks records' key id against it); nothing on
+ * stdout, since it goes in no keys file.
+ */
+static int
+keygen_sketch(int argc, char *path, int force)
+{
+	uint8_t key[FRAME_KEY];
+	char why[512];
+	int rc;
+
+	if (optind != argc) {
+		keygen_usage(stderr);
+		free(path);
+		return 1;
+	}
+	if (path == NULL)
+		path = xstrdup("sketch.key");
+	keygen_random(key, sizeof(key));
+	rc = keyfile_create(path, key, force, why, sizeof(why));
+	sodium_memzero(key, sizeof(key));
+	if (rc == 0)
+		fprintf(stderr,
+		    "wrote %s (mode 600), the fleet's sketch key: copy it "
+		    "to the sketch_key_file of every sensor and of the "
+		    "aggregator\n",
+		    path);
+	else
+		warnx("%s", why);
+	free(path);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 keygen_main(int argc, char **argv)
 {
@@ -58,7 +96,7 @@ keygen_main(int argc, char **argv)
 	char short_opts[2 * sizeof(keygen_opts) / sizeof(keygen_opts[0]) + 1];
 	uint8_t key[FRAME_KEY];
 	char hex[FRAME_KEY * 2 + 1], why[512], *path = NULL;
-	int ch, force = 0, rc;
+	int ch, force = 0, sketch = 0, rc;
 
 	optdoc_getopt(keygen_opts, long_opts,
 	    sizeof(long_opts) / sizeof(long_opts[0]), short_opts,
@@ -77,10 +115,15 @@ keygen_main(int argc, char **argv)
 			free(path);
 			path = xstrdup(optarg);
 			break;
+		case 'S':
+			sketch = 1;
+			break;
 		default:
 			keygen_usage(stderr);
 			return 1;
 		}
+	if (sketch)
+		return keygen_sketch(argc, path, force);
 	if (optind != argc - 1) {
 		keygen_usage(stderr);
 		free(path);

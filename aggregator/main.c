@@ -190,6 +190,7 @@ agg_rrdq_conf(const struct agg *a, struct rrdq_conf *rc)
 	rc->settle = a->conf.late_settle;
 	rc->queue_budget = (size_t)a->conf.queue_budget << 20;
 	rc->sketch_keyid = a->conf.sketch_key_file ? a->sk.id : NULL;
+	rc->no_sensor_sums = a->conf.no_sensor_sums;
 }
 
 /*
@@ -712,6 +713,7 @@ main(int argc, char **argv)
 	if ((a.summary = summary_open(a.conf.datadir, err, sizeof(err))) ==
 	    NULL)
 		errx(1, "%s", err);
+	summary_sensor_sums(a.summary, !a.conf.no_sensor_sums);
 	last_final =
 	    a.conf.rebuild ? INT64_MIN : datadir_last_final(a.conf.datadir);
 	/* What an older version let in from a fast clock: rebuild repairs. */

@@ -191,6 +191,17 @@ cf_skew(void *a, const char *v)
 
 /* 0: no summary lines; fewer than 5 s would bury the other lines. */
 static const char *
+cf_sensor_sums(void *a, const char *v)
+{
+	int on;
+
+	if (parse_bool(v, &on) == -1)
+		return "yes or no";
+	((struct agg_conf *)a)->no_sensor_sums = !on;
+	return NULL;
+}
+
+static const char *
 cf_log_summary(void *a, const char *v)
 {
 	unsigned *slot = &((struct agg_conf *)a)->log_summary;
@@ -262,6 +273,7 @@ static const struct config_key agg_keys[] = {
     {"aggregator", "queue_budget", cf_queue_budget},
     {"aggregator", "timezone", cf_timezone},
     {"aggregator", "log_summary", cf_log_summary},
+    {"aggregator", "sensor_sums", cf_sensor_sums},
     {"aggregator", "metrics", cf_metrics},
     {"aggregator", "max_connections", cf_max_connections},
     {"aggregator", "sketch_key_file", cf_sketch_key_file},

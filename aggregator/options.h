@@ -21,6 +21,7 @@ struct agg_conf {
 	unsigned queue_budget; /* MiB */
 	unsigned log_summary; /* seconds between summary lines, 0: none */
 	unsigned max_conns; /* max_connections; 0: as the open files allow */
+	int no_sensor_sums; /* sensor_sums = no: no .sens files */
 	char *config; /* the file read, or NULL */
 	int foreground, verbose, rebuild;
 	int test; /* -t: check everything, start nothing */

@@ -612,6 +612,8 @@ catchup_build(struct rrdq *q, int64_t *upto, struct rrdq_derived *d)
 	}
 	w = rrdw_new(fresh, q->conf.len, NULL, err, sizeof(err));
 	s = w ? summary_open(fresh, err, sizeof(err)) : NULL;
+	if (s != NULL)
+		summary_sensor_sums(s, !q->conf.no_sensor_sums);
 	if (w != NULL && s != NULL) {
 		deriver_init(&dv, a, &q->conf, w, s, d);
 		if (q->rebuilding) {
@@ -773,6 +775,10 @@ job_bytes(const struct rrd_job *j)
 
 	if (j->all_src != NULL)
 		n += hll_bytes(j->all_src) + hll_bytes(j->all_dst);
+	n += j->nsens * sizeof(*j->sens);
+	for (i = 0; i < j->nsens; i++)
+		n += j->sens[i].n *
+		    (sizeof(*j->sens[i].idx) + sizeof(*j->sens[i].packets));
 	for (i = 0; j->src != NULL && i < j->nvalues; i++)
 		if (j->src[i] != NULL)
 			n += hll_bytes(j->src[i]) + hll_bytes(j->dst[i]) +

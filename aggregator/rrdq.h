@@ -35,6 +35,7 @@ struct rrdq_conf {
 	size_t queue_budget;
 	/* The fleet's sketch key id (RECORD_KEYID bytes), or NULL. */
 	const uint8_t *sketch_keyid;
+	int no_sensor_sums; /* the summaries keep no per-sensor sums */
 };
 #define RRDQ_QUEUE_BUDGET ((size_t)32 << 20)
 

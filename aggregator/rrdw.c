@@ -1261,6 +1261,13 @@ rrd_job_hollow(struct rrd_job *j)
 	free(j->sources);
 	free(j->targets);
 	free(j->health);
+	for (i = 0; i < j->nsens; i++) {
+		free(j->sens[i].idx);
+		free(j->sens[i].packets);
+	}
+	free(j->sens);
+	j->sens = NULL;
+	j->nsens = 0;
 	j->src = j->dst = NULL;
 	j->all_src = j->all_dst = NULL;
 	j->idx = NULL;

@@ -27,6 +27,18 @@ struct rrd_health {
 };
 
 /*
+ * What one sensor's record of the interval counted per key (key indices
+ * ascending, packets > 0): the summary keeps their sums per sensor
+ * (sensbucket.h) for the site's sensor pages.
+ */
+struct rrd_sensor_keys {
+	char id[RECORD_ID_MAX + 1];
+	size_t n;
+	uint32_t *idx;
+	uint64_t *packets;
+};
+
+/*
  * A sensor's faults since the job before (DATADIR/faults/<id>.rrd):
  * records that came late, were refused for their time, were asked to
  * wait (the open interval cap) and could not be decoded.
@@ -70,6 +82,8 @@ struct rrd_job {
 	struct hll *all_src, *all_dst;
 	size_t nhealth;
 	struct rrd_health *health;
+	size_t nsens;
+	struct rrd_sensor_keys *sens; /* one per reporting sensor, by id */
 	size_t nfault;
 	struct rrd_fault *fault; /* sorted by id */
 };

@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 #include <sodium.h>
 
+#include "bytes.h"
 #include "committer.h"
 #include "fleet.h"
 #include "fnv.h"
@@ -31,6 +32,12 @@
 _Static_assert(SERVER_FD_RESERVE >= 2 * ARCHIVE_MAX_FDS + 96,
     "the archive's descriptors and some for the rest");
 #define FRAME_TIMEOUT 30 /* seconds for a started frame to complete */
+/*
+ * ... and one more second per FRAME_RATE bytes of its payload (1 Mbit/s):
+ * a record of 32 MiB must not be cut off on a slow link, and then resent
+ * for ever.
+ */
+#define FRAME_RATE (128 * 1024)
 #define IDLE_TIMEOUT 3600 /* seconds without a frame from a sensor */
 #define ACK_TIMEOUT 60 /* seconds a peer may leave its acks unread */
 
@@ -44,10 +51,17 @@ _Static_assert(SERVER_FD_RESERVE >= 2 * ARCHIVE_MAX_FDS + 96,
 #define ACKS_LOW (16 * 1024)
 #define ACK_FRAME (FRAME_HDR + WIRE_ACK_MAX + FRAME_MAC)
 
+/* Never buffer more than one whole frame of input. */
+#define INPUT_PREAUTH (FRAME_HDR + FRAME_MAX_PREAUTH + FRAME_MAC)
+#define INPUT_MAX (FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC)
+
 /*
  * A HELLO proves nothing, since it can be replayed; the first frame that
- * passes the session's MAC does.  Until then a connection is on the
- * server's unauth list, oldest first, and has auth_timeout seconds.
+ * passes the session's MAC does (a RECORD, or a PROOF a sensor sends
+ * before a record larger than FRAME_MAX_PREAUTH).  Until then a
+ * connection is on the server's unauth list, oldest first, has
+ * auth_timeout seconds, and frames of at most FRAME_MAX_PREAUTH bytes:
+ * the most a peer without the key can make the server buffer.
  */
 enum conn_state { C_HELLO, C_CHALLENGED, C_READY };
 
@@ -72,6 +86,7 @@ struct conn {
 	uint8_t psk[FRAME_KEY]; /* to notice its removal on SIGHUP */
 	struct wire_session ses;
 	int paused; /* not read until its acks drain */
+	int timed_len; /* the frame deadline allows for its length */
 	struct ack *acks; /* waiting for their commit, oldest first */
 	size_t nacks, acap;
 	int waiting; /* on the server's list of connections with acks */
@@ -345,6 +360,7 @@ conn_authenticated(struct conn *c)
 	s->nready++;
 	TAILQ_REMOVE(&c->srv->unauth, c, unauth);
 	c->state = C_READY;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_MAX);
 	evtimer_del(c->deadline);
 	log_debug("%s: sensor %s authenticated", c->peer, c->id);
 	if (c->srv->fleet != NULL)
@@ -363,8 +379,16 @@ conn_record(struct conn *c, const uint8_t *frame, const struct frame_hdr *h)
 		conn_close(c, why, &s->st.bad_mac);
 		return -1;
 	}
+	/* Only as the first frame: anything else is a confused peer. */
+	if (h->type == FRAME_PROOF &&
+	    (c->state != C_CHALLENGED || h->len != 0)) {
+		conn_close(c, "unexpected proof frame", &s->st.bad_frame);
+		return -1;
+	}
 	if (c->state == C_CHALLENGED)
 		conn_authenticated(c);
+	if (h->type == FRAME_PROOF)
+		return 0; /* not answered */
 	if (h->type != FRAME_RECORD) {
 		conn_close(c, "unexpected frame type", &s->st.bad_frame);
 		return -1;
@@ -413,6 +437,20 @@ conn_pause(struct conn *c)
 		    c->peer, c->id, conn_owed(c));
 }
 
+/*
+ * Seconds the frame begun in "in" may take; its header, if whole, passed
+ * wire_read(), so its length is within the limit.
+ */
+static time_t
+frame_seconds(struct evbuffer *in)
+{
+	uint8_t hdr[FRAME_HDR];
+
+	if (evbuffer_copyout(in, hdr, FRAME_HDR) != FRAME_HDR)
+		return FRAME_TIMEOUT;
+	return FRAME_TIMEOUT + get_be32(hdr + 4) / FRAME_RATE;
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
@@ -422,14 +460,19 @@ conn_on_read(struct bufferevent *bev, void *arg)
 	struct frame_hdr h;
 	const char *why = NULL;
 	uint8_t *frame;
-	int rc = 0;
+	size_t n;
+	int rc = 0, done = 0;
 
-	while (!c->paused && (rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while (!c->paused &&
+	    (rc = wire_read(in,
+		 c->state == C_READY ? FRAME_MAX_PAYLOAD : FRAME_MAX_PREAUTH,
+		 &h, &frame, &why)) == 1) {
 		rc = c->state == C_HELLO ? conn_hello(c, frame, &h)
 					 : conn_record(c, frame, &h);
 		if (rc == -1)
 			return; /* c is gone */
 		evbuffer_drain(in, FRAME_HDR + h.len + FRAME_MAC);
+		done = 1;
 		if (conn_owed(c) >= ACKS_HIGH)
 			conn_pause(c);
 	}
@@ -437,12 +480,20 @@ conn_on_read(struct bufferevent *bev, void *arg)
 		conn_close(c, why, &c->srv->st.bad_frame);
 		return;
 	}
-	/* A frame begun must end soon: a trickle cannot hold a slot. */
+	/*
+	 * A frame begun must end soon, in a time that allows for its length
+	 * once its header is in: a trickle cannot hold a slot.
+	 */
 	if (c->state == C_READY && !c->paused) {
-		if (evbuffer_get_length(in) == 0)
+		n = evbuffer_get_length(in);
+		if (n == 0)
 			evtimer_del(c->deadline);
-		else if (!evtimer_pending(c->deadline, NULL))
+		else if (done || !evtimer_pending(c->deadline, NULL) ||
+		    (!c->timed_len && n >= FRAME_HDR)) {
+			tv.tv_sec = frame_seconds(in);
+			c->timed_len = n >= FRAME_HDR;
 			evtimer_add(c->deadline, &tv);
+		}
 	}
 }
 
@@ -540,9 +591,7 @@ server_on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	c->deadline = evtimer_new(s->base, conn_on_deadline, c);
 	if (c->bev == NULL || c->deadline == NULL)
 		fatalx("out of memory for a connection");
-	/* Never buffer more than one whole frame of input. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_PREAUTH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, ACKS_LOW, 0);
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
 	    c);

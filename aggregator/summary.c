@@ -20,6 +20,7 @@
 #include "interval.h"
 #include "keyidx.h"
 #include "log.h"
+#include "sensbucket.h"
 #include "summary.h"
 #include "xmalloc.h"
 #include "zone.h"
@@ -29,7 +30,9 @@ struct summary {
 	char *dir; /* DATADIR/summary */
 	struct bucket hour, day;
 	struct hllbucket sketch[DATADIR_SUMS]; /* beside hour and day */
+	struct sensbucket sens[DATADIR_SUMS]; /* likewise */
 	int failing[DATADIR_SUMS]; /* the bucket's last write failed */
+	int no_sens; /* no per-sensor sums */
 };
 
 static int
@@ -138,6 +141,58 @@ sketch_add(struct summary *s, struct hllbucket *sb, enum datadir_sum kind,
 	return rc;
 }
 
+/*
+ * The job's per-sensor counts into the bucket's sums: an interval is
+ * added once, as last guards, so that a retry adds nothing twice.
+ */
+static int
+sens_add(struct summary *s, struct sensbucket *sb, enum datadir_sum kind,
+    int64_t start, int64_t end, const struct rrd_job *j)
+{
+	struct sens_sensor *ss;
+	char path[4200], why[128];
+	uint8_t *buf;
+	size_t i, len;
+	int rc;
+
+	if (s->no_sens)
+		return 0;
+	datadir_sens_bucket(s->datadir, kind, start, path, sizeof(path));
+	if (sb->start != start) {
+		sensbucket_clear(sb);
+		if (sensbucket_read(path, start, end, sb, why, sizeof(why)) ==
+		    -1) {
+			log_warnx("summary %s: %s; rebuild to repair it", path,
+			    why);
+			sensbucket_clear(sb);
+			return -1;
+		}
+		sb->start = start;
+	}
+	if (j->start <= sb->last || j->nhealth == 0)
+		return 0;
+	for (i = 0; i < j->nhealth; i++) {
+		ss = sensbucket_sensor(sb, j->health[i].id);
+		ss->reported++;
+		ss->packets += j->health[i].packets;
+		ss->drops += j->health[i].drops;
+	}
+	for (i = 0; i < j->nsens; i++)
+		sens_add_keys(sensbucket_sensor(sb, j->sens[i].id),
+		    j->sens[i].n, j->sens[i].idx, j->sens[i].packets);
+	sb->nintervals++;
+	sb->last = j->start;
+	buf = sensbucket_encode(sb, &len);
+	rc = file_replace(path, buf, len);
+	free(buf);
+	if (rc == -1) {
+		log_warn("summary %s", path);
+		/* Read the file again: the retry must add the interval. */
+		sensbucket_clear(sb);
+	}
+	return rc;
+}
+
 struct summary *
 summary_open(const char *datadir, char *err, size_t errlen)
 {
@@ -161,8 +216,10 @@ summary_open(const char *datadir, char *err, size_t errlen)
 	s->hour.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	s->day.sum = xcalloc(KEYIDX_COUNT, sizeof(double));
 	s->hour.start = s->day.start = INT64_MIN;
-	for (i = 0; i < DATADIR_SUMS; i++)
+	for (i = 0; i < DATADIR_SUMS; i++) {
 		hllbucket_init(&s->sketch[i]);
+		sensbucket_init(&s->sens[i]);
+	}
 	return s;
 }
 
@@ -175,6 +232,8 @@ summary_free(struct summary *s)
 	free(s->day.sum);
 	hllbucket_free(&s->sketch[DATADIR_SUM_HOUR]);
 	hllbucket_free(&s->sketch[DATADIR_SUM_DAY]);
+	sensbucket_free(&s->sens[DATADIR_SUM_HOUR]);
+	sensbucket_free(&s->sens[DATADIR_SUM_DAY]);
 	free(s->datadir);
 	free(s->dir);
 	free(s);
@@ -246,7 +305,8 @@ bucket_add(struct summary *s, struct bucket *b, enum datadir_sum kind,
 		if (kind == DATADIR_SUM_HOUR)
 			summary_prune(s, start);
 	}
-	if (sketch_add(s, &s->sketch[kind], kind, start, end, j) == -1)
+	if (sketch_add(s, &s->sketch[kind], kind, start, end, j) == -1 ||
+	    sens_add(s, &s->sens[kind], kind, start, end, j) == -1)
 		return -1;
 	if (j->start <= b->last)
 		return 0; /* added before a restart or a retry */
@@ -285,6 +345,12 @@ summary_add(struct summary *s, const struct rrd_job *j)
 	return rc;
 }
 
+void
+summary_sensor_sums(struct summary *s, int on)
+{
+	s->no_sens = !on;
+}
+
 const char *
 summary_dir(const struct summary *s)
 {
@@ -297,4 +363,6 @@ summary_reload(struct summary *s)
 	s->hour.start = s->day.start = INT64_MIN;
 	hllbucket_clear(&s->sketch[DATADIR_SUM_HOUR]);
 	hllbucket_clear(&s->sketch[DATADIR_SUM_DAY]);
+	sensbucket_clear(&s->sens[DATADIR_SUM_HOUR]);
+	sensbucket_clear(&s->sens[DATADIR_SUM_DAY]);
 }

@@ -23,6 +23,12 @@ void summary_free(struct summary *);
  * a failed add (-1, the file named in the log) can simply be retried.
  */
 int summary_add(struct summary *, const struct rrd_job *);
+/*
+ * Whether the buckets get their per-sensor sums (sensbucket.h), on
+ * unless turned off: each bucket's .sens is rewritten every interval,
+ * which a large fleet may not want to pay for.
+ */
+void summary_sensor_sums(struct summary *, int on);
 /* DATADIR/summary; after it was replaced by another tree, reload. */
 const char *summary_dir(const struct summary *);
 void summary_reload(struct summary *);

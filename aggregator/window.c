@@ -250,6 +250,34 @@ window_sketches(const char *datadir, struct window *w, char *err, size_t errlen)
 	return 0;
 }
 
+int
+window_sensors(const char *datadir, int64_t start, int64_t end,
+    struct sensbucket *b, char *err, size_t errlen)
+{
+	enum datadir_sum kind;
+	char path[DATADIR_PATH_MAX], why[128];
+	int64_t t, next;
+
+	if (end <= start) {
+		snprintf(err, errlen, "empty window");
+		return -1;
+	}
+	if (window_kind(datadir, start, end, &kind, err, errlen) == -1)
+		return -1;
+	for (t = start; t < end; t = next) {
+		next = bucket_next(kind, t);
+		datadir_sens_bucket(datadir, kind, t, path, sizeof(path));
+		if (sensbucket_read(path, t, next, b, why, sizeof(why)) == -1) {
+			snprintf(err, errlen,
+			    "summary sensor sums %s: %s (teiten-aggregator "
+			    "rebuild makes them again)",
+			    path, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct window *by_sources_w; /* for the sort below */
 
 static int

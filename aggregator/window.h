@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bucket.h"
+#include "sensbucket.h"
 
 /* A window [start, end), keys ranked by their mean, best first. */
 struct window {
@@ -51,6 +52,15 @@ int summary_window(const char *datadir, int64_t start, int64_t end,
  */
 int window_sketches(const char *datadir, struct window *w, char *err,
     size_t errlen);
+/*
+ * The per-sensor sums of [start, end) (sensbucket.h), from the buckets
+ * summary_window() reads for it, into b (initialised by the caller, freed
+ * with sensbucket_free): per sensor, the intervals it reported and its
+ * packets per key over the window.  Returns 0, or -1 with a reason (a
+ * damaged .sens file, named).
+ */
+int window_sensors(const char *datadir, int64_t start, int64_t end,
+    struct sensbucket *b, char *err, size_t errlen);
 /*
  * The ranked keys' positions ordered by distinct sources, most first
  * (unknown last; ties by rank), in a new array of w->n (caller frees).

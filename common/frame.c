@@ -10,7 +10,8 @@
 static const char frame_label[] = "teiten-session-v1";
 
 int
-frame_parse_hdr(const uint8_t *h, struct frame_hdr *out, const char **why)
+frame_parse_hdr(const uint8_t *h, size_t max, struct frame_hdr *out,
+    const char **why)
 {
 	if (h[0] != 'T' || h[1] != 'T') {
 		*why = "not a teiten frame";
@@ -20,13 +21,15 @@ frame_parse_hdr(const uint8_t *h, struct frame_hdr *out, const char **why)
 		*why = "unsupported frame version";
 		return -1;
 	}
-	if (h[3] < FRAME_HELLO || h[3] > FRAME_ACK) {
+	if (h[3] < FRAME_HELLO || h[3] > FRAME_PROOF) {
 		*why = "unknown frame type";
 		return -1;
 	}
 	out->type = h[3];
 	out->len = get_be32(h + 4);
-	if (out->len > FRAME_MAX_PAYLOAD) {
+	if (max > FRAME_MAX_PAYLOAD)
+		max = FRAME_MAX_PAYLOAD;
+	if (out->len > max) {
 		*why = "frame too large";
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /*
  * Framing and authentication between sensor and aggregator
  * (man/teiten-protocol.7).  A frame is a 16-byte header, a payload of at
- * most FRAME_MAX_PAYLOAD bytes and an HMAC-SHA-256 over both:
+ * most FRAME_MAX_PAYLOAD bytes (FRAME_MAX_PREAUTH before the session is
+ * authenticated) and an HMAC-SHA-256 over both:
  *
  *   'T' 'T' | version | type | u32 payload length | u64 sequence | payload
  *   | 32-byte MAC                             (integers big-endian)
@@ -20,8 +21,18 @@
 #define FRAME_VERSION 1
 #define FRAME_HDR 16
 #define FRAME_MAC 32
-/* Holds the largest possible record (every key) with room to spare. */
-#define FRAME_MAX_PAYLOAD (2u << 20)
+/*
+ * The most a peer that has not authenticated can make the aggregator
+ * buffer, and so the limit on every frame before the session's first
+ * verified one; it holds any version-1 record (every key) with room to
+ * spare, and so every frame an old aggregator accepts.
+ */
+#define FRAME_MAX_PREAUTH (2u << 20)
+/*
+ * Frames of an authenticated session: a version-2 record with sketches
+ * (sensor/fit.h folds the sketches of a larger one until it fits).
+ */
+#define FRAME_MAX_PAYLOAD (32u << 20)
 #define FRAME_KEY 32
 #define FRAME_NONCE 16
 
@@ -30,6 +41,12 @@ enum frame_type {
 	FRAME_CHALLENGE = 2, /* aggregator: server nonce */
 	FRAME_RECORD = 3, /* sensor: one encoded record */
 	FRAME_ACK = 4, /* aggregator: status, interval start */
+	/*
+	 * sensor: empty, sealed with the session key as the first frame
+	 * after the CHALLENGE, to authenticate the session before a record
+	 * larger than FRAME_MAX_PREAUTH; not answered.
+	 */
+	FRAME_PROOF = 5,
 };
 
 /* Status of a record in an ACK. */
@@ -60,11 +77,17 @@ struct frame_hdr {
 	uint64_t seq;
 };
 
-/* Check a received header: magic, version, known type, length bound. */
-int frame_parse_hdr(const uint8_t *, struct frame_hdr *, const char **why);
+/*
+ * Check a received header: magic, version, known type, and a payload of
+ * at most max bytes (the receiver's limit: FRAME_MAX_PREAUTH or
+ * FRAME_MAX_PAYLOAD; a larger max is taken as FRAME_MAX_PAYLOAD).
+ */
+int frame_parse_hdr(const uint8_t *, size_t max, struct frame_hdr *,
+    const char **why);
 /*
  * The payload is already at frame + FRAME_HDR; write the header in front
- * and the MAC behind it.  Returns the whole frame's length.
+ * and the MAC behind it.  Returns the whole frame's length.  A payload
+ * over FRAME_MAX_PAYLOAD is a bug of the caller (fatalx).
  */
 size_t frame_seal(uint8_t *frame, enum frame_type, uint64_t seq, size_t len,
     const uint8_t key[FRAME_KEY]);

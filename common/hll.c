@@ -165,12 +165,27 @@ grow(struct hll *h)
 {
 	uint32_t *old = h->slot, oldcap = h->cap, j;
 
-	h->cap = oldcap ? oldcap * 2 : 16;
+	h->cap = oldcap ? oldcap * 2 : 4; /* most sets in a record are tiny */
 	h->slot = xcalloc(h->cap, sizeof(*h->slot));
 	for (j = 0; j < oldcap; j++)
 		if (old[j] != 0)
 			*find_slot(h, old[j]) = old[j];
 	free(old);
+}
+
+/* Room for n words in an empty sparse table, in one allocation. */
+static void
+reserve(struct hll *h, uint64_t n)
+{
+	uint32_t cap = 4;
+
+	while (2 * n > cap)
+		cap *= 2;
+	if (cap <= h->cap)
+		return;
+	free(h->slot);
+	h->slot = xcalloc(cap, sizeof(*h->slot));
+	h->cap = cap;
 }
 
 static void
@@ -209,6 +224,17 @@ hll_add(struct hll *h, uint64_t hash)
 		    rank64(hash << h->p, 65 - h->p));
 	else
 		add_word(h, word_of(hash));
+}
+
+void
+hll_prefetch(const struct hll *h, uint64_t hash)
+{
+	if (h->dense)
+		__builtin_prefetch(&h->reg[hash >> (64 - h->p)], 1);
+	else if (h->cap != 0)
+		__builtin_prefetch(&h->slot[(word_of(hash) >> 6) &
+				       (h->cap - 1)],
+		    1);
 }
 
 /* Register i of precision p, value r, as a register of precision q < p. */
@@ -401,6 +427,9 @@ decode_dense(struct hll *h, const uint8_t **pp, const uint8_t *end)
 
 	if ((size_t)(end - b) < (3 * m) / 4)
 		return "sketch registers cut short";
+	free(h->slot); /* hll_reset kept it for a sparse sketch */
+	h->slot = NULL;
+	h->cap = 0;
 	h->reg = xcalloc(m, 1);
 	h->dense = 1;
 	for (i = 0; i < m; i++) {
@@ -428,6 +457,8 @@ decode_sparse(struct hll *h, uint64_t n, const uint8_t **pp, const uint8_t *end)
 	/* Each word takes a byte at least: bound n before allocating. */
 	if (n > (uint64_t)(end - *pp))
 		return "sparse sketch beyond the record";
+	if (n > 0)
+		reserve(h, n);
 	for (i = 0; i < n; i++) {
 		if (varint_get(pp, end, &v) == -1)
 			return "bad sparse sketch word";

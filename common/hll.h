@@ -44,6 +44,11 @@ int hll_is_empty(const struct hll *);
 
 /* Add one item by its 64-bit hash.  Inline-cheap when already present. */
 void hll_add(struct hll *, uint64_t hash);
+/*
+ * Prefetch where hll_add(h, hash) will write, so that a caller with many
+ * sketches can overlap the cache misses of several adds.  Changes nothing.
+ */
+void hll_prefetch(const struct hll *, uint64_t hash);
 /* dst becomes the union of dst and src, at the lower of their precisions. */
 void hll_merge(struct hll *dst, const struct hll *src);
 /* Lower the precision to p (no-op if already at or below it). */
@@ -61,7 +66,7 @@ size_t hll_encode(const struct hll *, uint8_t *buf, size_t cap);
  * Decode one sketch of precision p from *pp (advanced past it) into h,
  * which is reset to p first.  Returns 0, or -1 with a static reason.
  */
-int hll_decode(struct hll *, unsigned p, const uint8_t **pp,
-    const uint8_t *end, const char **why);
+int hll_decode(struct hll *, unsigned p, const uint8_t **pp, const uint8_t *end,
+    const char **why);
 
 #endif

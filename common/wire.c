@@ -8,7 +8,7 @@
 #include "xmalloc.h"
 
 int
-wire_read(struct evbuffer *in, struct frame_hdr *h, uint8_t **frame,
+wire_read(struct evbuffer *in, size_t max, struct frame_hdr *h, uint8_t **frame,
     const char **why)
 {
 	uint8_t hdr[FRAME_HDR];
@@ -18,7 +18,7 @@ wire_read(struct evbuffer *in, struct frame_hdr *h, uint8_t **frame,
 		return 0;
 	if (evbuffer_copyout(in, hdr, FRAME_HDR) != FRAME_HDR)
 		return 0;
-	if (frame_parse_hdr(hdr, h, why) == -1)
+	if (frame_parse_hdr(hdr, max, h, why) == -1)
 		return -1;
 	total = FRAME_HDR + (size_t)h->len + FRAME_MAC;
 	if (evbuffer_get_length(in) < total)

@@ -21,11 +21,13 @@ struct wire_session {
 
 /*
  * 1 and a pointer to the contiguous frame when a whole one is buffered,
- * 0 when more bytes are needed, -1 (with why) when the header is invalid.
- * The caller drains FRAME_HDR + h->len + FRAME_MAC bytes when done.
+ * 0 when more bytes are needed, -1 (with why) when the header is invalid
+ * or announces a payload over max bytes (frame_parse_hdr), which is known
+ * as soon as the header is in.  The caller drains FRAME_HDR + h->len +
+ * FRAME_MAC bytes when done.
  */
-int wire_read(struct evbuffer *in, struct frame_hdr *h, uint8_t **frame,
-    const char **why);
+int wire_read(struct evbuffer *in, size_t max, struct frame_hdr *h,
+    uint8_t **frame, const char **why);
 /* Seal payload with key and sequence, and append the frame to out. */
 int wire_write(struct evbuffer *out, enum frame_type, uint64_t seq,
     const uint8_t *payload, size_t len, const uint8_t key[FRAME_KEY]);

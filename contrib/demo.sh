@@ -34,6 +34,9 @@ n=5
 chmod 600 "$out/sensors.keys"
 "$build"/contrib/teiten-gencap --sensors $n -o "$out/dark%d.pcap" \
 	-c 600000 --days 3 -t $start --campaign 5168@0.5
+# The fleet's sketch key: sensors hash addresses with it, so that the
+# aggregator can merge their distinct sources.
+"$build"/aggregator/teiten-aggregator keygen --fleet-sketch -o "$out/sketch.key"
 for i in $(seq $n); do
 	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	(umask 077 && echo "$key" >"$out/sensor$i.key")
@@ -42,6 +45,7 @@ done
 
 "$build"/aggregator/teiten-aggregator -f -l 127.0.0.1:$port -d "$out/data" \
 	-K "$out/sensors.keys" -n $step --grace 10 --timezone Asia/Tokyo \
+	--sketch-key-file "$out/sketch.key" \
 	2>"$out/aggregator.log" &
 agg=$!
 trap 'kill $agg 2>/dev/null || true' EXIT
@@ -55,6 +59,7 @@ pids=""
 for i in $(seq $n); do
 	"$build"/sensor/teiten-sensor -r "$out/dark$i.pcap" -n $step \
 		-a 127.0.0.1:$port -s "sensor$i" -K "$out/sensor$i.key" \
+		--sketch-key-file "$out/sketch.key" \
 		--spool "$out/spool$i" 2>"$out/sensor$i.log" &
 	pids="$pids $!"
 done
@@ -83,6 +88,7 @@ cat >"$out/events" <<'EOF'
 2024-01-01 * New Year in Japan time
 EOF
 "$build"/graph/teiten-graph top -d "$out/data" --period 2023Q4 -n 10
+"$build"/graph/teiten-graph top -d "$out/data" --period 2023Q4 -n 5 --by sources
 "$build"/graph/teiten-graph png -d "$out/data" --events "$out/events" \
 	--period 2023-12-30..2024-01-01 --key tcp/5168 -o "$out/tcp-5168.png"
 # The analysts' settings, as teiten.conf's [graph] section holds them:
@@ -92,10 +98,13 @@ cat >"$out/graph.conf" <<EOF
 datadir = $out/data
 events = $out/events
 watch = tcp/5168 tcp/445 icmp/8
+group = domestic sensor1 sensor2 sensor3
+group = overseas sensor4 sensor5
 EOF
 "$build"/graph/teiten-graph site -c "$out/graph.conf" -o "$out/site"
 echo
 echo "$n sensors -> teiten-aggregator -> $(find "$out/data/rrd" -name '*.rrd' | wc -l) RRD files -> web page:"
 echo "$out/site/index.html"
 echo "the report on the quarter that ended on the second day: $out/site/report/2023Q4.html"
+echo "each sensor's page, and the two groups side by side: $out/site/sensor/index.html, $out/site/groups.html"
 echo "TCP 5168 over the three days, with the notes: $out/tcp-5168.png"

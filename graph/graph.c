@@ -699,6 +699,64 @@ graph_sensors(const char *datadir, uint32_t step, const struct span *sp,
 	return rc;
 }
 
+/*
+ * A sensor's health from DATADIR/rrd/sensor/<id>.rrd: the packets it saw
+ * and dropped per interval, and the intervals it did not report (a row
+ * without data) ticked in grey, with the share it reported.
+ */
+int
+graph_health(const char *datadir, uint32_t step, const struct span *sp,
+    const char *id, const char *out, char *err, size_t errlen)
+{
+	struct args a = {NULL, 0, 0, 0};
+	char path[4096], epath[8192], t[128];
+	int rc;
+
+	datadir_sensor_rrd(datadir, id, path, sizeof(path));
+	if (rrd_sane(path, step, err, errlen) == -1)
+		return -1;
+	escape(path, epath, sizeof(epath));
+	snprintf(t, sizeof(t), "sensor %s", id);
+	add_frame(&a, sp, t, "packets / interval", out);
+	args_add(&a, "DEF:r=%s:reported:AVERAGE", epath);
+	args_add(&a, "DEF:p=%s:packets:AVERAGE", epath);
+	args_add(&a, "DEF:d=%s:drops:AVERAGE", epath);
+	args_add(&a, "DEF:px=%s:packets:AVERAGE:reduce=MAX", epath);
+	args_add(&a, "DEF:dx=%s:drops:AVERAGE:reduce=MAX", epath);
+	/* As for keys: not the row rrd_fetch adds after the window. */
+	args_add(&a, "CDEF:rl=TIME,%" PRId64 ",GT,UNKN,r,UN,0,r,IF,IF",
+	    sp->end);
+	args_add(&a, "CDEF:miss=TIME,%" PRId64 ",GT,0,r,UN,1,0,IF,IF", sp->end);
+	args_add(&a, "CDEF:pl=TIME,%" PRId64 ",GT,UNKN,p,IF", sp->end);
+	args_add(&a, "CDEF:dl=TIME,%" PRId64 ",GT,UNKN,d,IF", sp->end);
+	args_add(&a, "CDEF:pk=TIME,%" PRId64 ",GT,UNKN,px,IF", sp->end);
+	args_add(&a, "CDEF:dk=TIME,%" PRId64 ",GT,UNKN,dx,IF", sp->end);
+	args_add(&a, "CDEF:rp=rl,100,*");
+	args_add(&a, "VDEF:ra=rp,AVERAGE");
+	args_add(&a, "VDEF:pa=pl,AVERAGE");
+	args_add(&a, "VDEF:pm=pk,MAXIMUM");
+	args_add(&a, "VDEF:da=dl,AVERAGE");
+	args_add(&a, "VDEF:dm=dk,MAXIMUM");
+	/* Under the lines, unlabelled: the comment below explains it. */
+	args_add(&a, "TICK:miss#E4E4E4:1.0");
+	args_legend(&a, "COMMENT:  %-*s", LABEL_MAX, "per interval");
+	args_legend(&a, "COMMENT:%10s", "average");
+	args_legend(&a, "COMMENT:%10s\\l", "maximum");
+	args_legend(&a, "LINE2:p%s:%-*s", SENSORS_COLOUR, LABEL_MAX,
+	    "packets seen");
+	args_legend(&a, "GPRINT:pa:%%10.0lf");
+	args_legend(&a, "GPRINT:pm:%%10.0lf\\l");
+	args_legend(&a, "LINE1:d#D62728:%-*s", LABEL_MAX, "dropped");
+	args_legend(&a, "GPRINT:da:%%10.0lf");
+	args_legend(&a, "GPRINT:dm:%%10.0lf\\l");
+	args_legend(&a, "COMMENT:  grey\\: intervals not reported;");
+	args_legend(&a, "GPRINT:ra:reported %%5.1lf%%%%\\l");
+	add_events(&a, sp, NULL, 0);
+	rc = render(&a, out, NULL, err, errlen);
+	args_free(&a);
+	return rc;
+}
+
 int
 graph_sources(const char *datadir, uint32_t step, const struct span *sp,
     uint32_t idx, const char *title, const char *out, char *err, size_t errlen)

@@ -75,6 +75,13 @@ void graph_set_events(const struct events *ev);
  */
 int graph_sources(const char *datadir, uint32_t step, const struct span *,
     uint32_t idx, const char *title, const char *out, char *err, size_t errlen);
+/*
+ * A sensor's health, from DATADIR/rrd/sensor/<id>.rrd (DS reported,
+ * packets, drops): packets seen and dropped per interval, the intervals
+ * it did not report marked.
+ */
+int graph_health(const char *datadir, uint32_t step, const struct span *,
+    const char *id, const char *out, char *err, size_t errlen);
 /* How many sensors reported, from DATADIR/rrd/sensors.rrd. */
 int graph_sensors(const char *datadir, uint32_t step, const struct span *,
     const char *out, char *err, size_t errlen);

@@ -35,6 +35,7 @@
 #include "optdoc.h"
 #include "parse.h"
 #include "period.h"
+#include "record.h"
 #include "site.h"
 #include "span.h"
 #include "window.h"
@@ -45,6 +46,8 @@
 
 #define DATADIR_DEFAULT "/var/lib/teiten"
 #define WATCH_MAX 64
+#define GROUP_MAX 32
+#define GROUP_IDS_MAX 1024
 
 struct gconf {
 	const char *cmd, *out, *key, *tz, *period, *top;
@@ -58,6 +61,10 @@ struct gconf {
 	int has_start, has_end, json, csv;
 	int by_sources; /* top --by sources */
 	uint64_t n;
+	struct site_group groups[GROUP_MAX]; /* [graph] group, for site */
+	size_t ngroups;
+	char **group_lines; /* the names and ids point into these */
+	size_t nlines;
 };
 
 enum {
@@ -162,6 +169,64 @@ cf_watch(void *a, const char *v)
 	return NULL;
 }
 
+/*
+ * "domestic s1 s2 s3": a group of sensors compared on the site's
+ * groups.html.  A name given again adds its ids (the lines are short).
+ * What it holds lives as long as the program.
+ */
+static const char *
+cf_group(void *a, const char *v)
+{
+	struct gconf *c = a;
+	struct site_group *g;
+	const char **ids;
+	char *buf, *w, *name, *save = NULL;
+	size_t i;
+
+	buf = xstrdup(v);
+	c->group_lines = xreallocarray(c->group_lines, c->nlines + 1,
+	    sizeof(*c->group_lines));
+	c->group_lines[c->nlines++] = buf;
+	name = strtok_r(buf, " ,\t", &save);
+	if (name == NULL || !record_valid_id(name))
+		return "a name (1 to 64 of A-Za-z0-9._-), then sensor ids";
+	for (i = 0; i < c->ngroups && strcmp(c->groups[i].name, name) != 0; i++)
+		;
+	if (i == GROUP_MAX)
+		return "more than 32 groups";
+	g = &c->groups[i];
+	if (i == c->ngroups) {
+		c->ngroups++;
+		g->name = name;
+		g->ids = xcalloc(GROUP_IDS_MAX, sizeof(*g->ids));
+		g->nids = 0;
+	}
+	ids = (const char **)(uintptr_t)g->ids;
+	while ((w = strtok_r(NULL, " ,\t", &save)) != NULL) {
+		if (!record_valid_id(w))
+			return "sensor ids are 1 to 64 of A-Za-z0-9._-";
+		if (g->nids == GROUP_IDS_MAX)
+			return "more than 1024 sensors in a group";
+		ids[g->nids++] = w;
+	}
+	if (g->nids == 0)
+		return "a group needs sensor ids after its name";
+	return NULL;
+}
+
+static void
+gconf_free_groups(struct gconf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		free((void *)(uintptr_t)c->groups[i].ids);
+	for (i = 0; i < c->nlines; i++)
+		free(c->group_lines[i]);
+	free(c->group_lines);
+	c->ngroups = c->nlines = 0;
+}
+
 CONFIG_STRING(datadir, struct gconf, datadir)
 CONFIG_STRING(events, struct gconf, events)
 
@@ -170,6 +235,7 @@ static const struct config_key conf_keys[] = {
     {"graph", "datadir", cf_datadir},
     {"graph", "events", cf_events},
     {"graph", "fiscal_start", cf_fiscal_start},
+    {"graph", "group", cf_group},
     {"graph", "watch", cf_watch},
     {"sensor", "*", NULL},
     {"aggregator", "*", NULL},
@@ -834,7 +900,8 @@ cmd_series(const struct gconf *c)
 static int
 cmd_site(const struct gconf *c, const struct events *ev)
 {
-	struct site_opts o = {c->watch, c->nwatch, ev, c->fy_month};
+	struct site_opts o = {c->watch, c->nwatch, ev, c->fy_month, c->groups,
+	    c->ngroups};
 	uint32_t step = data_step(c);
 	char why[512];
 
@@ -878,5 +945,6 @@ main(int argc, char **argv)
 	}
 	free(c.events);
 	free(c.datadir);
+	gconf_free_groups(&c);
 	return rc;
 }

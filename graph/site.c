@@ -7,6 +7,9 @@
  *   top-<window>.json, .csv          each window's top SITE_TOP table
  *   key/<proto>-<key>.html           one page per key listed in a table
  *   key/<proto>-<key>-<window>.png
+ *   sensor/index.html                every sensor with data in a window
+ *   sensor/<id>.html, <id>-<window>.png  its top 10 and health per window
+ *   groups.html                      the groups' top 10s (when configured)
  *   report/index.html                every period with data
  *   report/<period>.html, .json, .csv  one per month, quarter, fiscal year
  *   report/<period>-{top1-5,top6-10,icmp,<proto>-<key>}.png
@@ -40,6 +43,9 @@ make_dirs(struct site *st)
 	snprintf(path, sizeof(path), "%s/" CACHE_DIR, st->outdir);
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
 		return site_fail(st, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/sensor", st->outdir);
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return site_fail(st, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -70,6 +76,8 @@ write_pages(struct site *st)
 			return -1;
 	if (st->nrep > 0 && write_reports(st) == -1)
 		return -1;
+	if (write_sensors(st) == -1)
+		return -1;
 	/* Last, so that everything it links to is in place. */
 	return write_index(st);
 }
@@ -84,6 +92,7 @@ site_free(struct site *st)
 		window_free(&st->pwin[k]);
 	}
 	reports_free(st);
+	sensors_free(st);
 	free(st->keys);
 	free(st->jobs);
 	state_free(&st->old);
@@ -116,7 +125,8 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 		    sizeof(path));
 		return site_fail(&st, "%s: not a Unix time (damaged?)", path);
 	}
-	if (make_dirs(&st) == 0 && load_windows(&st) == 0) {
+	if (make_dirs(&st) == 0 && load_windows(&st) == 0 &&
+	    load_sensors(&st) == 0) {
 		state_load(&st);
 		/*
 		 * What every PNG and closed report was made from, once the
@@ -125,6 +135,7 @@ site_generate(const char *datadir, uint32_t step, int64_t end,
 		if (render_all(&st) == 0 && write_pages(&st) == 0 &&
 		    state_save(&st) == 0) {
 			prune_keys(&st);
+			prune_sensors(&st);
 			prune_cache(&st);
 			prune_reports(&st);
 			rc = 0;

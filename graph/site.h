@@ -19,12 +19,21 @@
 
 #define SITE_TOP 20
 
+/* A group of sensors (teiten.conf [graph] group): the ids need not exist. */
+struct site_group {
+	const char *name;
+	const char *const *ids;
+	size_t nids;
+};
+
 /* What the analysts add; the caller's, kept alive while generating. */
 struct site_opts {
 	const uint32_t *watch; /* keys that always get a page */
 	size_t nwatch;
 	const struct events *events; /* listed on key pages, drawn */
 	int fy_month; /* the fiscal year's first month; 0: April */
+	const struct site_group *groups; /* compared on groups.html */
+	size_t ngroups;
 };
 
 /*

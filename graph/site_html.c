@@ -464,6 +464,10 @@ write_index(struct site *st)
 		    span_name(k));
 	if (st->nrep > 0)
 		fputs("<a href=\"report/index.html\">reports</a>", o.f);
+	if (st->nsensors > 0)
+		fputs("<a href=\"sensor/index.html\">sensors</a>", o.f);
+	if (st->opts->ngroups > 0)
+		fputs("<a href=\"groups.html\">groups</a>", o.f);
 	fputs("</nav>\n", o.f);
 	index_watched(o.f, st);
 	if (*st->rep_off != '\0')
@@ -484,7 +488,7 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx, int dec)
 {
 	const struct window *w = &st->win[k];
 	size_t r = window_rank(w, idx);
-	char avg[32];
+	char avg[32], src[24], dst[24];
 
 	fmt_avg(r ? per_unit(st, 3600, w->mean[r - 1]) : 0, dec, avg,
 	    sizeof(avg));
@@ -493,13 +497,17 @@ key_row(FILE *f, const struct site *st, enum span_kind k, uint32_t idx, int dec)
 	if (r == 0)
 		fprintf(f,
 		    "<td class=\"num\">\xe2\x80\x93</td><td "
-		    "class=\"num\">%s</td><td class=\"num\">0.00%%</td>",
+		    "class=\"num\">%s</td><td class=\"num\">0.00%%</td>"
+		    "<td class=\"num\">-</td><td class=\"num\">-</td>",
 		    avg);
 	else
 		fprintf(f,
 		    "<td class=\"num\">%zu</td><td class=\"num\">%s</td>"
-		    "<td class=\"num\">%.2f%%</td>",
-		    r, avg, 100 * window_share(w, r - 1));
+		    "<td class=\"num\">%.2f%%</td><td class=\"num\">%s</td>"
+		    "<td class=\"num\">%s</td>",
+		    r, avg, 100 * window_share(w, r - 1),
+		    count_text(w->sources, r - 1, src, sizeof(src)),
+		    count_text(w->targets, r - 1, dst, sizeof(dst)));
 	r = window_rank(&st->pwin[k], idx);
 	if (r == 0)
 		fputs("<td class=\"num\">\xe2\x80\x93</td></tr>\n", f);
@@ -582,6 +590,8 @@ key_body(FILE *f, const struct site *st, uint32_t idx, const char *slug)
 	      "<th scope=\"col\">Window</th><th scope=\"col\" class=\"num\">"
 	      "Rank</th><th scope=\"col\" class=\"num\">Avg/hour</th>"
 	      "<th scope=\"col\" class=\"num\">Share</th>"
+	      "<th scope=\"col\" class=\"num\">Sources</th>"
+	      "<th scope=\"col\" class=\"num\">Targets</th>"
 	      "<th scope=\"col\" class=\"num\">Rank before</th></tr></thead>\n"
 	      "<tbody>\n",
 	    f);

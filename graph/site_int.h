@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "period.h"
+#include "sensbucket.h"
 #include "site.h"
 #include "span.h"
 #include "topkeys.h"
@@ -40,6 +41,7 @@ struct job {
 	struct span span;
 	int sensors; /* the sensors graph, not keys */
 	int sources; /* idx[0]'s distinct sources and targets */
+	char health[RECORD_ID_MAX + 1]; /* this sensor's health, if set */
 	uint32_t idx[GRAPH_KEYS];
 	unsigned slot[GRAPH_KEYS];
 	double mean[GRAPH_KEYS]; /* for the legend, NaN: the rows' average */
@@ -83,6 +85,10 @@ struct site {
 	struct report *rep; /* newest first; months, quarters, FYs */
 	size_t nrep;
 	char rep_off[160]; /* why there are no reports, if there are none */
+	/* Per window, the sensors' own sums (window_sensors()). */
+	struct sensbucket sens[SPAN_COUNT];
+	char (*sensors)[RECORD_ID_MAX + 1]; /* in any window, by id */
+	size_t nsensors;
 	char *err;
 	size_t errlen;
 };
@@ -142,6 +148,9 @@ int site_png(struct site *, const char *name, const struct span *,
 /* A key's distinct sources and targets (graph_sources). */
 int site_png_sources(struct site *, const char *name, const struct span *,
     uint32_t idx, const char *title);
+/* A sensor's health (graph_health). */
+int site_png_health(struct site *, const char *name, const struct span *,
+    const char *id);
 unsigned site_slot(const struct site *, uint32_t idx);
 void graph_span(const struct site *, enum span_kind, struct span *);
 void key_slug(uint32_t idx, char *buf, size_t len);
@@ -181,8 +190,20 @@ int report_window_used(const struct site *, const char *cache_name);
 /* The colour of key i of a report's top graph g: none repeats on a page. */
 unsigned report_slot(size_t graph, size_t i);
 
+/*
+ * site_sensor.c: the sensor pages (sensor/<id>.html, sensor/index.html)
+ * and the groups page (groups.html).  load_sensors reads each window's
+ * per-sensor sums, plan_sensors queues the health graphs, write_sensors
+ * writes the pages.
+ */
+int load_sensors(struct site *);
+int plan_sensors(struct site *);
+int write_sensors(struct site *);
+void sensors_free(struct site *);
+
 /* site_prune.c: what this run no longer uses goes, quietly. */
 void prune_keys(struct site *);
+void prune_sensors(struct site *);
 void prune_cache(struct site *);
 void prune_reports(struct site *);
 

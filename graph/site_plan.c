@@ -43,7 +43,8 @@ events_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 
 static void
 graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
-    const unsigned *slot, size_t n, int sources, char *sig, size_t len)
+    const unsigned *slot, size_t n, int sources, const char *health, char *sig,
+    size_t len)
 {
 	int64_t last = st->last_final < sp->end ? st->last_final : sp->end;
 	char label[32];
@@ -53,7 +54,9 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 	    "%" PRId64 " %" PRId64 " %" PRId64 " %u g%" PRId64 " %s e%08x l2",
 	    sp->start, sp->end, last, (unsigned)st->step, st->generation,
 	    zone_name(), events_sig(st, sp, idx, n));
-	if (idx == NULL)
+	if (health != NULL)
+		o += (size_t)snprintf(sig + o, len - o, " health %s", health);
+	else if (idx == NULL)
 		o += (size_t)snprintf(sig + o, len - o, " sensors");
 	if (sources)
 		o += (size_t)snprintf(sig + o, len - o, " sources");
@@ -72,7 +75,7 @@ graph_sig(const struct site *st, const struct span *sp, const uint32_t *idx,
 static int
 site_png_kind(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, const unsigned *slots, size_t n, const char *title,
-    const struct window *w, int sources)
+    const struct window *w, int sources, const char *health)
 {
 	char sig[SIG_MAX], path[4200];
 	unsigned slot[GRAPH_KEYS] = {0};
@@ -82,7 +85,7 @@ site_png_kind(struct site *st, const char *name, const struct span *sp,
 
 	for (i = 0; i < n && i < GRAPH_KEYS; i++)
 		slot[i] = slots != NULL ? slots[i] : site_slot(st, idx[i]);
-	graph_sig(st, sp, idx, slot, n, sources, sig, sizeof(sig));
+	graph_sig(st, sp, idx, slot, n, sources, health, sig, sizeof(sig));
 	snprintf(path, sizeof(path), "%s/%s", st->outdir, name);
 	state_add(&st->cur, name, sig);
 	old = state_find(&st->old, name);
@@ -102,8 +105,10 @@ site_png_kind(struct site *st, const char *name, const struct span *sp,
 	memset(j, 0, sizeof(*j));
 	j->png = st->cur.n - 1;
 	j->span = *sp;
-	j->sensors = idx == NULL;
+	j->sensors = idx == NULL && health == NULL;
 	j->sources = sources;
+	if (health != NULL)
+		snprintf(j->health, sizeof(j->health), "%s", health);
 	j->n = n < GRAPH_KEYS ? n : GRAPH_KEYS;
 	for (i = 0; i < j->n; i++) {
 		j->idx[i] = idx[i];
@@ -122,14 +127,21 @@ site_png(struct site *st, const char *name, const struct span *sp,
     const uint32_t *idx, const unsigned *slots, size_t n, const char *title,
     const struct window *w)
 {
-	return site_png_kind(st, name, sp, idx, slots, n, title, w, 0);
+	return site_png_kind(st, name, sp, idx, slots, n, title, w, 0, NULL);
+}
+
+int
+site_png_health(struct site *st, const char *name, const struct span *sp,
+    const char *id)
+{
+	return site_png_kind(st, name, sp, NULL, NULL, 0, NULL, NULL, 0, id);
 }
 
 int
 site_png_sources(struct site *st, const char *name, const struct span *sp,
     uint32_t idx, const char *title)
 {
-	return site_png_kind(st, name, sp, &idx, NULL, 1, title, NULL, 1);
+	return site_png_kind(st, name, sp, &idx, NULL, 1, title, NULL, 1, NULL);
 }
 
 _Static_assert(NWINDOW_GRAPHS *GRAPH_KEYS <= NWINDOW_KEYS,
@@ -295,5 +307,5 @@ plan_graphs(struct site *st)
 	for (i = 0; i < st->nkeys; i++)
 		if (plan_key(st, st->keys[i]) == -1)
 			return -1;
-	return 0;
+	return plan_sensors(st);
 }

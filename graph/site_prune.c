@@ -51,25 +51,30 @@ prune_cache(struct site *st)
  * Pages and graphs of keys no longer in any table would show stale
  * numbers; they go once the new index no longer links them.
  */
-void
-prune_keys(struct site *st)
+/*
+ * The pages and PNGs of sub (key, sensor) this run did not make: a page
+ * is current if its day graph is (key/tcp-445.html: key/tcp-445-day.png).
+ */
+static void
+prune_pages(struct site *st, const char *sub)
 {
-	char name[NAME_MAX_ + 16], dir[4200];
+	char name[NAME_MAX_ + 80], dir[4200];
 	struct dirent *de;
-	size_t len;
+	size_t len, o;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/key", st->outdir);
+	snprintf(dir, sizeof(dir), "%s/%s", st->outdir, sub);
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
-		if (len >= NAME_MAX_)
-			continue; /* not a name this file makes */
-		snprintf(name, sizeof(name), "key/%.*s", (int)len, de->d_name);
+		if (len >= NAME_MAX_ + 40 ||
+		    strcmp(de->d_name, "index.html") == 0)
+			continue; /* not a name this file makes, or kept */
+		o = (size_t)snprintf(name, sizeof(name), "%s/%.*s", sub,
+		    (int)len, de->d_name);
 		if (has_suffix(name, ".html"))
-			/* key/tcp-445.html is current if its day graph is. */
-			snprintf(name + len + 4 - 5, sizeof(name) - (len - 1),
+			snprintf(name + o - 5, sizeof(name) - (o - 5),
 			    "-%s.png", span_name(SPAN_DAY));
 		else if (!has_suffix(name, ".png"))
 			continue;
@@ -77,6 +82,18 @@ prune_keys(struct site *st)
 			(void)unlinkat(dirfd(d), de->d_name, 0); /* harmless */
 	}
 	closedir(d);
+}
+
+void
+prune_keys(struct site *st)
+{
+	prune_pages(st, "key");
+}
+
+void
+prune_sensors(struct site *st)
+{
+	prune_pages(st, "sensor");
 }
 
 /*

@@ -28,7 +28,10 @@ render_job(struct site *st, const struct job *j)
 	snprintf(path, sizeof(path), "%s/%s", st->outdir,
 	    st->cur.v[j->png].name);
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if (j->sensors)
+	if (j->health[0] != '\0')
+		rc = graph_health(st->datadir, st->step, &j->span, j->health,
+		    tmp, st->err, st->errlen);
+	else if (j->sensors)
 		rc = graph_sensors(st->datadir, st->step, &j->span, tmp,
 		    st->err, st->errlen);
 	else if (j->sources)

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "preflight.h"
 #include "privdrop.h"
+#include "sketchkey.h"
 
 #include <sodium.h>
 
@@ -88,6 +89,17 @@ check_key(const struct sensor_conf *c, char *err, size_t errlen)
 	return rc;
 }
 
+static int
+check_sketch_key(const struct sensor_conf *c, char *err, size_t errlen)
+{
+	struct sketchkey k;
+	int rc;
+
+	rc = sketchkey_load(c->sketch_key_file, &k, err, errlen);
+	sketchkey_clear(&k);
+	return rc;
+}
+
 int
 check_config(const struct sensor_conf *c)
 {
@@ -100,6 +112,8 @@ check_config(const struct sensor_conf *c)
 	CHECK(check_user(c, err, sizeof(err)));
 	if (c->metrics != NULL)
 		CHECK(preflight_metrics(c->metrics, err, sizeof(err)));
+	if (c->sketch_key_file != NULL)
+		CHECK(check_sketch_key(c, err, sizeof(err)));
 	if (c->aggregator != NULL) {
 		CHECK(check_key(c, err, sizeof(err)));
 		/* The default spool's folder of spools may be made too. */

@@ -111,6 +111,7 @@ classify_ipv4(const uint8_t *p, uint32_t len, struct pkt *out)
 	if (totlen < hlen)
 		goto malformed;
 	out->family = 4;
+	out->src = p + 12;
 	out->dst = p + 16;
 	if ((be16(p + 6) & 0x1fff) != 0) {
 		set_class(out, CLASS_FRAGMENT);
@@ -137,6 +138,7 @@ classify_ipv6(const uint8_t *p, uint32_t len, struct pkt *out)
 	if (len < 40 || (p[0] >> 4) != 6)
 		goto malformed;
 	out->family = 6;
+	out->src = p + 8;
 	out->dst = p + 24;
 	plen = be16(p + 4);
 	/* A zero payload length is a jumbogram: trust the capture. */
@@ -232,6 +234,7 @@ pkt_reset(struct pkt *out)
 	out->tcpk = TCPK_OTHER;
 	out->family = 0;
 	out->key = 0;
+	out->src = NULL;
 	out->dst = NULL;
 }
 

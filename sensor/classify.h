@@ -2,8 +2,8 @@
  * Classify one captured frame: unwrap the link layer, find the IP header
  * and put the packet in exactly one class, with its destination port or
  * ICMP type as key for the keyed classes (doc/CONTRACTS.md contract 1).
- * Pure and bounded: reads nothing past caplen and allocates nothing.  dst
- * points into the caller's frame.
+ * Pure and bounded: reads nothing past caplen and allocates nothing.  src
+ * and dst point into the caller's frame.
  */
 #ifndef TEITEN_CLASSIFY_H
 #define TEITEN_CLASSIFY_H
@@ -36,9 +36,11 @@ enum tcp_kind {
 struct pkt {
 	uint8_t cls; /* enum pkt_class */
 	uint8_t tcpk; /* enum tcp_kind when cls is TCP */
-	uint8_t family; /* 4 or 6 when dst is set, else 0 */
+	uint8_t family; /* 4 or 6 when src and dst are set, else 0 */
 	uint16_t key; /* port or type for keyed classes */
-	const uint8_t *dst; /* destination address, or NULL */
+	/* Outer IP header's addresses (4 or 16 bytes), or both NULL. */
+	const uint8_t *src;
+	const uint8_t *dst;
 };
 
 typedef void (*classify_fn)(const uint8_t *, uint32_t caplen, struct pkt *);

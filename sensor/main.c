@@ -39,7 +39,7 @@
 
 /* Spool one interval's record and, live, hand it to the sender. */
 static void
-sensor_spool(struct sensor *s, const struct counts *c)
+sensor_spool(struct sensor *s, struct counts *c)
 {
 	struct record r;
 	char t[ISO8601_LEN];
@@ -76,8 +76,9 @@ sensor_emit(struct counts *c, void *arg)
 		    s->conf.iface, pcap_geterr(s->pcap));
 		s->stats_warned = 1;
 	}
+	counts_note_fold(c);
 	if (s->conf.print) {
-		report_lines(stdout, c);
+		report_lines(stdout, c, s->conf.sources);
 		/* Live output must not be lost for days without a word. */
 		if ((s->live && fflush(stdout) == EOF) || ferror(stdout))
 			err(1, "standard output");
@@ -106,6 +107,8 @@ sensor_gap(int64_t start, uint64_t n, uint32_t len, void *arg)
 	if (s->spool == NULL)
 		return;
 	empty = counts_new();
+	if (s->sketches)
+		counts_sketches(empty, &s->sketch);
 	for (i = 0; i < n && i < GAP_SPOOL_MAX; i++) {
 		counts_reset(empty, start + (int64_t)(i * len), len);
 		sensor_spool(s, empty);
@@ -151,6 +154,28 @@ sensor_open_sending(struct sensor *s, char *err, size_t errlen)
 	    s->spool, NULL, s);
 	if (c->monitor != NULL)
 		s->naddrs = prefixes_naddrs(c->monitor);
+}
+
+/*
+ * As root still: the fleet's sketch key, if any.  Without one, --sources
+ * hashes with the built-in key, and records carry no sketches.
+ */
+static void
+sensor_open_sketches(struct sensor *s, char *err, size_t errlen)
+{
+	struct sketchkey key;
+
+	if (s->conf.sketch_key_file != NULL) {
+		if (sketchkey_load(s->conf.sketch_key_file, &key, err,
+			errlen) == -1)
+			errx(1, "%s", err);
+		sketch_init(&s->sketch, &key, s->conf.sketch_memory);
+		sketchkey_clear(&key);
+		s->sketches = 1;
+	} else if (s->conf.sources) {
+		sketch_init(&s->sketch, NULL, s->conf.sketch_memory);
+		s->sketches = 1;
+	}
 }
 
 /*
@@ -201,6 +226,7 @@ sensor_open(struct sensor *s)
 		sensor_open_direct(s);
 	if (c->aggregator != NULL)
 		sensor_open_sending(s, err, sizeof(err));
+	sensor_open_sketches(s, err, sizeof(err));
 	/* Bound as root, so that a port below 1024 can be used. */
 	if (c->metrics != NULL &&
 	    (s->metrics = metrics_new(s->base, c->metrics, sensmetrics_fill, s,
@@ -581,6 +607,9 @@ main(int argc, char **argv)
 	sensor_options(&s.conf, argc, argv);
 	s.argc = argc;
 	s.argv = argv;
+	/* -t derives the sketch key too. */
+	if (sodium_init() < 0)
+		errx(1, "libsodium cannot initialise");
 	if (s.conf.test) {
 		if ((rc = check_config(&s.conf)) == 0)
 			printf("configuration OK (%s)\n",
@@ -592,14 +621,16 @@ main(int argc, char **argv)
 	}
 	log_init("teiten-sensor", 1, s.conf.verbose);
 	log_libevent();
-	if (sodium_init() < 0)
-		errx(1, "libsodium cannot initialise");
 	if ((s.base = event_base_new()) == NULL)
 		errx(1, "cannot create an event base");
 	sensor_open(&s);
 	tally_init(&s.tally, s.conf.interval, s.conf.monitor, sensor_emit,
 	    sensor_gap, &s);
 	tally_set_max_gap(&s.tally, (int64_t)s.conf.max_gap);
+	if (s.sketches) {
+		counts_sketches(s.tally.cur, &s.sketch);
+		counts_sketches(s.tally.prev, &s.sketch);
+	}
 	/* Caught from now on; run when the event loop runs. */
 	if ((ev_hup = evsignal_new(s.base, SIGHUP, sensor_on_hup, &s)) ==
 		NULL ||
@@ -632,6 +663,7 @@ main(int argc, char **argv)
 		err(1, "standard output");
 	metrics_free(s.metrics);
 	tally_free(&s.tally);
+	sketch_clear(&s.sketch);
 	sender_free(s.sender);
 	spool_free(s.spool);
 	event_base_free(s.base);

@@ -22,6 +22,9 @@
 #define SPOOL_MAX_DEFAULT (256ull << 20)
 #define MAX_GAP_DEFAULT 86400
 #define GIVE_UP_DEFAULT 300
+/* Sketch bytes of one interval before they are folded (sketch.h). */
+#define SKETCH_MEMORY_DEFAULT (128ull << 20)
+#define SKETCH_MEMORY_MIN (1ull << 20)
 
 enum {
 	OPT_PRINT = 256,
@@ -34,7 +37,10 @@ enum {
 	OPT_MAX_GAP,
 	OPT_READER,
 	OPT_METRICS,
-	OPT_GIVE_UP
+	OPT_GIVE_UP,
+	OPT_SKETCH_KEY,
+	OPT_SKETCH_MEMORY,
+	OPT_SOURCES
 };
 
 /* The one list of options: getopt's tables and --help come from it. */
@@ -74,8 +80,14 @@ static const struct optdoc opts[] = {
 	"how -r reads its file (default auto)", 0},
     {"sensor-id", required_argument, 's', "sensor-id",
 	"this sensor's id in the aggregator's keys file", 0},
+    {"sketch-key-file", required_argument, OPT_SKETCH_KEY, "keyfile",
+	"the fleet's sketch key: records carry sketches", 0},
+    {"sketch-memory", required_argument, OPT_SKETCH_MEMORY, "bytes",
+	"sketch bytes per interval (default 134217728)", 0},
     {"snaplen", required_argument, OPT_SNAPLEN, "bytes",
 	"bytes kept per packet, 68 to 262144 (default 256)", 0},
+    {"sources", no_argument, OPT_SOURCES, NULL,
+	"--print: add distinct sources and targets", 0},
     {"spool", required_argument, OPT_SPOOL, "dir",
 	"spool (default /var/spool/teiten-sensor/ID)", 0},
     {"spool-full", required_argument, OPT_SPOOL_FULL, "drop-oldest|drop-new",
@@ -102,9 +114,11 @@ usage(FILE *f)
 	    "                     [-n seconds] [-u user] [--snaplen bytes] "
 	    "[--direction in|inout]\n"
 	    "                     [--max-gap seconds] [--filter expression] "
-	    "[--print]\n"
+	    "[--print [--sources]]\n"
 	    "                     [--reader auto|direct|libpcap] "
 	    "[--metrics addr:port]\n"
+	    "                     [--sketch-key-file keyfile] "
+	    "[--sketch-memory bytes]\n"
 	    "                     [-a host:port -s sensor-id -K keyfile "
 	    "[--spool dir]\n"
 	    "                     [--spool-max bytes] "
@@ -171,6 +185,7 @@ CF_STRING(user, user)
 CF_STRING(sensor_id, sensor_id)
 CF_STRING(key_file, key_file)
 CF_STRING(spool_dir, spool_dir)
+CF_STRING(sketch_key_file, sketch_key_file)
 
 static const char *
 cf_interval(void *a, const char *v)
@@ -264,6 +279,15 @@ cf_spool_max(void *a, const char *v)
 }
 
 static const char *
+cf_sketch_memory(void *a, const char *v)
+{
+	if (parse_u64(v, SKETCH_MEMORY_MIN, UINT64_MAX / 2,
+		&((struct sensor_conf *)a)->sketch_memory) == -1)
+		return "must be a number of bytes, at least 1048576";
+	return NULL;
+}
+
+static const char *
 cf_spool_full(void *a, const char *v)
 {
 	struct sensor_conf *c = a;
@@ -329,6 +353,8 @@ static const struct config_key sensor_keys[] = {
     {"sensor", "spool_full", cf_spool_full},
     {"sensor", "metrics", cf_metrics},
     {"sensor", "give_up", cf_give_up},
+    {"sensor", "sketch_key_file", cf_sketch_key_file},
+    {"sensor", "sketch_memory", cf_sketch_memory},
     {"aggregator", "*", NULL},
     {"graph", "*", NULL},
     {NULL, NULL, NULL},
@@ -405,6 +431,15 @@ apply_option(struct sensor_conf *c, int ch, struct cmdline_seen *seen)
 		break;
 	case OPT_GIVE_UP:
 		why = cf_give_up(c, optarg);
+		break;
+	case OPT_SKETCH_KEY:
+		config_replace(&c->sketch_key_file, optarg);
+		break;
+	case OPT_SKETCH_MEMORY:
+		why = cf_sketch_memory(c, optarg);
+		break;
+	case OPT_SOURCES:
+		c->sources = 1;
 		break;
 	case OPT_SPOOL:
 		config_replace(&c->spool_dir, optarg);
@@ -501,6 +536,7 @@ sensor_parse(struct sensor_conf *c, int argc, char **argv, char *err,
 	c->spool_max = SPOOL_MAX_DEFAULT;
 	c->spool_full = SPOOL_DROP_OLDEST;
 	c->give_up = GIVE_UP_DEFAULT;
+	c->sketch_memory = SKETCH_MEMORY_DEFAULT;
 	if (load_config_first(c, argc, argv, err, errlen) == -1)
 		return -1;
 	while (
@@ -530,6 +566,8 @@ sensor_options(struct sensor_conf *c, int argc, char **argv)
 		errx(1, "%s", err);
 	if (!c->print && c->aggregator == NULL)
 		errx(1, "no output chosen: give --print or -a host:port");
+	if (c->sources && !c->print)
+		errx(1, "--sources adds columns to --print: give both");
 	if (c->aggregator != NULL && c->sensor_id == NULL)
 		errx(1, "sending to an aggregator needs a sensor id (-s)");
 	if (c->sensor_id != NULL && !record_valid_id(c->sensor_id))
@@ -573,6 +611,7 @@ sensor_conf_free(struct sensor_conf *c)
 	free(c->key_file);
 	free(c->spool_dir);
 	free(c->spool_base);
+	free(c->sketch_key_file);
 	prefixes_free(c->monitor);
 	free(c->config);
 }
@@ -629,6 +668,9 @@ sensor_options_reload(struct sensor_conf *now, int argc, char **argv,
 	CHANGED(now->spool_full != c.spool_full, "spool_full");
 	CHANGED(str_differ(now->metrics, c.metrics), "metrics");
 	CHANGED(now->give_up != c.give_up, "give_up");
+	CHANGED(str_differ(now->sketch_key_file, c.sketch_key_file),
+	    "sketch_key_file");
+	CHANGED(now->sketch_memory != c.sketch_memory, "sketch_memory");
 #undef CHANGED
 	/* The key file's name applies now; without one, the old stays. */
 	if (c.key_file != NULL && str_differ(now->key_file, c.key_file)) {

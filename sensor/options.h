@@ -43,6 +43,10 @@ struct sensor_conf {
 	char *config; /* the file read, or NULL */
 	int test; /* -t: check everything, start nothing */
 	int reader; /* enum sensor_reader */
+	/* The fleet's sketch key (sketchkey.h), or NULL: no sketches sent. */
+	char *sketch_key_file;
+	uint64_t sketch_memory; /* bytes of one interval's sketches */
+	int sources; /* --print --sources: distinct sources and targets */
 };
 
 void sensor_options(struct sensor_conf *, int argc, char **argv);

@@ -6,6 +6,8 @@
 
 struct line_ctx {
 	FILE *out;
+	struct counts *c;
+	int sources;
 	char prefix[32]; /* "<start>\t", the same on every line */
 	size_t prefixlen;
 };
@@ -21,12 +23,25 @@ fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
+/* Append v's digits and the character after to w; returns the end. */
+static char *
+put_u64(char *w, uint64_t v, char after)
+{
+	char num[24], *s = fmt_u64(num + sizeof(num), v);
+
+	memcpy(w, s, (size_t)(num + sizeof(num) - s));
+	w += num + sizeof(num) - s;
+	*w++ = after;
+	return w;
+}
+
 static void
 report_line(enum proto p, unsigned key, uint64_t n, void *arg)
 {
 	struct line_ctx *ctx = arg;
-	char buf[96], num[24], *s, *w = buf;
+	char buf[128], *w = buf;
 	const char *name = proto_name(p);
+	uint64_t src, dst;
 	size_t len;
 
 	memcpy(w, ctx->prefix, ctx->prefixlen);
@@ -35,23 +50,25 @@ report_line(enum proto p, unsigned key, uint64_t n, void *arg)
 	memcpy(w, name, len);
 	w += len;
 	*w++ = '\t';
-	s = fmt_u64(num + sizeof(num), key);
-	memcpy(w, s, (size_t)(num + sizeof(num) - s));
-	w += num + sizeof(num) - s;
-	*w++ = '\t';
-	s = fmt_u64(num + sizeof(num), n);
-	memcpy(w, s, (size_t)(num + sizeof(num) - s));
-	w += num + sizeof(num) - s;
-	*w++ = '\n';
+	w = put_u64(w, key, '\t');
+	if (ctx->sources) {
+		counts_distinct(ctx->c, keyidx(p, (uint16_t)key), &src, &dst);
+		w = put_u64(w, n, '\t');
+		w = put_u64(w, src, '\t');
+		w = put_u64(w, dst, '\n');
+	} else
+		w = put_u64(w, n, '\n');
 	fwrite(buf, 1, (size_t)(w - buf), ctx->out);
 }
 
 void
-report_lines(FILE *out, const struct counts *c)
+report_lines(FILE *out, struct counts *c, int sources)
 {
 	struct line_ctx ctx;
 
 	ctx.out = out;
+	ctx.c = c;
+	ctx.sources = sources;
 	snprintf(ctx.prefix, sizeof(ctx.prefix), "%" PRId64 "\t", c->start);
 	ctx.prefixlen = strlen(ctx.prefix);
 	counts_foreach(c, report_line, &ctx);

@@ -9,8 +9,12 @@
 
 #include "counts.h"
 
-/* "<start>\t<proto>\t<key>\t<packets>" per non-zero key, sorted. */
-void report_lines(FILE *, const struct counts *);
+/*
+ * "<start>\t<proto>\t<key>\t<packets>" per non-zero key, sorted; with
+ * sources set (and sketches on), "\t<sources>\t<targets>" after it: the
+ * estimated distinct source and target addresses, rounded.
+ */
+void report_lines(FILE *, struct counts *, int sources);
 /* One line of totals, prefixed with label. */
 void report_totals(FILE *, const char *label, const struct totals *);
 

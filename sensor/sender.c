@@ -15,6 +15,13 @@
 #include "xmalloc.h"
 
 #define SENDER_WINDOW 16
+/*
+ * Bytes of records in flight past which no more is sent before an
+ * acknowledgement: with sketches a record can take megabytes, and
+ * sixteen of them queued would undo the sensor's memory bound
+ * (teiten-sensor(8), SOURCES AND TARGETS).  One record always goes.
+ */
+#define SENDER_WINDOW_BYTES (16u << 20)
 #define SENDER_BACKOFF_MAX 60
 #define SENDER_TIMEOUT 60 /* seconds to wait for any answer */
 #define SENDER_WAIT_MAX 30 /* most seconds between too-many-open retries */
@@ -33,7 +40,9 @@ struct sender {
 	enum sender_state state;
 	struct wire_session ses;
 	int64_t inflight[SENDER_WINDOW]; /* oldest first */
+	size_t inflight_len[SENDER_WINDOW];
 	size_t ninflight;
+	size_t inflight_bytes;
 	struct event *retry;
 	unsigned backoff;
 	int failing; /* a failure was logged; log the recovery */
@@ -122,7 +131,8 @@ sender_pump(struct sender *s)
 	uint8_t *buf;
 	size_t len;
 
-	while (!s->holding && s->ninflight < SENDER_WINDOW) {
+	while (!s->holding && s->ninflight < SENDER_WINDOW &&
+	    (s->ninflight == 0 || s->inflight_bytes < SENDER_WINDOW_BYTES)) {
 		if (s->ninflight > 0)
 			after = s->inflight[s->ninflight - 1];
 		if (!spool_next(s->spool, after, &start))
@@ -132,9 +142,28 @@ sender_pump(struct sender *s)
 			spool_reject(s->spool, start, "cannot be read");
 			continue;
 		}
+		/* Only a file put there by hand: spool_put() fits records. */
+		if (len > FRAME_MAX_PAYLOAD) {
+			free(buf);
+			s->st.unreadable++;
+			spool_reject(s->spool, start, "too large for a frame");
+			continue;
+		}
 		if (sender_check(s, start, buf, len) == -1) {
 			free(buf);
 			continue;
+		}
+		/*
+		 * An aggregator reads no frame over FRAME_MAX_PREAUTH before
+		 * the session's first verified one: a PROOF goes first.  Only
+		 * then, so that an aggregator without it gets ordinary records.
+		 */
+		if (len > FRAME_MAX_PREAUTH && s->ses.send_seq == 1 &&
+		    wire_send(&s->ses, bufferevent_get_output(s->bev),
+			FRAME_PROOF, (const uint8_t *)"", 0) == -1) {
+			free(buf);
+			sender_fail(s, "cannot queue a proof");
+			return;
 		}
 		if (wire_send(&s->ses, bufferevent_get_output(s->bev),
 			FRAME_RECORD, buf, len) == -1) {
@@ -144,6 +173,8 @@ sender_pump(struct sender *s)
 		}
 		free(buf);
 		s->st.sent++;
+		s->inflight_len[s->ninflight] = len;
+		s->inflight_bytes += len;
 		s->inflight[s->ninflight++] = start;
 	}
 	sender_set_timeout(s, s->ninflight > 0);
@@ -249,8 +280,11 @@ sender_on_ack(struct sender *s, const uint8_t *frame, const struct frame_hdr *h,
 		*why = "acknowledgement of a record not sent";
 		return -1;
 	}
+	s->inflight_bytes -= s->inflight_len[0];
 	memmove(s->inflight, s->inflight + 1,
 	    --s->ninflight * sizeof(s->inflight[0]));
+	memmove(s->inflight_len, s->inflight_len + 1,
+	    s->ninflight * sizeof(s->inflight_len[0]));
 	sender_give_up_reset(s, 0);
 	/* Too many intervals open: the record stays, to go again later. */
 	if (status == ACK_REFUSED && reason == REFUSE_OPEN) {
@@ -291,7 +325,7 @@ sender_on_read(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 	int rc;
 
-	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while ((rc = wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why)) == 1) {
 		rc = s->state == S_HELLO
 		    ? sender_on_challenge(s, frame, &h, &why)
 		    : sender_on_ack(s, frame, &h, &why);
@@ -390,6 +424,7 @@ sender_fail(struct sender *s, const char *why)
 	s->bev = NULL;
 	s->state = S_IDLE;
 	s->ninflight = 0;
+	s->inflight_bytes = 0;
 	s->holding = 0;
 	evtimer_del(s->resume);
 	s->backoff = s->backoff == 0              ? 1
@@ -481,6 +516,7 @@ sender_rekey(struct sender *s, const uint8_t psk[FRAME_KEY])
 	s->bev = NULL;
 	s->state = S_IDLE;
 	s->ninflight = 0;
+	s->inflight_bytes = 0;
 	s->holding = 0;
 	s->backoff = 0;
 	evtimer_del(s->resume);

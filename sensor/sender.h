@@ -1,6 +1,7 @@
 /*
  * Sends spooled records to the aggregator over one TCP connection: the
- * handshake, then records in interval order with up to a window of them
+ * handshake (with a PROOF frame after it when the first record is over
+ * FRAME_MAX_PREAUTH), then records in interval order with up to a window of them
  * unacknowledged; each leaves the spool only when acknowledged.  On any
  * failure the connection is dropped and retried with backoff, resending
  * from the oldest record.  A record that cannot be decoded, that carries

@@ -86,6 +86,17 @@ sens_sending(struct metrics_out *o, const struct sensor *s)
 	    "Records lost to the spool's full policy or to write errors.");
 	metrics_u64(o, "teiten_spool_dropped_records_total", NULL,
 	    spool_dropped(s->spool));
+	metrics_head(o, "teiten_spool_folded_records_total", METRICS_COUNTER,
+	    "Records stored with their sketches folded to a lower precision, "
+	    "to fit in a frame.");
+	metrics_u64(o, "teiten_spool_folded_records_total", NULL,
+	    spool_folded(s->spool));
+	metrics_head(o, "teiten_spool_unsketched_records_total",
+	    METRICS_COUNTER,
+	    "Records stored without sketches (version 1): too large for a "
+	    "frame even at the lowest precision.");
+	metrics_u64(o, "teiten_spool_unsketched_records_total", NULL,
+	    spool_unsketched(s->spool));
 	metrics_head(o, "teiten_spool_set_aside_records_total", METRICS_COUNTER,
 	    "Records set aside: unreadable, or rejected or refused for good.");
 	metrics_u64(o, "teiten_spool_set_aside_records_total", NULL,

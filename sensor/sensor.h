@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "sender.h"
+#include "sketch.h"
 #include "spool.h"
 #include "tally.h"
 
@@ -47,6 +48,9 @@ struct sensor {
 	struct metrics *metrics; /* NULL without metrics = ADDR:PORT */
 	uint8_t psk[FRAME_KEY]; /* the key in use, to notice a new one */
 	uint64_t naddrs; /* monitored addresses, 0 if all */
+	/* Distinct sources and targets, if on (sketch key or --sources). */
+	int sketches;
+	struct sketch sketch;
 	int interrupted; /* a signal stopped the send phase */
 	int gave_up; /* the send phase ran out of time (--give-up) */
 	/* How far -r is, for the progress line on a terminal. */

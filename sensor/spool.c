@@ -13,6 +13,8 @@
 
 #include "human.h"
 #include "bytes.h"
+#include "fit.h"
+#include "frame.h"
 #include "log.h"
 #include "spool.h"
 #include "varint.h"
@@ -40,6 +42,7 @@ struct spool {
 	uint64_t pending_drops; /* not yet reported in a record */
 	uint64_t dropped; /* over the whole run */
 	uint64_t set_aside; /* over the whole run */
+	uint64_t folded, unsketched; /* over the whole run: spool_fit() */
 };
 
 static void
@@ -353,6 +356,38 @@ spool_make_room(struct spool *s, uint64_t need)
 	return 0;
 }
 
+/*
+ * What is stored is sent: a record over the frame limit has its sketches
+ * folded until it fits (sensor/fit.h), logged and counted.  Room is left
+ * for the drop count spool_put() adds after (one varint).
+ */
+static void
+spool_fit(struct spool *s, struct record *r)
+{
+	char ts[ISO8601_LEN];
+	unsigned p = r->sketch_p;
+
+	switch (fit_record(r, FRAME_MAX_PAYLOAD - VARINT_MAX)) {
+	case FIT_AS_IS:
+		break;
+	case FIT_FOLDED:
+		s->folded++;
+		log_warnx("spool %s: interval %s: over the %u-byte frame limit "
+			  "with sketches of precision %u; folded to %u",
+		    s->dir, iso8601(r->start, ts), FRAME_MAX_PAYLOAD, p,
+		    r->sketch_p);
+		break;
+	case FIT_UNSKETCHED:
+		s->unsketched++;
+		log_warnx("spool %s: interval %s: over the %u-byte frame limit "
+			  "even with sketches of precision %u; stored without "
+			  "sketches (version 1)",
+		    s->dir, iso8601(r->start, ts), FRAME_MAX_PAYLOAD,
+		    HLL_P_MIN);
+		break;
+	}
+}
+
 int
 spool_put(struct spool *s, struct record *r, int merge, int durable)
 {
@@ -364,6 +399,7 @@ spool_put(struct spool *s, struct record *r, int merge, int durable)
 
 	if (merge && spool_has(&s->recs, r->start))
 		spool_merge_old(s, r);
+	spool_fit(s, r);
 	/* Room for the record and the drop count it will carry (a varint). */
 	buf = xmalloc(record_encoded_max(r));
 	len = record_encode(r, buf, record_encoded_max(r));
@@ -661,6 +697,18 @@ uint64_t
 spool_set_aside(const struct spool *s)
 {
 	return s->set_aside;
+}
+
+uint64_t
+spool_folded(const struct spool *s)
+{
+	return s->folded;
+}
+
+uint64_t
+spool_unsketched(const struct spool *s)
+{
+	return s->unsketched;
 }
 
 uint64_t

@@ -4,9 +4,11 @@
  * written to a temporary name, fsynced and renamed, so a crash leaves
  * either the old file or the new one.  The size is bounded; when full the
  * chosen policy drops the oldest record or the new one, logs it and counts
- * it in the next record that is stored.  Records that cannot be sent are
- * set aside as "<start>.rejected"; they count against the size too.  A
- * spool is locked (flock) while a process has it open.
+ * it in the next record that is stored.  A record is stored only in a
+ * form the sender can send: folded to fit in a frame if need be
+ * (sensor/fit.h).  Records that cannot be sent are set aside as
+ * "<start>.rejected"; they count against the size too.  A spool is locked
+ * (flock) while a process has it open.
  */
 #ifndef TEITEN_SPOOL_H
 #define TEITEN_SPOOL_H
@@ -68,6 +70,13 @@ size_t spool_adopt(struct spool *, const char *base, const char *id);
 int spool_check_private(const struct spool *, char *err, size_t errlen);
 /* Records lost to the full policy or to write errors, over the run. */
 uint64_t spool_dropped(const struct spool *);
+/*
+ * Records stored with their sketches folded to a lower precision, and
+ * without sketches, so that they fit in a frame (sensor/fit.h), over the
+ * run.
+ */
+uint64_t spool_folded(const struct spool *);
+uint64_t spool_unsketched(const struct spool *);
 /* Records set aside, over the run. */
 uint64_t spool_set_aside(const struct spool *);
 /* Bytes of the files held: records waiting and those set aside. */

@@ -263,13 +263,33 @@ tally_count(struct tally *t, int64_t sec, const struct pkt *pk)
 		counts_add(c, pk);
 }
 
+/*
+ * Keep a packet whose frame is about to go: its addresses are copied into
+ * addr, where the kept packet points.
+ */
+static void
+tally_keep(struct pkt *to, uint8_t addr[2][16], const struct pkt *from)
+{
+	size_t len = from->family == 4 ? 4 : 16;
+
+	*to = *from;
+	if (from->src == NULL || from->dst == NULL) {
+		to->src = to->dst = NULL;
+		return;
+	}
+	memmove(addr[0], from->src, len);
+	memmove(addr[1], from->dst, len);
+	to->src = addr[0];
+	to->dst = addr[1];
+}
+
 /* The oldest held first packet was an outlier. */
 static void
 tally_first_drop(struct tally *t)
 {
 	t->first_outliers++;
 	t->first_sec[0] = t->first_sec[1];
-	t->first[0] = t->first[1];
+	tally_keep(&t->first[0], t->first_addr[0], &t->first[1]);
 	t->nfirst--;
 }
 
@@ -342,8 +362,7 @@ tally_first(struct tally *t, int64_t sec, const struct pkt *pk)
 	if (t->nfirst == 2)
 		tally_first_drop(t);
 	t->first_sec[t->nfirst] = sec;
-	t->first[t->nfirst] = *pk;
-	t->first[t->nfirst].dst = NULL; /* points into a buffer about to go */
+	tally_keep(&t->first[t->nfirst], t->first_addr[t->nfirst], pk);
 	t->nfirst++;
 	return NULL;
 }
@@ -358,8 +377,7 @@ tally_slow(struct tally *t, int64_t sec, const struct pkt *pk)
 	if (tally_far(t, sec)) {
 		t->suspect = 1;
 		t->held_sec = sec;
-		t->held = *pk;
-		t->held.dst = NULL; /* points into a buffer about to go */
+		tally_keep(&t->held, t->held_addr, pk);
 		tally_fast(t);
 		return NULL;
 	}

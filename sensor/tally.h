@@ -69,10 +69,12 @@ struct tally {
 	int suspect; /* held is a packet at held_sec, not yet counted */
 	int64_t held_sec;
 	struct pkt held;
+	uint8_t held_addr[2][16]; /* held's addresses: the frame is gone */
 	/* Nothing open yet: up to two first packets wait (see above). */
 	int nfirst;
 	int64_t first_sec[2];
 	struct pkt first[2];
+	uint8_t first_addr[2][2][16];
 	uint64_t first_outliers; /* counted when the first interval opens */
 	const struct prefixes *monitor; /* NULL: every address */
 	tally_emit_fn emit;

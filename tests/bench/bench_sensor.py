@@ -8,10 +8,12 @@ same walk reading the file in 256 KiB pieces as the direct reader does
 (mmap_bare -p, "read_bare"), and
 `teiten-sensor -r FILE -n 3600 --print >/dev/null` with its direct reader
 (--reader direct) and through libpcap (--reader libpcap, the reader before
-issue 13), and tcpdump -w for context when it is installed.  Goals (issue
+issue 13), the direct reader with --sources (distinct sources and targets
+in sketches, issue 10), and tcpdump -w for context when it is installed.  Goals (issue
 13), reported but never enforced: the direct reader at least 3x the
 libpcap reader's packets per second and within 1.5x of the mmap walk's
-time; peak RSS < 16 MiB.  Exits non-zero only when something could not
+time; peak RSS < 16 MiB; with --sources within 1.5x of the bare
+libpcap loop's time (issue 10).  Exits non-zero only when something could not
 run.
 
 Tools come from --build DIR, or --sensor/--gencap/--bare/--mmap/--peakrss,
@@ -33,6 +35,7 @@ import time
 GOAL_SPEEDUP = 3.0  # direct reader over the libpcap reader
 GOAL_MMAP_RATIO = 1.5  # direct reader's time over the mmap walk's
 GOAL_RSS_MIB = 16
+GOAL_SOURCES_RATIO = 1.5  # sensor --sources over the bare libpcap loop
 KEYED = ("tcp", "udp", "icmp", "icmp6")
 
 
@@ -199,6 +202,7 @@ def main():
         "read_bare": [args.mmap, "-p", pcap],
         "sensor direct": sensor + ["--reader", "direct"],
         "sensor libpcap": sensor + ["--reader", "libpcap"],
+        "sensor --sources": sensor + ["--reader", "direct", "--sources"],
     }
     tcpdump = None if args.no_tcpdump else shutil.which("tcpdump")
     if tcpdump:
@@ -241,10 +245,17 @@ def main():
     print(f"sensor direct/mmap_bare: {ratio:.2f} wall, "
           f"{direct[1] / walk[1]:.2f} cpu (goal <= {GOAL_MMAP_RATIO}): "
           f"{'ok' if ratio <= GOAL_MMAP_RATIO else 'SLOW'}")
+    src = best["sensor --sources"]
+    ratio = src[0] / bare[0]
+    print(f"sensor --sources/pcap_bare: {ratio:.2f} wall, "
+          f"{src[1] / bare[1]:.2f} cpu (goal <= {GOAL_SOURCES_RATIO}): "
+          f"{'ok' if ratio <= GOAL_SOURCES_RATIO else 'SLOW'}; "
+          f"over sensor direct: {src[0] / direct[0]:.2f} wall, "
+          f"{src[1] / direct[1]:.2f} cpu")
     piece = best["read_bare"]
     print(f"sensor direct/read_bare (context): {direct[0] / piece[0]:.2f} "
           f"wall, {direct[1] / piece[1]:.2f} cpu")
-    for name in ("sensor direct", "sensor libpcap"):
+    for name in ("sensor direct", "sensor libpcap", "sensor --sources"):
         mib = rss[name] / 1024
         print(f"{name} peak RSS: {mib:.1f} MiB (goal < {GOAL_RSS_MIB}): "
               f"{'ok' if mib < GOAL_RSS_MIB else 'OVER'}")

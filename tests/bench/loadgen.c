@@ -674,7 +674,7 @@ sensor_on_read(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 	int rc;
 
-	while ((rc = wire_read(in, &h, &frame, &why)) == 1) {
+	while ((rc = wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why)) == 1) {
 		if (s->state == L_HELLO) {
 			if (wire_challenge(&s->ses, s->psk, s->nonce, frame, &h,
 				&why) == -1) {

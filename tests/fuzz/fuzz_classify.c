@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include <pcap/dlt.h>
+#include <sodium.h>
 
 #include "classify.h"
 #include "counts.h"
+#include "sketch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -19,6 +21,8 @@ static const int fuzz_dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
     DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP};
 
 static struct counts *fuzz_counts;
+/* Sketches on, with a small budget: their path and its folding too. */
+static struct sketch fuzz_sketch;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,8 +34,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > 65536)
 		return 0;
-	if (fuzz_counts == NULL)
+	if (fuzz_counts == NULL) {
+		if (sodium_init() < 0)
+			abort();
+		sketch_init(&fuzz_sketch, NULL, 1u << 20);
 		fuzz_counts = counts_new();
+		counts_sketches(fuzz_counts, &fuzz_sketch);
+		counts_reset(fuzz_counts, 0, 60);
+	}
 	fn = classify_for_linktype(
 	    fuzz_dlts[data[0] % (sizeof(fuzz_dlts) / sizeof(fuzz_dlts[0]))]);
 	len = size - 1;
@@ -43,10 +53,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(pk.cls == CLASS_TCP || pk.tcpk == TCPK_OTHER);
 	assert(pk.cls <= CLASS_ICMP6 || pk.key == 0);
 	assert(pk.cls > CLASS_ICMP6 || pk.key < proto_nkeys(pk.cls));
+	assert((pk.src == NULL) == (pk.dst == NULL));
 	if (pk.dst != NULL) {
 		assert(pk.family == 4 || pk.family == 6);
 		assert(pk.dst >= frame &&
 		    pk.dst + (pk.family == 4 ? 4 : 16) <= frame + len);
+		assert(pk.src >= frame &&
+		    pk.src + (pk.family == 4 ? 4 : 16) <= frame + len);
 	}
 	counts_add(fuzz_counts, &pk);
 	free(frame);

@@ -30,11 +30,11 @@ fuzz_read(const uint8_t *data, size_t size)
 
 	if (size < FRAME_HDR)
 		return;
-	if (frame_parse_hdr(data, &h, &why) != 0) {
+	if (frame_parse_hdr(data, FRAME_MAX_PAYLOAD, &h, &why) != 0) {
 		assert(why != NULL);
 		return;
 	}
-	assert(h.type >= FRAME_HELLO && h.type <= FRAME_ACK);
+	assert(h.type >= FRAME_HELLO && h.type <= FRAME_PROOF);
 	assert(h.len <= FRAME_MAX_PAYLOAD);
 	if (size == (size_t)FRAME_HDR + h.len + FRAME_MAC)
 		(void)frame_verify(data, h.len, fuzz_key);
@@ -50,7 +50,7 @@ fuzz_seal(const uint8_t *data, size_t size)
 	uint8_t *f;
 	size_t total, at;
 
-	type = FRAME_HELLO + (size ? data[0] % 4 : 0);
+	type = FRAME_HELLO + (size ? data[0] % 5 : 0);
 	seq = (uint64_t)size * 0x9e3779b97f4a7c15ULL;
 	f = malloc(FRAME_HDR + size + FRAME_MAC);
 	assert(f != NULL);
@@ -58,7 +58,7 @@ fuzz_seal(const uint8_t *data, size_t size)
 		memcpy(f + FRAME_HDR, data, size);
 	total = frame_seal(f, type, seq, size, fuzz_key);
 	assert(total == FRAME_HDR + size + FRAME_MAC);
-	assert(frame_parse_hdr(f, &h, &why) == 0);
+	assert(frame_parse_hdr(f, FRAME_MAX_PAYLOAD, &h, &why) == 0);
 	assert(h.type == type && h.len == size && h.seq == seq);
 	assert(frame_verify(f, size, fuzz_key) == 0);
 	at = size ? data[size - 1] * 257u % total : 0;

@@ -270,8 +270,10 @@ FRAMES = {
     "empty": frame(1, 2 ** 64 - 1, b""),
     "wrong-key": frame(3, 7, RECORDS["empty"], key=bytes(32)),
     "header-only": frame(3, 0, b"")[:16],
-    "bad-type": b"TT\x01\x05" + bytes(12) + bytes(32),
+    "proof": frame(5, 1, b""),
+    "bad-type": b"TT\x01\x06" + bytes(12) + bytes(32),
     "too-large": b"TT\x01\x03\xff\xff\xff\xff" + bytes(8),
+    "over-32mib": b"TT\x01\x03\x02\x00\x00\x01" + bytes(8),
 }
 
 NONCE = bytes(range(0xa0, 0xb0))

@@ -273,6 +273,8 @@ def fleet(tmp, keysfile, keys, skey, keyid, daemon=None):
     exp, alls, nrep = expected(sent)
     check_tree(datadir, exp, alls, nrep, FLEET_KEYS, name, daemon)
     check_top(datadir, sent, name)
+    if not daemon:
+        check_site(tmp, datadir, sent)
     return datadir, sent, exp, alls, nrep
 
 
@@ -306,6 +308,49 @@ def check_top(datadir, sent, what):
     check(not bad and order == want, "%s: top --by sources --json over the "
           "hour: the unions over the window, ranked by them (%s)" %
           (what, order))
+
+
+def unions(sent):
+    src, dst = {}, {}
+    for ents in sent.values():
+        for (p, k), (_, a, b) in ents.items():
+            src.setdefault("%s/%d" % (p, k), set()).update(a)
+            dst.setdefault("%s/%d" % (p, k), set()).update(b)
+    return src, dst
+
+
+def check_site(tmp, datadir, sent):
+    """The site's day table export carries each key's unions over the
+    window, and each key page a graph of its sources and targets."""
+    src, dst = unions(sent)
+    out = os.path.join(tmp, "site")
+    end = STARTS[0] - STARTS[0] % 3600 + 3600
+    p = subprocess.run([os.environ["TEITEN_GRAPH"], "site", "-d", datadir,
+                        "-o", out, "--end", str(end)], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        check(False, "site exits 0: %s" % p.stderr)
+        return
+    with open(os.path.join(out, "top-day.json")) as f:
+        rows = json.load(f)["rows"]
+    got = {r["key"]: (r["sources"], r["targets"]) for r in rows}
+    bad = ["%s: %s, expected %d %d" % (k, got.get(k), len(src[k]),
+                                       len(dst[k]))
+           for k in src if k not in got or not near(got[k][0], len(src[k]))
+           or not near(got[k][1], len(dst[k]))]
+    with open(os.path.join(out, "top-day.csv")) as f:
+        head = f.readline().strip().split(",")
+    pngs = [os.path.join(out, "key", "%s-day-sources.png" %
+                         k.replace("/", "-")) for k in src]
+    missing = [x for x in pngs
+               if not os.path.exists(x) or
+               open(x, "rb").read(8) != b"\x89PNG\r\n\x1a\n"]
+    for b in bad + missing:
+        print("    " + b)
+    check(not bad and head[5:7] == ["sources", "targets"] and not missing,
+          "site: top-day.json's sources and targets are the unions over the "
+          "day window, top-day.csv has the columns, every key page its "
+          "sources graph")
 
 
 def backlog_and_rebuild(tmp, keysfile, skey, live, sent, exp, alls, nrep):

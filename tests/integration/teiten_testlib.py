@@ -114,13 +114,14 @@ def pcap_seconds(path):
 
 
 TSHARK_FIELDS = ["frame.time_epoch", "frame.protocols", "ip.dst", "ipv6.dst",
-                 "tcp.dstport", "udp.dstport", "icmp.type", "icmpv6.type"]
+                 "tcp.dstport", "udp.dstport", "icmp.type", "icmpv6.type",
+                 "ip.src", "ipv6.src"]
 
 
 @functools.lru_cache(maxsize=None)
 def tshark_frames(path):
     """One dict per frame: outer layer after the first IP header, its key,
-    and the outer destination address.  IP reassembly is off so that a
+    and the outer source and destination addresses.  IP reassembly is off so that a
     non-first fragment stays a fragment; occurrence=f keeps the outer
     header's fields, so an ICMP error never yields the quoted port."""
     cmd = ["tshark", "-n", "-r", path, "-o", "ip.defragment:FALSE",
@@ -135,12 +136,13 @@ def tshark_frames(path):
         v = dict(zip(TSHARK_FIELDS, line.split("|")))
         layers = v["frame.protocols"].split(":")
         fr = {"epoch": v["frame.time_epoch"], "proto": None, "key": None,
-              "dst": None}
+              "src": None, "dst": None}
         ipidx = next((i for i, l in enumerate(layers)
                       if l in ("ip", "ipv6")), None)
         if ipidx is not None:
-            fr["dst"] = v["ip.dst"] if layers[ipidx] == "ip" else \
-                v["ipv6.dst"]
+            v4 = layers[ipidx] == "ip"
+            fr["src"] = v["ip.src"] if v4 else v["ipv6.src"]
+            fr["dst"] = v["ip.dst"] if v4 else v["ipv6.dst"]
             rest = [l for l in layers[ipidx + 1:]
                     if not l.startswith("ipv6.")]
             if rest and rest[0] in KEYED:

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "frame.h"
 #include "syncspy.h"
 #include "tmpdir.h"
 
@@ -194,7 +195,7 @@ test_torn_cut(void **state)
 /*
  * A whole entry with a bad CRC is skipped and the scan goes on, also after
  * an append (the repair cuts nothing); a zero length and a length past
- * 4 MiB end the scan at that entry: what follows is not trusted.  Each
+ * FRAME_MAX_PAYLOAD (32 MiB) end the scan at that entry: what follows is not trusted.  Each
  * counts as torn.
  */
 static void
@@ -205,7 +206,7 @@ test_damaged(void **state)
 	struct seen s = {"", 0};
 	uint8_t bad[17];
 	static const uint8_t zero[8] = {0};
-	static const uint8_t huge[8] = {0x00, 0x40, 0x00, 0x01};
+	static const uint8_t huge[8] = {0x02, 0x00, 0x00, 0x01};
 	char path[160];
 
 	a = open_archive(f);
@@ -237,7 +238,7 @@ test_damaged(void **state)
 
 	snprintf(path, sizeof(path), "%s/archive/180.arc", f->dir);
 	append_raw(path, check_entry, 17);
-	append_raw(path, huge, 8); /* 4 MiB + 1 */
+	append_raw(path, huge, 8); /* 32 MiB + 1 */
 	s.n = 0;
 	assert_int_equal(archive_scan(a, 180, collect, &s), 0);
 	assert_int_equal(s.n, 1);
@@ -248,6 +249,53 @@ test_damaged(void **state)
 	assert_int_equal(archive_scan(a, 240, collect, &s), 0);
 	assert_int_equal(s.n, 0);
 	archive_free(a);
+}
+
+struct big {
+	size_t n, len;
+	uint8_t first, last;
+};
+
+static void
+collect_big(const uint8_t *rec, size_t len, void *arg)
+{
+	struct big *b = arg;
+
+	b->n++;
+	b->len = len;
+	b->first = rec[0];
+	b->last = rec[len - 1];
+}
+
+/*
+ * Entries as large as a frame's payload (32 MiB) are kept and read back,
+ * past the 4 MiB of archives before records had sketches; one byte more
+ * is not appended.
+ */
+static void
+test_large_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct archive *a = open_archive(f);
+	struct big b = {0, 0, 0, 0};
+	uint8_t *rec;
+
+	assert_non_null(rec = calloc(1, FRAME_MAX_PAYLOAD + 1));
+	rec[0] = 0x11;
+	rec[(5u << 20) - 1] = 0x22;
+	rec[FRAME_MAX_PAYLOAD - 1] = 0x33;
+	assert_int_equal(archive_append(a, 60, rec, 5u << 20), 0);
+	assert_int_equal(archive_append(a, 60, rec, FRAME_MAX_PAYLOAD), 0);
+	assert_int_equal(archive_append(a, 60, rec, FRAME_MAX_PAYLOAD + 1), -1);
+	assert_int_equal(archive_commit(a), 0);
+	assert_int_equal(archive_scan(a, 60, collect_big, &b), 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.len, FRAME_MAX_PAYLOAD);
+	assert_int_equal(b.first, 0x11);
+	assert_int_equal(b.last, 0x33);
+	assert_int_equal(archive_torn(a), 0);
+	archive_free(a);
+	free(rec);
 }
 
 static void
@@ -473,6 +521,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intervals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_batches, setup, teardown),

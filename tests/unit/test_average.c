@@ -91,6 +91,57 @@ test_divided_by_reporting(void **state)
 	average_free(&a);
 }
 
+/*
+ * Each sensor's own counts move into the job for the per-sensor sums
+ * (sensbucket.h): one per sensor, sorted by id, key indices ascending,
+ * whatever order the records came and their entries were in; a key
+ * listed twice in a record is summed.
+ */
+static void
+test_sensor_keys(void **state)
+{
+	struct average a;
+	struct rrd_job *j;
+	struct record r;
+
+	(void)state;
+	average_init(&a);
+	add(&a, "zeta", 0, 4, 6, 0, 0, 0);
+	record_init(&r);
+	snprintf(r.sensor, sizeof(r.sensor), "alpha");
+	r.start = T;
+	r.len = LEN;
+	record_add(&r, PROTO_UDP, 53, 2);
+	record_add(&r, PROTO_TCP, 80, 3);
+	record_add(&r, PROTO_TCP, 22, 1);
+	record_add(&r, PROTO_TCP, 80, 5);
+	average_add(&a, &r, 0);
+	record_clear(&r);
+	add(&a, "mid", 0, 0, 0, 9, 0, 0); /* no key at all */
+	j = average_job(&a, T, LEN);
+	assert_int_equal(j->nsens, 3);
+	assert_string_equal(j->sens[0].id, "alpha");
+	assert_int_equal(j->sens[0].n, 3);
+	assert_int_equal(j->sens[0].idx[0], 22);
+	assert_int_equal(j->sens[0].packets[0], 1);
+	assert_int_equal(j->sens[0].idx[1], 80);
+	assert_int_equal(j->sens[0].packets[1], 8);
+	assert_int_equal(j->sens[0].idx[2], 65536 + 53);
+	assert_int_equal(j->sens[0].packets[2], 2);
+	assert_string_equal(j->sens[1].id, "mid");
+	assert_int_equal(j->sens[1].n, 0);
+	assert_string_equal(j->sens[2].id, "zeta");
+	assert_int_equal(j->sens[2].n, 2);
+	assert_int_equal(j->sens[2].idx[0], 80);
+	assert_int_equal(j->sens[2].packets[0], 4);
+	assert_int_equal(j->sens[2].idx[1], 65536 + 53);
+	assert_int_equal(j->sens[2].packets[1], 6);
+	/* Moved: the average holds none after, and frees cleanly. */
+	assert_int_equal(a.nhealth, 0);
+	rrd_job_free(j);
+	average_free(&a);
+}
+
 /* One sensor's record is its own average. */
 static void
 test_one_sensor(void **state)
@@ -342,6 +393,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_divided_by_reporting),
+	    cmocka_unit_test(test_sensor_keys),
 	    cmocka_unit_test(test_one_sensor),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_saturated),

@@ -24,8 +24,10 @@
 
 #define FRAME_MAX 512
 
-/* Where the destination address sits in an IPv4 or IPv6 header. */
+/* Where the addresses sit in an IPv4 or IPv6 header. */
+#define IP4_SRC_OFF 12
 #define IP4_DST_OFF 16
+#define IP6_SRC_OFF 8
 #define IP6_DST_OFF 24
 
 /* Offsets patched to derive variants from the packets below. */
@@ -771,12 +773,13 @@ struct frame {
 	uint32_t len;
 };
 
-/* What classify reported, with dst as an offset: the buffer is freed. */
+/* What classify reported, addresses as offsets: the buffer is freed. */
 struct result {
 	int cls;
 	int tcpk;
 	int family;
 	unsigned key;
+	long srcoff; /* -1 when src is NULL */
 	long dstoff; /* -1 when dst is NULL */
 };
 
@@ -834,11 +837,16 @@ classify_copy(int dlt, const uint8_t *frame, uint32_t len)
 	r.tcpk = pk.tcpk;
 	r.family = pk.family;
 	r.key = pk.key;
-	r.dstoff = -1;
+	r.srcoff = r.dstoff = -1;
 	if (pk.dst != NULL) {
 		assert_true(pk.dst >= buf);
 		assert_true(pk.dst + (pk.family == 4 ? 4 : 16) <= buf + len);
 		r.dstoff = (long)(pk.dst - buf);
+	}
+	if (pk.src != NULL) {
+		assert_true(pk.src >= buf);
+		assert_true(pk.src + (pk.family == 4 ? 4 : 16) <= buf + len);
+		r.srcoff = (long)(pk.src - buf);
 	}
 	free(buf);
 	return r;
@@ -861,11 +869,13 @@ assert_class(const char *what, const struct result *r, int cls, unsigned key)
 	assert_int_equal(r->key, key);
 }
 
-/* A classified IP packet: family and dst point at its header's dst. */
+/* A classified IP packet: src and dst point at its header's addresses. */
 static void
 assert_ip(const struct result *r, int family, size_t iphdr)
 {
 	assert_int_equal(r->family, family);
+	assert_int_equal(r->srcoff,
+	    (long)iphdr + (family == 4 ? IP4_SRC_OFF : IP6_SRC_OFF));
 	assert_int_equal(r->dstoff,
 	    (long)iphdr + (family == 4 ? IP4_DST_OFF : IP6_DST_OFF));
 }
@@ -874,6 +884,7 @@ static void
 assert_no_ip(const struct result *r)
 {
 	assert_int_equal(r->family, 0);
+	assert_int_equal(r->srcoff, -1);
 	assert_int_equal(r->dstoff, -1);
 }
 
@@ -1394,11 +1405,17 @@ test_tcp_flags_not_captured(void **state)
 	assert_int_equal(r.tcpk, TCPK_SYN);
 }
 
+/*
+ * The outer header's addresses, whatever the link and however deep the
+ * IPv6 extension chain: never the addresses an ICMP error quotes.
+ */
 static void
-test_dst_address(void **state)
+test_addresses(void **state)
 {
-	static const uint8_t a4[] = {0xc0, 0x00, 0x02, 0x01};
-	static const uint8_t a6[] = {IP6_DST};
+	static const uint8_t s4[] = {0xc6, 0x33, 0x64, 0x07};
+	static const uint8_t d4[] = {0xc0, 0x00, 0x02, 0x01};
+	static const uint8_t s6[] = {IP6_SRC};
+	static const uint8_t d6[] = {IP6_DST};
 	const struct link *l = link_find("triple v6");
 	struct frame f;
 	classify_fn fn;
@@ -1409,16 +1426,31 @@ test_dst_address(void **state)
 	frame_make(&f, l, ip6_chain_tcp, sizeof(ip6_chain_tcp));
 	fn(f.b, f.len, &pk);
 	assert_int_equal(pk.family, 6);
+	assert_ptr_equal(pk.src, f.b + 26 + IP6_SRC_OFF);
 	assert_ptr_equal(pk.dst, f.b + 26 + IP6_DST_OFF);
-	assert_memory_equal(pk.dst, a6, sizeof(a6));
+	assert_memory_equal(pk.src, s6, sizeof(s6));
+	assert_memory_equal(pk.dst, d6, sizeof(d6));
 	fn = classify_for_linktype(DLT_LINUX_SLL2);
 	frame_make(&f, link_find("sll2 802.1q v4"), ip4_icmp_unreach_tcp,
 	    sizeof(ip4_icmp_unreach_tcp));
 	fn(f.b, f.len, &pk);
 	assert_int_equal(pk.family, 4);
+	assert_ptr_equal(pk.src, f.b + 24 + IP4_SRC_OFF);
 	assert_ptr_equal(pk.dst, f.b + 24 + IP4_DST_OFF);
-	/* The outer destination, not the quoted packet's. */
-	assert_memory_equal(pk.dst, a4, sizeof(a4));
+	/* The outer addresses, not the quoted packet's. */
+	assert_memory_equal(pk.src, s4, sizeof(s4));
+	assert_memory_equal(pk.dst, d4, sizeof(d4));
+	/* A fragment has addresses though no key. */
+	fn = classify_for_linktype(DLT_IPV6);
+	fn(ip6_frag_later, sizeof(ip6_frag_later), &pk);
+	assert_int_equal(pk.cls, CLASS_FRAGMENT);
+	assert_memory_equal(pk.src, s6, sizeof(s6));
+	assert_memory_equal(pk.dst, d6, sizeof(d6));
+	/* Not IP: no addresses at all. */
+	fn = classify_for_linktype(DLT_EN10MB);
+	fn(arp_eth, sizeof(arp_eth), &pk);
+	assert_null(pk.src);
+	assert_null(pk.dst);
 }
 
 struct trunc {
@@ -1556,7 +1588,7 @@ main(void)
 	    cmocka_unit_test(test_other_protocols),
 	    cmocka_unit_test(test_tcp_kinds),
 	    cmocka_unit_test(test_tcp_flags_not_captured),
-	    cmocka_unit_test(test_dst_address),
+	    cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_every_truncation),
 	};
 

@@ -3,6 +3,7 @@
  * doc/CONTRACTS.md contract 3) and tally (interval assignment and closing,
  * contract 2; the monitored prefix filter of contract 1).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,8 +12,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "counts.h"
+#include "frame.h"
+#include "hll.h"
 #include "interval.h"
 #include "keyidx.h"
 #include "prefix.h"
@@ -1052,6 +1056,223 @@ test_tally_monitored_family(void **state)
 	prefixes_free(ps);
 }
 
+/* An IPv4 or IPv6 packet from src to dst under a key. */
+static struct pkt
+mkpkt_from(enum pkt_class cls, unsigned key, int family, const uint8_t *src,
+    const uint8_t *dst)
+{
+	struct pkt pk = mkpkt_to(cls, key, family, dst);
+
+	pk.src = src;
+	return pk;
+}
+
+static void
+addr4(uint8_t a[4], uint32_t v)
+{
+	a[0] = (uint8_t)(v >> 24);
+	a[1] = (uint8_t)(v >> 16);
+	a[2] = (uint8_t)(v >> 8);
+	a[3] = (uint8_t)v;
+}
+
+/* The record's sketches, freed here whether or not record_clear does. */
+static void
+record_free_sketches(struct record *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nentries; i++) {
+		hll_free(r->entries[i].src);
+		hll_free(r->entries[i].dst);
+		r->entries[i].src = r->entries[i].dst = NULL;
+	}
+	hll_free(r->all_src);
+	hll_free(r->all_dst);
+	r->all_src = r->all_dst = NULL;
+}
+
+/*
+ * Small sets are counted exactly; a repeated address counts once; the
+ * record gets the sketches, and all_src is the union over the keys.
+ */
+static void
+test_counts_sketches(void **state)
+{
+	uint8_t fk[FRAME_KEY] = {1}, src[4], dst[4], s6[16];
+	struct sketchkey key;
+	struct sketch sk;
+	struct counts *c;
+	struct record r;
+	struct pkt pk;
+	uint64_t ns, nd;
+	uint32_t i;
+
+	(void)state;
+	sketchkey_derive(fk, &key);
+	sketch_init(&sk, &key, 1u << 30);
+	c = counts_new();
+	counts_sketches(c, &sk);
+	counts_reset(c, 0, 60);
+	/* 100 sources scan 3 targets on tcp/445, each three times. */
+	for (i = 0; i < 900; i++) {
+		addr4(src, 0x0a000000u + i / 9);
+		addr4(dst, 0xc0000200u + i % 3);
+		pk = mkpkt_from(CLASS_TCP, 445, 4, src, dst);
+		counts_add(c, &pk);
+	}
+	/* Five IPv6 sources on udp/53, one of which also scanned above. */
+	memcpy(s6, addr6_in, sizeof(s6));
+	for (i = 0; i < 5; i++) {
+		s6[15] = (uint8_t)i;
+		pk = mkpkt_from(CLASS_UDP, 53, 6, s6, addr6_out);
+		counts_add(c, &pk);
+	}
+	counts_distinct(c, keyidx(PROTO_TCP, 445), &ns, &nd);
+	assert_int_equal(ns, 100);
+	assert_int_equal(nd, 3);
+	counts_distinct(c, keyidx(PROTO_UDP, 53), &ns, &nd);
+	assert_int_equal(ns, 5);
+	assert_int_equal(nd, 1);
+	counts_distinct(c, keyidx(PROTO_UDP, 54), &ns, &nd);
+	assert_int_equal(ns, 0);
+
+	record_init(&r);
+	counts_to_record(c, &r);
+	assert_int_equal(r.sketch_p, HLL_P_DEFAULT);
+	assert_memory_equal(r.sketch_keyid, key.id, RECORD_KEYID);
+	assert_int_equal(r.nentries, 2);
+	assert_int_equal(llround(hll_estimate(r.entries[0].src)), 100);
+	assert_int_equal(llround(hll_estimate(r.entries[1].src)), 5);
+	assert_int_equal(llround(hll_estimate(r.all_src)), 105);
+	assert_int_equal(llround(hll_estimate(r.all_dst)), 4);
+	/* Moved, not copied: the counts hold them no more. */
+	assert_null(c->src[keyidx(PROTO_TCP, 445)]);
+	record_free_sketches(&r);
+	record_clear(&r);
+
+	/* The next interval starts empty. */
+	counts_reset(c, 60, 60);
+	pk = mkpkt_from(CLASS_TCP, 445, 4, src, dst);
+	counts_add(c, &pk);
+	counts_distinct(c, keyidx(PROTO_TCP, 445), &ns, &nd);
+	assert_int_equal(ns, 1);
+	assert_int_equal(nd, 1);
+	counts_free(c);
+	sketch_clear(&sk);
+}
+
+/* The built-in key's sketches serve --print only: a version-1 record. */
+static void
+test_counts_sketches_builtin(void **state)
+{
+	uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {192, 0, 2, 1};
+	struct sketch sk;
+	struct counts *c;
+	struct record r;
+	struct pkt pk;
+	uint64_t ns, nd;
+
+	(void)state;
+	sketch_init(&sk, NULL, 1u << 30);
+	c = counts_new();
+	counts_sketches(c, &sk);
+	counts_reset(c, 0, 60);
+	pk = mkpkt_from(CLASS_ICMP, 8, 4, src, dst);
+	counts_add(c, &pk);
+	record_init(&r);
+	counts_to_record(c, &r);
+	assert_int_equal(r.sketch_p, 0);
+	assert_null(r.entries[0].src);
+	assert_null(r.all_src);
+	record_clear(&r);
+	counts_distinct(c, keyidx(PROTO_ICMP, 8), &ns, &nd);
+	assert_int_equal(ns, 1);
+	counts_free(c);
+	sketch_clear(&sk);
+}
+
+/*
+ * Past the budget every sketch of the interval is folded one precision
+ * lower, as often as needed; new sketches start there, and the next
+ * interval starts at the configured precision again.
+ */
+static void
+test_counts_sketch_fold(void **state)
+{
+	uint8_t src[4], dst[4] = {192, 0, 2, 1};
+	struct sketch sk;
+	struct counts *c;
+	struct pkt pk;
+	uint64_t ns, nd;
+	uint32_t i, k;
+
+	(void)state;
+	/* 20 dense sketches of 16 KiB do not fit in 200,000 bytes. */
+	sketch_init(&sk, NULL, 200000);
+	c = counts_new();
+	counts_sketches(c, &sk);
+	counts_reset(c, 0, 60);
+	for (k = 0; k < 20; k++)
+		for (i = 0; i < 4000; i++) {
+			addr4(src, 0x0a000000u + k * 4000 + i);
+			pk = mkpkt_from(CLASS_UDP, 1000 + k, 4, src, dst);
+			counts_add(c, &pk);
+		}
+	counts_flush(c);
+	assert_true(c->sk_bytes <= 200000);
+	assert_int_equal(c->p, 13);
+	for (k = 0; k < 20; k++) {
+		i = keyidx(PROTO_UDP, (uint16_t)(1000 + k));
+		assert_int_equal(hll_precision(c->src[i]), 13);
+		assert_int_equal(hll_precision(c->dst[i]), 13);
+		counts_distinct(c, i, &ns, &nd);
+		/* 1.04 / sqrt(2^13) = 1.15%: 5 standard errors. */
+		assert_true(ns > 4000 * 0.94 && ns < 4000 * 1.06);
+		assert_int_equal(nd, 1);
+	}
+	counts_reset(c, 60, 60);
+	assert_int_equal(c->p, HLL_P_DEFAULT);
+	counts_free(c);
+	sketch_clear(&sk);
+}
+
+/* The tally keeps the addresses of a packet it holds (tally.h). */
+static void
+test_tally_held_addresses(void **state)
+{
+	uint8_t frame[8], dst[4] = {192, 0, 2, 1};
+	struct sketch sk;
+	struct events e;
+	struct tally t;
+	struct pkt pk;
+	uint64_t ns, nd;
+
+	(void)state;
+	sketch_init(&sk, NULL, 1u << 30);
+	memset(&e, 0, sizeof(e));
+	tally_init(&t, 60, NULL, on_emit, on_gap, &e);
+	counts_sketches(t.cur, &sk);
+	counts_sketches(t.prev, &sk);
+	tally_set_max_gap(&t, 3600);
+	/* The first packet is held until the next confirms it. */
+	addr4(frame, 0x0a000001u);
+	pk = mkpkt_from(CLASS_TCP, 23, 4, frame, dst);
+	tally_packet(&t, 10, &pk);
+	assert_int_equal(t.nfirst, 1);
+	/* Its frame's buffer is reused for the next packet. */
+	addr4(frame, 0x0a000002u);
+	pk = mkpkt_from(CLASS_TCP, 23, 4, frame, dst);
+	tally_packet(&t, 20, &pk);
+	assert_true(t.open);
+	counts_distinct(t.cur, keyidx(PROTO_TCP, 23), &ns, &nd);
+	assert_int_equal(ns, 2);
+	assert_int_equal(nd, 1);
+	tally_finish(&t);
+	tally_free(&t);
+	sketch_clear(&sk);
+}
+
 int
 main(void)
 {
@@ -1063,6 +1284,10 @@ main(void)
 	    cmocka_unit_test(test_counts_keyidx),
 	    cmocka_unit_test(test_totals_add),
 	    cmocka_unit_test(test_counts_empty_drops),
+	    cmocka_unit_test(test_counts_sketches),
+	    cmocka_unit_test(test_counts_sketches_builtin),
+	    cmocka_unit_test(test_counts_sketch_fold),
+	    cmocka_unit_test(test_tally_held_addresses),
 	    cmocka_unit_test(test_interval_start),
 	    cmocka_unit_test(test_tally_same_interval),
 	    cmocka_unit_test(test_tally_advance),
@@ -1082,5 +1307,7 @@ main(void)
 	    cmocka_unit_test(test_tally_monitored_family),
 	};
 
+	if (sodium_init() < 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,23 @@ counting_key(uint8_t key[FRAME_KEY], uint8_t first)
 		key[i] = (uint8_t)(first + i);
 }
 
+static uint32_t
+get_len(const uint8_t *f)
+{
+	return (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+	    (uint32_t)f[6] << 8 | f[7];
+}
+
+/* Set a header's payload length field. */
+static void
+put_len(uint8_t *f, uint32_t len)
+{
+	f[4] = (uint8_t)(len >> 24);
+	f[5] = (uint8_t)(len >> 16);
+	f[6] = (uint8_t)(len >> 8);
+	f[7] = (uint8_t)len;
+}
+
 /* A frame of payload length len in a buffer of exactly its size. */
 static uint8_t *
 new_frame(size_t len, const void *payload)
@@ -69,7 +86,7 @@ test_seal_known(void **state)
 	assert_memory_equal(f + FRAME_HDR, "teiten", 6);
 	assert_memory_equal(f + FRAME_HDR + 6, mac, FRAME_MAC);
 	why = NULL;
-	assert_int_equal(frame_parse_hdr(f, &h, &why), 0);
+	assert_int_equal(frame_parse_hdr(f, FRAME_MAX_PREAUTH, &h, &why), 0);
 	assert_int_equal(h.type, FRAME_RECORD);
 	assert_int_equal(h.len, 6);
 	assert_true(h.seq == 0x0102030405060708ULL);
@@ -103,11 +120,15 @@ test_seal_empty(void **state)
 	free(f);
 }
 
-/* The largest payload, a high sequence number, every type. */
+/*
+ * The largest payload, a high sequence number, every type.  The largest
+ * frame of a session is refused by a receiver still before its first
+ * verified frame, whose limit is 2 MiB.
+ */
 static void
 test_seal_header_fields(void **state)
 {
-	static const uint8_t hdr[FRAME_HDR] = {'T', 'T', 0x01, 0x04, 0x00, 0x20,
+	static const uint8_t hdr[FRAME_HDR] = {'T', 'T', 0x01, 0x04, 0x02, 0x00,
 	    0x00, 0x00, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
 	uint8_t key[FRAME_KEY], *f;
 	struct frame_hdr h;
@@ -116,25 +137,34 @@ test_seal_header_fields(void **state)
 
 	(void)state;
 	counting_key(key, 0x40);
-	assert_int_equal(FRAME_MAX_PAYLOAD, 0x200000);
+	assert_int_equal(FRAME_MAX_PAYLOAD, 0x2000000);
+	assert_int_equal(FRAME_MAX_PREAUTH, 0x200000);
 	assert_non_null(
 	    f = calloc(1, FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC));
 	assert_int_equal(frame_seal(f, FRAME_ACK, 0xfedcba9876543210ULL,
 			     FRAME_MAX_PAYLOAD, key),
 	    FRAME_HDR + FRAME_MAX_PAYLOAD + FRAME_MAC);
 	assert_memory_equal(f, hdr, FRAME_HDR);
-	assert_int_equal(frame_parse_hdr(f, &h, &why), 0);
+	assert_int_equal(frame_parse_hdr(f, FRAME_MAX_PAYLOAD, &h, &why), 0);
 	assert_int_equal(h.type, FRAME_ACK);
 	assert_int_equal(h.len, FRAME_MAX_PAYLOAD);
 	assert_true(h.seq == 0xfedcba9876543210ULL);
 	assert_int_equal(frame_verify(f, FRAME_MAX_PAYLOAD, key), 0);
+	why = NULL;
+	assert_int_equal(frame_parse_hdr(f, FRAME_MAX_PREAUTH, &h, &why), -1);
+	assert_string_equal(why, "frame too large");
+	/* A limit past FRAME_MAX_PAYLOAD is FRAME_MAX_PAYLOAD. */
+	put_len(f, FRAME_MAX_PAYLOAD + 1);
+	assert_int_equal(frame_parse_hdr(f, SIZE_MAX, &h, &why), -1);
 	free(f);
 
-	for (type = FRAME_HELLO; type <= FRAME_ACK; type++) {
+	for (type = FRAME_HELLO; type <= FRAME_PROOF; type++) {
 		f = new_frame(3, "abc");
 		frame_seal(f, type, UINT64_MAX, 3, key);
 		assert_int_equal(f[3], type);
-		assert_int_equal(frame_parse_hdr(f, &h, &why), 0);
+		assert_int_equal(frame_parse_hdr(f, FRAME_MAX_PREAUTH, &h,
+				     &why),
+		    0);
 		assert_int_equal(h.type, type);
 		assert_true(h.seq == UINT64_MAX);
 		assert_int_equal(frame_verify(f, 3, key), 0);
@@ -238,12 +268,22 @@ test_parse_refused(void **state)
 	    {"version 2", {'T', 'T', 2, 3, 0, 0, 0, 1}},
 	    {"version 255", {'T', 'T', 255, 3, 0, 0, 0, 1}},
 	    {"type 0", {'T', 'T', 1, 0, 0, 0, 0, 1}},
-	    {"type 5", {'T', 'T', 1, 5, 0, 0, 0, 1}},
+	    {"type 6", {'T', 'T', 1, 6, 0, 0, 0, 1}},
 	    {"type 255", {'T', 'T', 1, 255, 0, 0, 0, 1}},
-	    {"length FRAME_MAX_PAYLOAD + 1", {'T', 'T', 1, 3, 0, 0x20, 0, 1}},
+	    {"length FRAME_MAX_PAYLOAD + 1", {'T', 'T', 1, 3, 0x02, 0, 0, 1}},
 	    {"a frame claiming 4 GB", {'T', 'T', 1, 3, 0xff, 0xff, 0xff, 0xff}},
 	    {"length 2^31", {'T', 'T', 1, 3, 0x80, 0, 0, 0}},
+	    {"length 2^26", {'T', 'T', 1, 3, 0x04, 0, 0, 0}},
+	};
+	/* Refused before authentication only. */
+	static const struct {
+		const char *what;
+		uint8_t h[FRAME_HDR];
+	} preauth[] = {
+	    {"length FRAME_MAX_PREAUTH + 1", {'T', 'T', 1, 3, 0, 0x20, 0, 1}},
+	    {"length 3 MiB", {'T', 'T', 1, 3, 0, 0x30, 0, 0}},
 	    {"length 2^24", {'T', 'T', 1, 3, 0x01, 0, 0, 0}},
+	    {"length FRAME_MAX_PAYLOAD", {'T', 'T', 1, 3, 0x02, 0, 0, 0}},
 	};
 	static const struct {
 		const char *what;
@@ -253,28 +293,45 @@ test_parse_refused(void **state)
 	} good[] = {
 	    {"hello, empty", {'T', 'T', 1, 1}, FRAME_HELLO, 0},
 	    {"challenge", {'T', 'T', 1, 2, 0, 0, 0, 16}, FRAME_CHALLENGE, 16},
-	    {"largest", {'T', 'T', 1, 3, 0, 0x20, 0, 0}, FRAME_RECORD,
-		FRAME_MAX_PAYLOAD},
+	    {"largest before authentication", {'T', 'T', 1, 3, 0, 0x20, 0, 0},
+		FRAME_RECORD, FRAME_MAX_PREAUTH},
 	    {"ack", {'T', 'T', 1, 4, 0, 0, 0x01, 0x02}, FRAME_ACK, 258},
+	    {"proof", {'T', 'T', 1, 5}, FRAME_PROOF, 0},
 	};
 	struct frame_hdr h;
 	const char *why;
-	size_t i;
+	size_t i, m;
+	static const size_t max[] = {FRAME_MAX_PREAUTH, FRAME_MAX_PAYLOAD};
 
 	(void)state;
-	for (i = 0; i < NITEMS(bad); i++) {
-		why = NULL;
-		if (frame_parse_hdr(bad[i].h, &h, &why) != -1)
-			fail_msg("%s: accepted", bad[i].what);
-		if (why == NULL || *why == '\0')
-			fail_msg("%s: no reason", bad[i].what);
+	for (m = 0; m < NITEMS(max); m++) {
+		for (i = 0; i < NITEMS(bad); i++) {
+			why = NULL;
+			if (frame_parse_hdr(bad[i].h, max[m], &h, &why) != -1)
+				fail_msg("%s: accepted", bad[i].what);
+			if (why == NULL || *why == '\0')
+				fail_msg("%s: no reason", bad[i].what);
+		}
+		for (i = 0; i < NITEMS(good); i++) {
+			if (frame_parse_hdr(good[i].h, max[m], &h, &why) != 0)
+				fail_msg("%s: refused: %s", good[i].what, why);
+			assert_int_equal(h.type, good[i].type);
+			assert_int_equal(h.len, good[i].len);
+			assert_true(h.seq == 0);
+		}
 	}
-	for (i = 0; i < NITEMS(good); i++) {
-		if (frame_parse_hdr(good[i].h, &h, &why) != 0)
-			fail_msg("%s: refused: %s", good[i].what, why);
-		assert_int_equal(h.type, good[i].type);
-		assert_int_equal(h.len, good[i].len);
-		assert_true(h.seq == 0);
+	for (i = 0; i < NITEMS(preauth); i++) {
+		why = NULL;
+		if (frame_parse_hdr(preauth[i].h, FRAME_MAX_PREAUTH, &h,
+			&why) != -1)
+			fail_msg("%s: accepted before authentication",
+			    preauth[i].what);
+		assert_string_equal(why, "frame too large");
+		if (frame_parse_hdr(preauth[i].h, FRAME_MAX_PAYLOAD, &h,
+			&why) != 0)
+			fail_msg("%s: refused after authentication: %s",
+			    preauth[i].what, why);
+		assert_int_equal(h.len, get_len(preauth[i].h));
 	}
 }
 

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "frame.h"
+#include "hll.h"
 #include "record.h"
 #include "spool.h"
 #include "tmpdir.h"
@@ -398,6 +400,85 @@ test_merge_sketches(void **state)
 	spool_free(s);
 }
 
+static uint64_t
+mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/*
+ * A live record of keys first..first+n-1, every sketch dense at p = 14
+ * (a copy of the one of 20,000 items): 24,591 bytes a key.
+ */
+static int
+put_dense(struct spool *s, unsigned first, unsigned n, int merge)
+{
+	struct hll *d = hll_new(14);
+	struct record_entry *e;
+	struct record r;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < 20000; i++)
+		hll_add(d, mix(i + 1));
+	record_init(&r);
+	snprintf(r.sensor, sizeof(r.sensor), "s1");
+	r.start = S;
+	r.len = 60;
+	r.sketch_p = 14;
+	r.all_src = hll_new(14);
+	r.all_dst = hll_new(14);
+	hll_merge(r.all_src, d);
+	hll_merge(r.all_dst, d);
+	for (i = 0; i < n; i++) {
+		e = record_add(&r, PROTO_TCP, (uint16_t)(first + i), 1);
+		e->src = hll_new(14);
+		e->dst = hll_new(14);
+		hll_merge(e->src, d);
+		hll_merge(e->dst, d);
+	}
+	r.totals[RT_TCP] = n;
+	rc = spool_put(s, &r, merge, 1);
+	record_clear(&r);
+	hll_free(d);
+	return rc;
+}
+
+/*
+ * What is spooled can be sent: 700 keys of dense sketches (17 MB) fit in
+ * a frame; a restart's 700 more, merged in, would take 34 MB, over the
+ * 32 MiB frame limit, and are folded to precision 13.  Counted once.
+ */
+static void
+test_fit_frame(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *s = open_spool(f, 256u << 20, SPOOL_DROP_NEW);
+	struct record r;
+	size_t len;
+
+	assert_int_equal(put_dense(s, 1, 700, 1), 1);
+	get(s, S, &r, &len);
+	assert_int_equal(r.sketch_p, 14);
+	assert_true(len > 700 * 24578 && len <= FRAME_MAX_PAYLOAD);
+	record_clear(&r);
+	assert_int_equal(spool_folded(s), 0);
+	assert_int_equal(put_dense(s, 701, 700, 1), 1);
+	assert_int_equal(spool_folded(s), 1);
+	assert_int_equal(spool_unsketched(s), 0);
+	get(s, S, &r, &len);
+	assert_int_equal(r.sketch_p, 13);
+	assert_int_equal(r.nentries, 1400);
+	assert_true(len > 1400 * 12290 && len <= FRAME_MAX_PAYLOAD);
+	assert_int_equal(hll_precision(r.entries[1399].dst), 13);
+	assert_true(
+	    fabs(hll_estimate(r.entries[0].src) - 20000) < 20000 * 0.05);
+	record_clear(&r);
+	spool_free(s);
+}
+
 int
 main(void)
 {
@@ -413,6 +494,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merge_replace, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(test_fit_frame, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -427,6 +427,42 @@ test_sketches(void **state)
 	window_free(&w);
 }
 
+/*
+ * An interval with no packet under any key has empty interval-wide
+ * sketches: its bucket's .hll must still read, also after a restart.
+ */
+static void
+test_sketches_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct rrd_job j;
+	struct window w;
+	char err[512] = "";
+
+	memset(&j, 0, sizeof(j));
+	j.start = D;
+	j.len = 60;
+	j.nsensors = 1;
+	j.all_src = hll_new(HLL_P_DEFAULT);
+	j.all_dst = hll_new(HLL_P_DEFAULT);
+	assert_int_equal(summary_add(f->s, &j), 0);
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(w.nsketched, 1);
+	assert_true(llround(w.all_sources) == 0);
+	window_free(&w);
+	/* A restart reads the file again before adding to it. */
+	summary_reload(f->s);
+	assert_int_equal(add_sketched(f->s, D + 60, 0, 5, 2), 0);
+	w = window(f, D, D + H);
+	assert_int_equal(window_sketches(f->dir, &w, err, sizeof(err)), 0);
+	assert_int_equal(w.nsketched, 2);
+	assert_true(llround(w.all_sources) == 5);
+	window_free(&w);
+	hll_free(j.all_src);
+	hll_free(j.all_dst);
+}
+
 /* Hourly buckets 16 days older than the newest go; daily ones stay. */
 static void
 test_prune(void **state)
@@ -605,6 +641,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sketches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sketches_empty, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zone_days, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_day, setup, teardown),

@@ -244,10 +244,12 @@ test_frames(void **state)
 	/* Nothing whole until the last byte of the first frame. */
 	for (i = 0; i < total - 1; i++) {
 		assert_int_equal(evbuffer_add(in, all + i, 1), 0);
-		assert_int_equal(wire_read(in, &h, &frame, &why), 0);
+		assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame,
+				     &why),
+		    0);
 	}
 	assert_int_equal(evbuffer_add(in, all + i, 1), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 1);
 	assert_int_equal(h.type, FRAME_RECORD);
 	assert_int_equal(h.len, 3);
 	assert_true(h.seq == 0);
@@ -258,14 +260,14 @@ test_frames(void **state)
 
 	/* The second frame, but first a replay of the first. */
 	assert_int_equal(evbuffer_add(in, all, total), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 1);
 	why = NULL;
 	assert_int_equal(wire_check(&rx, frame, &h, &why), -1);
 	assert_non_null(why);
 	assert_true(rx.recv_seq == 1);
 	assert_int_equal(evbuffer_drain(in, total), 0);
 	assert_int_equal(evbuffer_add(in, all + total, 48), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 1);
 	assert_int_equal(h.type, FRAME_ACK);
 	assert_int_equal(h.len, 0);
 	assert_int_equal(wire_check(&rx, frame, &h, &why), 0);
@@ -276,7 +278,7 @@ test_frames(void **state)
 	all[FRAME_HDR + 1] ^= 0x10;
 	rx.recv_seq = 0;
 	assert_int_equal(evbuffer_add(in, all, total), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 1);
 	why = NULL;
 	assert_int_equal(wire_check(&rx, frame, &h, &why), -1);
 	assert_non_null(why);
@@ -287,24 +289,28 @@ test_frames(void **state)
 	/* Another key: bad MAC. */
 	key_fill(rx.key, 8);
 	assert_int_equal(evbuffer_add(in, all, total), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 1);
 	assert_int_equal(wire_check(&rx, frame, &h, &why), -1);
 	assert_int_equal(evbuffer_drain(in, total), 0);
 
 	/* A bad header is an error as soon as its 16 bytes are in. */
 	all[0] = 'X';
 	assert_int_equal(evbuffer_add(in, all, FRAME_HDR - 1), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 0);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 0);
 	assert_int_equal(evbuffer_add(in, all + FRAME_HDR - 1, 1), 0);
 	why = NULL;
-	rc = wire_read(in, &h, &frame, &why);
+	rc = wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why);
 	assert_int_equal(rc, -1);
 	assert_non_null(why);
 	evbuffer_free(wire);
 	evbuffer_free(in);
 }
 
-/* A header claiming more than FRAME_MAX_PAYLOAD is refused at once. */
+/*
+ * A header claiming more than the receiver's limit is refused at once:
+ * FRAME_MAX_PREAUTH (2 MiB) before the session is authenticated,
+ * FRAME_MAX_PAYLOAD (32 MiB) after.
+ */
 static void
 test_frame_too_long(void **state)
 {
@@ -318,13 +324,56 @@ test_frame_too_long(void **state)
 	(void)state;
 	assert_non_null(in);
 	assert_int_equal(evbuffer_add(in, hdr, sizeof(hdr)), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), -1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why),
+	    -1);
 	assert_non_null(why);
+	/* After authentication it waits for its payload. */
+	assert_int_equal(wire_read(in, FRAME_MAX_PAYLOAD, &h, &frame, &why), 0);
 	/* Exactly 2 MiB is a valid header waiting for its payload. */
 	hdr[7] = 0x00;
 	assert_int_equal(evbuffer_drain(in, FRAME_HDR), 0);
 	assert_int_equal(evbuffer_add(in, hdr, sizeof(hdr)), 0);
-	assert_int_equal(wire_read(in, &h, &frame, &why), 0);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why), 0);
+	/* 32 MiB + 1: too long even then. */
+	hdr[4] = 0x02;
+	hdr[5] = 0x00;
+	hdr[7] = 0x01;
+	assert_int_equal(evbuffer_drain(in, FRAME_HDR), 0);
+	assert_int_equal(evbuffer_add(in, hdr, sizeof(hdr)), 0);
+	why = NULL;
+	assert_int_equal(wire_read(in, FRAME_MAX_PAYLOAD, &h, &frame, &why),
+	    -1);
+	assert_non_null(why);
+	evbuffer_free(in);
+}
+
+/* A frame of 3 MiB, whole, is read after authentication only. */
+static void
+test_frame_large(void **state)
+{
+	struct wire_session tx, rx;
+	struct evbuffer *in = evbuffer_new();
+	struct frame_hdr h;
+	const char *why = NULL;
+	uint8_t *frame, *payload;
+	size_t len = 3u << 20;
+
+	(void)state;
+	assert_non_null(in);
+	memset(&tx, 0, sizeof(tx));
+	key_fill(tx.key, 9);
+	rx = tx;
+	assert_non_null(payload = calloc(1, len));
+	payload[len - 1] = 0x5a;
+	assert_int_equal(wire_send(&tx, in, FRAME_RECORD, payload, len), 0);
+	assert_int_equal(evbuffer_get_length(in), FRAME_HDR + len + FRAME_MAC);
+	assert_int_equal(wire_read(in, FRAME_MAX_PREAUTH, &h, &frame, &why),
+	    -1);
+	assert_int_equal(wire_read(in, FRAME_MAX_PAYLOAD, &h, &frame, &why), 1);
+	assert_int_equal(h.len, len);
+	assert_int_equal(frame[FRAME_HDR + len - 1], 0x5a);
+	assert_int_equal(wire_check(&rx, frame, &h, &why), 0);
+	free(payload);
 	evbuffer_free(in);
 }
 
@@ -339,6 +388,7 @@ main(void)
 	    cmocka_unit_test(test_ack_malformed),
 	    cmocka_unit_test(test_frames),
 	    cmocka_unit_test(test_frame_too_long),
+	    cmocka_unit_test(test_frame_large),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
