@@ -24,6 +24,14 @@ verify, decode, sum, archive and fsync.  --finalize lets intervals become
 final as they complete, adding the RRD writer thread's work (first
 intervals create one RRD file per key: slow; bench_rrd.py measures that).
 
+With --sketches, each phase runs twice, first with version-1 records
+and then with version-2 records carrying sketches of distinct sources and
+targets (loadgen's sources model, see loadgen.c; precision --sketch-p),
+both against an aggregator given the same sketch key file
+(--sketch-key-file), so that the sketches' cost is the difference.
+Record sizes (bytes encoded: mean and percentiles over loadgen's
+templates, which the records cycle through) are printed for each phase.
+
 Memory per idle connection: the aggregator's VmRSS once the fleet has
 connected and been challenged (each sensor waiting to send its first
 record), less its VmRSS before, divided by the sensors; and the kernel's
@@ -91,6 +99,10 @@ def parse_args():
     p.add_argument("--rrdcached", metavar="ADDR",
                    help="pass --rrdcached ADDR to the aggregator")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sketches", action="store_true",
+                   help="run each phase without, then with, sketches")
+    p.add_argument("--sketch-p", type=int, default=14,
+                   help="sketch precision with --sketches")
     p.add_argument("--dir", default=os.environ.get("TMPDIR") or "/var/tmp",
                    help="where the temporary datadirs go (a real disk)")
     p.add_argument("--keep", action="store_true",
@@ -186,6 +198,14 @@ def proc_io(pid, key):
     return None
 
 
+def write_sketch_key(path, seed):
+    """The fleet's sketch key file (keyfile.h: 64 hex digits, 0600)."""
+    key = bytes((seed * 131 + i * 7) & 0xFF for i in range(32))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex() + "\n")
+
+
 def start_aggregator(args, tmp, keys, active):
     port = free_port()
     datadir = os.path.join(tmp, "data")
@@ -200,6 +220,8 @@ def start_aggregator(args, tmp, keys, active):
            "--auth-timeout", "3600", "--skew", "86400"]
     if args.rrdcached:
         cmd += ["--rrdcached", args.rrdcached]
+    if args.sketches:
+        cmd += ["--sketch-key-file", os.path.join(tmp, "sketch.key")]
     with open(log, "w") as logf:
         # It raises its soft open file limit to the hard one, which
         # main() raised for the fleet.
@@ -217,7 +239,7 @@ def start_aggregator(args, tmp, keys, active):
     raise BenchError("aggregator does not listen")
 
 
-def run_phase(args, name, rate, duration, start):
+def run_phase(args, name, rate, duration, start, sketch=False):
     tmp = tempfile.mkdtemp(prefix=f"teiten-ingest-{name}-", dir=args.dir)
     agg = None
     try:
@@ -225,6 +247,8 @@ def run_phase(args, name, rate, duration, start):
         subprocess.run([args.loadgen, "--write-keys", keys, "-n",
                         str(args.sensors), "--seed", str(args.seed)],
                        check=True)
+        if args.sketches:
+            write_sketch_key(os.path.join(tmp, "sketch.key"), args.seed)
         active = max(3600, int(duration) + 600)
         agg, port, log = start_aggregator(args, tmp, keys, active)
         cmd = [args.loadgen, "-a", f"127.0.0.1:{port}", "-n",
@@ -234,6 +258,9 @@ def run_phase(args, name, rate, duration, start):
                str(start), "--sources", str(-(-args.sensors // 10_000))]
         if args.finalize:
             cmd.append("--no-hold")
+        if sketch:
+            cmd += ["--sketch-key", os.path.join(tmp, "sketch.key"),
+                    "--sketch-p", str(args.sketch_p)]
         res = {"name": name, "rss_base_kib": proc_status(agg.pid, "VmRSS")}
         kmem0 = kernel_mem()
         lg = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -318,6 +345,13 @@ def report(res):
           f"{res['bytes'] / secs / 1e6:.2f} MB/s of frames "
           f"({res['avg_keys']:.0f} keys, "
           f"{res['bytes'] / max(res['sent'], 1) / 1e3:.1f} kB per record)")
+    print(f"  record size (bytes encoded, version "
+          f"{2 if res['sketch_p'] else 1}"
+          f"{', sketches p=%d' % res['sketch_p'] if res['sketch_p'] else ''}"
+          f"): mean {res['rec_bytes_mean']:,}, min {res['rec_bytes_min']:,},"
+          f" p50 {res['rec_bytes_p50']:,}, p90 {res['rec_bytes_p90']:,}, "
+          f"p99 {res['rec_bytes_p99']:,}, max {res['rec_bytes_max']:,} "
+          f"(frame payload limit {res['frame_max_payload']:,})")
     print(f"  ack latency: p50 {res['lat_p50_ms']:.2f} ms, p90 "
           f"{res['lat_p90_ms']:.2f} ms, p99 {res['lat_p99_ms']:.2f} ms, "
           f"max {res['lat_max_ms']:.2f} ms")
@@ -372,8 +406,10 @@ def main():
                           g is GOALS[0]][-1]
     now = int(time.time()) // 60 * 60
     results = []
-    if args.duration > 0:
-        res = run_phase(args, "rate", args.rate, args.duration, now)
+    variants = [False, True] if args.sketches else [False]
+    for sketch in variants if args.duration > 0 else []:
+        res = run_phase(args, "rate-sketches" if sketch else "rate",
+                        args.rate, args.duration, now, sketch)
         results.append(res)
         recs, keys, pct = report(res)
         per_min = args.rate * 60 / args.sensors
@@ -386,8 +422,9 @@ def main():
               f": {pct:.2f}%, p99 {res['lat_p99_ms']:.1f} ms "
               f"{'ok' if ok else 'OVER'}"
               f"{'' if res['stalls'] == 0 and res['lost'] == 0 else ' (but the rate was not held)'}")
-    if args.burst > 0:
-        res = run_phase(args, "max", 0, args.burst, now)
+    for sketch in variants if args.burst > 0 else []:
+        res = run_phase(args, "max-sketches" if sketch else "max", 0,
+                        args.burst, now, sketch)
         results.append(res)
         recs, keys, pct = report(res)
         print(f"max sustained with durable acks: {recs:,.0f} records/s, "

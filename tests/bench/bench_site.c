@@ -28,6 +28,27 @@
  *   - DATADIR/step and, last of all, DATADIR/last_final as the aggregator
  *     writes them, so a DATADIR without last_final is incomplete.
  *
+ * With --summary-only, no RRD is written: only DATADIR/summary (every
+ * interval through summary_add), step and last_final, for timing
+ * `teiten-graph top` and measuring the summary's bytes.
+ *
+ * With --sketches, every interval's job carries the fleet's sketches of
+ * distinct sources and targets (precision --sketch-p) so that the summary
+ * writes its .hll files (hllbucket.h).  Sources model, per key and hour
+ * (fleet-wide): n = 1 + S x f x daily / rank distinct sources (S is
+ * --sketch-src, default 20,000: about 20,000 for the top key, 200 at rank
+ * 100, 2 to 3 in the tail; f a campaign's gain), half of them resident
+ * (the same every hour all year) and half fresh each hour, all drawn from
+ * one pool of SRC_POOL addresses shared by every key; 2n targets drawn
+ * with repetition from the fleet's 25,600 monitored addresses (100 /24s).
+ * Items are hashed with mix64 (a sensor uses keyed SipHash; the summary
+ * sees only the hashes).  To keep the year's generation short, hours
+ * before the last SKETCH_HOURLY_DAYS days (whose hourly buckets the
+ * aggregator prunes) carry no sketch but the last hour of each UTC day,
+ * which carries the union of the day's hours: the day's .hll file is the
+ * same as if every hour had carried its own (sketches merge losslessly),
+ * only its count of intervals with sketches is 1.
+ *
  * With --append, one more interval after DATADIR/last_final is written
  * the aggregator's way, rrdw_write then summary_add then last_final, with
  * the values the same seed gives it.
@@ -53,6 +74,7 @@
 #define BENCH_PROG "bench_site"
 #include "benchgen.h"
 #include "datadir.h"
+#include "hll.h"
 #include "keyidx.h"
 #include "keyname.h"
 #include "log.h"
@@ -64,6 +86,9 @@
 #define TAIL_PRESENT 0.9 /* share of intervals with a tail key */
 #define TOP_MEAN 3000.0 /* packets per sensor per hour at rank 1 */
 #define SENSOR_FMT "bench-s%03u"
+#define SRC_POOL (1u << 22) /* source addresses of the sources model */
+#define TARGETS 25600 /* the fleet's monitored addresses */
+#define SKETCH_HOURLY_DAYS 17 /* the hourly buckets kept, and one more */
 
 /* Ranks 1, 2, ... in this order; the rest are drawn from the seed. */
 static const char *const hot_keys[] = {"tcp/23", "tcp/445", "tcp/22", "icmp/8",
@@ -108,6 +133,9 @@ struct gen {
 	size_t nkeys;
 	struct key *keys; /* ascending idx, as a job wants them */
 	double sensor_packets; /* a sensor's packets in a mean interval */
+	int summary_only, sketches;
+	unsigned sketch_p;
+	double sketch_src; /* S of the sources model */
 };
 
 struct worker {
@@ -365,6 +393,166 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Key k's distinct sources in the hour at start (model above). */
+static uint64_t
+sources_at(const struct gen *g, size_t k, int64_t start)
+{
+	const struct key *key = &g->keys[k];
+	double f = key->campaign >= 0 ? campaign(g, key->campaign, start) : 1;
+
+	return 1 + (uint64_t)(g->sketch_src * f * daily(start) / key->rank);
+}
+
+/* Key k's sources and targets in the hour at start into src and dst. */
+static void
+sketch_hour(const struct gen *g, size_t k, int64_t start, struct hll *src,
+    struct hll *dst)
+{
+	uint64_t n = sources_at(g, k, start), res = (n + 1) / 2, j, id;
+	uint64_t idx = g->keys[k].idx;
+
+	for (j = 0; j < n; j++) {
+		if (j < res)
+			id = hash3(g->seed ^ 0xE5, idx, (int64_t)j);
+		else
+			id = hash3(g->seed ^ 0xF5, idx,
+			    start * 65536 + (int64_t)j);
+		hll_add(src, mix64((id % SRC_POOL) ^ 0x5EC5EC));
+	}
+	for (j = 0; j < 2 * n; j++) {
+		id = hash3(g->seed ^ 0x7A, idx, start * 131072 + (int64_t)j);
+		hll_add(dst, mix64((id % TARGETS) ^ 0xD57D57));
+	}
+}
+
+struct sketches {
+	struct hll **src, **dst; /* per key of g->keys */
+	uint8_t *has; /* the key's sketches hold something */
+};
+
+/*
+ * Attach the sketches of the keys that have some to j, those absent from
+ * the hour with an average of 0 (which adds nothing to a sum), and the
+ * unions over all keys; detach them after summary_add.
+ */
+static void
+sketch_attach(const struct gen *g, struct sketches *sk, struct rrd_job *j)
+{
+	uint32_t *idx = xreallocarray(NULL, j->nvalues + 1, sizeof(*idx));
+	double *avg = xreallocarray(NULL, j->nvalues + 1, sizeof(*avg));
+	size_t k, n = 0, v = 0;
+
+	/* Written in place below, read from copies. */
+	memcpy(idx, j->idx, j->nvalues * sizeof(*idx));
+	memcpy(avg, j->avg, j->nvalues * sizeof(*avg));
+	j->src = xcalloc(g->nkeys, sizeof(*j->src));
+	j->dst = xcalloc(g->nkeys, sizeof(*j->dst));
+	j->all_src = hll_new(g->sketch_p);
+	j->all_dst = hll_new(g->sketch_p);
+	/* j's values are ascending idx, as g->keys: merge the two. */
+	for (k = 0; k < g->nkeys; k++) {
+		int present = v < j->nvalues && idx[v] == g->keys[k].idx;
+
+		if (!present && !sk->has[k])
+			continue;
+		j->idx[n] = g->keys[k].idx;
+		j->avg[n] = present ? avg[v] : 0;
+		v += present;
+		if (sk->has[k]) {
+			j->src[n] = sk->src[k];
+			j->dst[n] = sk->dst[k];
+			hll_merge(j->all_src, sk->src[k]);
+			hll_merge(j->all_dst, sk->dst[k]);
+		}
+		n++;
+	}
+	j->nvalues = n;
+	free(idx);
+	free(avg);
+}
+
+static void
+sketch_detach(const struct gen *g, struct sketches *sk, struct rrd_job *j)
+{
+	size_t k;
+
+	free(j->src);
+	free(j->dst);
+	hll_free(j->all_src);
+	hll_free(j->all_dst);
+	j->src = j->dst = NULL;
+	j->all_src = j->all_dst = NULL;
+	for (k = 0; k < g->nkeys; k++)
+		if (sk->has[k]) {
+			hll_reset(sk->src[k], g->sketch_p);
+			hll_reset(sk->dst[k], g->sketch_p);
+			sk->has[k] = 0;
+		}
+}
+
+/*
+ * The summary of every interval with sketches: each hour's own in the
+ * last SKETCH_HOURLY_DAYS days, before that the day's union on its last
+ * hour (see the top of the file).
+ */
+static void
+sketch_summary_pass(const struct gen *g, struct summary *sum, struct rrd_job *j)
+{
+	int64_t first = g->end - g->nint * g->step, i, t;
+	int64_t cut = (g->end - SKETCH_HOURLY_DAYS * 86400) / 86400 * 86400;
+	struct sketches sk;
+	double t0 = now_mono(), tsum = 0, ts;
+	size_t k, v;
+	int hourly, last;
+
+	sk.src = xcalloc(g->nkeys, sizeof(*sk.src));
+	sk.dst = xcalloc(g->nkeys, sizeof(*sk.dst));
+	sk.has = xcalloc(g->nkeys, 1);
+	for (k = 0; k < g->nkeys; k++) {
+		sk.src[k] = hll_new(g->sketch_p);
+		sk.dst[k] = hll_new(g->sketch_p);
+	}
+	for (i = 0; i < g->nint; i++) {
+		t = first + i * g->step;
+		job_fill(g, t, i == 0, j);
+		hourly = t >= cut;
+		last =
+		    hourly || (t + g->step) % 86400 == 0 || t + g->step == cut;
+		for (k = 0, v = 0; k < g->nkeys && v < j->nvalues; k++) {
+			if (j->idx[v] != g->keys[k].idx)
+				continue;
+			sketch_hour(g, k, t, sk.src[k], sk.dst[k]);
+			sk.has[k] = 1;
+			v++;
+		}
+		ts = now_mono();
+		if (last)
+			sketch_attach(g, &sk, j);
+		if (summary_add(sum, j) == -1)
+			fatalx("interval %" PRId64 ": summary_add failed",
+			    j->start);
+		if (last)
+			sketch_detach(g, &sk, j);
+		tsum += now_mono() - ts;
+		if (i % (g->nint / 10 + 1) == 0)
+			fprintf(stderr,
+			    "bench_site: summary with sketches %" PRId64
+			    "%% (%.0f s)\n",
+			    100 * i / g->nint, now_mono() - t0);
+	}
+	for (k = 0; k < g->nkeys; k++) {
+		hll_free(sk.src[k]);
+		hll_free(sk.dst[k]);
+	}
+	free(sk.src);
+	free(sk.dst);
+	free(sk.has);
+	printf("summary wall %.3f intervals %" PRId64
+	       " summary_add wall %.3f\n",
+	    now_mono() - t0, g->nint, tsum);
+	fflush(stdout);
+}
+
 /* The first interval, the aggregator's way: every file is created. */
 static void
 first_interval(const struct gen *g, struct rrdw *w, struct summary *sum,
@@ -441,6 +629,27 @@ generate(const struct gen *g, unsigned nthreads)
 
 	if (datadir_last_final(g->datadir) != INT64_MIN)
 		fatalx("%s already holds data (last_final)", g->datadir);
+	if (g->summary_only) {
+		if ((sum = summary_open(g->datadir, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+		write_step(g);
+		if (g->sketches)
+			sketch_summary_pass(g, sum, j);
+		else {
+			job_fill(g, g->end - g->nint * g->step, 1, j);
+			if (summary_add(sum, j) == -1)
+				fatalx("first interval: summary_add failed");
+			summary_pass(g, sum, j);
+		}
+		failed =
+		    datadir_save_last_final(g->datadir, g->end - g->step) == -1;
+		printf("generate wall %.3f\n", now_mono() - t0);
+		summary_free(sum);
+		rrd_job_free(j);
+		free(wk);
+		free(th);
+		return failed > 0;
+	}
 	if ((w = rrdw_new(g->datadir, g->step, NULL, err, sizeof(err))) ==
 		NULL ||
 	    (sum = summary_open(g->datadir, err, sizeof(err))) == NULL)
@@ -448,6 +657,8 @@ generate(const struct gen *g, unsigned nthreads)
 	write_step(g);
 	first_interval(g, w, sum, j);
 	t = now_mono();
+	if (g->sketches)
+		fatalx("--sketches needs --summary-only");
 	for (i = 0; i < nthreads; i++) {
 		wk[i].g = g;
 		wk[i].id = i;
@@ -528,7 +739,9 @@ usage(void)
 	    "usage: bench_site -d DATADIR [--append] [--keys N] [--days D] "
 	    "[--sensors S]\n"
 	    "                  [--step S] [--end T] [--seed X] "
-	    "[--threads T]\n");
+	    "[--threads T]\n"
+	    "                  [--summary-only [--sketches [--sketch-p P] "
+	    "[--sketch-src S]]]\n");
 	exit(1);
 }
 
@@ -545,6 +758,10 @@ main(int argc, char **argv)
 	    {"end", required_argument, NULL, 'e'},
 	    {"seed", required_argument, NULL, 'x'},
 	    {"threads", required_argument, NULL, 't'},
+	    {"summary-only", no_argument, NULL, 'O'},
+	    {"sketches", no_argument, NULL, 'K'},
+	    {"sketch-p", required_argument, NULL, 'P'},
+	    {"sketch-src", required_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct gen g;
@@ -559,6 +776,8 @@ main(int argc, char **argv)
 	g.step = 3600;
 	g.end = 1795982400; /* 2026-11-29 20:00 UTC */
 	g.seed = 1;
+	g.sketch_p = HLL_P_DEFAULT;
+	g.sketch_src = 20000;
 	while ((ch = getopt_long(argc, argv, "d:", opts, NULL)) != -1)
 		switch (ch) {
 		case 'd':
@@ -589,10 +808,25 @@ main(int argc, char **argv)
 		case 't':
 			threads = num("--threads", optarg, 1, 64);
 			break;
+		case 'O':
+			g.summary_only = 1;
+			break;
+		case 'K':
+			g.sketches = 1;
+			break;
+		case 'P':
+			g.sketch_p = (unsigned)num("--sketch-p", optarg,
+			    HLL_P_MIN, HLL_P_MAX);
+			break;
+		case 'R':
+			g.sketch_src =
+			    (double)num("--sketch-src", optarg, 0, 10000000);
+			break;
 		default:
 			usage();
 		}
-	if (g.datadir == NULL || optind != argc)
+	if (g.datadir == NULL || optind != argc ||
+	    (g.sketches && (!g.summary_only || app)))
 		usage();
 	if (86400 % g.step != 0 || g.end % g.step != 0) {
 		fprintf(stderr,

@@ -34,6 +34,18 @@ PNG, a new hour renders no month, quarter or year PNG that existed, and a
 new day renders them all.  The page cache is warm (the copy was just
 made); a cold page cache is not measured.  Timings never fail the run.
 
+With --sketches it measures the summary's sketches instead (issue 10):
+bench_site --summary-only --sketches writes, once, a DATADIR of the same
+year and keys holding only the summary, every bucket with its .hll file
+of distinct sources and targets (the sources model of bench_site.c, its S
+given by --sketch-src), into the cache directory + "-sketches"; then it
+reports the bytes of DATADIR/summary by part (hour and day buckets, .sum
+and .hll; hourly buckets are pruned after 16 days) and times, best and
+median of --repeat, `teiten-graph top -n 20 --period YEAR` (the calendar
+year of --end), ranked --by sources and by packets (which reads the
+sketches too, for the sources and targets columns).  Goals: the summary under 2 GB, ranking by sources over a
+year under 1 s.  No site is drawn.
+
 Tools from --build DIR, or --bench-site, --graph, --peakrss and --cache,
 or the environment (TEITEN_BENCH_SITE, TEITEN_GRAPH, TEITEN_PEAKRSS,
 TEITEN_BENCH_SITE_CACHE), which is how `meson test --benchmark` passes
@@ -105,6 +117,11 @@ def parse_args():
                    "to midnight)")
     p.add_argument("--no-new-day", action="store_true")
     p.add_argument("--min-free-gb", type=float, default=4.0)
+    p.add_argument("--sketches", action="store_true",
+                   help="the summary's sketches: bytes and top --by sources")
+    p.add_argument("--sketch-src", type=int, default=20000,
+                   help="S of the sources model (with --sketches)")
+    p.add_argument("--sketch-p", type=int, default=14)
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory (DATADIR copy and site)")
     a = p.parse_args()
@@ -452,8 +469,96 @@ def report(results, a, meta, parts, npages, appends):
           f"{statistics.median(LOADS):.1f} on {os.cpu_count()} CPUs")
 
 
+def sketch_data(a):
+    """The cached summary-only DATADIR with sketches, and its meta."""
+    params = {"version": DATA_VERSION, "keys": a.keys, "days": a.days,
+              "sensors": a.sensors, "step": a.step, "end": a.end,
+              "seed": a.seed, "sketch_src": a.sketch_src,
+              "sketch_p": a.sketch_p}
+    cache = a.cache + "-sketches"
+    data = os.path.join(cache, "data")
+    meta_path = os.path.join(cache, "params.json")
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        meta = None
+    if (not a.regenerate and meta and meta.get("params") == params
+            and os.path.exists(os.path.join(data, "last_final"))):
+        print(f"reusing {data} (generated in {meta['generate_s']:.0f} s)")
+        return data, meta
+    shutil.rmtree(cache, ignore_errors=True)
+    os.makedirs(data)
+    print(f"generating {data}: the summary alone with sketches, "
+          f"{a.keys} keys, {a.days} days, S = {a.sketch_src} "
+          f"(progress on stderr)", flush=True)
+    out = run_gen(gen_argv(a, data) + [
+        "--summary-only", "--sketches", "--sketch-src", str(a.sketch_src),
+        "--sketch-p", str(a.sketch_p)])
+    meta = {"params": params, "hottest": out["hottest"][0],
+            "summary_s": float(out["summary"][1]),
+            "summary_add_s": float(out["summary"][6]),
+            "generate_s": float(out["generate"][1])}
+    with open(meta_path + ".tmp", "w") as f:
+        json.dump(meta, f, indent=1)
+    os.rename(meta_path + ".tmp", meta_path)
+    return data, meta
+
+
+def summary_bytes(data):
+    """{(hour|day, sum|hll): [files, bytes]} of DATADIR/summary."""
+    out = {}
+    for kind in ("hour", "day"):
+        d = os.path.join(data, "summary", kind)
+        for name in os.listdir(d):
+            ext = name.rsplit(".", 1)[-1]
+            acc = out.setdefault((kind, ext), [0, 0])
+            acc[0] += 1
+            acc[1] += os.lstat(os.path.join(d, name)).st_size
+    return out
+
+
+def sketches_main(a):
+    print(f"{os.cpu_count()} CPUs, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    data, meta = sketch_data(a)
+    print(f"  generated in {meta['generate_s']:.0f} s, of which "
+          f"summary_add {meta['summary_add_s']:.0f} s")
+    parts = summary_bytes(data)
+    total = sum(v[1] for v in parts.values())
+    print(f"DATADIR/summary: {total:,} bytes ({total / 1e9:.2f} GB; goal "
+          f"< 2 GB: {'ok' if total < 2e9 else 'OVER'})")
+    for (kind, ext), (n, b) in sorted(parts.items()):
+        print(f"  {kind}/*.{ext}: {n} files, {b:,} bytes, "
+              f"{b / max(n, 1) / 1e6:.2f} MB each")
+    year = time.gmtime(a.end - 1).tm_year
+    cases = [("sources", "--period", str(year)),
+             ("packets", "--period", str(year))]
+    for by, opt, val in cases:
+        runs = []
+        for _ in range(a.repeat):
+            argv = [a.graph, "top", "-d", data, opt, val, "-n", "20"]
+            if by == "sources":
+                argv += ["--by", "sources"]
+            wall, cpu, rss, out = timed(a, argv)
+            runs.append({"wall": wall, "cpu": cpu, "rss": rss,
+                         "load": LOADS[-1]})
+        med, mn = stats(runs)
+        print(f"top {opt} {val} --by {by}: best {mn:.2f} s, median "
+              f"{med:.2f} s wall; CPU best {stats(runs, 'cpu')[1]:.2f} s; "
+              f"peak RSS {max(r['rss'] for r in runs) / 1024:.0f} MiB; "
+              f"load {' '.join('%.1f' % r['load'] for r in runs)}"
+              + (f" (goal < 1 s: {'ok' if mn < 1 else 'OVER'})"
+                 if by == "sources" else ""), flush=True)
+        if by == "sources":
+            print("    " + "\n    ".join(out.splitlines()[:8]))
+    return 0
+
+
 def main():
     a = parse_args()
+    if a.sketches:
+        return sketches_main(a)
     parent = os.path.dirname(a.cache)
     os.makedirs(parent, exist_ok=True)
     st = os.statvfs(parent)

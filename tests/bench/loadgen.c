@@ -38,6 +38,22 @@
  * the ephemeral port range (about 28,000 ports), and Linux's search for a
  * free port slows as it fills, so a fleet of 100,000 needs several.
  *
+ * With --sketch-key FILE (the fleet's sketch key file, sketchkey.h), records
+ * are version 2 with sketches of precision --sketch-p (default
+ * HLL_P_DEFAULT) under that key.  Sources model, per template and key: a
+ * key of popularity rank r (0 the most popular) gets
+ * n = (2 + 300 / (1 + r / 4)) x U(0.5, 1.5) sources (at most its
+ * packets): about 300 for the top key, 150 at rank 4, 30 at rank 40, 2 to
+ * 3 in the long tail; each drawn uniformly from one pool of
+ * SRC_POOL addresses shared by every template, so that sensors overlap
+ * and the fleet's union is bounded by the pool.  Targets: min(256,
+ * n x U(1, 4)) draws with repetition from the template's own /24
+ * (100.64.0.0/10 + template << 8), as a sensor on a /24 sees them.  The
+ * record's all_src and all_dst are the unions over its keys.  The encoded
+ * size of every template's record (the records sent cycle through them)
+ * is reported as percentiles; --sizes prints them and exits, without an
+ * aggregator.
+ *
  * Latency is measured from the send on the connection that was
  * acknowledged ("lat_*"), and from the record's first send ("deliver_*"),
  * which includes the time the aggregator was away.
@@ -73,6 +89,7 @@
 #include "interval.h"
 #include "keyidx.h"
 #include "record.h"
+#include "sketchkey.h"
 #include "wire.h"
 #include "xmalloc.h"
 
@@ -101,7 +118,12 @@ struct template
 	struct record_entry *e;
 	size_t n;
 	uint64_t totals[RT_COUNT];
+	struct hll *all_src, *all_dst; /* --sketch-key */
+	size_t bytes; /* encoded record */
 };
+
+/* Source addresses shared by all templates (--sketch-key). */
+#define SRC_POOL 100000
 
 struct lg {
 	struct event_base *base;
@@ -113,6 +135,8 @@ struct lg {
 	double rate, duration, drain;
 	int hold, reconnect;
 	int64_t start;
+	unsigned sketch_p; /* 0: version 1 records */
+	struct sketchkey sk;
 	/* state */
 	struct lsensor *s; /* nsensors, then the hold sensor */
 	struct template *tpl;
@@ -218,6 +242,125 @@ cmp_entry(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
+/* The keyed hash of an IPv4 address, as a sensor hashes it. */
+static uint64_t
+addr_hash(const struct lg *g, uint32_t a)
+{
+	uint8_t b[4] = {a >> 24, a >> 16, a >> 8, a}, h[8];
+	uint64_t v = 0;
+	int i;
+
+	crypto_shorthash(h, b, sizeof(b), g->sk.hash);
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | h[i];
+	return v;
+}
+
+/* Template t's sketches: the sources model above. */
+static void
+make_sketches(struct lg *g, struct template *tp, uint32_t t,
+    const uint32_t *rank_of)
+{
+	uint32_t net = 0x64400000u + ((t & 0x3fff) << 8);
+	uint64_t h, ns, nd, j;
+	size_t i;
+
+	tp->all_src = hll_new(g->sketch_p);
+	tp->all_dst = hll_new(g->sketch_p);
+	for (i = 0; i < tp->n; i++) {
+		struct record_entry *e = &tp->e[i];
+		double r = rank_of[keyidx(e->proto, e->key)];
+
+		ns = (uint64_t)((2 + 300 / (1 + r / 4)) * (0.5 + rng_unit()));
+		if (ns < 1)
+			ns = 1;
+		if (ns > e->packets)
+			ns = e->packets;
+		nd = (uint64_t)((double)ns * (1 + 3 * rng_unit()));
+		if (nd > 256)
+			nd = 256;
+		e->src = hll_new(g->sketch_p);
+		e->dst = hll_new(g->sketch_p);
+		for (j = 0; j < ns; j++) {
+			/* Pool index to a spread-out address. */
+			h = addr_hash(g,
+			    (uint32_t)(rng() % SRC_POOL) * 2654435761u +
+				0x01000000u);
+			hll_add(e->src, h);
+			hll_add(tp->all_src, h);
+		}
+		for (j = 0; j < nd; j++) {
+			h = addr_hash(g, net + (uint32_t)(rng() % 256));
+			hll_add(e->dst, h);
+			hll_add(tp->all_dst, h);
+		}
+	}
+}
+
+/* Each template's record size, encoded (all sensors' ids are as long). */
+static void
+template_sizes(struct lg *g)
+{
+	struct record r;
+	uint32_t t;
+
+	for (t = 0; t < g->pool; t++) {
+		record_init(&r);
+		snprintf(r.sensor, sizeof(r.sensor), "lg00000");
+		r.len = g->len;
+		r.naddrs = 1;
+		r.start = g->start;
+		r.entries = g->tpl[t].e;
+		r.nentries = r.cap = g->tpl[t].n;
+		memcpy(r.totals, g->tpl[t].totals, sizeof(r.totals));
+		r.sketch_p = g->sketch_p;
+		memcpy(r.sketch_keyid, g->sk.id, RECORD_KEYID);
+		r.all_src = g->tpl[t].all_src;
+		r.all_dst = g->tpl[t].all_dst;
+		g->tpl[t].bytes = record_encoded_max(&r);
+		if (g->tpl[t].bytes > g->bufcap) {
+			g->bufcap = g->tpl[t].bytes;
+			g->buf = xreallocarray(g->buf, g->bufcap, 1);
+		}
+		if ((g->tpl[t].bytes = record_encode(&r, g->buf, g->bufcap)) ==
+		    0) {
+			fprintf(stderr, "loadgen: cannot encode a record\n");
+			exit(1);
+		}
+	}
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "rec_bytes_*" fields of the JSON line: the templates' sizes. */
+static void
+print_sizes(const struct lg *g)
+{
+	size_t *v = xreallocarray(NULL, g->pool, sizeof(*v)), sum = 0;
+	uint32_t t;
+
+	for (t = 0; t < g->pool; t++) {
+		v[t] = g->tpl[t].bytes;
+		sum += v[t];
+	}
+	qsort(v, g->pool, sizeof(*v), cmp_size);
+	printf("\"sketch_p\": %u, \"rec_bytes_mean\": %.0f, "
+	       "\"rec_bytes_min\": %zu, \"rec_bytes_p50\": %zu, "
+	       "\"rec_bytes_p90\": %zu, \"rec_bytes_p99\": %zu, "
+	       "\"rec_bytes_max\": %zu, \"frame_max_payload\": %u",
+	    g->sketch_p, (double)sum / g->pool, v[0], v[(g->pool - 1) / 2],
+	    v[(size_t)(0.9 * (g->pool - 1) + 0.5)],
+	    v[(size_t)(0.99 * (g->pool - 1) + 0.5)], v[g->pool - 1],
+	    FRAME_MAX_PAYLOAD);
+	free(v);
+}
+
 /*
  * Templates: keys drawn by rank from one popularity order shared by all
  * sensors, rank r with probability ~ 1/r (log-uniform), count ~ A/r.
@@ -279,6 +422,8 @@ make_templates(struct lg *g)
 		qsort(tp->e, tp->n, sizeof(*tp->e), cmp_entry);
 		tp->totals[RT_TCP_SYN] = tp->totals[RT_TCP];
 		tp->totals[RT_OTHER] = 3;
+		if (g->sketch_p != 0)
+			make_sketches(g, tp, t, rank_of);
 	}
 	free(perm);
 	free(rank_of);
@@ -440,6 +585,12 @@ sensor_send(struct lsensor *s)
 		r.entries = tp->e;
 		r.nentries = r.cap = tp->n;
 		memcpy(r.totals, tp->totals, sizeof(r.totals));
+		if (g->sketch_p != 0) {
+			r.sketch_p = g->sketch_p;
+			memcpy(r.sketch_keyid, g->sk.id, RECORD_KEYID);
+			r.all_src = tp->all_src;
+			r.all_dst = tp->all_dst;
+		}
 	}
 	len = record_encoded_max(&r);
 	if (len > g->bufcap) {
@@ -762,7 +913,7 @@ lg_report(struct lg *g)
 	       "\"lat_mean_ms\": %.3f, \"deliver_p99_ms\": %.3f, "
 	       "\"deliver_max_ms\": %.3f, \"reconnects\": %" PRIu64
 	       ", \"resent\": %" PRIu64 ", \"unacked\": %" PRIu64 ", "
-	       "\"loadgen_cpu_s\": %.3f}\n",
+	       "\"loadgen_cpu_s\": %.3f, ",
 	    g->nsensors, g->ready, g->dead, g->rate, secs,
 	    g->t_done - g->t_stop, g->sent, g->acked, g->stored, g->dup,
 	    g->rejected, g->lost, g->stalls, g->keys_acked, g->bytes, avgkeys,
@@ -775,7 +926,27 @@ lg_report(struct lg *g)
 	    g->resent, g->sent - g->acked - g->lost,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	print_sizes(g);
+	printf("}\n");
 	fflush(stdout);
+}
+
+static void
+templates_free(struct lg *g)
+{
+	uint32_t i;
+	size_t k;
+
+	for (i = 0; i < g->pool; i++) {
+		for (k = 0; k < g->tpl[i].n; k++) {
+			hll_free(g->tpl[i].e[k].src);
+			hll_free(g->tpl[i].e[k].dst);
+		}
+		hll_free(g->tpl[i].all_src);
+		hll_free(g->tpl[i].all_dst);
+		free(g->tpl[i].e);
+	}
+	free(g->tpl);
 }
 
 /* Everything main() made, so that LeakSanitizer sees none left. */
@@ -790,9 +961,7 @@ lg_free(struct lg *g)
 		if (g->s[i].retry != NULL)
 			event_free(g->s[i].retry);
 	}
-	for (i = 0; i < g->pool; i++)
-		free(g->tpl[i].e);
-	free(g->tpl);
+	templates_free(g);
 	free(g->s);
 	free(g->ring);
 	free(g->lat);
@@ -835,7 +1004,9 @@ usage(void)
 	    "[--interval LEN] [--start T]\n"
 	    "               [--seed N] [--drain S] [--no-hold] [--reconnect] "
 	    "[--log FILE]\n"
-	    "               [--sources N]\n");
+	    "               [--sources N] [--sketch-key FILE [--sketch-p P]]\n"
+	    "       loadgen --sizes [--sketch-key FILE [--sketch-p P]] "
+	    "[--keys K] [--pool P]\n");
 	exit(1);
 }
 
@@ -873,6 +1044,9 @@ main(int argc, char **argv)
 	    {"log", required_argument, NULL, 'L'},
 	    {"reconnect", no_argument, NULL, 'R'},
 	    {"sources", required_argument, NULL, 'S'},
+	    {"sketch-key", required_argument, NULL, 'K'},
+	    {"sketch-p", required_argument, NULL, 'P'},
+	    {"sizes", no_argument, NULL, 'Z'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct lg g;
@@ -881,8 +1055,11 @@ main(int argc, char **argv)
 	struct addrinfo hints, *res;
 	char host[256], port[8];
 	const char *addr = NULL, *keysout = NULL, *logout = NULL;
+	const char *skfile = NULL;
+	char err[512];
+	unsigned skp = HLL_P_DEFAULT;
 	uint32_t i;
-	int ch, rc;
+	int ch, rc, sizes = 0;
 
 	memset(&g, 0, sizeof(g));
 	g.nsensors = 10000;
@@ -949,10 +1126,19 @@ main(int argc, char **argv)
 		case 'S':
 			g.sources = (uint32_t)num(optarg, 0, 254);
 			break;
+		case 'K':
+			skfile = optarg;
+			break;
+		case 'P':
+			skp = (unsigned)num(optarg, HLL_P_MIN, HLL_P_MAX);
+			break;
+		case 'Z':
+			sizes = 1;
+			break;
 		default:
 			usage();
 		}
-	if (optind != argc || (addr == NULL) == (keysout == NULL))
+	if (optind != argc || (addr != NULL) + (keysout != NULL) + sizes != 1)
 		usage();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "loadgen: libsodium cannot initialise\n");
@@ -960,6 +1146,24 @@ main(int argc, char **argv)
 	}
 	if (keysout != NULL)
 		return write_keys(keysout, g.nsensors, g.seed) == -1;
+	if (skfile != NULL) {
+		if (sketchkey_load(skfile, &g.sk, err, sizeof(err)) == -1) {
+			fprintf(stderr, "loadgen: %s\n", err);
+			return 1;
+		}
+		g.sketch_p = skp;
+	}
+	if (sizes) {
+		g.start = 0;
+		make_templates(&g);
+		template_sizes(&g);
+		printf("{\"avg_keys_pool\": %u, ", g.keys);
+		print_sizes(&g);
+		printf("}\n");
+		templates_free(&g);
+		free(g.buf);
+		return 0;
+	}
 
 	/* One descriptor per sensor and a few more. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -995,6 +1199,7 @@ main(int argc, char **argv)
 	g.start = interval_start(g.start, g.len);
 
 	make_templates(&g);
+	template_sizes(&g);
 	if (logout != NULL && lg_open_log(&g, logout) == -1)
 		return 1;
 	g.s = xcalloc(g.nsensors + 1, sizeof(*g.s));
