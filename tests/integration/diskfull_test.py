@@ -80,7 +80,7 @@ def check_all_rrds(datadir, avgs, reporters, what):
 def rrd_case(tmp, caps, keysfile, keys, avgs, reporters):
     datadir = os.path.join(tmp, "rrdfull")
     rrddir = os.path.join(datadir, "rrd")
-    A.mount_tmpfs(rrddir, "24m")
+    A.mount_tmpfs(rrddir, "96m")  # the key files (3 DS) with room to spare
     agg = None
     try:
         agg = A.Aggregator(tmp, keysfile, datadir,
