@@ -24,17 +24,15 @@ Set TEITEN_KEEP_TMP=1 to keep the temporary directory.
 import collections
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agglib as A  # noqa: E402
 import site_test as S  # noqa: E402
-from teiten_testlib import FAILURES, check  # noqa: E402
+from teiten_testlib import FAILURES, check, run_in_tmp  # noqa: E402
 
 STEP = 3600
 DAY = 86400
@@ -295,16 +293,4 @@ if __name__ == "__main__":
         print("FAIL: chromium is not installed; this test needs a real "
               "browser (contrib/setup-debian.sh --test installs it)")
         sys.exit(1)
-    keep = os.environ.get("TEITEN_KEEP_TMP") == "1"
-    tmp = tempfile.mkdtemp(prefix="teiten-sensorpages-")
-    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
-    print("temporary directory: " + tmp)
-    try:
-        main(tmp)
-    finally:
-        if keep or FAILURES:
-            print("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failures" % len(FAILURES))
-    sys.exit(1 if FAILURES else 0)
+    run_in_tmp("teiten-sensorpages-", main)

@@ -1207,16 +1207,4 @@ if __name__ == "__main__":
         print("FAIL: chromium is not installed; the site test needs a real "
               "browser (contrib/setup-debian.sh --test installs it)")
         sys.exit(1)
-    keep = os.environ.get("TEITEN_KEEP_TMP") == "1"
-    tmp = tempfile.mkdtemp(prefix="teiten-site-")
-    os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
-    print("temporary directory: " + tmp)
-    try:
-        main(tmp)
-    finally:
-        if keep or FAILURES:
-            print("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failures" % len(FAILURES))
-    sys.exit(1 if FAILURES else 0)
+    T.run_in_tmp("teiten-site-", main)

@@ -236,8 +236,9 @@ def fail(msg):
 
 def run_in_tmp(prefix, main):
     """main(tmp) in a new temporary directory that the sensors (nobody)
-    can enter; kept, and said so, when a check failed or main raised.
-    Exits 1 if any check failed."""
+    can enter; kept, and said so, when a check failed, main raised or
+    TEITEN_KEEP_TMP=1.  Exits 1 if any check failed."""
+    keep = os.environ.get("TEITEN_KEEP_TMP") == "1"
     tmp = tempfile.mkdtemp(prefix=prefix)
     os.chmod(tmp, 0o755)  # the sensors write their spools as nobody
     print("temporary directory: " + tmp)
@@ -246,7 +247,7 @@ def run_in_tmp(prefix, main):
         main(tmp)
         ok = True
     finally:
-        if FAILURES or not ok:
+        if FAILURES or not ok or keep:
             print("kept " + tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
