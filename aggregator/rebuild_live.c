@@ -1,5 +1,6 @@
 /* A rebuild asked of the running daemon, the command's side; see rebuild_live.h. */
 #include <sys/file.h>
+#include <sys/inotify.h>
 
 #include <err.h>
 #include <errno.h>
@@ -18,10 +19,13 @@
 #include "progress.h"
 #include "rebuild_live.h"
 
-/* How often the command looks at DATADIR/rebuilt (milliseconds). */
+/*
+ * The command wakes when the daemon replaces DATADIR/rebuilt (inotify),
+ * and at least this often (milliseconds) to see that the daemon still
+ * holds DATADIR/lock; without inotify it looks this often instead.
+ */
+#define REBUILD_WAKE_MS 1000
 #define REBUILD_POLL_MS 100
-/* And at DATADIR/lock, every this many looks (probing takes it). */
-#define REBUILD_HOLDER_EVERY 10
 
 static void
 rebuild_show(const struct datadir_rebuilt *r)
@@ -61,15 +65,69 @@ rebuild_turn(const char *datadir)
 	return fd;
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		err(1, "clock_gettime");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The daemon's answer to request id: 0 done, 1 failed or lost (said on
+ * stderr), -1 not yet.  holder: also check that pid still holds DATADIR.
+ */
+static int
+rebuild_answer(const char *datadir, int64_t id, pid_t pid, int holder)
+{
+	struct datadir_rebuilt r;
+	struct dirlock_holder now;
+
+	if (datadir_rebuilt(datadir, &r) == 0 && r.id >= id) {
+		if (r.state == REBUILT_DONE) {
+			progress_end("rebuild by the running aggregator: done "
+				     "in %.1f s",
+			    progress_elapsed());
+			log_info("rebuilt %s by the running aggregator (pid "
+				 "%ld): %" PRIu64 " archived intervals",
+			    datadir, (long)pid, r.done);
+			return 0;
+		}
+		if (r.state == REBUILT_FAILED) {
+			progress_clear();
+			fprintf(stderr,
+			    "teiten-aggregator: the running aggregator (pid "
+			    "%ld) could not rebuild %s (see its log); it tries "
+			    "again\n",
+			    (long)pid, datadir);
+			return 1;
+		}
+		rebuild_show(&r);
+	}
+	/* Stopped, or another process now: the request is lost. */
+	if (holder && (dirlock_holder(datadir, &now) == -1 || now.pid != pid)) {
+		progress_clear();
+		fprintf(stderr,
+		    "teiten-aggregator: the aggregator (pid %ld) stopped "
+		    "before it rebuilt %s; run the rebuild again\n",
+		    (long)pid, datadir);
+		return 1;
+	}
+	return -1;
+}
+
 /* The request number, its signal, then waiting for the answer. */
 static int
 rebuild_ask(const char *datadir, pid_t pid)
 {
-	struct datadir_rebuilt r;
-	struct dirlock_holder now;
 	struct timespec ts;
-	int64_t id, last;
-	unsigned polls;
+	struct pollfd pfd;
+	char ev[4096];
+	int64_t id, last, check;
+	int ifd, rc, holder;
 
 	/*
 	 * Numbered in time order, each above the last: a rebuild the daemon
@@ -87,11 +145,21 @@ rebuild_ask(const char *datadir, pid_t pid)
 		    datadir);
 		return 1;
 	}
+	/* Watched before the signal, so that no answer slips by unseen. */
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd != -1 &&
+	    inotify_add_watch(ifd, datadir, IN_MOVED_TO | IN_CLOSE_WRITE) ==
+		-1) {
+		close(ifd);
+		ifd = -1;
+	}
 	if (kill(pid, SIGUSR2) == -1) {
 		fprintf(stderr,
 		    "teiten-aggregator: cannot signal the aggregator (pid %ld) "
 		    "serving %s: %s\n",
 		    (long)pid, datadir, strerror(errno));
+		if (ifd != -1)
+			close(ifd);
 		return 1;
 	}
 	log_info("asked the running aggregator (pid %ld) to rebuild %s: "
@@ -99,42 +167,27 @@ rebuild_ask(const char *datadir, pid_t pid)
 		 "ones and goes on serving sensors",
 	    (long)pid, datadir);
 	(void)progress_start();
-	for (polls = 1;; polls++) {
-		if (datadir_rebuilt(datadir, &r) == 0 && r.id >= id) {
-			if (r.state == REBUILT_DONE) {
-				progress_end("rebuild by the running "
-					     "aggregator: done in %.1f s",
-				    progress_elapsed());
-				log_info("rebuilt %s by the running aggregator "
-					 "(pid %ld): %" PRIu64
-					 " archived intervals",
-				    datadir, (long)pid, r.done);
-				return 0;
-			}
-			if (r.state == REBUILT_FAILED) {
-				progress_clear();
-				fprintf(stderr,
-				    "teiten-aggregator: the running aggregator "
-				    "(pid %ld) could not rebuild %s (see its "
-				    "log); it tries again\n",
-				    (long)pid, datadir);
-				return 1;
-			}
-			rebuild_show(&r);
+	pfd.fd = ifd;
+	pfd.events = POLLIN;
+	check = now_ms() + REBUILD_WAKE_MS;
+	for (;;) {
+		holder = now_ms() >= check;
+		if (holder)
+			check = now_ms() + REBUILD_WAKE_MS;
+		if ((rc = rebuild_answer(datadir, id, pid, holder)) != -1)
+			break;
+		if (ifd == -1) {
+			(void)poll(NULL, 0, REBUILD_POLL_MS);
+			continue;
 		}
-		/* Stopped, or another process now: the request is lost. */
-		if (polls % REBUILD_HOLDER_EVERY == 0 &&
-		    (dirlock_holder(datadir, &now) == -1 || now.pid != pid)) {
-			progress_clear();
-			fprintf(stderr,
-			    "teiten-aggregator: the aggregator (pid %ld) "
-			    "stopped before it rebuilt %s; run the rebuild "
-			    "again\n",
-			    (long)pid, datadir);
-			return 1;
-		}
-		(void)poll(NULL, 0, REBUILD_POLL_MS);
+		/* A file replaced in DATADIR, or time for the holder. */
+		if (poll(&pfd, 1, REBUILD_WAKE_MS) == 1)
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
 	}
+	if (ifd != -1)
+		close(ifd);
+	return rc;
 }
 
 int
